@@ -1,0 +1,120 @@
+//! csplens: read Darknet cfgs, infer shapes, count FLOPs, parameters and memory exactly as
+//! AlexeyAB darknet does, and compare CSP networks with their baselines.
+//!
+//! Data flows one way, each stage a pure function with its own error type:
+//! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`].
+
+pub mod cfg;
+pub mod diag;
+pub mod network;
+pub mod profile;
+pub mod report;
+pub mod shape;
+
+use diag::{Span, Warning};
+use thiserror::Error;
+
+/// Everything the core knows about one cfg.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The name the file was opened under.
+    pub path: String,
+    /// The cfg text.
+    pub source: String,
+    /// The typed network.
+    pub network: network::Network,
+    /// Every layer's shapes.
+    pub shapes: shape::Shapes,
+    /// Every layer's costs.
+    pub profile: profile::Profile,
+}
+
+impl Analysis {
+    /// All warnings of all stages, in line order.
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut all = self.network.warnings.clone();
+        all.extend(self.shapes.warnings.iter().cloned());
+        all.sort_by_key(|w| (w.line, w.col));
+        all
+    }
+}
+
+/// The stage error that stopped an analysis.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StageError {
+    /// The text is not a cfg.
+    #[error(transparent)]
+    Cfg(#[from] cfg::CfgError),
+    /// The sections do not make a network.
+    #[error(transparent)]
+    Network(#[from] network::NetworkError),
+    /// A layer has no shape.
+    #[error(transparent)]
+    Shape(#[from] shape::ShapeError),
+    /// A count overflows.
+    #[error(transparent)]
+    Profile(#[from] profile::ProfileError),
+}
+
+impl StageError {
+    /// Where the error points.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Self::Cfg(e) => e.span(),
+            Self::Network(e) => Some(e.span),
+            Self::Shape(e) => Some(e.span),
+            Self::Profile(_) => None,
+        }
+    }
+}
+
+/// A failed analysis, with what is needed to print it as `file:line:col`.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{}", self.render())]
+pub struct Failure {
+    /// The name the file was opened under.
+    pub path: String,
+    /// The cfg text (empty when it was not text).
+    pub text: String,
+    /// What went wrong.
+    pub error: StageError,
+}
+
+impl Failure {
+    /// `file:line:col: message`, the source line and a caret.
+    pub fn render(&self) -> String {
+        diag::render(
+            &self.path,
+            &self.text,
+            self.error.span(),
+            &self.error.to_string(),
+        )
+    }
+}
+
+/// Runs every core stage on cfg bytes.
+pub fn analyze(
+    path: &str,
+    bytes: &[u8],
+    over: shape::InputOverride,
+) -> Result<Analysis, Box<Failure>> {
+    let fail = |source: &str, error: StageError| {
+        Box::new(Failure {
+            path: path.to_string(),
+            text: source.to_string(),
+            error,
+        })
+    };
+    let source = cfg::decode(bytes).map_err(|e| fail("", e.into()))?;
+    let parsed = cfg::parse(&source).map_err(|e| fail(&source, e.into()))?;
+    let network = network::build(&parsed).map_err(|e| fail(&source, e.into()))?;
+    let shapes = shape::infer(&network, over).map_err(|e| fail(&source, e.into()))?;
+    let profile = profile::profile(&network, &shapes).map_err(|e| fail(&source, e.into()))?;
+    Ok(Analysis {
+        path: path.to_string(),
+        source,
+        network,
+        shapes,
+        profile,
+    })
+}

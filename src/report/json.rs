@@ -1,0 +1,97 @@
+//! The JSON form of `csplens profile` (keys are additive: later stages add, never rename).
+
+use crate::Analysis;
+use crate::network::{Layer, LayerKind};
+use crate::profile::LayerCost;
+use crate::shape::{LayerShape, Shape};
+use serde_json::{Map, Value, json};
+
+fn shape(s: Shape) -> Value {
+    json!([s.w, s.h, s.c])
+}
+
+fn kind_fields(kind: &LayerKind) -> Value {
+    match kind {
+        LayerKind::Convolutional(x) => json!(x),
+        LayerKind::Route(x) => json!(x),
+        LayerKind::Shortcut(x) => json!(x),
+        LayerKind::Maxpool(x) | LayerKind::LocalAvgpool(x) => json!(x),
+        LayerKind::Upsample(x) => json!(x),
+        LayerKind::Reorg(x) | LayerKind::Reorg3d(x) => json!(x),
+        LayerKind::Yolo(x) | LayerKind::GaussianYolo(x) => json!(x),
+        LayerKind::Region(x) => json!(x),
+        LayerKind::Detection(x) => json!(x),
+        LayerKind::Connected(x) => json!(x),
+        LayerKind::Crop(x) => json!(x),
+        LayerKind::Sam(x) | LayerKind::ScaleChannels(x) => json!(x),
+        LayerKind::Rnn(x) | LayerKind::Lstm(x) | LayerKind::Gru(x) => json!(x),
+        LayerKind::Crnn(x) | LayerKind::ConvLstm(x) => json!(x),
+        LayerKind::Deconvolutional(x) | LayerKind::Local(x) => json!(x),
+        LayerKind::Softmax {
+            groups,
+            temperature,
+        } => json!({"groups": groups, "temperature": temperature}),
+        LayerKind::Dropout { probability } => json!({"probability": probability}),
+        LayerKind::Cost { cost_type } => json!({"cost_type": cost_type}),
+        LayerKind::Implicit { filters, atoms } => json!({"filters": filters, "atoms": atoms}),
+        LayerKind::Contrastive {
+            classes,
+            yolo_layer,
+        } => json!({"classes": classes, "yolo_layer": yolo_layer}),
+        LayerKind::Activation(a) => json!({"activation": a}),
+        LayerKind::Normalization { size } => json!({"size": size}),
+        LayerKind::Avgpool | LayerKind::Batchnorm | LayerKind::Empty | LayerKind::L2norm => {
+            json!({})
+        }
+    }
+}
+
+/// One layer's JSON object.
+pub fn layer_json(layer: &Layer, s: &LayerShape, c: &LayerCost) -> Value {
+    let mut m = Map::new();
+    m.insert("index".into(), json!(layer.index));
+    m.insert("type".into(), json!(layer.kind.type_name()));
+    m.insert("line".into(), json!(layer.span.line));
+    m.insert(
+        "inputs".into(),
+        json!(layer.inputs.iter().map(|s| s.as_i64()).collect::<Vec<_>>()),
+    );
+    m.insert("input_shape".into(), shape(s.input));
+    m.insert("output_shape".into(), shape(s.output));
+    m.insert("outputs".into(), json!(s.outputs));
+    m.insert("bflops".into(), json!(c.bflops as f64));
+    m.insert("params".into(), json!(c.params));
+    m.insert("weight_floats".into(), json!(c.weight_floats));
+    if let Value::Object(extra) = kind_fields(&layer.kind) {
+        for (k, v) in extra {
+            m.entry(k).or_insert(v);
+        }
+    }
+    Value::Object(m)
+}
+
+/// The whole `profile --format json` document.
+pub fn profile_json(a: &Analysis) -> Value {
+    let layers: Vec<Value> = a
+        .network
+        .layers
+        .iter()
+        .zip(&a.shapes.layers)
+        .zip(&a.profile.layers)
+        .map(|((l, s), c)| layer_json(l, s, c))
+        .collect();
+    let p = &a.profile;
+    json!({
+        "cfg": a.path,
+        "input": {"width": a.shapes.input.w, "height": a.shapes.input.h, "channels": a.shapes.input.c},
+        "layers": layers,
+        "total_bflops": p.total_bflops as f64,
+        "bflops_conv": p.bflops_conv as f64,
+        "bflops_2020": p.bflops_2020 as f64,
+        "params": p.params,
+        "conv_weights": p.conv_weights,
+        "weight_floats": p.weight_floats,
+        "weights_file_bytes": p.weights_file_bytes,
+        "warnings": a.warnings(),
+    })
+}
