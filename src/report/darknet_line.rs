@@ -12,8 +12,10 @@ fn bf(c: &LayerCost) -> String {
     format!("{:5.3} BF", c.bflops as f64)
 }
 
-/// Darknet's printed line for one layer (src/*_layer.c `fprintf` formats).
-pub fn darknet_line(layer: &Layer, s: &LayerShape, c: &LayerCost) -> String {
+/// Darknet's printed line for one layer (src/*_layer.c `fprintf` formats). A shortcut that
+/// adds tensors of different shapes gets darknet's second line ` (A) + (B)`; `others` are the
+/// output shapes of the layers it reads besides the previous one.
+pub fn darknet_line(layer: &Layer, s: &LayerShape, c: &LayerCost, others: &[Shape]) -> String {
     let (i, o) = (s.input, s.output);
     match &layer.kind {
         LayerKind::Convolutional(k) => {
@@ -112,11 +114,15 @@ pub fn darknet_line(layer: &Layer, s: &LayerShape, c: &LayerCost) -> String {
                 "softmax" => 2,
                 _ => 0,
             };
-            format!(
+            let mut line = format!(
                 "Shortcut Layer: {list} wt = {wt}, wn = {wn}, outputs:{} {}",
                 dims(o),
                 bf(c)
-            )
+            );
+            for other in others.iter().filter(|s| **s != o) {
+                line += &format!("\n ({}) + ({}) ", dims(o), dims(*other));
+            }
+            line
         }
         LayerKind::Avgpool => format!("avg{:26}{:4} x{:4} x{:4} ->   {:4}", "", i.w, i.h, i.c, o.c),
         LayerKind::Softmax { .. } => format!("softmax{:40}{:4}", "", s.inputs),

@@ -4,6 +4,7 @@ mod darknet_line;
 mod json;
 
 pub use darknet_line::darknet_line;
+
 pub use json::{layer_json, profile_json};
 
 use crate::Analysis;
@@ -35,11 +36,9 @@ fn table(a: &Analysis) -> String {
     let mut out =
         String::from("   layer   filters  size/strd(dil)      input                output\n");
     for (i, layer) in a.network.layers.iter().enumerate() {
-        out += &format!(
-            "{:4} {}\n",
-            i,
-            darknet_line(layer, &a.shapes.layers[i], &a.profile.layers[i])
-        );
+        let others = from_shapes(a, layer);
+        let line = darknet_line(layer, &a.shapes.layers[i], &a.profile.layers[i], &others);
+        out += &format!("{i:4} {line}\n");
     }
     let p = &a.profile;
     out += &format!("Total BFLOPS {:5.3} \n", p.total_bflops as f64);
@@ -51,6 +50,19 @@ fn table(a: &Analysis) -> String {
         out += &format!("warning: {}:{}: {}\n", a.path, w.line, w.message);
     }
     out
+}
+
+/// Output shapes of the layers a shortcut adds to the previous layer (empty for other kinds).
+pub fn from_shapes(a: &Analysis, layer: &crate::network::Layer) -> Vec<crate::shape::Shape> {
+    match &layer.kind {
+        crate::network::LayerKind::Shortcut(sc) => sc
+            .from
+            .iter()
+            .filter_map(|&i| a.shapes.layers.get(i))
+            .map(|s| s.output)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 const COLUMNS: [&str; 9] = [

@@ -1,0 +1,48 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The cfg corpus: `$CSPLENS_CFG_DIR`, else `../shared/cfg` beside the repository.
+pub fn corpus_dir() -> PathBuf {
+    match std::env::var_os("CSPLENS_CFG_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg"),
+    }
+}
+
+/// The darknet reference tables: `$CSPLENS_REFS_DIR`, else `../shared/refs`.
+pub fn refs_dir() -> PathBuf {
+    match std::env::var_os("CSPLENS_REFS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/refs"),
+    }
+}
+
+/// Every `.cfg` under `dir`, sorted.
+pub fn cfgs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "cfg") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Analyzes a corpus cfg by its path relative to the corpus.
+pub fn analyze_corpus(rel: &str) -> csplens::Analysis {
+    let path = corpus_dir().join(rel);
+    let bytes =
+        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    csplens::analyze(rel, &bytes, Default::default()).unwrap_or_else(|f| panic!("{}", f.render()))
+}
