@@ -1,6 +1,8 @@
 //! Every layer of darknet's own reference tables: output shape, BFLOPs, params, weight floats,
 //! the printed line, and the totals.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 mod common;
 
 use csplens::report::{darknet_line, from_shapes};

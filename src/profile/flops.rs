@@ -69,7 +69,7 @@ pub fn profile(net: &Network, shapes: &Shapes) -> Result<Profile, ProfileError> 
             && let LayerKind::Convolutional(c) = &layer.kind
             && c.batch_normalize
         {
-            cost.weight_floats -= 3 * c.filters as u64;
+            cost.weight_floats = cost.weight_floats.saturating_sub(3 * c.filters as u64);
         }
         layers.push(cost);
     }

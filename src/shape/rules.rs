@@ -142,8 +142,8 @@ pub(super) fn layer_shape(cx: &mut Ctx) -> Result<LayerShape, ShapeError> {
         LayerKind::Yolo(y) => yolo(cx, y, 5),
         LayerKind::GaussianYolo(y) => yolo(cx, y, 9),
         LayerKind::Region(r) => {
-            let per = r.num * (r.classes + r.coords + 1);
-            let expected = prev.w * prev.h * per;
+            let per = prod(cx, &[r.num, r.classes + r.coords + 1])?;
+            let expected = prod(cx, &[prev.w, prev.h, per])?;
             if expected != cx.prev_flat || expected == 0 {
                 return Err(cx.err(format!(
                     "[region] expects {}×{}×{per} = {expected} inputs (num·(classes+coords+1) channels) but gets {}; filters= of the layer before does not match classes=/num=",
@@ -153,7 +153,10 @@ pub(super) fn layer_shape(cx: &mut Ctx) -> Result<LayerShape, ShapeError> {
             cx.out(prev, Shape::new(prev.w, prev.h, per))
         }
         LayerKind::Detection(d) => {
-            let expected = d.side * d.side * ((1 + d.coords) * d.num + d.classes);
+            let cells = prod(cx, &[1 + d.coords, d.num])?
+                .checked_add(d.classes)
+                .ok_or_else(|| overflow(cx))?;
+            let expected = prod(cx, &[d.side, d.side, cells])?;
             if expected != cx.prev_flat {
                 return Err(cx.err(format!(
                     "[detection] expects side²·((1+coords)·num+classes) = {expected} inputs but gets {}",
@@ -231,6 +234,18 @@ pub(super) fn layer_shape(cx: &mut Ctx) -> Result<LayerShape, ShapeError> {
     }
 }
 
+fn overflow(cx: &Ctx) -> ShapeError {
+    cx.err("its sizes overflow the address space".into())
+}
+
+/// The product of `values`, or an error naming the layer when it overflows.
+fn prod(cx: &Ctx, values: &[usize]) -> Result<usize, ShapeError> {
+    values
+        .iter()
+        .try_fold(1usize, |acc, &v| acc.checked_mul(v))
+        .ok_or_else(|| overflow(cx))
+}
+
 fn nonzero_input(cx: &Ctx) -> Result<(), ShapeError> {
     if cx.prev_flat == 0 {
         return Err(cx.err("its input has no values".into()));
@@ -305,8 +320,8 @@ fn route(cx: &mut Ctx, layers: &[usize], groups: usize) -> Result<LayerShape, Sh
                 s.output.c
             ));
         }
-        c += s.output.c;
-        total += s.outputs;
+        c = c.checked_add(s.output.c).ok_or_else(|| overflow(cx))?;
+        total = total.checked_add(s.outputs).ok_or_else(|| overflow(cx))?;
     }
     let (_, f) = first.ok_or_else(|| cx.err("lists no layers".into()))?;
     let output = Shape::new(f.w, f.h, c / groups);
@@ -387,17 +402,21 @@ fn reorg(cx: &mut Ctx, r: &Reorg) -> Result<LayerShape, ShapeError> {
                 ),
             ));
         }
-        Shape::new(i.w * r.stride, i.h * r.stride, i.c / s2)
+        Shape::new(
+            prod(cx, &[i.w, r.stride])?,
+            prod(cx, &[i.h, r.stride])?,
+            i.c / s2,
+        )
     } else {
-        Shape::new(i.w / r.stride, i.h / r.stride, i.c * s2)
+        Shape::new(i.w / r.stride, i.h / r.stride, prod(cx, &[i.c, s2])?)
     };
     cx.out(i, o)
 }
 
 fn yolo(cx: &mut Ctx, y: &Yolo, extra: usize) -> Result<LayerShape, ShapeError> {
     let i = cx.prev;
-    let per = y.mask.len() * (y.classes + extra);
-    let expected = i.w * i.h * per;
+    let per = prod(cx, &[y.mask.len(), y.classes + extra])?;
+    let expected = prod(cx, &[i.w, i.h, per])?;
     if expected != cx.prev_flat || expected == 0 {
         return Err(cx.err(format!(
             "expects {} channels ({} masks × (classes {} + {extra})) but its input is {}; filters= in the [convolutional] layer before does not match classes= or mask=",

@@ -1,0 +1,120 @@
+//! The `csplens profile` command: formats, the JSON contract, and errors on stderr with exit 2.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+fn csplens(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_csplens"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run csplens")
+}
+
+#[test]
+fn json_has_the_documented_keys_and_values() {
+    let out = csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for key in [
+        "cfg",
+        "input",
+        "layers",
+        "total_bflops",
+        "bflops_conv",
+        "params",
+        "conv_weights",
+        "weight_floats",
+        "weights_file_bytes",
+        "warnings",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(
+        v["input"],
+        serde_json::json!({"width": 416, "height": 416, "channels": 3})
+    );
+    assert_eq!(v["weights_file_bytes"], 24_251_276);
+    let l3 = &v["layers"][3];
+    for key in [
+        "index",
+        "type",
+        "line",
+        "inputs",
+        "input_shape",
+        "output_shape",
+        "bflops",
+        "params",
+        "weight_floats",
+    ] {
+        assert!(l3.get(key).is_some(), "layer missing {key}");
+    }
+    assert_eq!(l3["type"], "route");
+    assert_eq!(l3["inputs"], serde_json::json!([2]));
+    assert_eq!(l3["output_shape"], serde_json::json!([104, 104, 32]));
+    assert_eq!(l3["groups"], 2);
+    assert_eq!(l3["group_id"], 1);
+    assert_eq!(v["layers"][0]["inputs"], serde_json::json!([-1]));
+}
+
+#[test]
+fn table_csv_and_markdown_render() {
+    let table =
+        String::from_utf8(csplens(&["profile", "assets/yolov4-tiny.cfg"]).stdout).expect("utf8");
+    assert!(
+        table.contains("   3 route  2 \t\t                       1/2 ->  104 x 104 x  32"),
+        "{table}"
+    );
+    assert!(table.contains("Total BFLOPS 6.910"), "{table}");
+    let csv = String::from_utf8(
+        csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "csv"]).stdout,
+    )
+    .expect("utf8");
+    assert_eq!(csv.lines().count(), 39);
+    let md =
+        String::from_utf8(csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "md"]).stdout)
+            .expect("utf8");
+    assert!(md.lines().nth(1).is_some_and(|l| l.starts_with("| --- |")));
+}
+
+#[test]
+fn width_and_height_override_the_cfg() {
+    let out = csplens(&[
+        "profile",
+        "assets/yolov4-tiny.cfg",
+        "--width",
+        "608",
+        "--height",
+        "608",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["layers"][30]["output_shape"],
+        serde_json::json!([19, 19, 255])
+    );
+}
+
+#[test]
+fn errors_go_to_stderr_with_location_and_exit_2() {
+    let bad = Path::new("tests/fixtures/bad/route_future.cfg");
+    let out = csplens(&["profile", bad.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("tests/fixtures/bad/route_future.cfg:12:8: "),
+        "{err}"
+    );
+    assert!(err.contains("^"), "{err}");
+    let missing = csplens(&["profile", "no/such.cfg"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such.cfg"));
+}
