@@ -25,8 +25,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let runs: usize = std::env::var("CSPLENS_BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    println!("{:<28} {:>7} {:>10} {:>10} {:>10}", "cfg", "layers", "median ms", "min ms", "max ms");
+    let runs: usize = std::env::var("CSPLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    println!(
+        "{:<28} {:>7} {:>10} {:>10} {:>10}",
+        "cfg", "layers", "median ms", "min ms", "max ms"
+    );
     for rel in CFGS {
         let bytes = std::fs::read(corpus().join(rel)).expect("read cfg");
         let mut times = Vec::with_capacity(runs);
@@ -37,7 +43,12 @@ fn main() {
             times.push(t.elapsed().as_secs_f64() * 1e3);
             layers = std::hint::black_box(a).network.layers.len();
         }
-        let (min, max) = times.iter().fold((f64::MAX, 0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        println!("{rel:<28} {layers:>7} {:>10.3} {min:>10.3} {max:>10.3}", median(times));
+        let (min, max) = times
+            .iter()
+            .fold((f64::MAX, 0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        println!(
+            "{rel:<28} {layers:>7} {:>10.3} {min:>10.3} {max:>10.3}",
+            median(times)
+        );
     }
 }

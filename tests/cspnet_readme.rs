@@ -51,7 +51,13 @@ fn bflops_column_is_the_2020_total() {
                 assert_eq!(ours, "10.00");
                 let classifier = a.profile.layers[66].bflops as f64;
                 let after_pool = classifier / 64.0;
-                assert_eq!(rounded(a.profile.bflops_2020 as f64 - classifier + after_pool, bflops), bflops);
+                assert_eq!(
+                    rounded(
+                        a.profile.bflops_2020 as f64 - classifier + after_pool,
+                        bflops
+                    ),
+                    bflops
+                );
             }
             // The README prints 0.96 for 0.967 (conv 0.965): two decimals cut, not rounded.
             "darknet" => assert_eq!(rounded(a.profile.bflops_2020 as f64, "0.000"), "0.967"),
