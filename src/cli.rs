@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use csplens::report::{self, Format};
 use csplens::shape::InputOverride;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,22 @@ enum Command {
         #[arg(long)]
         width: Option<usize>,
         /// Input height (overrides [net] height).
+        #[arg(long)]
+        height: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+    /// Two networks side by side (B's change against A), with stages aligned by resolution.
+    Compare {
+        /// The baseline cfg.
+        a: PathBuf,
+        /// The cfg compared with it.
+        b: PathBuf,
+        /// Input width for both (overrides [net] width).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Input height for both.
         #[arg(long)]
         height: Option<usize>,
         /// Output format.
@@ -60,33 +76,41 @@ const EXIT_BAD_INPUT: i32 = 2;
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Profile {
             cfg,
             width,
             height,
             format,
+        } => load(&cfg, InputOverride { width, height }).map(|a| report::render(&a, format.into())),
+        Command::Compare {
+            a,
+            b,
+            width,
+            height,
+            format,
         } => {
-            let bytes = match std::fs::read(&cfg)
-                .with_context(|| format!("cannot read {}", cfg.display()))
-            {
-                Ok(b) => b,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return EXIT_BAD_INPUT;
-                }
-            };
-            let name = cfg.display().to_string();
-            match csplens::analyze(&name, &bytes, InputOverride { width, height }) {
-                Ok(a) => {
-                    print!("{}", report::render(&a, format.into()));
-                    0
-                }
-                Err(failure) => {
-                    eprintln!("{}", failure.render());
-                    EXIT_BAD_INPUT
-                }
-            }
+            let over = InputOverride { width, height };
+            load(&a, over)
+                .and_then(|a| load(&b, over).map(|b| report::render_compare(&a, &b, format.into())))
+        }
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            EXIT_BAD_INPUT
         }
     }
+}
+
+/// Reads and analyzes one cfg; the error is the text to print.
+fn load(path: &Path, over: InputOverride) -> Result<csplens::Analysis, String> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read {}", path.display()))
+        .map_err(|e| format!("error: {e:#}"))?;
+    csplens::analyze(&path.display().to_string(), &bytes, over).map_err(|f| f.render())
 }

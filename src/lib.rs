@@ -27,6 +27,12 @@ pub struct Analysis {
     pub shapes: shape::Shapes,
     /// Every layer's costs.
     pub profile: profile::Profile,
+    /// Memory per layer and in total.
+    pub memory: profile::Memory,
+    /// Gradient-path metrics.
+    pub gradient: profile::Gradient,
+    /// Forward memory traffic.
+    pub traffic: profile::Traffic,
 }
 
 impl Analysis {
@@ -109,12 +115,18 @@ pub fn analyze(
     let parsed = cfg::parse(&source).map_err(|e| fail(&source, e.into()))?;
     let network = network::build(&parsed).map_err(|e| fail(&source, e.into()))?;
     let shapes = shape::infer(&network, over).map_err(|e| fail(&source, e.into()))?;
-    let profile = profile::profile(&network, &shapes).map_err(|e| fail(&source, e.into()))?;
+    let costs = profile::profile(&network, &shapes).map_err(|e| fail(&source, e.into()))?;
+    let memory = profile::memory(&network, &shapes, &costs);
+    let gradient = profile::gradient(&network, &shapes, &costs);
+    let traffic = profile::traffic(&network, &shapes, &costs);
     Ok(Analysis {
         path: path.to_string(),
         source,
         network,
         shapes,
-        profile,
+        profile: costs,
+        memory,
+        gradient,
+        traffic,
     })
 }

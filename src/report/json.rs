@@ -46,7 +46,7 @@ fn kind_fields(kind: &LayerKind) -> Value {
     }
 }
 
-/// One layer's JSON object.
+/// One layer's JSON object (shape and cost facts; [`profile_json`] adds memory and gradients).
 pub fn layer_json(layer: &Layer, s: &LayerShape, c: &LayerCost) -> Value {
     let mut m = Map::new();
     m.insert("index".into(), json!(layer.index));
@@ -78,7 +78,42 @@ pub fn profile_json(a: &Analysis) -> Value {
         .iter()
         .zip(&a.shapes.layers)
         .zip(&a.profile.layers)
-        .map(|((l, s), c)| layer_json(l, s, c))
+        .enumerate()
+        .map(|(i, ((l, s), c))| {
+            let mut v = layer_json(l, s, c);
+            if let Value::Object(m) = &mut v {
+                let mem = &a.memory.layers[i];
+                let g = &a.gradient.layers[i];
+                m.insert("activation_bytes".into(), json!(mem.activation_bytes));
+                m.insert("live_bytes_after".into(), json!(mem.live_bytes_after));
+                m.insert("view".into(), json!(mem.view));
+                m.insert("log2_paths".into(), json!(g.log2_paths));
+                if g.log2_paths_plain.is_some() {
+                    m.insert("log2_paths_plain".into(), json!(g.log2_paths_plain));
+                }
+                if !g.log2_paths_per_channel.is_empty() {
+                    m.insert(
+                        "log2_paths_per_channel".into(),
+                        json!(g.log2_paths_per_channel),
+                    );
+                }
+                m.insert("sources_copy".into(), json!(g.sources_copy));
+                m.insert("sources_channelwise".into(), json!(g.sources_channelwise));
+                m.insert("shared_sources_copy".into(), json!(g.shared_sources_copy));
+                m.insert(
+                    "shared_sources_channelwise".into(),
+                    json!(g.shared_sources_channelwise),
+                );
+                m.insert("dup_copy".into(), json!(g.dup_copy));
+                m.insert("dup_channelwise".into(), json!(g.dup_channelwise));
+                m.insert("dup_as_source_copy".into(), json!(g.dup_as_source_copy));
+                m.insert(
+                    "dup_as_source_channelwise".into(),
+                    json!(g.dup_as_source_channelwise),
+                );
+            }
+            v
+        })
         .collect();
     let p = &a.profile;
     json!({
@@ -93,5 +128,29 @@ pub fn profile_json(a: &Analysis) -> Value {
         "weight_floats": p.weight_floats,
         "weights_file_bytes": p.weights_file_bytes,
         "warnings": a.warnings(),
+        "memory": memory_json(a),
+        "gradient": {
+            "copy": a.gradient.copy,
+            "channelwise": a.gradient.channelwise,
+            "log2_paths_to_input": a.gradient.log2_paths_to_input,
+            "log2_max_paths_weighted": a.gradient.log2_max_paths_weighted,
+            "stages": a.gradient.stages,
+        },
+        "traffic": a.traffic,
+    })
+}
+
+fn memory_json(a: &Analysis) -> Value {
+    let m = &a.memory;
+    json!({
+        "weights_bytes": m.weights_bytes,
+        "naive_activation_bytes": m.naive_activation_bytes,
+        "peak_activation_bytes": m.peak_activation_bytes,
+        "peak_layer": m.peak_layer,
+        "max_workspace_bytes": m.max_workspace_bytes,
+        "max_workspace_layer": m.max_workspace_layer,
+        "inference_bytes": m.inference_bytes,
+        "training_bytes_per_image": m.training_bytes_per_image,
+        "views": m.layers.iter().enumerate().filter(|(_, l)| l.view).map(|(i, _)| i).collect::<Vec<_>>(),
     })
 }

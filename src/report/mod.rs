@@ -1,10 +1,12 @@
 //! Analysis → text: darknet's layer table, JSON, CSV and Markdown.
 
+pub mod compare;
 mod darknet_line;
 mod json;
 
 pub use darknet_line::darknet_line;
 
+pub use compare::{compare_json, render_compare};
 pub use json::{layer_json, profile_json};
 
 use crate::Analysis;
