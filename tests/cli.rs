@@ -118,3 +118,92 @@ fn errors_go_to_stderr_with_location_and_exit_2() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no/such.cfg"));
 }
+
+#[test]
+fn compare_prints_deltas_and_json() {
+    let out = csplens(&[
+        "compare",
+        "assets/yolov3-tiny.cfg",
+        "assets/yolov4-tiny.cfg",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.contains("BFLOPs") && text.contains("(+24%)"), "{text}");
+    let out = csplens(&[
+        "compare",
+        "assets/yolov3-tiny.cfg",
+        "assets/yolov4-tiny.cfg",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["a"]["params"], 8_852_366);
+    assert_eq!(v["b"]["params"], 6_056_606);
+    let pct = v["delta"]["params_pct"].as_f64().expect("pct");
+    assert!((pct - (6_056_606.0 / 8_852_366.0 - 1.0) * 100.0).abs() < 1e-9);
+    for fmt in ["md", "csv"] {
+        let out = csplens(&[
+            "compare",
+            "assets/yolov3-tiny.cfg",
+            "assets/yolov4-tiny.cfg",
+            "--format",
+            fmt,
+        ]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Parameters"));
+    }
+}
+
+#[test]
+fn profile_json_carries_memory_gradient_and_traffic() {
+    let out = csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    for key in [
+        "naive_activation_bytes",
+        "peak_activation_bytes",
+        "peak_layer",
+        "max_workspace_bytes",
+        "training_bytes_per_image",
+    ] {
+        assert!(v["memory"].get(key).is_some(), "memory.{key}");
+    }
+    for variant in ["copy", "channelwise"] {
+        for key in [
+            "total_volume",
+            "dup_volume",
+            "ratio",
+            "total_channel_uses",
+            "dup_channel_uses",
+            "ratio_channels",
+            "source_channels",
+            "max_fanout",
+            "fanout_histogram",
+        ] {
+            assert!(
+                v["gradient"][variant].get(key).is_some(),
+                "gradient.{variant}.{key}"
+            );
+        }
+    }
+    for key in ["log2_paths_to_input", "log2_max_paths_weighted", "stages"] {
+        assert!(v["gradient"].get(key).is_some(), "gradient.{key}");
+    }
+    for key in ["cio", "mac", "concat_copy_volume"] {
+        assert!(v["traffic"].get(key).is_some(), "traffic.{key}");
+    }
+    let l = &v["layers"][2];
+    for key in [
+        "log2_paths",
+        "sources_copy",
+        "sources_channelwise",
+        "activation_bytes",
+        "live_bytes_after",
+    ] {
+        assert!(l.get(key).is_some(), "layer.{key}");
+    }
+    assert_eq!(l["activation_bytes"], 104 * 104 * 64 * 4);
+}

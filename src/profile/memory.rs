@@ -111,7 +111,8 @@ pub fn memory(net: &Network, shapes: &Shapes, profile: &Profile) -> Memory {
     let image_bytes = (shapes.input.volume().unwrap_or(0) as u64).saturating_mul(F32);
     let mut free_at: Vec<Vec<usize>> = vec![Vec::new(); n];
     for (k, &last) in last_use.iter().enumerate() {
-        if let Some(list) = free_at.get_mut(last) {
+        let owns_storage = k == n || storage[k] == Src::Layer(k);
+        if let Some(list) = free_at.get_mut(last).filter(|_| owns_storage) {
             list.push(k);
         }
     }
