@@ -33,6 +33,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
+    /// YOLO detection on one image, as `darknet detector test` reports it.
+    Detect(DetectArgs),
+    /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
+    Bench(crate::detect_cmd::BenchArgs),
     /// Two networks side by side (B's change against A), with stages aligned by resolution.
     Compare {
         /// The baseline cfg.
@@ -49,6 +53,51 @@ enum Command {
         #[arg(long, value_enum, default_value_t = FormatArg::Table)]
         format: FormatArg,
     },
+}
+
+/// Options of `csplens detect`.
+#[derive(clap::Args)]
+pub(crate) struct DetectArgs {
+    /// The Darknet .cfg file.
+    #[arg(long)]
+    pub(crate) cfg: PathBuf,
+    /// The .weights file.
+    #[arg(long)]
+    pub(crate) weights: PathBuf,
+    /// The image (JPEG, PNG or BMP).
+    #[arg(long)]
+    pub(crate) image: PathBuf,
+    /// Class names, one per line (coco.names).
+    #[arg(long)]
+    pub(crate) names: Option<PathBuf>,
+    /// Detection threshold.
+    #[arg(long, default_value_t = 0.25)]
+    pub(crate) thresh: f32,
+    /// Backend: cpu, wgpu, or auto (wgpu on a real GPU, else cpu).
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub(crate) backend: BackendArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub(crate) format: DetectFormat,
+    /// Write the image with boxes and labels drawn to this PNG.
+    #[arg(long)]
+    pub(crate) save: Option<PathBuf>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub(crate) threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum BackendArg {
+    Cpu,
+    Wgpu,
+    Auto,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DetectFormat {
+    Table,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -83,6 +132,8 @@ pub fn main() -> i32 {
             height,
             format,
         } => load(&cfg, InputOverride { width, height }).map(|a| report::render(&a, format.into())),
+        Command::Detect(args) => crate::detect_cmd::run(&args),
+        Command::Bench(args) => crate::detect_cmd::bench(&args),
         Command::Compare {
             a,
             b,
@@ -108,7 +159,7 @@ pub fn main() -> i32 {
 }
 
 /// Reads and analyzes one cfg; the error is the text to print.
-fn load(path: &Path, over: InputOverride) -> Result<csplens::Analysis, String> {
+pub(crate) fn load(path: &Path, over: InputOverride) -> Result<csplens::Analysis, String> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(|e| format!("error: {e:#}"))?;

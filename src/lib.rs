@@ -4,12 +4,16 @@
 //! Data flows one way, each stage a pure function with its own error type:
 //! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`].
 
+pub mod backend;
 pub mod cfg;
+pub mod detect;
 pub mod diag;
 pub mod network;
 pub mod profile;
 pub mod report;
 pub mod shape;
+pub mod tensor;
+pub mod weights;
 
 use diag::{Span, Warning};
 use thiserror::Error;

@@ -1,0 +1,357 @@
+//! The CPU backend: every layer kind the YOLO and CSPNet/darknet classification cfgs use,
+//! im2col + the `gemm` crate + rayon threads. It is the reference the GPU backend is tested
+//! against and the fast path without a GPU.
+
+mod activation;
+mod conv;
+mod gemm;
+pub mod ops;
+
+pub use activation::apply as activate_value;
+pub use conv::ConvOp;
+
+use super::{BackendError, Forward};
+use crate::Analysis;
+use crate::network::{Activation, LayerKind, Pool, Region, Shortcut, Src, Yolo};
+use crate::shape::LayerShape;
+use crate::tensor::Tensor;
+use crate::weights::{Weights, fused_conv};
+use std::time::Instant;
+
+/// One prepared layer.
+#[derive(Debug, Clone)]
+enum Op {
+    Conv(ConvOp),
+    Pool(Pool, bool),
+    Avgpool,
+    Route {
+        groups: usize,
+        group_id: usize,
+    },
+    Shortcut(Shortcut, Vec<f32>),
+    Upsample {
+        stride: i64,
+        scale: f32,
+    },
+    Reorg {
+        stride: usize,
+        reverse: bool,
+        old: bool,
+    },
+    ScaleChannels {
+        scale_wh: bool,
+        act: Activation,
+    },
+    Sam(Activation),
+    Softmax {
+        groups: usize,
+        temperature: f32,
+    },
+    Connected {
+        weights: Vec<f32>,
+        biases: Vec<f32>,
+        act: Activation,
+    },
+    Batchnorm {
+        biases: Vec<f32>,
+        scales: Vec<f32>,
+        mean: Vec<f32>,
+        var: Vec<f32>,
+    },
+    Implicit(Vec<f32>),
+    Identity,
+    Crop,
+    Yolo(Yolo),
+    Region(Region),
+}
+
+/// A network ready to run on the CPU.
+#[derive(Debug, Clone)]
+pub struct CpuNet {
+    ops: Vec<Op>,
+    shapes: Vec<LayerShape>,
+    inputs: Vec<Vec<Src>>,
+    /// Last layer reading each output (`usize::MAX`: kept for the caller).
+    last_use: Vec<usize>,
+    threads: usize,
+}
+
+fn floats(w: &Weights, r: &std::ops::Range<usize>) -> Vec<f32> {
+    w.slice(r).to_vec()
+}
+
+impl CpuNet {
+    /// Prepares every layer: batch norm folded into convolutions, weights laid out.
+    pub fn new(a: &Analysis, w: &Weights, threads: usize) -> Result<Self, BackendError> {
+        let net = &a.network;
+        let mut ops = Vec::with_capacity(net.layers.len());
+        for (i, layer) in net.layers.iter().enumerate() {
+            let s = &a.shapes.layers[i];
+            let lw = w.layers.get(i).cloned().unwrap_or_default();
+            let unsupported = || BackendError::Unsupported {
+                layer: i,
+                kind: layer.kind.type_name(),
+            };
+            let op = match &layer.kind {
+                LayerKind::Convolutional(c) => {
+                    let source = c.share_index.unwrap_or(i);
+                    let fused = fused_conv(w, source)
+                        .ok_or_else(|| BackendError::Internal(format!("layer {i}: no weights")))?;
+                    if c.antialiasing > 0 || c.xnor {
+                        return Err(unsupported());
+                    }
+                    Op::Conv(ConvOp::new(c, s.input.c, fused)?)
+                }
+                LayerKind::Maxpool(p) if p.antialiasing == 0 => Op::Pool(p.clone(), false),
+                LayerKind::LocalAvgpool(p) => Op::Pool(p.clone(), true),
+                LayerKind::Avgpool => Op::Avgpool,
+                LayerKind::Route(r) => Op::Route {
+                    groups: r.groups,
+                    group_id: r.group_id,
+                },
+                LayerKind::Shortcut(sc) => Op::Shortcut(sc.clone(), floats(w, &lw.weights)),
+                LayerKind::Upsample(u) => Op::Upsample {
+                    stride: u.stride,
+                    scale: u.scale,
+                },
+                LayerKind::Reorg(r) => Op::Reorg {
+                    stride: r.stride,
+                    reverse: r.reverse,
+                    old: true,
+                },
+                LayerKind::Reorg3d(r) => Op::Reorg {
+                    stride: r.stride,
+                    reverse: r.reverse,
+                    old: false,
+                },
+                LayerKind::ScaleChannels(sc) => Op::ScaleChannels {
+                    scale_wh: sc.scale_wh,
+                    act: sc.activation,
+                },
+                LayerKind::Sam(sc) => Op::Sam(sc.activation),
+                LayerKind::Softmax {
+                    groups,
+                    temperature,
+                } => Op::Softmax {
+                    groups: *groups,
+                    temperature: *temperature,
+                },
+                LayerKind::Connected(c) => {
+                    connected(w, &lw, c.activation, s.inputs, w.header.transposed)
+                }
+                LayerKind::Batchnorm => match &lw.bn {
+                    Some([sc, mean, var]) => Op::Batchnorm {
+                        biases: floats(w, &lw.biases),
+                        scales: floats(w, sc),
+                        mean: floats(w, mean),
+                        var: floats(w, var),
+                    },
+                    None => Op::Identity,
+                },
+                LayerKind::Implicit { .. } => Op::Implicit(floats(w, &lw.weights)),
+                LayerKind::Dropout { .. }
+                | LayerKind::Empty
+                | LayerKind::Cost { .. }
+                | LayerKind::Contrastive { .. } => Op::Identity,
+                LayerKind::Activation(_) => Op::Identity,
+                LayerKind::Crop(_) => Op::Crop,
+                LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => Op::Yolo(y.clone()),
+                LayerKind::Region(r) => Op::Region(r.clone()),
+                _ => return Err(unsupported()),
+            };
+            ops.push(op);
+        }
+        let n = net.layers.len();
+        let mut last_use: Vec<usize> = (0..n).collect();
+        for layer in &net.layers {
+            for src in &layer.inputs {
+                if let Src::Layer(j) = src {
+                    last_use[*j] = last_use[*j].max(layer.index);
+                }
+            }
+        }
+        let consumers = net.consumers();
+        for (i, layer) in net.layers.iter().enumerate() {
+            let head = matches!(
+                layer.kind,
+                LayerKind::Yolo(_)
+                    | LayerKind::GaussianYolo(_)
+                    | LayerKind::Region(_)
+                    | LayerKind::Detection(_)
+            );
+            if head || consumers[i].is_empty() {
+                last_use[i] = usize::MAX;
+            }
+        }
+        Ok(Self {
+            ops,
+            shapes: a.shapes.layers.clone(),
+            inputs: net.layers.iter().map(|l| l.inputs.clone()).collect(),
+            last_use,
+            threads: threads.max(1),
+        })
+    }
+
+    /// Runs the network on a CHW input of the network's size.
+    pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        let n = self.ops.len();
+        let mut values: Vec<Option<Tensor>> = vec![None; n];
+        let mut layer_ms = Vec::with_capacity(n);
+        for i in 0..n {
+            let t0 = Instant::now();
+            let out = {
+                let get = |src: &Src| -> Result<&Tensor, BackendError> {
+                    match src {
+                        Src::Image => Ok(input),
+                        Src::Layer(j) => values[*j].as_ref().ok_or_else(|| {
+                            BackendError::Internal(format!("layer {i}: input {j} was freed"))
+                        }),
+                    }
+                };
+                let ins = self.inputs[i]
+                    .iter()
+                    .map(get)
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.run(i, &ins)?
+            };
+            let s = &self.shapes[i];
+            if out.data.len() != s.outputs {
+                return Err(BackendError::Internal(format!(
+                    "layer {i}: produced {} values, expected {}",
+                    out.data.len(),
+                    s.outputs
+                )));
+            }
+            values[i] = Some(out);
+            for (j, &last) in self.last_use.iter().enumerate().take(i + 1) {
+                if last == i && j != i {
+                    values[j] = None;
+                }
+            }
+            layer_ms.push(t0.elapsed().as_secs_f64() * 1e3);
+        }
+        let outputs = values
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|t| (i, t)))
+            .collect();
+        Ok(Forward { outputs, layer_ms })
+    }
+
+    fn run(&self, i: usize, ins: &[&Tensor]) -> Result<Tensor, BackendError> {
+        let s = &self.shapes[i];
+        let (oh, ow) = (s.output.h, s.output.w);
+        let first = ins
+            .first()
+            .copied()
+            .ok_or_else(|| BackendError::Internal(format!("layer {i}: no input")))?;
+        Ok(match &self.ops[i] {
+            Op::Conv(c) => c.forward(first, self.threads)?,
+            Op::Pool(p, avg) => ops::pool(first, p, *avg, oh, ow),
+            Op::Avgpool => ops::avgpool(first),
+            Op::Route { groups, group_id } => ops::route(ins, *groups, *group_id),
+            Op::Shortcut(sc, w) => ops::shortcut(first, &ins[1..], sc, w),
+            Op::Upsample { stride, scale } => ops::upsample(first, *stride, *scale, oh, ow),
+            Op::Reorg {
+                stride,
+                reverse,
+                old,
+            } => {
+                let (dims, fwd) = if *old {
+                    ((first.w, first.h, first.c), *reverse)
+                } else {
+                    ((ow, oh, s.output.c), *reverse)
+                };
+                ops::reorg(
+                    first,
+                    dims.0,
+                    dims.1,
+                    dims.2,
+                    *stride,
+                    fwd,
+                    (s.output.c, oh, ow),
+                )
+            }
+            Op::ScaleChannels { scale_wh, act } => {
+                ops::scale_channels(first, ins.get(1).copied().unwrap_or(first), *scale_wh, *act)
+            }
+            Op::Sam(act) => ops::sam(first, ins.get(1).copied().unwrap_or(first), *act),
+            Op::Softmax {
+                groups,
+                temperature,
+            } => ops::softmax(first, *groups, *temperature),
+            Op::Connected {
+                weights,
+                biases,
+                act,
+            } => ops::connected(first, weights, biases, *act),
+            Op::Batchnorm {
+                biases,
+                scales,
+                mean,
+                var,
+            } => ops::batchnorm(first, biases, scales, mean, var),
+            Op::Implicit(w) => Tensor {
+                c: w.len(),
+                h: 1,
+                w: 1,
+                data: w.clone(),
+            },
+            Op::Identity => first.clone(),
+            Op::Crop => crop(first, s),
+            Op::Yolo(y) => ops::yolo(first, y),
+            Op::Region(r) => ops::region(first, r),
+        })
+    }
+}
+
+fn connected(
+    w: &Weights,
+    lw: &crate::weights::LayerWeights,
+    act: Activation,
+    inputs: usize,
+    transposed: bool,
+) -> Op {
+    let mut weights = floats(w, &lw.weights);
+    let mut biases = floats(w, &lw.biases);
+    let outputs = biases.len();
+    if transposed && outputs > 0 {
+        let mut t = vec![0f32; weights.len()];
+        for o in 0..outputs {
+            for k in 0..inputs {
+                t[o * inputs + k] = weights[k * outputs + o];
+            }
+        }
+        weights = t;
+    }
+    if let Some([sc, mean, var]) = &lw.bn {
+        let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
+        for o in 0..outputs {
+            let k = sc[o] / (var[o] + 0.000001).sqrt();
+            weights[o * inputs..(o + 1) * inputs]
+                .iter_mut()
+                .for_each(|x| *x *= k);
+            biases[o] = (biases[o] - mean[o] * k) + 0.0;
+        }
+    }
+    Op::Connected {
+        weights,
+        biases,
+        act,
+    }
+}
+
+/// Darknet's test-time crop: the centre `crop_width × crop_height` window.
+fn crop(x: &Tensor, s: &LayerShape) -> Tensor {
+    let (oh, ow) = (s.output.h, s.output.w);
+    let (dy, dx) = ((x.h - oh) / 2, (x.w - ow) / 2);
+    let mut out = Tensor::zeros(x.c, oh, ow);
+    for k in 0..x.c {
+        for y in 0..oh {
+            for xx in 0..ow {
+                out.data[(k * oh + y) * ow + xx] = x.data[(k * x.h + y + dy) * x.w + xx + dx];
+            }
+        }
+    }
+    out
+}

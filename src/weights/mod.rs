@@ -1,0 +1,292 @@
+//! `.weights` files as darknet writes them: a header (major, minor, revision, `seen` as 32 or
+//! 64 bits) then each layer's floats in layer order (src/parser.c `load_weights_upto`).
+//! The floats are read once into one buffer; layers hold ranges into it.
+
+mod fuse;
+
+pub use fuse::{FusedConv, fused_conv};
+
+use crate::network::{LayerKind, Network};
+use crate::shape::Shapes;
+use std::ops::Range;
+use thiserror::Error;
+
+/// The `.weights` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Major version.
+    pub major: i32,
+    /// Minor version.
+    pub minor: i32,
+    /// Revision.
+    pub revision: i32,
+    /// Images seen in training.
+    pub seen: u64,
+    /// Connected-layer weights are stored transposed (major or minor > 1000).
+    pub transposed: bool,
+    /// Header length in bytes (16 or 20).
+    pub bytes: usize,
+}
+
+/// Ranges of one layer's floats in [`Weights::data`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LayerWeights {
+    /// Biases (per output channel).
+    pub biases: Range<usize>,
+    /// Batch-norm scales, rolling mean and rolling variance, when the file has them.
+    pub bn: Option<[Range<usize>; 3]>,
+    /// Kernel or matrix weights.
+    pub weights: Range<usize>,
+}
+
+/// A loaded `.weights` file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Weights {
+    /// The header.
+    pub header: Header,
+    /// Every float after the header, as in the file.
+    pub data: Vec<f32>,
+    /// Per layer (empty ranges for layers without weights).
+    pub layers: Vec<LayerWeights>,
+    /// Findings that do not stop loading (trailing bytes).
+    pub warnings: Vec<String>,
+}
+
+impl Weights {
+    /// The floats of a range.
+    pub fn slice(&self, r: &Range<usize>) -> &[f32] {
+        self.data.get(r.clone()).unwrap_or(&[])
+    }
+}
+
+/// Why a `.weights` file does not fit the network.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WeightsError {
+    /// Zero bytes.
+    #[error("the .weights file is empty")]
+    Empty,
+    /// Fewer bytes than a header.
+    #[error("the .weights file is {0} bytes, shorter than darknet's 16- or 20-byte header")]
+    NoHeader(usize),
+    /// The file ends inside a layer.
+    #[error("layer {layer} ({kind}, line {line}) needs {} floats, file ends after {} — offset {}", group(*need), group(*have), group(*offset))]
+    Truncated {
+        /// Layer index.
+        layer: usize,
+        /// Layer kind.
+        kind: &'static str,
+        /// Line of the layer's section.
+        line: usize,
+        /// Floats the layer needs.
+        need: usize,
+        /// Floats left in the file for it.
+        have: usize,
+        /// Byte offset where the layer's floats start.
+        offset: usize,
+    },
+    /// Far more data than the network reads: another network's file.
+    #[error("the .weights file holds {} floats but this network reads {}: it was written for another network", group(*have), group(*need))]
+    WrongNetwork {
+        /// Floats the network reads.
+        need: usize,
+        /// Floats in the file.
+        have: usize,
+    },
+    /// Reading the file failed.
+    #[error("cannot read the .weights file: {0}")]
+    Io(String),
+}
+
+/// `1180160` → `1,180,160`.
+pub fn group(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// More trailing data than this share of the expected floats means another network's file.
+const WRONG_NETWORK_SHARE: f64 = 0.05;
+
+/// Parses the header.
+pub fn header(bytes: &[u8]) -> Result<Header, WeightsError> {
+    if bytes.is_empty() {
+        return Err(WeightsError::Empty);
+    }
+    let int = |i: usize| {
+        bytes
+            .get(i * 4..i * 4 + 4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (Some(major), Some(minor), Some(revision)) = (int(0), int(1), int(2)) else {
+        return Err(WeightsError::NoHeader(bytes.len()));
+    };
+    let wide = major.saturating_mul(10).saturating_add(minor) >= 2;
+    let len = if wide { 20 } else { 16 };
+    let Some(seen_bytes) = bytes.get(12..len) else {
+        return Err(WeightsError::NoHeader(bytes.len()));
+    };
+    let seen = seen_bytes
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| (acc << 8) | b as u64);
+    Ok(Header {
+        major,
+        minor,
+        revision,
+        seen,
+        transposed: major > 1000 || minor > 1000,
+        bytes: len,
+    })
+}
+
+/// Reads a `.weights` file from disk with one read into the float buffer.
+pub fn read(
+    path: &std::path::Path,
+    net: &Network,
+    shapes: &Shapes,
+) -> Result<Weights, WeightsError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| WeightsError::Io(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let len = file.metadata().map_err(io)?.len() as usize;
+    let mut head = vec![0u8; len.min(20)];
+    file.read_exact(&mut head).map_err(io)?;
+    let h = header(&head)?;
+    let body_bytes = len - h.bytes;
+    let mut data = vec![0f32; body_bytes / 4];
+    let mut rest = head[h.bytes..].to_vec();
+    let floats: &mut [u8] = bytemuck::cast_slice_mut(&mut data);
+    let (prefix, tail) = floats.split_at_mut(rest.len().min(floats.len()));
+    prefix.copy_from_slice(&rest[..prefix.len()]);
+    rest.clear();
+    file.read_exact(tail).map_err(io)?;
+    if cfg!(target_endian = "big") {
+        for v in &mut data {
+            *v = f32::from_bits(v.to_bits().swap_bytes());
+        }
+    }
+    layout(h, data, body_bytes % 4, net, shapes)
+}
+
+/// Parses a `.weights` file held in memory.
+pub fn parse(bytes: &[u8], net: &Network, shapes: &Shapes) -> Result<Weights, WeightsError> {
+    let h = header(bytes)?;
+    let body = &bytes[h.bytes..];
+    let data = body
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    layout(h, data, body.len() % 4, net, shapes)
+}
+
+/// The float counts darknet reads for one layer: (biases, has batch-norm triplet, weights).
+fn layer_counts(
+    net: &Network,
+    shapes: &Shapes,
+    i: usize,
+    weight_floats: usize,
+) -> Vec<(usize, bool, usize)> {
+    let layer = &net.layers[i];
+    let s = &shapes.layers[i];
+    if layer.dontload {
+        return Vec::new();
+    }
+    match &layer.kind {
+        LayerKind::Convolutional(c) if c.share_index.is_none() => {
+            let nweights = s.input.c / c.groups * c.filters * c.size * c.size;
+            vec![(
+                c.filters,
+                c.batch_normalize && !layer.dontloadscales,
+                nweights,
+            )]
+        }
+        LayerKind::Connected(c) => vec![(c.output, c.batch_normalize, c.output * s.inputs)],
+        LayerKind::Batchnorm => vec![(s.input.c, true, 0)],
+        // Weighted shortcuts, implicit, recurrent and local layers: read as one block of the
+        // size the profiler counts (the CPU backend runs only the first two).
+        _ if weight_floats > 0 => vec![(0, false, weight_floats)],
+        _ => Vec::new(),
+    }
+}
+
+fn layout(
+    header: Header,
+    data: Vec<f32>,
+    stray_bytes: usize,
+    net: &Network,
+    shapes: &Shapes,
+) -> Result<Weights, WeightsError> {
+    let costs =
+        crate::profile::profile(net, shapes).map_err(|e| WeightsError::Io(e.to_string()))?;
+    let mut at = 0usize;
+    let mut layers = Vec::with_capacity(net.layers.len());
+    for (i, layer) in net.layers.iter().enumerate() {
+        let mut lw = LayerWeights::default();
+        let wf = costs.layers[i].weight_floats as usize;
+        for (biases, bn, weights) in layer_counts(net, shapes, i, wf) {
+            let n_bn = if bn { 3 * biases } else { 0 };
+            let need = biases + n_bn + weights;
+            if at + need > data.len() {
+                return Err(WeightsError::Truncated {
+                    layer: i,
+                    kind: layer.kind.type_name(),
+                    line: layer.span.line,
+                    need,
+                    have: data.len() - at,
+                    offset: header.bytes + 4 * at,
+                });
+            }
+            let (b0, w0) = (at, at + biases + n_bn);
+            lw.biases = b0..b0 + biases;
+            lw.bn = bn.then(|| {
+                [
+                    b0 + biases..b0 + 2 * biases,
+                    b0 + 2 * biases..b0 + 3 * biases,
+                    b0 + 3 * biases..b0 + 4 * biases,
+                ]
+            });
+            lw.weights = w0..w0 + weights;
+            if matches!(layer.kind, LayerKind::Connected(_)) {
+                // connected: biases, weights, then the batch-norm triplet
+                lw.weights = b0 + biases..b0 + biases + weights;
+                let t = b0 + biases + weights;
+                lw.bn = bn.then(|| {
+                    [
+                        t..t + biases,
+                        t + biases..t + 2 * biases,
+                        t + 2 * biases..t + 3 * biases,
+                    ]
+                });
+            }
+            at += need;
+        }
+        layers.push(lw);
+    }
+    let extra = data.len() - at;
+    if extra as f64 > WRONG_NETWORK_SHARE * at.max(1) as f64 {
+        return Err(WeightsError::WrongNetwork {
+            need: at,
+            have: data.len(),
+        });
+    }
+    let mut warnings = Vec::new();
+    let trailing = extra * 4 + stray_bytes;
+    if trailing > 0 {
+        warnings.push(format!(
+            "{} bytes after the last layer's weights are ignored (darknet ignores them too)",
+            group(trailing)
+        ));
+    }
+    Ok(Weights {
+        header,
+        data,
+        layers,
+        warnings,
+    })
+}
