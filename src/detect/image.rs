@@ -160,8 +160,15 @@ pub fn resize(im: &Image, w: usize, h: usize) -> Image {
     }
     let c = im.c;
     let mut part = vec![0f32; c * im.h * w];
-    let w_scale = (im.w as f32 - 1.0) / (w as f32 - 1.0);
-    let h_scale = (im.h as f32 - 1.0) / (h as f32 - 1.0);
+    // darknet divides by zero for 1-pixel targets; such a target samples the first pixel
+    let scale = |from: usize, to: usize| {
+        if to > 1 {
+            (from as f32 - 1.0) / (to as f32 - 1.0)
+        } else {
+            0.0
+        }
+    };
+    let (w_scale, h_scale) = (scale(im.w, w), scale(im.h, h));
     for k in 0..c {
         for r in 0..im.h {
             for col in 0..w {

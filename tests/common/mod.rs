@@ -46,3 +46,4 @@ pub fn analyze_corpus(rel: &str) -> csplens::Analysis {
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     csplens::analyze(rel, &bytes, Default::default()).unwrap_or_else(|f| panic!("{}", f.render()))
 }
+pub mod models;

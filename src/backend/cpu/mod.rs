@@ -192,8 +192,25 @@ impl CpuNet {
         })
     }
 
-    /// Runs the network on a CHW input of the network's size.
+    /// Runs the network on a CHW input of the network's size, keeping the outputs of the
+    /// detection heads and of layers nothing reads.
     pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        self.forward_keeping(input, false)
+    }
+
+    /// Runs the network keeping every layer's output (for inspection and layer-by-layer tests).
+    pub fn forward_all(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        self.forward_keeping(input, true)
+    }
+
+    fn forward_keeping(&self, input: &Tensor, keep_all: bool) -> Result<Forward, BackendError> {
+        let want = self.shapes.first().map_or(0, |s| s.inputs);
+        if input.data.len() != want {
+            return Err(BackendError::InputSize {
+                got: format!("{}×{}×{}", input.w, input.h, input.c),
+                want: format!("{want} values"),
+            });
+        }
         let n = self.ops.len();
         let mut values: Vec<Option<Tensor>> = vec![None; n];
         let mut layer_ms = Vec::with_capacity(n);
@@ -224,7 +241,7 @@ impl CpuNet {
             }
             values[i] = Some(out);
             for (j, &last) in self.last_use.iter().enumerate().take(i + 1) {
-                if last == i && j != i {
+                if !keep_all && last == i && j != i {
                     values[j] = None;
                 }
             }

@@ -1,0 +1,34 @@
+//! The real pretrained models fetched by `scripts/fetch-models.sh`.
+
+use std::path::PathBuf;
+
+/// `$CSPLENS_MODELS`, else `.cache/models` in the repository; panics with the fix when absent.
+pub fn dir() -> PathBuf {
+    let dir = std::env::var_os("CSPLENS_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/models"));
+    assert!(
+        dir.join("yolov4-tiny/yolov4-tiny.weights").is_file()
+            && dir.join("yolov3-tiny/yolov3-tiny.weights").is_file(),
+        "the models are not in {}: run `bash scripts/fetch-models.sh` first",
+        dir.display()
+    );
+    dir
+}
+
+/// A model file: `model("yolov4-tiny", "weights")`.
+pub fn file(model: &str, ext: &str) -> PathBuf {
+    dir().join(model).join(format!("{model}.{ext}"))
+}
+
+/// The analysis of a fetched model's cfg.
+pub fn analysis(model: &str) -> csplens::Analysis {
+    let path = file(model, "cfg");
+    let bytes = std::fs::read(&path).expect("read cfg");
+    csplens::analyze(&path.display().to_string(), &bytes, Default::default()).expect("analyze")
+}
+
+/// The fetched sample image `name` (bus.jpg, zidane.jpg).
+pub fn image(name: &str) -> PathBuf {
+    dir().join("images").join(name)
+}

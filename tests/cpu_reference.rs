@@ -1,0 +1,404 @@
+//! Every layer kind of the CPU backend against a plain loop implementation written here, on
+//! random inputs and random weights of odd sizes. Tolerance: |cpu − naive| ≤ 1e-4·max(1, |naive|)
+//! (f32 sums in another order; batch norm folded on one side, applied on the other).
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use csplens::Analysis;
+use csplens::backend::cpu::CpuNet;
+use csplens::network::{Activation, LayerKind, Src, WeightsType};
+use csplens::tensor::Tensor;
+use csplens::weights::Weights;
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+}
+
+fn setup(cfg: &str, seed: u64) -> (Analysis, Weights, Tensor) {
+    let a = csplens::analyze("t.cfg", cfg.as_bytes(), Default::default())
+        .unwrap_or_else(|f| panic!("{}", f.render()));
+    let mut rng = Lcg(seed);
+    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for _ in 0..a.profile.weight_floats {
+        bytes.extend(rng.next().to_le_bytes());
+    }
+    let mut w = csplens::weights::parse(&bytes, &a.network, &a.shapes).expect("weights");
+    for lw in w.layers.clone() {
+        if let Some([_, _, var]) = lw.bn {
+            for v in &mut w.data[var] {
+                *v = v.abs() + 0.1;
+            }
+        }
+    }
+    let i = a.shapes.input;
+    let input = Tensor {
+        c: i.c,
+        h: i.h,
+        w: i.w,
+        data: (0..i.c * i.h * i.w).map(|_| rng.next()).collect(),
+    };
+    (a, w, input)
+}
+
+fn act(a: Activation, x: f32) -> f32 {
+    let x64 = x as f64;
+    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+    (match a {
+        Activation::Linear => x64,
+        Activation::Leaky => {
+            if x64 > 0.0 {
+                x64
+            } else {
+                0.1 * x64
+            }
+        }
+        Activation::Relu => x64.max(0.0),
+        Activation::Logistic => sig(x64),
+        Activation::Mish => x64 * (if x64 > 20.0 { x64 } else { x64.exp().ln_1p() }).tanh(),
+        Activation::Swish => x64 * sig(x64),
+        Activation::Tanh => x64.tanh(),
+        Activation::HardMish => {
+            if x64 > 0.0 {
+                x64
+            } else if x64 > -2.0 {
+                x64 * x64 / 2.0 + x64
+            } else {
+                0.0
+            }
+        }
+        Activation::Relu6 => x64.clamp(0.0, 6.0),
+        Activation::Elu => {
+            if x64 >= 0.0 {
+                x64
+            } else {
+                x64.exp() - 1.0
+            }
+        }
+        Activation::Selu => {
+            if x64 >= 0.0 {
+                1.0507 * x64
+            } else {
+                1.0507 * 1.6732 * (x64.exp() - 1.0)
+            }
+        }
+        Activation::Gelu => {
+            0.5 * x64 * (1.0 + (0.797885 * x64 + 0.035677 * x64 * x64 * x64).tanh())
+        }
+        Activation::Hardswish => x64 * (x64 + 3.0).clamp(0.0, 6.0) / 6.0,
+        Activation::Hardtan => x64.clamp(-1.0, 1.0),
+        Activation::Loggy => 2.0 * sig(x64) - 1.0,
+        Activation::Ramp => x64.max(0.0) + 0.1 * x64,
+        Activation::Relie => {
+            if x64 > 0.0 {
+                x64
+            } else {
+                0.01 * x64
+            }
+        }
+        other => panic!("no reference for {other:?}"),
+    }) as f32
+}
+
+fn get(t: &Tensor, k: usize, y: isize, x: isize) -> f32 {
+    if y < 0 || x < 0 || y >= t.h as isize || x >= t.w as isize {
+        0.0
+    } else {
+        t.data[(k * t.h + y as usize) * t.w + x as usize]
+    }
+}
+
+/// The plain reference of one layer, from the reference outputs of its inputs.
+fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
+    let layer = &a.network.layers[i];
+    let s = &a.shapes.layers[i];
+    let (oc, oh, ow) = (s.output.c.max(1), s.output.h.max(1), s.output.w.max(1));
+    let x = ins[0];
+    let lw = &w.layers[i];
+    let mut out = Tensor::zeros(oc, oh, ow);
+    match &layer.kind {
+        LayerKind::Convolutional(c) => {
+            let (cg, fg) = (x.c / c.groups, c.filters / c.groups);
+            let wts = w.slice(&lw.weights);
+            for f in 0..c.filters {
+                let g = f / fg;
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut sum = 0f64;
+                        for kc in 0..cg {
+                            for ky in 0..c.size {
+                                for kx in 0..c.size {
+                                    let iy = (oy * c.stride_y + ky * c.dilation) as isize
+                                        - c.padding as isize;
+                                    let ix = (ox * c.stride_x + kx * c.dilation) as isize
+                                        - c.padding as isize;
+                                    let wv = wts[((f * cg + kc) * c.size + ky) * c.size + kx];
+                                    sum += wv as f64 * get(x, g * cg + kc, iy, ix) as f64;
+                                }
+                            }
+                        }
+                        let mut v = sum as f32;
+                        if let Some([sc, mean, var]) = &lw.bn {
+                            v = (v - w.slice(mean)[f]) / (w.slice(var)[f] + 0.00001).sqrt()
+                                * w.slice(sc)[f];
+                        }
+                        v += w.slice(&lw.biases)[f];
+                        out.data[(f * oh + oy) * ow + ox] = act(c.activation, v);
+                    }
+                }
+            }
+        }
+        LayerKind::Maxpool(p) | LayerKind::LocalAvgpool(p) => {
+            let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
+            for k in 0..oc {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut vals = Vec::new();
+                        for dy in 0..p.size {
+                            for dx in 0..p.size {
+                                let y = (oy * p.stride_y + dy) as isize - (p.padding / 2) as isize;
+                                let xx = (ox * p.stride_x + dx) as isize - (p.padding / 2) as isize;
+                                if y >= 0 && xx >= 0 && y < x.h as isize && xx < x.w as isize {
+                                    vals.push(get(x, k, y, xx));
+                                }
+                            }
+                        }
+                        out.data[(k * oh + oy) * ow + ox] = if avg {
+                            vals.iter().sum::<f32>() / vals.len() as f32
+                        } else {
+                            vals.iter().copied().fold(f32::MIN, f32::max)
+                        };
+                    }
+                }
+            }
+        }
+        LayerKind::Avgpool => {
+            for k in 0..oc {
+                out.data[k] =
+                    x.channel(k).iter().map(|&v| v as f64).sum::<f64>() as f32 / x.plane() as f32;
+            }
+        }
+        LayerKind::Route(r) => {
+            out.data.clear();
+            for t in ins {
+                let per = t.c / r.groups;
+                for k in r.group_id * per..(r.group_id + 1) * per {
+                    out.data.extend_from_slice(t.channel(k));
+                }
+            }
+        }
+        LayerKind::Shortcut(sc) => {
+            assert_eq!(sc.weights_type, WeightsType::None);
+            for k in 0..oc {
+                for p in 0..oh * ow {
+                    let mut v = x.data[k * oh * ow + p];
+                    for f in &ins[1..] {
+                        if k < f.c {
+                            v += f.data[k * oh * ow + p];
+                        }
+                    }
+                    out.data[k * oh * ow + p] = act(sc.activation, v);
+                }
+            }
+        }
+        LayerKind::Upsample(u) => {
+            let st = u.stride as usize;
+            for k in 0..oc {
+                for y in 0..oh {
+                    for xx in 0..ow {
+                        out.data[(k * oh + y) * ow + xx] =
+                            u.scale * get(x, k, (y / st) as isize, (xx / st) as isize);
+                    }
+                }
+            }
+        }
+        LayerKind::ScaleChannels(sc) => {
+            let from = ins[1];
+            for k in 0..oc {
+                for p in 0..oh * ow {
+                    out.data[k * oh * ow + p] =
+                        act(sc.activation, from.data[k * oh * ow + p] * x.data[k]);
+                }
+            }
+        }
+        LayerKind::Sam(sc) => {
+            let from = ins[1];
+            for (j, v) in out.data.iter_mut().enumerate() {
+                *v = act(sc.activation, from.data[j] * x.data[j]);
+            }
+        }
+        LayerKind::Softmax { .. } => {
+            let e: Vec<f64> = x.data.iter().map(|&v| (v as f64).exp()).collect();
+            let sum: f64 = e.iter().sum();
+            out = Tensor {
+                c: x.data.len(),
+                h: 1,
+                w: 1,
+                data: e.iter().map(|v| (v / sum) as f32).collect(),
+            };
+        }
+        LayerKind::Connected(c) => {
+            let (wts, b) = (w.slice(&lw.weights), w.slice(&lw.biases));
+            for o in 0..c.output {
+                let sum: f64 = (0..x.data.len())
+                    .map(|j| wts[o * x.data.len() + j] as f64 * x.data[j] as f64)
+                    .sum();
+                out.data[o] = act(c.activation, sum as f32 + b[o]);
+            }
+        }
+        LayerKind::Batchnorm => {
+            let [sc, mean, var] = lw.bn.clone().unwrap();
+            for k in 0..oc {
+                for p in 0..oh * ow {
+                    let v = x.data[k * oh * ow + p];
+                    out.data[k * oh * ow + p] = (v - w.slice(&mean)[k])
+                        / (w.slice(&var)[k] + 0.000001).sqrt()
+                        * w.slice(&sc)[k]
+                        + w.slice(&lw.biases)[k];
+                }
+            }
+        }
+        LayerKind::Dropout { .. } => out = x.clone(),
+        LayerKind::Yolo(y) => {
+            out = x.clone();
+            let plane = oh * ow;
+            for n in 0..y.mask.len() {
+                for e in 0..y.classes + 5 {
+                    for p in 0..plane {
+                        let j = (n * (y.classes + 5) + e) * plane + p;
+                        let v = x.data[j];
+                        out.data[j] = match e {
+                            0 | 1 => {
+                                act(Activation::Logistic, v) * y.scale_x_y
+                                    - 0.5 * (y.scale_x_y - 1.0)
+                            }
+                            2 | 3 => v,
+                            _ => act(Activation::Logistic, v),
+                        };
+                    }
+                }
+            }
+        }
+        other => panic!("no reference for {}", other.type_name()),
+    }
+    out
+}
+
+fn check(cfg: &str, seed: u64) -> usize {
+    let (a, w, input) = setup(cfg, seed);
+    let net = CpuNet::new(&a, &w, 2).expect("cpu net");
+    let fwd = net.forward_all(&input).expect("forward");
+    for (i, layer) in a.network.layers.iter().enumerate() {
+        // each layer is checked on the backend's own inputs, so errors do not compound
+        let ins: Vec<&Tensor> = layer
+            .inputs
+            .iter()
+            .map(|s| match s {
+                Src::Image => &input,
+                Src::Layer(j) => fwd.output(*j).expect("kept"),
+            })
+            .collect();
+        let want = naive(&a, &w, i, &ins);
+        let got = fwd.output(i).expect("kept");
+        assert_eq!(
+            got.data.len(),
+            want.data.len(),
+            "layer {i} ({}) size",
+            layer.kind.type_name()
+        );
+        for (j, (g, r)) in got.data.iter().zip(&want.data).enumerate() {
+            assert!(
+                (g - r).abs() <= 1e-4 * r.abs().max(1.0),
+                "layer {i} ({}) value {j}: cpu {g} vs naive {r}",
+                layer.kind.type_name()
+            );
+        }
+    }
+    a.network.layers.len()
+}
+
+const NET: &str = "[net]\nwidth=13\nheight=11\nchannels=5\n\n";
+
+#[test]
+fn convolutions_grouped_dilated_strided_with_batch_norm() {
+    let cfg = format!(
+        "{NET}[convolutional]\nfilters=6\nsize=3\npad=1\ngroups=1\nbatch_normalize=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=9\nsize=3\npad=1\ngroups=3\ndilation=2\nactivation=mish\n\n\
+         [convolutional]\nfilters=7\nsize=3\nstride_x=2\nstride_y=1\npad=1\nbatch_normalize=1\nactivation=swish\n\n\
+         [convolutional]\nfilters=5\nsize=1\nactivation=linear\n\n\
+         [convolutional]\nfilters=7\nsize=5\nstride=2\npadding=1\nactivation=logistic\n\n\
+         [convolutional]\nfilters=7\nsize=3\npad=1\ngroups=7\nactivation=relu\n"
+    );
+    assert_eq!(check(&cfg, 1), 6);
+}
+
+#[test]
+fn every_activation_through_a_convolution() {
+    let acts = [
+        "linear",
+        "leaky",
+        "relu",
+        "logistic",
+        "mish",
+        "swish",
+        "tanh",
+        "hard_mish",
+        "relu6",
+        "elu",
+        "selu",
+        "gelu",
+        "hardswish",
+        "hardtan",
+        "loggy",
+        "ramp",
+        "relie",
+    ];
+    let mut cfg = NET.to_string();
+    for a in acts {
+        cfg += &format!("[convolutional]\nfilters=5\nsize=3\npad=1\nactivation={a}\n\n");
+    }
+    assert_eq!(check(&cfg, 2), acts.len());
+}
+
+#[test]
+fn pools_routes_shortcuts_upsample() {
+    let cfg = format!(
+        "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [maxpool]\nsize=3\nstride=2\n\n\
+         [maxpool]\nsize=2\nstride=1\n\n\
+         [local_avgpool]\nsize=2\nstride=1\n\n\
+         [upsample]\nstride=2\n\n\
+         [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
+         [route]\nlayers=-1,-2\n\n\
+         [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
+         [dropout]\nprobability=0.5\n"
+    );
+    check(&cfg, 3);
+}
+
+#[test]
+fn attention_softmax_connected_batchnorm_yolo() {
+    let cfg = format!(
+        "{NET}[convolutional]\nfilters=6\nsize=3\npad=1\nactivation=leaky\n\n\
+         [avgpool]\n\n\
+         [convolutional]\nfilters=6\nsize=1\nactivation=logistic\n\n\
+         [scale_channels]\nfrom=-3\n\n\
+         [convolutional]\nfilters=6\nsize=1\nactivation=logistic\n\n\
+         [sam]\nfrom=-2\n\n\
+         [batchnorm]\n\n\
+         [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
+         [yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\nscale_x_y=1.05\n\n\
+         [route]\nlayers=-4\n\n\
+         [connected]\noutput=9\nactivation=leaky\n\n\
+         [softmax]\n"
+    );
+    check(&cfg, 4);
+}

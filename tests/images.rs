@@ -1,0 +1,109 @@
+//! Hostile images are refused with a message before any large allocation.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use csplens::detect::image::{self, ImageError};
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG whose header claims `w × h` pixels, followed by a tiny (wrong) data chunk.
+fn png_claiming(w: u32, h: u32) -> Vec<u8> {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut chunk = |kind: &[u8], body: &[u8]| {
+        out.extend((body.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend(body);
+        out.extend(&c);
+        out.extend(crc32(&c).to_be_bytes());
+    };
+    let mut ihdr = w.to_be_bytes().to_vec();
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(b"IHDR", &ihdr);
+    chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(b"IEND", &[]);
+    out
+}
+
+#[test]
+fn huge_declared_size_is_refused_from_the_header() {
+    let err = image::decode(&png_claiming(100_000, 100_000)).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ImageError::TooLarge {
+                w: 100_000,
+                h: 100_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("100000×100000"), "{err}");
+}
+
+#[test]
+fn empty_text_and_corrupt_files() {
+    assert_eq!(image::decode(&[]).unwrap_err(), ImageError::Empty);
+    assert_eq!(
+        image::decode(b"[net]\nwidth=416\n").unwrap_err(),
+        ImageError::UnknownFormat
+    );
+    let bus = std::fs::read(common::models::image("bus.jpg")).unwrap();
+    for cut in [20, 600, 5_000, 100_000] {
+        let r = image::decode(&bus[..cut]);
+        assert!(
+            matches!(r, Err(ImageError::Corrupt(_))),
+            "cut at {cut}: {r:?}"
+        );
+    }
+    let small = png_claiming(4, 4);
+    assert!(matches!(image::decode(&small), Err(ImageError::Corrupt(_))));
+}
+
+#[test]
+fn resize_matches_darknet_resize_image_on_a_known_case() {
+    // 3×1 → 2×1: w_scale = (3−1)/(2−1) = 2, column 0 samples x=0, the last column is copied.
+    let im = image::Image {
+        w: 3,
+        h: 1,
+        c: 1,
+        data: vec![0.0, 0.5, 1.0],
+    };
+    assert_eq!(image::resize(&im, 2, 1).data, vec![0.0, 1.0]);
+    // 2×1 → 3×1: w_scale = 0.5, column 1 is halfway.
+    let im = image::Image {
+        w: 2,
+        h: 1,
+        c: 1,
+        data: vec![0.0, 1.0],
+    };
+    assert_eq!(image::resize(&im, 3, 1).data, vec![0.0, 0.5, 1.0]);
+    let lb = image::letterbox(
+        &image::Image {
+            w: 4,
+            h: 2,
+            c: 1,
+            data: vec![1.0; 8],
+        },
+        4,
+        4,
+    );
+    assert_eq!(lb.data[..4], [0.5; 4], "letterbox pads with grey");
+    assert_eq!(lb.data[4..12], [1.0; 8]);
+}
