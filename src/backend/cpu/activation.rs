@@ -107,12 +107,38 @@ pub fn apply(a: Activation, x: f32) -> f32 {
 /// Applies an activation to a CHW buffer with `plane` values per channel.
 pub fn activate(a: Activation, data: &mut [f32], plane: usize) {
     match a {
-        Activation::Linear => {}
         Activation::NormalizeChannels => normalize_channels(data, plane, false),
         Activation::NormalizeChannelsSoftmax | Activation::NormalizeChannelsSoftmaxMaxval => {
             normalize_channels(data, plane, true)
         }
-        _ => data.iter_mut().for_each(|x| *x = apply(a, *x)),
+        _ => add_and_activate(a, data, 0.0),
+    }
+}
+
+/// `x ← act(x + bias)` over a slice, with the activation chosen once outside the loop so the
+/// common ones (linear, leaky, relu) compile to vector code.
+pub fn add_and_activate(a: Activation, data: &mut [f32], bias: f32) {
+    fn each(data: &mut [f32], f: impl Fn(f32) -> f32) {
+        data.iter_mut().for_each(|x| *x = f(*x));
+    }
+    match a {
+        Activation::Linear => each(data, |x| x + bias),
+        Activation::Leaky | Activation::Revleaky => each(data, |x| {
+            let v = x + bias;
+            v.max(0.1 * v)
+        }),
+        Activation::Relu => each(data, |x| (x + bias).max(0.0)),
+        Activation::Relu6 => each(data, |x| (x + bias).clamp(0.0, 6.0)),
+        Activation::Logistic => each(data, |x| logistic(x + bias)),
+        Activation::Mish => each(data, |x| {
+            let v = x + bias;
+            v * tanh(softplus(v, 20.0))
+        }),
+        Activation::Swish => each(data, |x| {
+            let v = x + bias;
+            v * logistic(v)
+        }),
+        other => each(data, |x| apply(other, x + bias)),
     }
 }
 

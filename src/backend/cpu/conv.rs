@@ -2,8 +2,13 @@
 //! 3×3 stride-1 layers go through Winograd F(2×2, 3×3) where it pays.
 
 use super::BackendError;
-use super::activation::activate;
+use super::activation::{activate, add_and_activate};
 use super::gemm::matmul;
+use super::scratch::Scratch;
+use super::winograd::Winograd;
+
+/// Input channels from which Winograd beats im2col + GEMM on this machine.
+pub const WINOGRAD_MIN_CHANNELS: usize = 8;
 use crate::network::{Activation, Conv};
 use crate::tensor::Tensor;
 use crate::weights::FusedConv;
@@ -24,6 +29,8 @@ pub struct ConvOp {
     /// `filters × (c_in/groups)·size²`, darknet's layout.
     pub weights: Vec<f32>,
     pub biases: Vec<f32>,
+    /// Winograd-transformed kernels, for the 3×3 stride-1 layers where they pay.
+    pub winograd: Option<Winograd>,
 }
 
 impl ConvOp {
@@ -47,9 +54,34 @@ impl ConvOp {
             dilation: c.dilation,
             groups: c.groups,
             activation: c.activation,
+            winograd: None,
             weights: fused.weights,
             biases: fused.biases,
-        })
+        }
+        .with_winograd())
+    }
+
+    /// Whether Winograd F(4×4, 3×3) applies and pays: ungrouped 3×3, stride 1, no dilation,
+    /// enough channels that the transforms are amortised.
+    pub fn winograd_fits(&self) -> bool {
+        self.size == 3
+            && self.stride_x == 1
+            && self.stride_y == 1
+            && self.dilation == 1
+            && self.groups == 1
+            && self.c_in >= WINOGRAD_MIN_CHANNELS
+    }
+
+    fn with_winograd(mut self) -> Self {
+        if self.winograd_fits() && std::env::var_os("CSPLENS_NO_WINOGRAD").is_none() {
+            self.winograd = Some(Winograd::new(
+                &self.weights,
+                self.filters,
+                self.c_in,
+                self.pad,
+            ));
+        }
+        self
     }
 
     /// Output height and width for an input of `h × w`.
@@ -60,8 +92,18 @@ impl ConvOp {
     }
 
     /// Runs the convolution.
-    pub fn forward(&self, x: &Tensor, threads: usize) -> Result<Tensor, BackendError> {
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        threads: usize,
+        scratch: &Scratch,
+    ) -> Result<Tensor, BackendError> {
         let (oh, ow) = self.out_hw(x.h, x.w);
+        if let Some(wino) = &self.winograd {
+            let mut out = wino.forward(x, oh, ow, threads, scratch)?;
+            self.finish(&mut out);
+            return Ok(out);
+        }
         let mut out = Tensor::zeros(self.filters, oh, ow);
         let (cg, fg) = (self.c_in / self.groups, self.filters / self.groups);
         let kk = cg * self.size * self.size;
@@ -70,7 +112,7 @@ impl ConvOp {
         let mut col = if direct {
             Vec::new()
         } else {
-            vec![0f32; kk * n]
+            scratch.take(kk * n)
         };
         for g in 0..self.groups {
             let input = &x.data[g * cg * x.plane()..(g + 1) * cg * x.plane()];
@@ -84,6 +126,7 @@ impl ConvOp {
             let c = &mut out.data[g * fg * n..(g + 1) * fg * n];
             matmul(fg, n, kk, a, kk, b, n, c, n, threads)?;
         }
+        scratch.give(col);
         self.finish(&mut out);
         Ok(out)
     }
@@ -107,13 +150,12 @@ impl ConvOp {
         out.data
             .par_chunks_mut(plane)
             .zip(self.biases.par_iter())
-            .for_each(|(ch, b)| {
-                ch.iter_mut().for_each(|v| *v += b);
-                activate(act, ch, plane);
-            });
+            .for_each(|(ch, b)| add_and_activate(act, ch, *b));
     }
 
     /// Darknet's im2col (with dilation): rows are (channel, ky, kx), columns output pixels.
+    /// Each row is a run of copies between zero-filled borders, so the inner loop has no
+    /// bounds tests (a slice copy at stride 1).
     fn im2col(&self, input: &[f32], h: usize, w: usize, oh: usize, ow: usize, col: &mut [f32]) {
         let (s, d, p) = (self.size, self.dilation, self.pad as isize);
         let (sx, sy) = (self.stride_x, self.stride_y);
@@ -122,6 +164,20 @@ impl ConvOp {
             .for_each(|(row, dst)| {
                 let (ch, ky, kx) = (row / (s * s), (row / s) % s, row % s);
                 let src = &input[ch * h * w..(ch + 1) * h * w];
+                let off = (kx * d) as isize - p;
+                // output columns whose input column x·sx + off lies inside 0..w
+                let lo = if off >= 0 {
+                    0
+                } else {
+                    ((-off) as usize).div_ceil(sx)
+                }
+                .min(ow);
+                let hi = if (w as isize) <= off {
+                    0
+                } else {
+                    ((w as isize - 1 - off) as usize / sx + 1).min(ow)
+                }
+                .max(lo);
                 for y in 0..oh {
                     let iy = (y * sy) as isize - p + (ky * d) as isize;
                     let line = &mut dst[y * ow..(y + 1) * ow];
@@ -130,13 +186,16 @@ impl ConvOp {
                         continue;
                     }
                     let srow = &src[iy as usize * w..(iy as usize + 1) * w];
-                    for (x, v) in line.iter_mut().enumerate() {
-                        let ix = (x * sx) as isize - p + (kx * d) as isize;
-                        *v = if ix >= 0 && ix < w as isize {
-                            srow[ix as usize]
-                        } else {
-                            0.0
-                        };
+                    line[..lo].fill(0.0);
+                    line[hi..].fill(0.0);
+                    let start = (lo * sx) as isize + off;
+                    if sx == 1 {
+                        line[lo..hi]
+                            .copy_from_slice(&srow[start as usize..start as usize + (hi - lo)]);
+                    } else {
+                        for (v, x) in line[lo..hi].iter_mut().zip((start as usize..).step_by(sx)) {
+                            *v = srow[x];
+                        }
                     }
                 }
             });

@@ -6,9 +6,12 @@ mod activation;
 mod conv;
 mod gemm;
 pub mod ops;
+mod scratch;
+mod winograd;
 
 pub use activation::apply as activate_value;
 pub use conv::ConvOp;
+pub use scratch::Scratch;
 
 use super::{BackendError, Forward};
 use crate::Analysis;
@@ -74,6 +77,7 @@ pub struct CpuNet {
     /// Last layer reading each output (`usize::MAX`: kept for the caller).
     last_use: Vec<usize>,
     threads: usize,
+    scratch: Scratch,
 }
 
 fn floats(w: &Weights, r: &std::ops::Range<usize>) -> Vec<f32> {
@@ -189,6 +193,7 @@ impl CpuNet {
             inputs: net.layers.iter().map(|l| l.inputs.clone()).collect(),
             last_use,
             threads: threads.max(1),
+            scratch: Scratch::default(),
         })
     }
 
@@ -263,7 +268,7 @@ impl CpuNet {
             .copied()
             .ok_or_else(|| BackendError::Internal(format!("layer {i}: no input")))?;
         Ok(match &self.ops[i] {
-            Op::Conv(c) => c.forward(first, self.threads)?,
+            Op::Conv(c) => c.forward(first, self.threads, &self.scratch)?,
             Op::Pool(p, avg) => ops::pool(first, p, *avg, oh, ow),
             Op::Avgpool => ops::avgpool(first),
             Op::Route { groups, group_id } => ops::route(ins, *groups, *group_id),

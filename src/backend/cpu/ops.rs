@@ -4,36 +4,45 @@
 use super::activation::{activate, apply};
 use crate::network::{Activation, Pool, Region, Shortcut, WeightsType, Yolo};
 use crate::tensor::Tensor;
+use rayon::prelude::*;
 
-/// Max or average pooling with darknet's padding (total `padding`, offset `-padding/2`).
+/// Max or average pooling with darknet's padding (total `padding`, offset `-padding/2`); the
+/// window is clamped to the image once per output, channels run in parallel.
 pub fn pool(x: &Tensor, p: &Pool, avg: bool, oh: usize, ow: usize) -> Tensor {
     if p.maxpool_depth {
         return max_depth(x, p.out_channels);
     }
     let mut out = Tensor::zeros(x.c, oh, ow);
-    let off = -((p.padding / 2) as isize);
-    for k in 0..x.c {
-        let src = x.channel(k);
-        for i in 0..oh {
-            for j in 0..ow {
-                let (mut best, mut sum, mut count) = (f32::MIN, 0f32, 0usize);
-                for n in 0..p.size {
-                    for m in 0..p.size {
-                        let y = off + (i * p.stride_y + n) as isize;
-                        let xx = off + (j * p.stride_x + m) as isize;
-                        if y >= 0 && y < x.h as isize && xx >= 0 && xx < x.w as isize {
-                            let v = src[y as usize * x.w + xx as usize];
+    let off = (p.padding / 2) as isize;
+    let clamp = |o: usize, stride: usize, n: usize| {
+        let start = (o * stride) as isize - off;
+        (
+            start.max(0) as usize,
+            ((start + p.size as isize).max(0) as usize).min(n),
+        )
+    };
+    let rows: Vec<(usize, usize)> = (0..oh).map(|i| clamp(i, p.stride_y, x.h)).collect();
+    let cols: Vec<(usize, usize)> = (0..ow).map(|j| clamp(j, p.stride_x, x.w)).collect();
+    let plane = x.plane();
+    out.data
+        .par_chunks_mut((oh * ow).max(1))
+        .enumerate()
+        .for_each(|(k, dst)| {
+            let src = &x.data[k * plane..(k + 1) * plane];
+            for (i, &(y0, y1)) in rows.iter().enumerate() {
+                for (j, &(x0, x1)) in cols.iter().enumerate() {
+                    let (mut best, mut sum) = (f32::MIN, 0f32);
+                    for y in y0..y1 {
+                        for &v in &src[y * x.w + x0..y * x.w + x1] {
                             best = best.max(v);
                             sum += v;
-                            count += 1;
                         }
                     }
+                    let count = (y1 - y0) * (x1 - x0);
+                    dst[i * ow + j] = if avg { sum / count.max(1) as f32 } else { best };
                 }
-                out.data[(k * oh + i) * ow + j] =
-                    if avg { sum / count.max(1) as f32 } else { best };
             }
-        }
-    }
+        });
     out
 }
 

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""CPU forward time of csplens against OpenCV DNN on the same image, interleaved in one run.
+
+Usage: python3 scripts/bench-opencv.py [--rounds R] [--runs N] [--threads T] [--write docs/perf.md]
+Needs `pip install "opencv-python-headless<5"` (OpenCV 5 has no Darknet importer) and the
+models from scripts/fetch-models.sh. Reports medians; never asserts a time.
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def opencv_forward_ms(cv2, net, blob, runs, names):
+    times = []
+    for _ in range(runs):
+        net.setInput(blob)
+        t = time.perf_counter()
+        net.forward(names)
+        times.append((time.perf_counter() - t) * 1e3)
+    return times
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--write", help="replace the OpenCV section of this markdown file")
+    args = ap.parse_args()
+    import cv2
+
+    cv2.setNumThreads(args.threads)
+    models = subprocess.run(["bash", os.path.join(ROOT, "scripts/fetch-models.sh")], check=True, capture_output=True, text=True).stdout.strip()
+    exe = os.path.join(ROOT, "target/release/csplens")
+    subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
+    image = os.path.join(models, "images/bus.jpg")
+    rows = []
+    for model in ["yolov4-tiny", "yolov3-tiny"]:
+        cfg, weights = (os.path.join(models, model, f"{model}.{e}") for e in ("cfg", "weights"))
+        net = cv2.dnn.readNetFromDarknet(cfg, weights)
+        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+        names = net.getUnconnectedOutLayersNames()
+        img = cv2.imread(image)
+        blob = cv2.dnn.blobFromImage(img, 1 / 255.0, (416, 416), swapRB=True, crop=False)
+        opencv_forward_ms(cv2, net, blob, 3, names)  # warm-up
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            out = subprocess.run([exe, "bench", "--cfg", cfg, "--weights", weights, "--image", image, "--backend", "cpu",
+                                  "--runs", str(args.runs), "--threads", str(args.threads), "--format", "json"],
+                                 check=True, capture_output=True, text=True).stdout
+            ours.append(json.loads(out)["forward_ms"]["median"])
+            theirs.append(statistics.median(opencv_forward_ms(cv2, net, blob, args.runs, names)))
+        o, t = statistics.median(ours), statistics.median(theirs)
+        rows.append((model, o, min(ours), t, min(theirs), o / t))
+    lines = [
+        f"| model | csplens cpu median ms | min | OpenCV {cv2.__version__} median ms | min | ratio (csplens/OpenCV) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ] + [f"| {m} | {o:.1f} | {omin:.1f} | {t:.1f} | {tmin:.1f} | {r:.2f}× |" for m, o, omin, t, tmin, r in rows]
+    table = "\n".join(lines)
+    print(table)
+    if args.write:
+        path = os.path.join(ROOT, args.write)
+        text = open(path).read()
+        start, end = "<!-- opencv:start -->", "<!-- opencv:end -->"
+        body = (f"{start}\n`python3 scripts/bench-opencv.py` ({args.rounds} interleaved rounds of {args.runs} forward passes, "
+                f"{args.threads} threads, bus.jpg at 416×416, forward only):\n\n{table}\n{end}")
+        if start in text:
+            text = text[: text.index(start)] + body + text[text.index(end) + len(end):]
+        else:
+            text += "\n## CPU backend against OpenCV DNN\n\n" + body + "\n"
+        open(path, "w").write(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

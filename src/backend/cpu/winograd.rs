@@ -1,0 +1,250 @@
+//! Winograd F(4×4, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray 2016): 6×6 input tiles,
+//! 36 element-wise matrix products of (filters × channels)·(channels × tiles) instead of
+//! 9 multiply-adds per output and channel — 4× fewer multiplications.
+
+use super::BackendError;
+use super::gemm::matmul;
+use super::scratch::Scratch;
+use crate::tensor::Tensor;
+use rayon::prelude::*;
+
+/// Kernels transformed once at load: `u[p]` is the filters × channels matrix of tile
+/// position `p` (0..36).
+#[derive(Debug, Clone)]
+pub struct Winograd {
+    filters: usize,
+    channels: usize,
+    pad: usize,
+    u: Vec<f32>,
+}
+
+/// `G·g` for one 3-vector: the kernel transform of F(4, 3).
+fn g3(g: [f32; 3]) -> [f32; 6] {
+    [
+        g[0] / 4.0,
+        -(g[0] + g[1] + g[2]) / 6.0,
+        -(g[0] - g[1] + g[2]) / 6.0,
+        g[0] / 24.0 + g[1] / 12.0 + g[2] / 6.0,
+        g[0] / 24.0 - g[1] / 12.0 + g[2] / 6.0,
+        g[2],
+    ]
+}
+
+/// `Bᵀ·d` for one 6-vector: the input transform.
+fn bt(d: [f32; 6]) -> [f32; 6] {
+    [
+        4.0 * d[0] - 5.0 * d[2] + d[4],
+        -4.0 * d[1] - 4.0 * d[2] + d[3] + d[4],
+        4.0 * d[1] - 4.0 * d[2] - d[3] + d[4],
+        -2.0 * d[1] - d[2] + 2.0 * d[3] + d[4],
+        2.0 * d[1] - d[2] - 2.0 * d[3] + d[4],
+        4.0 * d[1] - 5.0 * d[3] + d[5],
+    ]
+}
+
+/// `Aᵀ·m` for one 6-vector: the output transform.
+fn at(m: [f32; 6]) -> [f32; 4] {
+    [
+        m[0] + m[1] + m[2] + m[3] + m[4],
+        m[1] - m[2] + 2.0 * m[3] - 2.0 * m[4],
+        m[1] + m[2] + 4.0 * m[3] + 4.0 * m[4],
+        m[1] - m[2] + 8.0 * m[3] - 8.0 * m[4] + m[5],
+    ]
+}
+
+impl Winograd {
+    /// Transforms `filters × channels × 3 × 3` weights.
+    pub fn new(weights: &[f32], filters: usize, channels: usize, pad: usize) -> Self {
+        let mut u = vec![0f32; 36 * filters * channels];
+        for f in 0..filters {
+            for c in 0..channels {
+                let g = &weights[(f * channels + c) * 9..(f * channels + c) * 9 + 9];
+                let cols: Vec<[f32; 6]> = (0..3).map(|x| g3([g[x], g[3 + x], g[6 + x]])).collect();
+                for i in 0..6 {
+                    let row = g3([cols[0][i], cols[1][i], cols[2][i]]);
+                    for (j, v) in row.iter().enumerate() {
+                        u[((i * 6 + j) * filters + f) * channels + c] = *v;
+                    }
+                }
+            }
+        }
+        Self {
+            filters,
+            channels,
+            pad,
+            u,
+        }
+    }
+
+    /// Runs the convolution into `oh × ow` outputs (no bias, no activation).
+    ///
+    /// Layouts keep every parallel step on contiguous memory: the transformed input is
+    /// `V[c][p][t]` (one block per channel), the products `M[f][p][t]` (one block per filter);
+    /// the 36 products read and write them through row strides.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        oh: usize,
+        ow: usize,
+        threads: usize,
+        scratch: &Scratch,
+    ) -> Result<Tensor, BackendError> {
+        let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
+        let tiles = th * tw;
+        let (c, m) = (self.channels, self.filters);
+        let mut v = scratch.take(36 * c * tiles);
+        let pad = self.pad as isize;
+        let plane = x.plane();
+        let (h, w) = (x.h as isize, x.w as isize);
+        v.par_chunks_mut(36 * tiles)
+            .enumerate()
+            .for_each(|(ch, out)| {
+                let src = &x.data[ch * plane..(ch + 1) * plane];
+                for ty in 0..th {
+                    for tx in 0..tw {
+                        let (y0, x0) = ((ty * 4) as isize - pad, (tx * 4) as isize - pad);
+                        let mut d = [[0f32; 6]; 6];
+                        let inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
+                        for (i, row) in d.iter_mut().enumerate() {
+                            let y = y0 + i as isize;
+                            if inside {
+                                let at = (y * w + x0) as usize;
+                                row.copy_from_slice(&src[at..at + 6]);
+                            } else if y >= 0 && y < h {
+                                for (j, val) in row.iter_mut().enumerate() {
+                                    let xx = x0 + j as isize;
+                                    if xx >= 0 && xx < w {
+                                        *val = src[(y * w + xx) as usize];
+                                    }
+                                }
+                            }
+                        }
+                        // Bᵀ d B: columns first, then rows.
+                        let mut tmp = [[0f32; 6]; 6];
+                        for j in 0..6 {
+                            let col = bt([d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]]);
+                            for i in 0..6 {
+                                tmp[i][j] = col[i];
+                            }
+                        }
+                        let t = ty * tw + tx;
+                        for (i, row) in tmp.iter().enumerate() {
+                            for (j, val) in bt(*row).iter().enumerate() {
+                                out[(i * 6 + j) * tiles + t] = *val;
+                            }
+                        }
+                    }
+                }
+            });
+        // M[f][p][t] = Σ_c U[p][f][c] · V[c][p][t], the 36 products in parallel; each writes
+        // rows f·36 + p (stride 36·t) of `prod`, disjoint from the others.
+        let mut prod = scratch.take(36 * m * tiles);
+        let inner = if threads > 1 && m * tiles > 1 << 16 {
+            threads
+        } else {
+            1
+        };
+        {
+            let cells = SharedRows::new(&mut prod);
+            (0..36).into_par_iter().try_for_each(|p| {
+                // SAFETY: product p writes only elements (f·36 + p)·t + j, f < m, j < t: no two
+                // products write the same element, and `prod` outlives the loop.
+                let dst = unsafe { cells.rows(p * tiles, 36 * tiles, m, tiles) };
+                matmul_strided(
+                    m,
+                    tiles,
+                    c,
+                    &self.u[p * m * c..(p + 1) * m * c],
+                    c,
+                    &v[p * tiles..],
+                    36 * tiles,
+                    dst,
+                    36 * tiles,
+                    inner,
+                )
+            })?;
+        }
+        scratch.give(v);
+        // Aᵀ M A per filter and tile.
+        let mut out = Tensor::zeros(m, oh, ow);
+        out.data
+            .par_chunks_mut(oh * ow)
+            .zip(prod.par_chunks(36 * tiles))
+            .for_each(|(dst, mf)| {
+                for ty in 0..th {
+                    for tx in 0..tw {
+                        let t = ty * tw + tx;
+                        let mut tmp = [[0f32; 6]; 4];
+                        for j in 0..6 {
+                            let col = at([
+                                mf[j * tiles + t],
+                                mf[(6 + j) * tiles + t],
+                                mf[(12 + j) * tiles + t],
+                                mf[(18 + j) * tiles + t],
+                                mf[(24 + j) * tiles + t],
+                                mf[(30 + j) * tiles + t],
+                            ]);
+                            for i in 0..4 {
+                                tmp[i][j] = col[i];
+                            }
+                        }
+                        for (i, row) in tmp.iter().enumerate() {
+                            let y = ty * 4 + i;
+                            if y >= oh {
+                                break;
+                            }
+                            let r = at(*row);
+                            let n = (ow - tx * 4).min(4);
+                            dst[y * ow + tx * 4..y * ow + tx * 4 + n].copy_from_slice(&r[..n]);
+                        }
+                    }
+                }
+            });
+        scratch.give(prod);
+        Ok(out)
+    }
+}
+
+/// A buffer whose disjoint strided row sets are written by parallel matrix products.
+struct SharedRows {
+    ptr: *mut f32,
+    len: usize,
+}
+
+// SAFETY: `rows` hands out views whose element sets the caller guarantees are disjoint.
+unsafe impl Sync for SharedRows {}
+
+impl SharedRows {
+    fn new(buf: &mut [f32]) -> Self {
+        Self {
+            ptr: buf.as_mut_ptr(),
+            len: buf.len(),
+        }
+    }
+
+    /// The slice from `start` covering `rows` rows of `cols` values at row stride `ld`.
+    ///
+    /// # Safety
+    /// Concurrent callers must write disjoint elements.
+    unsafe fn rows(&self, start: usize, ld: usize, rows: usize, cols: usize) -> &mut [f32] {
+        let span = if rows == 0 { 0 } else { (rows - 1) * ld + cols };
+        let span = span.min(self.len.saturating_sub(start));
+        // SAFETY: start + span ≤ len; aliasing is excluded by the caller's contract.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(start.min(self.len)), span) }
+    }
+}
+
+fn matmul_strided(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    ldb: usize,
+    c: &mut [f32],
+    ldc: usize,
+    threads: usize,
+) -> Result<(), BackendError> {
+    matmul(m, n, k, a, lda, b, ldb, c, ldc, threads)
+}
