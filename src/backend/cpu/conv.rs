@@ -193,8 +193,11 @@ impl ConvOp {
                         line[lo..hi]
                             .copy_from_slice(&srow[start as usize..start as usize + (hi - lo)]);
                     } else {
-                        for (v, x) in line[lo..hi].iter_mut().zip((start as usize..).step_by(sx)) {
-                            *v = srow[x];
+                        for (v, x) in line[lo..hi]
+                            .iter_mut()
+                            .zip(srow[start as usize..].iter().step_by(sx))
+                        {
+                            *v = *x;
                         }
                     }
                 }

@@ -81,7 +81,7 @@ pub fn avgpool(x: &Tensor) -> Tensor {
 /// Concatenates channel slices `[group_id·C/groups, (group_id+1)·C/groups)` of each input.
 pub fn route(inputs: &[&Tensor], groups: usize, group_id: usize) -> Tensor {
     let first = inputs.first().map_or((0, 0), |t| (t.h, t.w));
-    let mut data = Vec::new();
+    let mut data = Vec::with_capacity(inputs.iter().map(|t| t.data.len() / groups).sum());
     let mut c = 0;
     for t in inputs {
         let part = t.data.len() / groups;
