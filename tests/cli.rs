@@ -207,3 +207,112 @@ fn profile_json_carries_memory_gradient_and_traffic() {
     }
     assert_eq!(l["activation_bytes"], 104 * 104 * 64 * 4);
 }
+
+fn model(m: &str, ext: &str) -> String {
+    let dir = std::env::var("CSPLENS_MODELS")
+        .unwrap_or_else(|_| format!("{}/.cache/models", env!("CARGO_MANIFEST_DIR")));
+    if ext == "jpg" {
+        format!("{dir}/images/{m}.jpg")
+    } else {
+        format!("{dir}/{m}/{m}.{ext}")
+    }
+}
+
+#[test]
+fn detect_json_and_saved_picture() {
+    let out_png = std::env::temp_dir().join(format!("csplens-cli-{}.png", std::process::id()));
+    let names = format!(
+        "{}/coco.names",
+        std::path::Path::new(&model("yolov4-tiny", "cfg"))
+            .parent()
+            .unwrap()
+            .display()
+    );
+    let out = csplens(&[
+        "detect",
+        "--cfg",
+        &model("yolov4-tiny", "cfg"),
+        "--weights",
+        &model("yolov4-tiny", "weights"),
+        "--image",
+        &model("bus", "jpg"),
+        "--names",
+        &names,
+        "--backend",
+        "cpu",
+        "--format",
+        "json",
+        "--save",
+        out_png.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["image"],
+        serde_json::json!({"width": 810, "height": 1080})
+    );
+    let dets = v["detections"].as_array().unwrap();
+    assert_eq!(dets.len(), 6);
+    for d in dets {
+        for key in ["class_id", "class", "confidence"] {
+            assert!(d.get(key).is_some(), "{key}");
+        }
+        for key in ["left", "top", "width", "height"] {
+            assert!(d["box"][key].is_number(), "box.{key}");
+        }
+    }
+    assert_eq!(dets[0]["class"], "person");
+    let saved = image::open(&out_png).expect("saved png decodes");
+    assert_eq!((saved.width(), saved.height()), (810, 1080));
+    let _ = std::fs::remove_file(&out_png);
+}
+
+#[test]
+fn detect_refuses_bad_inputs_with_exit_2() {
+    let dir = std::env::temp_dir().join(format!("csplens-cli-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let truncated = dir.join("cut.weights");
+    let bytes = std::fs::read(model("yolov4-tiny", "weights")).unwrap();
+    std::fs::write(&truncated, &bytes[..1_000_000]).unwrap();
+    let cases = [
+        (
+            model("yolov4-tiny", "cfg"),
+            truncated.display().to_string(),
+            model("bus", "jpg"),
+            "needs 37,120 floats",
+        ),
+        (
+            model("yolov4-tiny", "cfg"),
+            model("yolov4-tiny", "weights"),
+            model("yolov4-tiny", "cfg"),
+            "not an image",
+        ),
+        (
+            model("yolov4-tiny", "cfg"),
+            model("yolov3-tiny", "weights"),
+            model("bus", "jpg"),
+            "written for another network",
+        ),
+    ];
+    for (cfg, weights, img, needle) in cases {
+        let out = csplens(&[
+            "detect",
+            "--cfg",
+            &cfg,
+            "--weights",
+            &weights,
+            "--image",
+            &img,
+            "--backend",
+            "cpu",
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{needle}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -194,16 +194,67 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
             }
         }
         LayerKind::Shortcut(sc) => {
-            assert_eq!(sc.weights_type, WeightsType::None);
+            let wts = w.slice(&lw.weights);
+            let weight = |input: usize, k: usize| match sc.weights_type {
+                WeightsType::None => 1.0,
+                WeightsType::PerFeature => wts[input],
+                WeightsType::PerChannel => wts[input * oc + k],
+            };
             for k in 0..oc {
                 for p in 0..oh * ow {
-                    let mut v = x.data[k * oh * ow + p];
-                    for f in &ins[1..] {
+                    let mut v = x.data[k * oh * ow + p] * weight(0, k);
+                    for (i, f) in ins[1..].iter().enumerate() {
                         if k < f.c {
-                            v += f.data[k * oh * ow + p];
+                            v += f.data[k * oh * ow + p] * weight(i + 1, k);
                         }
                     }
                     out.data[k * oh * ow + p] = act(sc.activation, v);
+                }
+            }
+        }
+        LayerKind::Reorg3d(r) => {
+            // darknet's reorg_cpu(input, out_w, out_h, out_c, stride, forward = 0)
+            let (w3, h3, c3, st) = (ow, oh, oc, r.stride);
+            let out_c = c3 / (st * st);
+            for k in 0..c3 {
+                for j in 0..h3 {
+                    for i2 in 0..w3 {
+                        let in_index = i2 + w3 * (j + h3 * k);
+                        let (c2, offset) = (k % out_c, k / out_c);
+                        let (w2, h2) = (i2 * st + offset % st, j * st + offset / st);
+                        out.data[in_index] = x.data[w2 + w3 * st * (h2 + h3 * st * c2)];
+                    }
+                }
+            }
+        }
+        LayerKind::Region(r) => {
+            out = x.clone();
+            let plane = oh * ow;
+            let per = r.classes + r.coords + 1;
+            for n in 0..r.num {
+                for p in 0..plane {
+                    let idx = |e: usize| (n * per + e) * plane + p;
+                    for e in [0, 1, r.coords] {
+                        out.data[idx(e)] = act(Activation::Logistic, x.data[idx(e)]);
+                    }
+                    let e: Vec<f64> = (0..r.classes)
+                        .map(|k| (x.data[idx(r.coords + 1 + k)] as f64).exp())
+                        .collect();
+                    let sum: f64 = e.iter().sum();
+                    for k in 0..r.classes {
+                        out.data[idx(r.coords + 1 + k)] = (e[k] / sum) as f32;
+                    }
+                }
+            }
+        }
+        LayerKind::Upsample(u) if u.stride < 0 => {
+            let st = u.stride.unsigned_abs() as usize;
+            for k in 0..oc {
+                for y in 0..oh * st {
+                    for xx in 0..ow * st {
+                        out.data[(k * oh + y / st) * ow + xx / st] +=
+                            u.scale * get(x, k, y as isize, xx as isize);
+                    }
                 }
             }
         }
@@ -246,10 +297,14 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
         LayerKind::Connected(c) => {
             let (wts, b) = (w.slice(&lw.weights), w.slice(&lw.biases));
             for o in 0..c.output {
-                let sum: f64 = (0..x.data.len())
+                let mut v = (0..x.data.len())
                     .map(|j| wts[o * x.data.len() + j] as f64 * x.data[j] as f64)
-                    .sum();
-                out.data[o] = act(c.activation, sum as f32 + b[o]);
+                    .sum::<f64>() as f32;
+                if let Some([sc, mean, var]) = &lw.bn {
+                    v = (v - w.slice(mean)[o]) / (w.slice(var)[o] + 0.000001).sqrt()
+                        * w.slice(sc)[o];
+                }
+                out.data[o] = act(c.activation, v + b[o]);
             }
         }
         LayerKind::Batchnorm => {
@@ -401,4 +456,22 @@ fn attention_softmax_connected_batchnorm_yolo() {
          [softmax]\n"
     );
     check(&cfg, 4);
+}
+
+#[test]
+fn reorg_region_weighted_shortcut_connected_batchnorm() {
+    let cfg = format!(
+        "[net]\nwidth=12\nheight=10\nchannels=5\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=8\nsize=1\nactivation=linear\n\n\
+         [shortcut]\nfrom=-2\nweights_type=per_channel\nactivation=linear\n\n\
+         [shortcut]\nfrom=-3\nweights_type=per_feature\nactivation=leaky\n\n\
+         [upsample]\nstride=-1\nscale=0.5\n\n\
+         [convolutional]\nfilters=16\nsize=1\nactivation=linear\n\n\
+         [reorg3d]\nstride=2\n\n\
+         [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
+         [region]\nanchors=1,1, 2,2\nclasses=2\ncoords=4\nnum=2\nsoftmax=1\n\n\
+         [route]\nlayers=-3\n\n\
+         [connected]\noutput=7\nbatch_normalize=1\nactivation=leaky\n"
+    );
+    check(&cfg, 5);
 }

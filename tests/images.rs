@@ -107,3 +107,54 @@ fn resize_matches_darknet_resize_image_on_a_known_case() {
     assert_eq!(lb.data[..4], [0.5; 4], "letterbox pads with grey");
     assert_eq!(lb.data[4..12], [1.0; 8]);
 }
+
+#[test]
+fn nms_kinds_follow_darknet() {
+    use csplens::detect::boxes::{Candidate, NmsKind, RelBox, diou, iou, nms};
+    let a = RelBox {
+        x: 0.5,
+        y: 0.5,
+        w: 0.2,
+        h: 0.2,
+    };
+    let b = RelBox {
+        x: 0.55,
+        y: 0.5,
+        w: 0.2,
+        h: 0.2,
+    };
+    let i = iou(&a, &b);
+    assert!((i - 0.15 * 0.2 / (0.08 - 0.03)).abs() < 1e-6, "{i}");
+    // enclosing box 0.25 × 0.2: c = 0.1025, d = 0.0025, (d/c)^0.6
+    let want = i - (0.0025f32 / 0.1025).powf(0.6);
+    assert!((diou(&a, &b) - want).abs() < 1e-6);
+    let cand = |bbox: RelBox, p: f32| Candidate {
+        bbox,
+        objectness: p,
+        prob: vec![p],
+    };
+    for (kind, kept) in [
+        (NmsKind::Default, 1),
+        (NmsKind::Greedy, 1),
+        (NmsKind::Diou(0.6), 1),
+    ] {
+        let mut dets = vec![cand(b, 0.6), cand(a, 0.9)];
+        nms(&mut dets, 1, 0.45, kind);
+        assert_eq!(
+            dets.iter().filter(|d| d.prob[0] > 0.0).count(),
+            kept,
+            "{kind:?}"
+        );
+        assert_eq!(dets[0].prob[0], 0.9, "the stronger box survives");
+    }
+    // far apart boxes both survive
+    let far = RelBox {
+        x: 0.1,
+        y: 0.1,
+        w: 0.1,
+        h: 0.1,
+    };
+    let mut dets = vec![cand(a, 0.9), cand(far, 0.8)];
+    nms(&mut dets, 1, 0.45, NmsKind::Greedy);
+    assert_eq!(dets.iter().filter(|d| d.prob[0] > 0.0).count(), 2);
+}

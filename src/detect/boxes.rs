@@ -173,12 +173,29 @@ pub fn diou(a: &RelBox, b: &RelBox) -> f32 {
 }
 
 /// NMS kinds as darknet names them in `[yolo] nms_kind`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum NmsKind {
     /// `do_nms_sort`: IoU, per class.
     Default,
     /// `greedynms`: DIoU (as darknet's `box_diou`) per class.
     Greedy,
+    /// `diounms`: IoU − (d/c)^beta_nms (darknet's `box_diounms`).
+    Diou(f32),
+}
+
+/// Darknet's `box_diounms`: IoU − (d/c)^beta.
+pub fn diou_beta(a: &RelBox, b: &RelBox, beta: f32) -> f32 {
+    let top = (a.y - a.h / 2.0).min(b.y - b.h / 2.0);
+    let bot = (a.y + a.h / 2.0).max(b.y + b.h / 2.0);
+    let left = (a.x - a.w / 2.0).min(b.x - b.w / 2.0);
+    let right = (a.x + a.w / 2.0).max(b.x + b.w / 2.0);
+    let c = (right - left).powi(2) + (bot - top).powi(2);
+    let i = iou(a, b);
+    if c == 0.0 {
+        return i;
+    }
+    let d = (a.x - b.x).powi(2) + (a.y - b.y).powi(2);
+    i - (d / c).powf(beta)
 }
 
 /// Darknet's per-class NMS: candidates sorted by that class's probability, every later one
@@ -196,6 +213,7 @@ pub fn nms(dets: &mut Vec<Candidate>, classes: usize, thresh: f32, kind: NmsKind
                 let score = match kind {
                     NmsKind::Default => iou(&a, &later.bbox),
                     NmsKind::Greedy => diou(&a, &later.bbox),
+                    NmsKind::Diou(beta) => diou_beta(&a, &later.bbox, beta),
                 };
                 if score > thresh {
                     later.prob[k] = 0.0;

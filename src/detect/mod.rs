@@ -101,9 +101,11 @@ pub fn candidates(
         match &layer.kind {
             LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => {
                 classes = y.classes;
-                if y.nms_kind == "greedynms" {
-                    kind = NmsKind::Greedy;
-                }
+                kind = match y.nms_kind.as_str() {
+                    "greedynms" => NmsKind::Greedy,
+                    "diounms" => NmsKind::Diou(y.beta_nms),
+                    _ => kind,
+                };
                 all.extend(boxes::yolo_candidates(out, y, &geo, p.thresh));
             }
             LayerKind::Region(r) => {

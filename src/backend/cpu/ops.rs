@@ -210,7 +210,8 @@ pub fn reorg(
     forward: bool,
     out_shape: (usize, usize, usize),
 ) -> Tensor {
-    let mut out = vec![0f32; x.data.len()];
+    let len = out_shape.0 * out_shape.1 * out_shape.2;
+    let mut out = vec![0f32; len];
     let out_c = (c / (stride * stride)).max(1);
     for k in 0..c {
         for j in 0..h {
@@ -220,12 +221,14 @@ pub fn reorg(
                 let w2 = i * stride + offset % stride;
                 let h2 = j * stride + offset / stride;
                 let out_index = w2 + w * stride * (h2 + h * stride * c2);
-                if in_index < out.len() && out_index < out.len() {
-                    if forward {
-                        out[out_index] = x.data[in_index];
-                    } else {
-                        out[in_index] = x.data[out_index];
-                    }
+                // sizes that do not divide by the stride leave darknet's indices out of range
+                let (dst, src) = if forward {
+                    (out_index, in_index)
+                } else {
+                    (in_index, out_index)
+                };
+                if let (Some(d), Some(v)) = (out.get_mut(dst), x.data.get(src)) {
+                    *d = *v;
                 }
             }
         }
