@@ -2,7 +2,7 @@
 //! random inputs and random weights of odd sizes. Tolerance: |cpu − naive| ≤ 1e-4·max(1, |naive|)
 //! (f32 sums in another order; batch norm folded on one side, applied on the other).
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::needless_range_loop)]
 
 use csplens::Analysis;
 use csplens::backend::cpu::CpuNet;
@@ -460,7 +460,7 @@ fn attention_softmax_connected_batchnorm_yolo() {
 
 #[test]
 fn reorg_region_weighted_shortcut_connected_batchnorm() {
-    let cfg = format!(
+    let cfg = concat!(
         "[net]\nwidth=12\nheight=10\nchannels=5\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
          [convolutional]\nfilters=8\nsize=1\nactivation=linear\n\n\
          [shortcut]\nfrom=-2\nweights_type=per_channel\nactivation=linear\n\n\
