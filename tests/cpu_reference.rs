@@ -460,8 +460,7 @@ fn attention_softmax_connected_batchnorm_yolo() {
 
 #[test]
 fn reorg_region_weighted_shortcut_connected_batchnorm() {
-    let cfg = concat!(
-        "[net]\nwidth=12\nheight=10\nchannels=5\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+    let cfg = "[net]\nwidth=12\nheight=10\nchannels=5\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
          [convolutional]\nfilters=8\nsize=1\nactivation=linear\n\n\
          [shortcut]\nfrom=-2\nweights_type=per_channel\nactivation=linear\n\n\
          [shortcut]\nfrom=-3\nweights_type=per_feature\nactivation=leaky\n\n\
@@ -471,7 +470,6 @@ fn reorg_region_weighted_shortcut_connected_batchnorm() {
          [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
          [region]\nanchors=1,1, 2,2\nclasses=2\ncoords=4\nnum=2\nsoftmax=1\n\n\
          [route]\nlayers=-3\n\n\
-         [connected]\noutput=7\nbatch_normalize=1\nactivation=leaky\n"
-    );
-    check(&cfg, 5);
+         [connected]\noutput=7\nbatch_normalize=1\nactivation=leaky\n";
+    check(cfg, 5);
 }
