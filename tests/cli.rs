@@ -316,3 +316,40 @@ fn detect_refuses_bad_inputs_with_exit_2() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn bench_reports_medians_and_per_layer_times() {
+    let out = csplens(&[
+        "bench",
+        "--cfg",
+        &model("yolov3-tiny", "cfg"),
+        "--weights",
+        &model("yolov3-tiny", "weights"),
+        "--image",
+        &model("bus", "jpg"),
+        "--backend",
+        "cpu",
+        "--runs",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["backend"], "cpu");
+    assert!(v["device"].as_str().unwrap().contains("threads"));
+    for key in ["forward_ms", "end_to_end_ms"] {
+        let s = &v[key];
+        let (lo, med, hi) = (
+            s["min"].as_f64().unwrap(),
+            s["median"].as_f64().unwrap(),
+            s["max"].as_f64().unwrap(),
+        );
+        assert!(0.0 < lo && lo <= med && med <= hi, "{key}: {s}");
+    }
+    assert_eq!(v["per_layer_ms"].as_array().unwrap().len(), 24);
+}
