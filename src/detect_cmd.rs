@@ -1,8 +1,8 @@
 //! `csplens detect`: cfg + weights + image → detections printed as a table or JSON.
 
 use crate::cli::{BackendArg, DetectArgs, DetectFormat, load};
-use anyhow::{Context as _, Result, bail};
-use csplens::backend::cpu::CpuNet;
+use anyhow::{Context as _, Result};
+use csplens::backend::{BackendChoice, Runner};
 use csplens::detect::{self, Params, image};
 use csplens::shape::InputOverride;
 use serde_json::json;
@@ -30,14 +30,10 @@ fn detect(args: &DetectArgs) -> Result<String> {
         ),
         None => Vec::new(),
     };
-    if args.backend == BackendArg::Wgpu {
-        bail!("the wgpu backend is not available in this build; use --backend cpu");
-    }
-    if args.backend == BackendArg::Auto {
-        eprintln!("backend: cpu (no GPU backend in this build)");
-    }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let net = CpuNet::new(&analysis, &weights, threads).context("preparing the CPU backend")?;
+    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
+        .context("preparing the backend")?;
+    eprintln!("{chosen}");
     let input = detect::network_input(&analysis, &im);
     let fwd = net.forward(&input).context("running the network")?;
     let params = Params {
@@ -115,11 +111,10 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
         .with_context(|| format!("{}", args.weights.display()))?;
     let bytes = std::fs::read(&args.image)
         .with_context(|| format!("cannot read {}", args.image.display()))?;
-    if args.backend == BackendArg::Wgpu {
-        bail!("the wgpu backend is not available in this build; use --backend cpu");
-    }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let net = CpuNet::new(&analysis, &weights, threads).context("preparing the CPU backend")?;
+    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
+        .context("preparing the backend")?;
+    eprintln!("{chosen}");
     let n = analysis.network.layers.len();
     let (mut forward, mut end_to_end, mut per_layer) =
         (Vec::new(), Vec::new(), vec![Vec::new(); n]);
@@ -135,7 +130,12 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
         if run > 0 {
             forward.push((t2 - t1).as_secs_f64() * 1e3);
             end_to_end.push((t3 - t0).as_secs_f64() * 1e3);
-            for (i, ms) in fwd.layer_ms.iter().enumerate() {
+            let timed = if net.name() == "cpu" {
+                fwd
+            } else {
+                net.forward_timed(&input)?
+            };
+            for (i, ms) in timed.layer_ms.iter().enumerate() {
                 per_layer[i].push(*ms);
             }
         }
@@ -145,8 +145,8 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
         .map(|v| stats(v)["median"].as_f64().unwrap_or(0.0))
         .collect();
     let doc = json!({
-        "backend": "cpu",
-        "device": format!("CPU, {threads} threads"),
+        "backend": net.name(),
+        "device": net.device(),
         "forward_ms": stats(forward),
         "end_to_end_ms": stats(end_to_end),
         "per_layer_ms": per_layer_ms,
@@ -157,8 +157,16 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
             let f = &doc["forward_ms"];
             let e = &doc["end_to_end_ms"];
             let mut out = format!(
-                "backend cpu ({threads} threads), {} runs\nforward     median {:8.2} ms  min {:8.2}  max {:8.2}\nend-to-end  median {:8.2} ms  min {:8.2}  max {:8.2}\n",
-                args.runs, f["median"], f["min"], f["max"], e["median"], e["min"], e["max"]
+                "backend {} ({}), {} runs\nforward     median {:8.2} ms  min {:8.2}  max {:8.2}\nend-to-end  median {:8.2} ms  min {:8.2}  max {:8.2}\n",
+                net.name(),
+                net.device(),
+                args.runs,
+                f["median"],
+                f["min"],
+                f["max"],
+                e["median"],
+                e["min"],
+                e["max"]
             );
             for (i, ms) in per_layer_ms.iter().enumerate() {
                 out += &format!(
@@ -169,4 +177,14 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
             out
         }
     })
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Cpu => Self::Cpu,
+            BackendArg::Wgpu => Self::Wgpu,
+            BackendArg::Auto => Self::Auto,
+        }
+    }
 }

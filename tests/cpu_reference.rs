@@ -4,48 +4,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::needless_range_loop)]
 
+mod common;
+
+use common::random::setup;
 use csplens::Analysis;
 use csplens::backend::cpu::CpuNet;
 use csplens::network::{Activation, LayerKind, Src, WeightsType};
 use csplens::tensor::Tensor;
 use csplens::weights::Weights;
-
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f32 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-}
-
-fn setup(cfg: &str, seed: u64) -> (Analysis, Weights, Tensor) {
-    let a = csplens::analyze("t.cfg", cfg.as_bytes(), Default::default())
-        .unwrap_or_else(|f| panic!("{}", f.render()));
-    let mut rng = Lcg(seed);
-    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for _ in 0..a.profile.weight_floats {
-        bytes.extend(rng.next().to_le_bytes());
-    }
-    let mut w = csplens::weights::parse(&bytes, &a.network, &a.shapes).expect("weights");
-    for lw in w.layers.clone() {
-        if let Some([_, _, var]) = lw.bn {
-            for v in &mut w.data[var] {
-                *v = v.abs() + 0.1;
-            }
-        }
-    }
-    let i = a.shapes.input;
-    let input = Tensor {
-        c: i.c,
-        h: i.h,
-        w: i.w,
-        data: (0..i.c * i.h * i.w).map(|_| rng.next()).collect(),
-    };
-    (a, w, input)
-}
 
 fn act(a: Activation, x: f32) -> f32 {
     let x64 = x as f64;

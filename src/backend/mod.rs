@@ -1,6 +1,11 @@
 //! Backends run a network on an input tensor and return the outputs the caller needs.
 
 pub mod cpu;
+mod runner;
+#[cfg(feature = "gpu")]
+pub mod wgpu;
+
+pub use runner::{BackendChoice, Runner};
 
 use crate::tensor::Tensor;
 use thiserror::Error;
@@ -40,6 +45,12 @@ pub enum BackendError {
         /// What the network needs.
         want: String,
     },
+    /// No usable GPU adapter or device.
+    #[error("no GPU: {0}")]
+    NoDevice(String),
+    /// The GPU reported an error (validation, out of memory, lost device, timeout).
+    #[error("GPU error: {0}")]
+    Gpu(String),
     /// A broken invariant (a bug, reported instead of a panic).
     #[error("internal error: {0}")]
     Internal(String),

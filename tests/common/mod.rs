@@ -47,3 +47,4 @@ pub fn analyze_corpus(rel: &str) -> csplens::Analysis {
     csplens::analyze(rel, &bytes, Default::default()).unwrap_or_else(|f| panic!("{}", f.render()))
 }
 pub mod models;
+pub mod random;

@@ -63,6 +63,7 @@ enum Op {
     },
     Implicit(Vec<f32>),
     Identity,
+    Activate(Activation),
     Crop,
     Yolo(Yolo),
     Region(Region),
@@ -157,7 +158,7 @@ impl CpuNet {
                 | LayerKind::Empty
                 | LayerKind::Cost { .. }
                 | LayerKind::Contrastive { .. } => Op::Identity,
-                LayerKind::Activation(_) => Op::Identity,
+                LayerKind::Activation(a) => Op::Activate(*a),
                 LayerKind::Crop(_) => Op::Crop,
                 LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => Op::Yolo(y.clone()),
                 LayerKind::Region(r) => Op::Region(r.clone()),
@@ -320,6 +321,12 @@ impl CpuNet {
                 data: w.clone(),
             },
             Op::Identity => first.clone(),
+            Op::Activate(a) => {
+                let mut t = first.clone();
+                let plane = t.plane().max(1);
+                activation::activate(*a, &mut t.data, plane);
+                t
+            }
             Op::Crop => crop(first, s),
             Op::Yolo(y) => ops::yolo(first, y),
             Op::Region(r) => ops::region(first, r),

@@ -1,0 +1,173 @@
+// Convolution with bias and activation fused into the epilogue (batch norm is folded into the
+// weights on the CPU at load). Rust mirror of `Params`: `ConvParams` in
+// src/backend/wgpu/kernels.rs — keep the two in sync (a naga test compares their layouts).
+//
+// Dispatch: x covers out_h · ⌈out_w/4⌉ invocations, y the channel blocks (or channels).
+// `conv_blocked`: ungrouped layers. Each invocation computes 4 output channels × 4 output
+// columns of one row (16 accumulators in registers); weights are laid out at load time as
+// vec4 over 4 consecutive output channels: w[((block·cin + ic)·size + ky)·size + kx].
+// `conv_grouped`: grouped and depthwise layers, one output channel × 4 columns, weights in
+// darknet's layout (one f32 per tap).
+
+struct Params {
+    in_c: u32,
+    in_h: u32,
+    in_w: u32,
+    out_c: u32,
+    out_h: u32,
+    out_w: u32,
+    size: u32,
+    stride_x: u32,
+    stride_y: u32,
+    pad: u32,
+    dilation: u32,
+    groups: u32,
+    in_offset: u32,
+    out_offset: u32,
+    blocks: u32,
+    _pad: u32,
+}
+
+// Activation, as darknet numbers nothing: 0 linear, 1 leaky, 2 relu, 3 logistic, 4 mish,
+// 5 swish, 6 relu6, 7 tanh, 8 hard_mish, 9 elu, 10 selu, 11 gelu, 12 hardswish.
+override ACT: u32 = 0u;
+override WG: u32 = 64u;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> input: array<f32>;
+@group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> biases: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> output: array<f32>;
+@group(0) @binding(5) var<storage, read> weights_flat: array<f32>;
+
+fn logistic(x: f32) -> f32 {
+    return 1.0 / (1.0 + exp(-x));
+}
+
+fn tanh_dk(x: f32) -> f32 {
+    return 2.0 / (1.0 + exp(-2.0 * x)) - 1.0;
+}
+
+fn softplus(x: f32) -> f32 {
+    if (x > 20.0) {
+        return x;
+    }
+    if (x < -20.0) {
+        return exp(x);
+    }
+    return log(exp(x) + 1.0);
+}
+
+// exp(x) − 1 without the cancellation near 0 that GPU `exp` precision would amplify.
+fn expm1(x: f32) -> f32 {
+    if (abs(x) < 0.1) {
+        return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0))));
+    }
+    return exp(x) - 1.0;
+}
+
+fn activate(x: f32) -> f32 {
+    switch ACT {
+        case 1u: { return select(0.1 * x, x, x > 0.0); }
+        case 2u: { return max(x, 0.0); }
+        case 3u: { return logistic(x); }
+        case 4u: { return x * tanh_dk(softplus(x)); }
+        case 5u: { return x * logistic(x); }
+        case 6u: { return clamp(x, 0.0, 6.0); }
+        case 7u: { return tanh_dk(x); }
+        case 8u: {
+            if (x > 0.0) { return x; }
+            if (x > -2.0) { return x * x / 2.0 + x; }
+            return 0.0;
+        }
+        case 9u: { return select(expm1(x), x, x >= 0.0); }
+        case 10u: { return select(1.0507 * 1.6732 * expm1(x), 1.0507 * x, x >= 0.0); }
+        case 11u: { return 0.5 * x * (1.0 + tanh(0.797885 * x + 0.035677 * x * x * x)); }
+        case 12u: { return x * clamp(x + 3.0, 0.0, 6.0) / 6.0; }
+        default: { return x; }
+    }
+}
+
+fn load(c: u32, y: i32, x: i32) -> f32 {
+    if (y < 0 || x < 0 || y >= i32(p.in_h) || x >= i32(p.in_w)) {
+        return 0.0;
+    }
+    return input[p.in_offset + (c * p.in_h + u32(y)) * p.in_w + u32(x)];
+}
+
+@compute @workgroup_size(WG)
+fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
+    // x: (row, 4-column block) pairs, y: block of 4 output channels
+    let xb = (p.out_w + 3u) / 4u;
+    let ox0 = (gid.x % xb) * 4u;
+    let oy = gid.x / xb;
+    let block = gid.y;
+    if (oy >= p.out_h || block >= p.blocks) {
+        return;
+    }
+    var acc: array<vec4<f32>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        acc[i] = vec4<f32>(0.0);
+    }
+    let iy0 = i32(oy * p.stride_y) - i32(p.pad);
+    for (var ic = 0u; ic < p.in_c; ic++) {
+        for (var ky = 0u; ky < p.size; ky++) {
+            let iy = iy0 + i32(ky * p.dilation);
+            for (var kx = 0u; kx < p.size; kx++) {
+                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
+                for (var i = 0u; i < 4u; i++) {
+                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
+                    acc[i] += w * load(ic, iy, ix);
+                }
+            }
+        }
+    }
+    let b = biases[block];
+    for (var j = 0u; j < 4u; j++) {
+        let oc = block * 4u + j;
+        if (oc >= p.out_c) {
+            break;
+        }
+        for (var i = 0u; i < 4u; i++) {
+            let ox = ox0 + i;
+            if (ox < p.out_w) {
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i][j] + b[j]);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
+    // x: (row, 4-column block) pairs, y: output channel
+    let xb = (p.out_w + 3u) / 4u;
+    let ox0 = (gid.x % xb) * 4u;
+    let oy = gid.x / xb;
+    let oc = gid.y;
+    if (oy >= p.out_h || oc >= p.out_c) {
+        return;
+    }
+    let cg = p.in_c / p.groups;
+    let g = oc / (p.out_c / p.groups);
+    var acc = vec4<f32>(0.0);
+    let iy0 = i32(oy * p.stride_y) - i32(p.pad);
+    for (var k = 0u; k < cg; k++) {
+        for (var ky = 0u; ky < p.size; ky++) {
+            let iy = iy0 + i32(ky * p.dilation);
+            for (var kx = 0u; kx < p.size; kx++) {
+                let w = weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx];
+                for (var i = 0u; i < 4u; i++) {
+                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
+                    acc[i] += w * load(g * cg + k, iy, ix);
+                }
+            }
+        }
+    }
+    let b = biases[oc / 4u][oc % 4u];
+    for (var i = 0u; i < 4u; i++) {
+        let ox = ox0 + i;
+        if (ox < p.out_w) {
+            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i] + b);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Backend choice as `--backend cpu|wgpu|auto` means it: `auto` takes wgpu on a real GPU
+//! (discrete or integrated) and the CPU backend on software adapters (lavapipe, llvmpipe) or
+//! when there is no adapter, and says which it chose and why.
+
+use super::cpu::CpuNet;
+use super::{BackendError, Forward};
+use crate::Analysis;
+use crate::tensor::Tensor;
+use crate::weights::Weights;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The CPU backend.
+    Cpu,
+    /// wgpu on whatever adapter exists.
+    Wgpu,
+    /// wgpu on a real GPU, else the CPU backend.
+    Auto,
+}
+
+/// A prepared network on the chosen backend.
+#[derive(Debug)]
+pub enum Runner {
+    /// On the CPU.
+    Cpu(CpuNet, usize),
+    /// Through wgpu.
+    #[cfg(feature = "gpu")]
+    Gpu(Box<super::wgpu::GpuNet>),
+}
+
+impl Runner {
+    /// Prepares `a` with weights `w` on the backend `choice` leads to. The string says what was
+    /// chosen and why (for stderr or a status line).
+    pub fn new(
+        choice: BackendChoice,
+        a: &Analysis,
+        w: &Weights,
+        threads: usize,
+    ) -> Result<(Self, String), BackendError> {
+        let cpu = |why: String| -> Result<(Self, String), BackendError> {
+            Ok((
+                Self::Cpu(CpuNet::new(a, w, threads)?, threads),
+                format!("backend: cpu ({threads} threads){why}"),
+            ))
+        };
+        match choice {
+            BackendChoice::Cpu => cpu(String::new()),
+            #[cfg(feature = "gpu")]
+            BackendChoice::Wgpu | BackendChoice::Auto => {
+                use super::wgpu::{GpuContext, GpuNet};
+                let ctx = match GpuContext::new() {
+                    Ok(ctx) => ctx,
+                    Err(e) if choice == BackendChoice::Auto => return cpu(format!(": {e}")),
+                    Err(e) => return Err(e),
+                };
+                if choice == BackendChoice::Auto && ctx.is_software() {
+                    return cpu(format!(
+                        ": the only adapter, {}, is a software rasteriser",
+                        ctx.info.name
+                    ));
+                }
+                match GpuNet::new(&ctx, a, w) {
+                    Ok(net) => Ok((
+                        Self::Gpu(Box::new(net)),
+                        format!("backend: wgpu on {}", ctx.describe()),
+                    )),
+                    Err(e @ BackendError::Unsupported { .. }) if choice == BackendChoice::Auto => {
+                        cpu(format!(": {e}"))
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            #[cfg(not(feature = "gpu"))]
+            BackendChoice::Wgpu => Err(BackendError::NoDevice(
+                "this build has no wgpu backend (feature `gpu`)".into(),
+            )),
+            #[cfg(not(feature = "gpu"))]
+            BackendChoice::Auto => cpu(": this build has no wgpu backend".into()),
+        }
+    }
+
+    /// One inference.
+    pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        match self {
+            Self::Cpu(net, _) => net.forward(input),
+            #[cfg(feature = "gpu")]
+            Self::Gpu(net) => net.forward(input),
+        }
+    }
+
+    /// One inference with per-layer times (the GPU then submits and waits layer by layer).
+    pub fn forward_timed(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        match self {
+            Self::Cpu(net, _) => net.forward(input),
+            #[cfg(feature = "gpu")]
+            Self::Gpu(net) => net.forward_timed(input),
+        }
+    }
+
+    /// `cpu` or `wgpu`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cpu(..) => "cpu",
+            #[cfg(feature = "gpu")]
+            Self::Gpu(_) => "wgpu",
+        }
+    }
+
+    /// The device in words.
+    pub fn device(&self) -> String {
+        match self {
+            Self::Cpu(_, threads) => format!("CPU, {threads} threads"),
+            #[cfg(feature = "gpu")]
+            Self::Gpu(net) => net.context().describe(),
+        }
+    }
+}

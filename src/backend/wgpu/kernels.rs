@@ -1,0 +1,148 @@
+//! The kernel registry: every WGSL family in `shaders/`, its entry points, and the `#[repr(C)]`
+//! mirrors of each shader's `Params` (a naga test checks sizes and offsets against the WGSL).
+
+use bytemuck::{Pod, Zeroable};
+
+/// One compute entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Ungrouped convolution, 4 channels × 4 columns per invocation.
+    ConvBlocked,
+    /// Grouped or depthwise convolution.
+    ConvGrouped,
+    /// Max pooling.
+    MaxPool,
+    /// Local average pooling.
+    AvgPool,
+    /// Global average pooling.
+    AvgGlobal,
+    /// Nearest-neighbour upsampling.
+    Upsample,
+    /// `out += from` (shortcut).
+    ShortcutAdd,
+    /// Activation in place.
+    Activate,
+    /// The yolo head's activation.
+    Yolo,
+}
+
+/// WGSL source of each family, compiled into the binary.
+pub const SOURCES: [(&str, &str); 3] = [
+    ("conv.wgsl", include_str!("../../../shaders/conv.wgsl")),
+    ("pool.wgsl", include_str!("../../../shaders/pool.wgsl")),
+    (
+        "elementwise.wgsl",
+        include_str!("../../../shaders/elementwise.wgsl"),
+    ),
+];
+
+impl Kernel {
+    /// (family file, entry point).
+    pub fn entry(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
+            Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
+            Self::MaxPool => ("pool.wgsl", "max_pool"),
+            Self::AvgPool => ("pool.wgsl", "avg_pool"),
+            Self::AvgGlobal => ("pool.wgsl", "avg_global"),
+            Self::Upsample => ("elementwise.wgsl", "upsample"),
+            Self::ShortcutAdd => ("elementwise.wgsl", "shortcut_add"),
+            Self::Activate => ("elementwise.wgsl", "activate_in_place"),
+            Self::Yolo => ("elementwise.wgsl", "yolo"),
+        }
+    }
+
+    /// The WGSL source of the kernel's family.
+    pub fn source(self) -> &'static str {
+        let file = self.entry().0;
+        SOURCES
+            .iter()
+            .find(|(f, _)| *f == file)
+            .map_or("", |(_, s)| s)
+    }
+}
+
+/// Mirror of `Params` in shaders/conv.wgsl — keep in sync.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct ConvParams {
+    pub in_c: u32,
+    pub in_h: u32,
+    pub in_w: u32,
+    pub out_c: u32,
+    pub out_h: u32,
+    pub out_w: u32,
+    pub size: u32,
+    pub stride_x: u32,
+    pub stride_y: u32,
+    pub pad: u32,
+    pub dilation: u32,
+    pub groups: u32,
+    pub in_offset: u32,
+    pub out_offset: u32,
+    pub blocks: u32,
+    pub _pad: u32,
+}
+
+/// Mirror of `Params` in shaders/pool.wgsl — keep in sync.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct PoolParams {
+    pub c: u32,
+    pub in_h: u32,
+    pub in_w: u32,
+    pub out_h: u32,
+    pub out_w: u32,
+    pub size: u32,
+    pub stride_x: u32,
+    pub stride_y: u32,
+    pub pad: u32,
+    pub out_offset: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// Mirror of `Params` in shaders/elementwise.wgsl — keep in sync.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
+pub struct EwParams {
+    pub n: u32,
+    pub c: u32,
+    pub h: u32,
+    pub w: u32,
+    pub stride: u32,
+    pub per: u32,
+    pub from_len: u32,
+    pub new_coords: u32,
+    pub scale: f32,
+    pub scale_x_y: f32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+}
+
+/// The shaders' activation numbering (the `ACT` override constant); `None` when the GPU
+/// kernels do not implement it.
+pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
+    use crate::network::Activation as A;
+    Some(match a {
+        A::Linear => 0,
+        A::Leaky | A::Revleaky => 1,
+        A::Relu => 2,
+        A::Logistic => 3,
+        A::Mish => 4,
+        A::Swish => 5,
+        A::Relu6 => 6,
+        A::Tanh => 7,
+        A::HardMish => 8,
+        A::Elu => 9,
+        A::Selu => 10,
+        A::Gelu => 11,
+        A::Hardswish => 12,
+        _ => return None,
+    })
+}
+
+/// Element-wise activations the `elementwise.wgsl` kernels know (a subset of conv's).
+pub fn elementwise_activation_id(a: crate::network::Activation) -> Option<u32> {
+    activation_id(a).filter(|&id| id <= 7)
+}

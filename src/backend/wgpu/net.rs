@@ -1,0 +1,615 @@
+//! A network prepared for the GPU: weights uploaded in the kernels' layouts, one uniform per
+//! dispatch, pipelines cached by (kernel, activation), and the command list of one inference.
+
+use super::context::GpuContext;
+use super::kernels::{
+    ConvParams, EwParams, Kernel, PoolParams, activation_id, elementwise_activation_id,
+};
+use crate::Analysis;
+use crate::backend::{BackendError, Forward};
+use crate::network::{Activation, LayerKind, Src, WeightsType};
+use crate::shape::LayerShape;
+use crate::tensor::Tensor;
+use crate::weights::{Weights, fused_conv};
+use std::collections::HashMap;
+use std::time::Instant;
+use wgpu::util::DeviceExt;
+
+/// Threads per workgroup along x (the kernels' `WG` override).
+const WG: u32 = 64;
+
+/// One recorded step of an inference.
+#[derive(Debug)]
+enum Command {
+    Dispatch {
+        kernel: Kernel,
+        act: u32,
+        bind: wgpu::BindGroup,
+        groups: [u32; 3],
+    },
+    Copy {
+        src: Option<usize>,
+        src_offset: u64,
+        dst: usize,
+        dst_offset: u64,
+        bytes: u64,
+    },
+}
+
+/// A network ready to run through wgpu.
+#[derive(Debug)]
+pub struct GpuNet {
+    ctx: GpuContext,
+    pipelines: HashMap<(Kernel, u32), wgpu::ComputePipeline>,
+    /// Commands of each layer, in order.
+    layers: Vec<Vec<Command>>,
+    /// One storage buffer per layer output.
+    buffers: Vec<wgpu::Buffer>,
+    input: wgpu::Buffer,
+    shapes: Vec<LayerShape>,
+    /// Layers whose outputs are read back (heads and layers nothing reads).
+    keep: Vec<usize>,
+}
+
+fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: (floats.max(1) * 4) as u64,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+fn upload(ctx: &GpuContext, label: &str, data: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: data,
+            usage,
+        })
+}
+
+/// Groups for `n` invocations along x (split over y past the 65 535 limit).
+fn linear_groups(n: usize) -> [u32; 3] {
+    let groups = (n as u32).div_ceil(WG).max(1);
+    [groups.min(65_535), groups.div_ceil(65_535), 1]
+}
+
+impl GpuNet {
+    /// Uploads the weights and records the network's commands.
+    pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
+        let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
+        let mut net = Self {
+            ctx: ctx.clone(),
+            pipelines: HashMap::new(),
+            layers: Vec::new(),
+            buffers: a
+                .shapes
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(i, s)| storage(ctx, &format!("layer {i}"), s.outputs))
+                .collect(),
+            input: storage(ctx, "input", input_len),
+            shapes: a.shapes.layers.clone(),
+            keep: Vec::new(),
+        };
+        let consumers = a.network.consumers();
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            let cmds = net.record(a, w, i)?;
+            net.layers.push(cmds);
+            let head = matches!(
+                layer.kind,
+                LayerKind::Yolo(_)
+                    | LayerKind::GaussianYolo(_)
+                    | LayerKind::Region(_)
+                    | LayerKind::Detection(_)
+            );
+            if head || consumers[i].is_empty() {
+                net.keep.push(i);
+            }
+        }
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(BackendError::Gpu(format!(
+                "out of GPU memory while uploading the network: {e}"
+            )));
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(BackendError::Gpu(e.to_string()));
+        }
+        Ok(net)
+    }
+
+    fn pipeline(&mut self, kernel: Kernel, act: u32) -> &wgpu::ComputePipeline {
+        let device = &self.ctx.device;
+        self.pipelines.entry((kernel, act)).or_insert_with(|| {
+            let (file, entry) = kernel.entry();
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(file),
+                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+            });
+            let mut constants: Vec<(&str, f64)> = vec![("WG", WG as f64)];
+            if file != "pool.wgsl" {
+                constants.push(("ACT", act as f64));
+            }
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &constants,
+                    ..Default::default()
+                },
+                cache: None,
+            })
+        })
+    }
+
+    /// A dispatch binding `(binding, buffer)` pairs plus the uniform at binding 0.
+    fn dispatch(
+        &mut self,
+        kernel: Kernel,
+        act: u32,
+        params: &[u8],
+        bufs: &[(u32, &wgpu::Buffer)],
+        groups: [u32; 3],
+    ) -> Command {
+        let uniform = upload(&self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
+        let layout = self.pipeline(kernel, act).get_bind_group_layout(0);
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        entries.extend(bufs.iter().map(|(b, buf)| wgpu::BindGroupEntry {
+            binding: *b,
+            resource: buf.as_entire_binding(),
+        }));
+        let bind = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &layout,
+                entries: &entries,
+            });
+        Command::Dispatch {
+            kernel,
+            act,
+            bind,
+            groups,
+        }
+    }
+
+    fn src_buffer(&self, src: Src) -> &wgpu::Buffer {
+        match src {
+            Src::Image => &self.input,
+            Src::Layer(j) => &self.buffers[j],
+        }
+    }
+
+    fn record(
+        &mut self,
+        a: &Analysis,
+        w: &Weights,
+        i: usize,
+    ) -> Result<Vec<Command>, BackendError> {
+        let layer = &a.network.layers[i];
+        let s = a.shapes.layers[i];
+        let unsupported = || BackendError::Unsupported {
+            layer: i,
+            kind: layer.kind.type_name(),
+        };
+        let prev = layer.inputs.first().copied().unwrap_or(Src::Image);
+        let prev_idx = match prev {
+            Src::Image => None,
+            Src::Layer(j) => Some(j),
+        };
+        let copy_prev = Command::Copy {
+            src: prev_idx,
+            src_offset: 0,
+            dst: i,
+            dst_offset: 0,
+            bytes: (s.outputs * 4) as u64,
+        };
+        let out = self.buffers[i].clone();
+        Ok(match &layer.kind {
+            LayerKind::Convolutional(c) => {
+                if c.antialiasing > 0 || c.xnor {
+                    return Err(unsupported());
+                }
+                let act = activation_id(c.activation).ok_or_else(unsupported)?;
+                let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
+                let (cin, f) = (s.input.c, c.filters);
+                let blocks = f.div_ceil(4);
+                let mut bias = vec![0f32; blocks * 4];
+                bias[..f].copy_from_slice(&fused.biases);
+                let params = ConvParams {
+                    in_c: cin as u32,
+                    in_h: s.input.h as u32,
+                    in_w: s.input.w as u32,
+                    out_c: f as u32,
+                    out_h: s.output.h as u32,
+                    out_w: s.output.w as u32,
+                    size: c.size as u32,
+                    stride_x: c.stride_x as u32,
+                    stride_y: c.stride_y as u32,
+                    pad: c.padding as u32,
+                    dilation: c.dilation as u32,
+                    groups: c.groups as u32,
+                    in_offset: 0,
+                    out_offset: 0,
+                    blocks: blocks as u32,
+                    _pad: 0,
+                };
+                let input = self.src_buffer(prev).clone();
+                let biases = upload(
+                    &self.ctx,
+                    "biases",
+                    bytemuck::cast_slice(&bias),
+                    wgpu::BufferUsages::STORAGE,
+                );
+                let x_groups = (s.output.h * s.output.w.div_ceil(4)) as u32;
+                if c.groups == 1 {
+                    let k = c.size * c.size;
+                    let mut blocked = vec![0f32; blocks * cin * k * 4];
+                    for oc in 0..f {
+                        for ic in 0..cin {
+                            for t in 0..k {
+                                blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
+                                    fused.weights[(oc * cin + ic) * k + t];
+                            }
+                        }
+                    }
+                    let wb = upload(
+                        &self.ctx,
+                        "weights",
+                        bytemuck::cast_slice(&blocked),
+                        wgpu::BufferUsages::STORAGE,
+                    );
+                    let groups = [x_groups.div_ceil(WG), blocks as u32, 1];
+                    vec![self.dispatch(
+                        Kernel::ConvBlocked,
+                        act,
+                        bytemuck::bytes_of(&params),
+                        &[(1, &input), (2, &wb), (3, &biases), (4, &out)],
+                        groups,
+                    )]
+                } else {
+                    let wb = upload(
+                        &self.ctx,
+                        "weights",
+                        bytemuck::cast_slice(&fused.weights),
+                        wgpu::BufferUsages::STORAGE,
+                    );
+                    let groups = [x_groups.div_ceil(WG), f as u32, 1];
+                    vec![self.dispatch(
+                        Kernel::ConvGrouped,
+                        act,
+                        bytemuck::bytes_of(&params),
+                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
+                        groups,
+                    )]
+                }
+            }
+            LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
+                if pl.maxpool_depth || pl.antialiasing > 0 {
+                    return Err(unsupported());
+                }
+                let kernel = if matches!(layer.kind, LayerKind::Maxpool(_)) {
+                    Kernel::MaxPool
+                } else {
+                    Kernel::AvgPool
+                };
+                let params = PoolParams {
+                    c: s.output.c as u32,
+                    in_h: s.input.h as u32,
+                    in_w: s.input.w as u32,
+                    out_h: s.output.h as u32,
+                    out_w: s.output.w as u32,
+                    size: pl.size as u32,
+                    stride_x: pl.stride_x as u32,
+                    stride_y: pl.stride_y as u32,
+                    pad: pl.padding as u32,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                let groups = [
+                    ((s.output.h * s.output.w) as u32).div_ceil(WG),
+                    s.output.c as u32,
+                    1,
+                ];
+                vec![self.dispatch(
+                    kernel,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    groups,
+                )]
+            }
+            LayerKind::Avgpool => {
+                let params = PoolParams {
+                    c: s.input.c as u32,
+                    in_h: s.input.h as u32,
+                    in_w: s.input.w as u32,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                vec![self.dispatch(
+                    Kernel::AvgGlobal,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(s.input.c),
+                )]
+            }
+            LayerKind::Route(r) => {
+                let mut at = 0u64;
+                let mut cmds = Vec::new();
+                for &j in &r.layers {
+                    let part = (a.shapes.layers[j].outputs / r.groups * 4) as u64;
+                    cmds.push(Command::Copy {
+                        src: Some(j),
+                        src_offset: part * r.group_id as u64,
+                        dst: i,
+                        dst_offset: at,
+                        bytes: part,
+                    });
+                    at += part;
+                }
+                cmds
+            }
+            LayerKind::Shortcut(sc) => {
+                if sc.weights_type != WeightsType::None {
+                    return Err(unsupported());
+                }
+                let act = elementwise_activation_id(sc.activation).ok_or_else(unsupported)?;
+                let mut cmds = vec![copy_prev];
+                for &j in &sc.from {
+                    let fs = a.shapes.layers[j];
+                    if (fs.output.w, fs.output.h) != (s.output.w, s.output.h) {
+                        return Err(unsupported());
+                    }
+                    let params = EwParams {
+                        n: s.outputs as u32,
+                        from_len: fs.outputs as u32,
+                        ..Default::default()
+                    };
+                    let from = self.buffers[j].clone();
+                    cmds.push(self.dispatch(
+                        Kernel::ShortcutAdd,
+                        0,
+                        bytemuck::bytes_of(&params),
+                        &[(1, &from), (2, &out)],
+                        linear_groups(s.outputs),
+                    ));
+                }
+                if sc.activation != Activation::Linear {
+                    let params = EwParams {
+                        n: s.outputs as u32,
+                        ..Default::default()
+                    };
+                    cmds.push(self.dispatch(
+                        Kernel::Activate,
+                        act,
+                        bytemuck::bytes_of(&params),
+                        &[(2, &out)],
+                        linear_groups(s.outputs),
+                    ));
+                }
+                cmds
+            }
+            LayerKind::Upsample(u) if u.stride > 0 => {
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    c: s.output.c as u32,
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    stride: u.stride as u32,
+                    scale: u.scale,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                vec![self.dispatch(
+                    Kernel::Upsample,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(s.outputs),
+                )]
+            }
+            LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => {
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    per: (y.classes
+                        + if matches!(layer.kind, LayerKind::Yolo(_)) {
+                            5
+                        } else {
+                            9
+                        }) as u32,
+                    new_coords: y.new_coords as u32,
+                    scale_x_y: y.scale_x_y,
+                    ..Default::default()
+                };
+                if matches!(layer.kind, LayerKind::GaussianYolo(_)) {
+                    return Err(unsupported());
+                }
+                let input = self.src_buffer(prev).clone();
+                vec![self.dispatch(
+                    Kernel::Yolo,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(s.outputs),
+                )]
+            }
+            LayerKind::Dropout { .. } | LayerKind::Empty | LayerKind::Cost { .. } => {
+                vec![copy_prev]
+            }
+            _ => return Err(unsupported()),
+        })
+    }
+
+    /// Records `layers` into one encoder (dispatches batched into compute passes, copies
+    /// between them).
+    fn encode(&self, encoder: &mut wgpu::CommandEncoder, layers: std::ops::Range<usize>) {
+        let mut pass: Option<wgpu::ComputePass<'_>> = None;
+        for cmds in &self.layers[layers] {
+            for cmd in cmds {
+                match cmd {
+                    Command::Dispatch {
+                        kernel,
+                        act,
+                        bind,
+                        groups,
+                    } => {
+                        let Some(pipeline) = self.pipelines.get(&(*kernel, *act)) else {
+                            continue;
+                        };
+                        let p = pass.get_or_insert_with(|| {
+                            encoder
+                                .begin_compute_pass(&Default::default())
+                                .forget_lifetime()
+                        });
+                        p.set_pipeline(pipeline);
+                        p.set_bind_group(0, bind, &[]);
+                        p.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    }
+                    Command::Copy {
+                        src,
+                        src_offset,
+                        dst,
+                        dst_offset,
+                        bytes,
+                    } => {
+                        pass = None;
+                        let from = src.map_or(&self.input, |j| &self.buffers[j]);
+                        encoder.copy_buffer_to_buffer(
+                            from,
+                            *src_offset,
+                            &self.buffers[*dst],
+                            *dst_offset,
+                            *bytes,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn wait(&self) -> Result<(), BackendError> {
+        self.ctx
+            .device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: Some(std::time::Duration::from_secs(60)),
+            })
+            .map(|_| ())
+            .map_err(|e| BackendError::Gpu(format!("the GPU did not finish: {e}")))
+    }
+
+    /// Runs the network; reads back the heads and the layers nothing reads.
+    pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        self.run(input, &self.keep, false)
+    }
+
+    /// Runs the network and reads back every layer (for layer-by-layer comparison).
+    pub fn forward_all(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        let all: Vec<usize> = (0..self.layers.len()).collect();
+        self.run(input, &all, false)
+    }
+
+    /// Runs the network one submission per layer, waiting after each: per-layer wall times.
+    pub fn forward_timed(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        self.run(input, &self.keep, true)
+    }
+
+    fn run(
+        &self,
+        input: &Tensor,
+        keep: &[usize],
+        per_layer: bool,
+    ) -> Result<Forward, BackendError> {
+        let want = self.shapes.first().map_or(0, |s| s.inputs);
+        if input.data.len() != want {
+            return Err(BackendError::InputSize {
+                got: format!("{}×{}×{}", input.w, input.h, input.c),
+                want: format!("{want} values"),
+            });
+        }
+        let scope = self
+            .ctx
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        self.ctx
+            .queue
+            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+        let mut layer_ms = vec![0.0; self.layers.len()];
+        if per_layer {
+            for (i, ms) in layer_ms.iter_mut().enumerate() {
+                let t = Instant::now();
+                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                self.encode(&mut enc, i..i + 1);
+                self.ctx.queue.submit([enc.finish()]);
+                self.wait()?;
+                *ms = t.elapsed().as_secs_f64() * 1e3;
+            }
+        }
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        if !per_layer {
+            self.encode(&mut enc, 0..self.layers.len());
+        }
+        let staging: Vec<(usize, wgpu::Buffer)> = keep
+            .iter()
+            .map(|&i| {
+                let bytes = (self.shapes[i].outputs.max(1) * 4) as u64;
+                let buf = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("readback"),
+                    size: bytes,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                enc.copy_buffer_to_buffer(&self.buffers[i], 0, &buf, 0, bytes);
+                (i, buf)
+            })
+            .collect();
+        self.ctx.queue.submit([enc.finish()]);
+        for (_, buf) in &staging {
+            buf.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        }
+        self.wait()?;
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(BackendError::Gpu(e.to_string()));
+        }
+        let mut outputs = Vec::with_capacity(staging.len());
+        for (i, buf) in staging {
+            let s = &self.shapes[i];
+            let data: Vec<f32> = {
+                let view = buf
+                    .slice(..)
+                    .get_mapped_range()
+                    .map_err(|e| BackendError::Gpu(format!("reading layer {i}: {e}")))?;
+                bytemuck::cast_slice(&view)[..s.outputs].to_vec()
+            };
+            buf.unmap();
+            let (c, h, w) = if s.output.is_image() {
+                (s.output.c, s.output.h, s.output.w)
+            } else {
+                (s.outputs, 1, 1)
+            };
+            outputs.push((i, Tensor { c, h, w, data }));
+        }
+        Ok(Forward { outputs, layer_ms })
+    }
+
+    /// The adapter this network runs on.
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+}

@@ -1,0 +1,158 @@
+//! The wgpu backend against the CPU backend: every kernel on random inputs of odd sizes, then
+//! yolov4-tiny and yolov3-tiny on bus.jpg. Runs on whatever adapter exists (lavapipe in CI);
+//! set CSPLENS_SKIP_GPU=1 only on machines without any Vulkan/GL driver.
+//! Tolerance: |gpu − cpu| ≤ 1e-4·max(1, |cpu|) per value.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::models;
+use common::random::setup;
+use csplens::backend::cpu::CpuNet;
+use csplens::backend::wgpu::{GpuContext, GpuNet};
+use csplens::detect::{self, Params, image};
+
+fn context() -> Option<GpuContext> {
+    if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
+        eprintln!("CSPLENS_SKIP_GPU set: GPU tests skipped");
+        return None;
+    }
+    Some(GpuContext::new().expect("a wgpu adapter (install mesa-vulkan-drivers for lavapipe)"))
+}
+
+fn compare(cfg: &str, seed: u64) {
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(cfg, seed);
+    let cpu = CpuNet::new(&a, &w, 2)
+        .expect("cpu")
+        .forward_all(&input)
+        .expect("cpu forward");
+    let gpu = GpuNet::new(&ctx, &a, &w)
+        .expect("gpu net")
+        .forward_all(&input)
+        .expect("gpu forward");
+    for (i, layer) in a.network.layers.iter().enumerate() {
+        let (c, g) = (
+            cpu.output(i).expect("cpu kept"),
+            gpu.output(i).expect("gpu kept"),
+        );
+        assert_eq!(c.data.len(), g.data.len(), "layer {i}");
+        for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "layer {i} ({}) value {j}: cpu {x} gpu {y}",
+                layer.kind.type_name()
+            );
+        }
+    }
+}
+
+const NET: &str = "[net]\nwidth=13\nheight=11\nchannels=5\n\n";
+
+#[test]
+fn convolutions_of_odd_sizes() {
+    compare(
+        &format!(
+            "{NET}[convolutional]\nfilters=6\nsize=3\npad=1\nbatch_normalize=1\nactivation=leaky\n\n\
+             [convolutional]\nfilters=9\nsize=3\npad=1\ngroups=3\ndilation=2\nactivation=mish\n\n\
+             [convolutional]\nfilters=7\nsize=3\nstride_x=2\nstride_y=1\npad=1\nactivation=swish\n\n\
+             [convolutional]\nfilters=5\nsize=1\nactivation=linear\n\n\
+             [convolutional]\nfilters=7\nsize=5\nstride=2\npadding=1\nactivation=logistic\n\n\
+             [convolutional]\nfilters=7\nsize=3\npad=1\ngroups=7\nactivation=relu\n"
+        ),
+        11,
+    );
+}
+
+#[test]
+fn activations_in_the_conv_epilogue() {
+    // one network per activation, so each is compared on identical inputs
+    for (k, a) in [
+        "linear",
+        "leaky",
+        "relu",
+        "logistic",
+        "mish",
+        "swish",
+        "relu6",
+        "tanh",
+        "hard_mish",
+        "elu",
+        "selu",
+        "gelu",
+        "hardswish",
+    ]
+    .iter()
+    .enumerate()
+    {
+        compare(
+            &format!("{NET}[convolutional]\nfilters=5\nsize=3\npad=1\nactivation={a}\n"),
+            20 + k as u64,
+        );
+    }
+}
+
+#[test]
+fn pools_routes_shortcuts_upsample_yolo() {
+    compare(
+        &format!(
+            "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+             [maxpool]\nsize=3\nstride=2\n\n\
+             [maxpool]\nsize=2\nstride=1\n\n\
+             [local_avgpool]\nsize=2\nstride=1\n\n\
+             [upsample]\nstride=2\n\n\
+             [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
+             [route]\nlayers=-1,-2\n\n\
+             [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
+             [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+             [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
+             [dropout]\nprobability=0.5\n\n\
+             [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
+             [yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\nscale_x_y=1.05\n\n\
+             [route]\nlayers=-4\n\n\
+             [avgpool]\n"
+        ),
+        13,
+    );
+}
+
+#[test]
+fn bus_detections_equal_the_cpu_backend() {
+    let Some(ctx) = context() else { return };
+    for model in ["yolov4-tiny", "yolov3-tiny"] {
+        let a = models::analysis(model);
+        let w =
+            csplens::weights::read(&models::file(model, "weights"), &a.network, &a.shapes).unwrap();
+        let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
+        let input = detect::network_input(&a, &im);
+        let run = |fwd: csplens::backend::Forward| {
+            detect::detect(&a, &fwd, im.w, im.h, &Params::default(), &[])
+        };
+        let cpu = run(CpuNet::new(&a, &w, 2).unwrap().forward(&input).unwrap());
+        let gpu = run(GpuNet::new(&ctx, &a, &w).unwrap().forward(&input).unwrap());
+        assert_eq!(cpu.len(), gpu.len(), "{model}: {cpu:?} vs {gpu:?}");
+        for (c, g) in cpu.iter().zip(&gpu) {
+            assert_eq!(c.class_id, g.class_id, "{model}");
+            assert!(
+                (c.confidence - g.confidence).abs() <= 0.005,
+                "{model}: {} vs {}",
+                c.confidence,
+                g.confidence
+            );
+            for (x, y) in [
+                (c.bbox.left, g.bbox.left),
+                (c.bbox.top, g.bbox.top),
+                (c.bbox.width, g.bbox.width),
+                (c.bbox.height, g.bbox.height),
+            ] {
+                assert!(
+                    (x - y).abs() <= 1.0,
+                    "{model}: {:?} vs {:?}",
+                    c.bbox,
+                    g.bbox
+                );
+            }
+        }
+    }
+}
