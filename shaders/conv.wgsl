@@ -171,3 +171,28 @@ fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
 }
+
+// The baseline the blocked kernel is measured against: one output value per invocation,
+// weights in darknet's layout. Dispatch: x covers out_h · out_w, y the output channels.
+@compute @workgroup_size(WG)
+fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let ox = gid.x % p.out_w;
+    let oy = gid.x / p.out_w;
+    let oc = gid.y;
+    if (oy >= p.out_h || oc >= p.out_c) {
+        return;
+    }
+    let cg = p.in_c / p.groups;
+    let g = oc / (p.out_c / p.groups);
+    var acc = 0.0;
+    for (var k = 0u; k < cg; k++) {
+        for (var ky = 0u; ky < p.size; ky++) {
+            for (var kx = 0u; kx < p.size; kx++) {
+                let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
+                let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
+                acc += weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx] * load(g * cg + k, iy, ix);
+            }
+        }
+    }
+    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc + biases[oc / 4u][oc % 4u]);
+}

@@ -37,6 +37,9 @@ enum Command {
     Detect(DetectArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
     Bench(crate::detect_cmd::BenchArgs),
+    /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
+    /// whole network's kernel time.
+    GpuBench(crate::gpu_bench::GpuBenchArgs),
     /// Two networks side by side (B's change against A), with stages aligned by resolution.
     Compare {
         /// The baseline cfg.
@@ -134,6 +137,7 @@ pub fn main() -> i32 {
         } => load(&cfg, InputOverride { width, height }).map(|a| report::render(&a, format.into())),
         Command::Detect(args) => crate::detect_cmd::run(&args),
         Command::Bench(args) => crate::detect_cmd::bench(&args),
+        Command::GpuBench(args) => crate::gpu_bench::run(&args),
         Command::Compare {
             a,
             b,

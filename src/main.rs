@@ -3,6 +3,7 @@
 mod cli;
 mod detect_cmd;
 mod draw;
+mod gpu_bench;
 
 fn main() {
     std::process::exit(cli::main());

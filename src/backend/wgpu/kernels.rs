@@ -10,6 +10,8 @@ pub enum Kernel {
     ConvBlocked,
     /// Grouped or depthwise convolution.
     ConvGrouped,
+    /// One output per invocation: the baseline the blocked kernel is benchmarked against.
+    ConvNaive,
     /// Max pooling.
     MaxPool,
     /// Local average pooling.
@@ -42,6 +44,7 @@ impl Kernel {
         match self {
             Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
+            Self::ConvNaive => ("conv.wgsl", "conv_naive"),
             Self::MaxPool => ("pool.wgsl", "max_pool"),
             Self::AvgPool => ("pool.wgsl", "avg_pool"),
             Self::AvgGlobal => ("pool.wgsl", "avg_global"),

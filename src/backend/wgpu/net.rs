@@ -49,6 +49,8 @@ pub struct GpuNet {
     shapes: Vec<LayerShape>,
     /// Layers whose outputs are read back (heads and layers nothing reads).
     keep: Vec<usize>,
+    /// Convolutions use the baseline kernel.
+    naive_conv: bool,
 }
 
 fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
@@ -80,6 +82,17 @@ fn linear_groups(n: usize) -> [u32; 3] {
 impl GpuNet {
     /// Uploads the weights and records the network's commands.
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
+        Self::with_naive_conv(ctx, a, w, false)
+    }
+
+    /// As [`GpuNet::new`]; with `naive_conv` every convolution uses the one-output-per-invocation
+    /// baseline kernel (for benchmarks).
+    pub fn with_naive_conv(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        naive_conv: bool,
+    ) -> Result<Self, BackendError> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
@@ -97,6 +110,7 @@ impl GpuNet {
             input: storage(ctx, "input", input_len),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
+            naive_conv,
         };
         let consumers = a.network.consumers();
         for (i, layer) in a.network.layers.iter().enumerate() {
@@ -254,7 +268,22 @@ impl GpuNet {
                     wgpu::BufferUsages::STORAGE,
                 );
                 let x_groups = (s.output.h * s.output.w.div_ceil(4)) as u32;
-                if c.groups == 1 {
+                if self.naive_conv {
+                    let wb = upload(
+                        &self.ctx,
+                        "weights",
+                        bytemuck::cast_slice(&fused.weights),
+                        wgpu::BufferUsages::STORAGE,
+                    );
+                    let groups = [((s.output.h * s.output.w) as u32).div_ceil(WG), f as u32, 1];
+                    vec![self.dispatch(
+                        Kernel::ConvNaive,
+                        act,
+                        bytemuck::bytes_of(&params),
+                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
+                        groups,
+                    )]
+                } else if c.groups == 1 {
                     let k = c.size * c.size;
                     let mut blocked = vec![0f32; blocks * cin * k * 4];
                     for oc in 0..f {
@@ -606,6 +635,34 @@ impl GpuNet {
             outputs.push((i, Tensor { c, h, w, data }));
         }
         Ok(Forward { outputs, layer_ms })
+    }
+
+    /// Milliseconds per inference of `iters` inferences recorded into one submission, without
+    /// upload or readback: the kernels' own time as the CPU sees it.
+    pub fn time_encoded(&self, input: &Tensor, iters: usize) -> Result<f64, BackendError> {
+        self.ctx
+            .queue
+            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+        let scope = self
+            .ctx
+            .device
+            .push_error_scope(wgpu::ErrorFilter::Validation);
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        self.encode(&mut enc, 0..self.layers.len());
+        self.ctx.queue.submit([enc.finish()]);
+        self.wait()?;
+        let t = Instant::now();
+        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        for _ in 0..iters {
+            self.encode(&mut enc, 0..self.layers.len());
+        }
+        self.ctx.queue.submit([enc.finish()]);
+        self.wait()?;
+        let ms = t.elapsed().as_secs_f64() * 1e3 / iters.max(1) as f64;
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(BackendError::Gpu(e.to_string()));
+        }
+        Ok(ms)
     }
 
     /// The adapter this network runs on.

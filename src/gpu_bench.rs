@@ -1,0 +1,87 @@
+//! `csplens gpu-bench`: throughput of the convolution kernel against the naive
+//! one-output-per-invocation kernel, and optionally a whole network's kernel time, on the
+//! first wgpu adapter (lavapipe here, a real GPU where there is one).
+
+use anyhow::{Context as _, Result};
+use csplens::backend::wgpu::{GpuContext, GpuNet};
+use csplens::tensor::Tensor;
+use serde_json::json;
+use std::path::PathBuf;
+
+/// Options of `csplens gpu-bench`.
+#[derive(clap::Args)]
+pub(crate) struct GpuBenchArgs {
+    /// Input and output channels of the 3×3 convolution.
+    #[arg(long, default_value_t = 256)]
+    channels: usize,
+    /// Width and height of the convolution's input.
+    #[arg(long, default_value_t = 52)]
+    size: usize,
+    /// Inferences recorded into one submission.
+    #[arg(long, default_value_t = 10)]
+    iters: usize,
+    /// Also time this network (with --weights): kernels only, no upload or readback.
+    #[arg(long)]
+    cfg: Option<PathBuf>,
+    /// Weights of --cfg.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+}
+
+fn synthetic(cfg: &str) -> Result<(csplens::Analysis, csplens::weights::Weights, Tensor)> {
+    let a = csplens::analyze("bench.cfg", cfg.as_bytes(), Default::default())
+        .map_err(|f| anyhow::anyhow!(f.render()))?;
+    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for i in 0..a.profile.weight_floats {
+        bytes.extend((((i % 17) as f32 - 8.0) * 0.01).to_le_bytes());
+    }
+    let w = csplens::weights::parse(&bytes, &a.network, &a.shapes)?;
+    let s = a.shapes.input;
+    let input = Tensor {
+        c: s.c,
+        h: s.h,
+        w: s.w,
+        data: (0..s.c * s.h * s.w)
+            .map(|i| (i % 13) as f32 * 0.1)
+            .collect(),
+    };
+    Ok((a, w, input))
+}
+
+/// Runs the benchmark; the error is the text to print.
+pub fn run(args: &GpuBenchArgs) -> Result<String, String> {
+    inner(args).map_err(|e| format!("error: {e:#}"))
+}
+
+fn inner(args: &GpuBenchArgs) -> Result<String> {
+    let ctx = GpuContext::new()?;
+    let (c, n) = (args.channels, args.size);
+    let cfg = format!(
+        "[net]\nwidth={n}\nheight={n}\nchannels={c}\n\n[convolutional]\nfilters={c}\nsize=3\npad=1\nactivation=leaky\n"
+    );
+    let (a, w, input) = synthetic(&cfg)?;
+    let gflop = a.profile.total_bflops as f64;
+    let mut rows = Vec::new();
+    for (name, naive) in [("blocked", false), ("naive", true)] {
+        let net = GpuNet::with_naive_conv(&ctx, &a, &w, naive)?;
+        let ms = net.time_encoded(&input, args.iters)?;
+        rows.push(json!({"kernel": name, "ms": ms, "gflops": gflop / ms * 1e3}));
+    }
+    let mut doc = json!({"device": ctx.describe(), "conv": format!("3×3 {c}→{c} at {n}×{n}, {gflop:.3} GFLOP"), "kernels": rows});
+    if let (Some(cfg), Some(weights)) = (&args.cfg, &args.weights) {
+        let a = crate::cli::load(cfg, Default::default()).map_err(anyhow::Error::msg)?;
+        let w = csplens::weights::read(weights, &a.network, &a.shapes)
+            .with_context(|| weights.display().to_string())?;
+        let s = a.shapes.input;
+        let input = Tensor {
+            c: s.c,
+            h: s.h,
+            w: s.w,
+            data: vec![0.5; s.c * s.h * s.w],
+        };
+        let net = GpuNet::new(&ctx, &a, &w)?;
+        let ms = net.time_encoded(&input, args.iters)?;
+        doc["network"] = json!({"cfg": cfg.display().to_string(), "kernels_ms": ms, "gflops": a.profile.total_bflops as f64 / ms * 1e3});
+    }
+    Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
