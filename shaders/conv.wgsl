@@ -196,3 +196,86 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc + biases[oc / 4u][oc % 4u]);
 }
+
+// Implicit-GEMM convolution for real GPUs: C (out_c × out_h·out_w) = W (out_c × K) · X (K ×
+// out_h·out_w), K = in_c·size², with the im2col columns of X formed on the fly. A workgroup of
+// 16×16 invocations computes a 64 × 64 tile, each invocation 4 channels × 4 pixels, stepping
+// through K 16 at a time via workgroup memory. Weights are laid out at load time as K × out_c
+// (`weights_flat`, row stride out_c). Dispatch: x = ⌈pixels/64⌉, y = ⌈out_c/64⌉. Ungrouped only.
+const TILE: u32 = 64u;
+const TK: u32 = 16u;
+var<workgroup> tile_w: array<array<f32, 64>, 16>;
+var<workgroup> tile_x: array<array<f32, 64>, 16>;
+
+@compute @workgroup_size(16, 16)
+fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let pixels = p.out_h * p.out_w;
+    let kk = p.size * p.size;
+    let k_total = p.in_c * kk;
+    let n0 = wg.x * TILE;
+    let m0 = wg.y * TILE;
+    let t = lid.y * 16u + lid.x;
+    var acc: array<array<f32, 4>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        for (var j = 0u; j < 4u; j++) {
+            acc[i][j] = 0.0;
+        }
+    }
+    for (var k0 = 0u; k0 < k_total; k0 += TK) {
+        // 256 invocations load 16 × 64 weights and 16 × 64 input values, 4 each.
+        for (var e = 0u; e < 4u; e++) {
+            let idx = t * 4u + e;
+            let kr = idx / TILE;
+            let col = idx % TILE;
+            let k = k0 + kr;
+            let m = m0 + col;
+            var wv = 0.0;
+            if (k < k_total && m < p.out_c) {
+                wv = weights_flat[k * p.out_c + m];
+            }
+            tile_w[kr][col] = wv;
+            let n = n0 + col;
+            var xv = 0.0;
+            if (k < k_total && n < pixels) {
+                let ic = k / kk;
+                let r = k % kk;
+                let ky = r / p.size;
+                let kx = r % p.size;
+                let oy = n / p.out_w;
+                let ox = n % p.out_w;
+                let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
+                let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
+                xv = load(ic, iy, ix);
+            }
+            tile_x[kr][col] = xv;
+        }
+        workgroupBarrier();
+        for (var kr = 0u; kr < TK; kr++) {
+            var a: array<f32, 4>;
+            var b: array<f32, 4>;
+            for (var i = 0u; i < 4u; i++) {
+                a[i] = tile_w[kr][lid.y * 4u + i];
+                b[i] = tile_x[kr][lid.x * 4u + i];
+            }
+            for (var i = 0u; i < 4u; i++) {
+                for (var j = 0u; j < 4u; j++) {
+                    acc[i][j] += a[i] * b[j];
+                }
+            }
+        }
+        workgroupBarrier();
+    }
+    for (var i = 0u; i < 4u; i++) {
+        let oc = m0 + lid.y * 4u + i;
+        if (oc >= p.out_c) {
+            break;
+        }
+        let b = biases[oc / 4u][oc % 4u];
+        for (var j = 0u; j < 4u; j++) {
+            let n = n0 + lid.x * 4u + j;
+            if (n < pixels) {
+                output[p.out_offset + oc * pixels + n] = activate(acc[i][j] + b);
+            }
+        }
+    }
+}

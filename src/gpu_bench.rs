@@ -3,7 +3,7 @@
 //! first wgpu adapter (lavapipe here, a real GPU where there is one).
 
 use anyhow::{Context as _, Result};
-use csplens::backend::wgpu::{GpuContext, GpuNet};
+use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 use csplens::tensor::Tensor;
 use serde_json::json;
 use std::path::PathBuf;
@@ -62,8 +62,12 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     let (a, w, input) = synthetic(&cfg)?;
     let gflop = a.profile.total_bflops as f64;
     let mut rows = Vec::new();
-    for (name, naive) in [("blocked", false), ("naive", true)] {
-        let net = GpuNet::with_naive_conv(&ctx, &a, &w, naive)?;
+    for (name, kernel) in [
+        ("tiled", ConvKernel::Tiled),
+        ("blocked", ConvKernel::Blocked),
+        ("naive", ConvKernel::Naive),
+    ] {
+        let net = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)?;
         let ms = net.time_encoded(&input, args.iters)?;
         rows.push(json!({"kernel": name, "ms": ms, "gflops": gflop / ms * 1e3}));
     }
@@ -81,6 +85,9 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         };
         let net = GpuNet::new(&ctx, &a, &w)?;
         let ms = net.time_encoded(&input, args.iters)?;
+        let blocked = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?
+            .time_encoded(&input, args.iters)?;
+        doc["network_blocked_ms"] = json!(blocked);
         doc["network"] = json!({"cfg": cfg.display().to_string(), "kernels_ms": ms, "gflops": a.profile.total_bflops as f64 / ms * 1e3});
     }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")

@@ -10,7 +10,7 @@ mod common;
 use common::models;
 use common::random::setup;
 use csplens::backend::cpu::CpuNet;
-use csplens::backend::wgpu::{GpuContext, GpuNet};
+use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 use csplens::detect::{self, Params, image};
 
 fn context() -> Option<GpuContext> {
@@ -24,26 +24,30 @@ fn context() -> Option<GpuContext> {
 fn compare(cfg: &str, seed: u64) {
     let Some(ctx) = context() else { return };
     let (a, w, input) = setup(cfg, seed);
-    let cpu = CpuNet::new(&a, &w, 2)
+    // the CPU backend's exact path (no Winograd) is the reference
+    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
         .expect("cpu")
         .forward_all(&input)
         .expect("cpu forward");
-    let gpu = GpuNet::new(&ctx, &a, &w)
-        .expect("gpu net")
-        .forward_all(&input)
-        .expect("gpu forward");
-    for (i, layer) in a.network.layers.iter().enumerate() {
-        let (c, g) = (
-            cpu.output(i).expect("cpu kept"),
-            gpu.output(i).expect("gpu kept"),
-        );
-        assert_eq!(c.data.len(), g.data.len(), "layer {i}");
-        for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
-            assert!(
-                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
-                "layer {i} ({}) value {j}: cpu {x} gpu {y}",
-                layer.kind.type_name()
+    // every convolution kernel, whichever the adapter would pick
+    for kernel in [ConvKernel::Blocked, ConvKernel::Tiled, ConvKernel::Naive] {
+        let gpu = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)
+            .expect("gpu net")
+            .forward_all(&input)
+            .expect("gpu forward");
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            let (c, g) = (
+                cpu.output(i).expect("cpu kept"),
+                gpu.output(i).expect("gpu kept"),
             );
+            assert_eq!(c.data.len(), g.data.len(), "layer {i}");
+            for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
+                let kind = layer.kind.type_name();
+                assert!(
+                    (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                    "{kernel:?} layer {i} ({kind}) value {j}: cpu {x} gpu {y}"
+                );
+            }
         }
     }
 }
@@ -62,6 +66,16 @@ fn convolutions_of_odd_sizes() {
              [convolutional]\nfilters=7\nsize=3\npad=1\ngroups=7\nactivation=relu\n"
         ),
         11,
+    );
+}
+
+#[test]
+fn wide_convolutions_cross_every_tile_boundary() {
+    // 70 channels (two 64-wide tiles), K = 37·9 (not a multiple of 16), 67 × 9 pixels
+    compare(
+        "[net]\nwidth=67\nheight=9\nchannels=37\n\n[convolutional]\nfilters=70\nsize=3\npad=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=65\nsize=1\nactivation=linear\n",
+        31,
     );
 }
 

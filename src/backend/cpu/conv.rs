@@ -58,7 +58,7 @@ impl ConvOp {
             weights: fused.weights,
             biases: fused.biases,
         }
-        .with_winograd())
+        .with_winograd(true))
     }
 
     /// Whether Winograd F(4×4, 3×3) applies and pays: ungrouped 3×3, stride 1, no dilation,
@@ -72,8 +72,10 @@ impl ConvOp {
             && self.c_in >= WINOGRAD_MIN_CHANNELS
     }
 
-    fn with_winograd(mut self) -> Self {
-        if self.winograd_fits() && std::env::var_os("CSPLENS_NO_WINOGRAD").is_none() {
+    /// Enables Winograd where it fits (`allow`), or keeps im2col + GEMM for every layer.
+    pub fn with_winograd(mut self, allow: bool) -> Self {
+        self.winograd = None;
+        if allow && self.winograd_fits() {
             self.winograd = Some(Winograd::new(
                 &self.weights,
                 self.filters,

@@ -88,6 +88,17 @@ fn floats(w: &Weights, r: &std::ops::Range<usize>) -> Vec<f32> {
 impl CpuNet {
     /// Prepares every layer: batch norm folded into convolutions, weights laid out.
     pub fn new(a: &Analysis, w: &Weights, threads: usize) -> Result<Self, BackendError> {
+        Self::with_winograd(a, w, threads, true)
+    }
+
+    /// As [`CpuNet::new`]; `winograd = false` runs every convolution as im2col + GEMM, the
+    /// backend's exact path (the reference other backends are compared with layer by layer).
+    pub fn with_winograd(
+        a: &Analysis,
+        w: &Weights,
+        threads: usize,
+        winograd: bool,
+    ) -> Result<Self, BackendError> {
         let net = &a.network;
         let mut ops = Vec::with_capacity(net.layers.len());
         for (i, layer) in net.layers.iter().enumerate() {
@@ -105,7 +116,7 @@ impl CpuNet {
                     if c.antialiasing > 0 || c.xnor {
                         return Err(unsupported());
                     }
-                    Op::Conv(ConvOp::new(c, s.input.c, fused)?)
+                    Op::Conv(ConvOp::new(c, s.input.c, fused)?.with_winograd(winograd))
                 }
                 LayerKind::Maxpool(p) if p.antialiasing == 0 => Op::Pool(p.clone(), false),
                 LayerKind::LocalAvgpool(p) => Op::Pool(p.clone(), true),

@@ -12,6 +12,8 @@ pub enum Kernel {
     ConvGrouped,
     /// One output per invocation: the baseline the blocked kernel is benchmarked against.
     ConvNaive,
+    /// Implicit GEMM through workgroup memory, 64 × 64 tiles: for real GPUs.
+    ConvTiled,
     /// Max pooling.
     MaxPool,
     /// Local average pooling.
@@ -45,6 +47,7 @@ impl Kernel {
             Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
+            Self::ConvTiled => ("conv.wgsl", "conv_tiled"),
             Self::MaxPool => ("pool.wgsl", "max_pool"),
             Self::AvgPool => ("pool.wgsl", "avg_pool"),
             Self::AvgGlobal => ("pool.wgsl", "avg_global"),

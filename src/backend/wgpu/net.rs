@@ -49,8 +49,19 @@ pub struct GpuNet {
     shapes: Vec<LayerShape>,
     /// Layers whose outputs are read back (heads and layers nothing reads).
     keep: Vec<usize>,
-    /// Convolutions use the baseline kernel.
-    naive_conv: bool,
+    /// Which kernel ungrouped convolutions use.
+    conv_kernel: ConvKernel,
+}
+
+/// The kernel for ungrouped convolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvKernel {
+    /// Register-blocked, no barriers: best on software adapters (lavapipe).
+    Blocked,
+    /// Implicit GEMM through workgroup memory: best on real GPUs.
+    Tiled,
+    /// One output per invocation: the benchmark baseline.
+    Naive,
 }
 
 fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
@@ -82,16 +93,20 @@ fn linear_groups(n: usize) -> [u32; 3] {
 impl GpuNet {
     /// Uploads the weights and records the network's commands.
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
-        Self::with_naive_conv(ctx, a, w, false)
+        let kernel = if ctx.is_software() {
+            ConvKernel::Blocked
+        } else {
+            ConvKernel::Tiled
+        };
+        Self::with_conv_kernel(ctx, a, w, kernel)
     }
 
-    /// As [`GpuNet::new`]; with `naive_conv` every convolution uses the one-output-per-invocation
-    /// baseline kernel (for benchmarks).
-    pub fn with_naive_conv(
+    /// As [`GpuNet::new`] with the convolution kernel chosen by the caller (benchmarks, tests).
+    pub fn with_conv_kernel(
         ctx: &GpuContext,
         a: &Analysis,
         w: &Weights,
-        naive_conv: bool,
+        conv_kernel: ConvKernel,
     ) -> Result<Self, BackendError> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -110,7 +125,7 @@ impl GpuNet {
             input: storage(ctx, "input", input_len),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
-            naive_conv,
+            conv_kernel,
         };
         let consumers = a.network.consumers();
         for (i, layer) in a.network.layers.iter().enumerate() {
@@ -268,7 +283,34 @@ impl GpuNet {
                     wgpu::BufferUsages::STORAGE,
                 );
                 let x_groups = (s.output.h * s.output.w.div_ceil(4)) as u32;
-                if self.naive_conv {
+                if self.conv_kernel == ConvKernel::Tiled && c.groups == 1 {
+                    // K × out_c, k = (ic·size + ky)·size + kx
+                    let k = cin * c.size * c.size;
+                    let mut t = vec![0f32; k * f];
+                    for oc in 0..f {
+                        for kk in 0..k {
+                            t[kk * f + oc] = fused.weights[oc * k + kk];
+                        }
+                    }
+                    let wb = upload(
+                        &self.ctx,
+                        "weights",
+                        bytemuck::cast_slice(&t),
+                        wgpu::BufferUsages::STORAGE,
+                    );
+                    let groups = [
+                        ((s.output.h * s.output.w) as u32).div_ceil(64),
+                        (f as u32).div_ceil(64),
+                        1,
+                    ];
+                    vec![self.dispatch(
+                        Kernel::ConvTiled,
+                        act,
+                        bytemuck::bytes_of(&params),
+                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
+                        groups,
+                    )]
+                } else if self.conv_kernel == ConvKernel::Naive {
                     let wb = upload(
                         &self.ctx,
                         "weights",
