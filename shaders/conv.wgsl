@@ -197,7 +197,7 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
     output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc + biases[oc / 4u][oc % 4u]);
 }
 
-// Implicit-GEMM convolution for real GPUs: C (out_c × out_h·out_w) = W (out_c × K) · X (K ×
+// Implicit-GEMM convolution (an alternative to `conv_blocked`, measured slower so far): C (out_c × out_h·out_w) = W (out_c × K) · X (K ×
 // out_h·out_w), K = in_c·size², with the im2col columns of X formed on the fly. A workgroup of
 // 16×16 invocations computes a 64 × 64 tile, each invocation 4 channels × 4 pixels, stepping
 // through K 16 at a time via workgroup memory. Weights are laid out at load time as K × out_c

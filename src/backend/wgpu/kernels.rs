@@ -12,7 +12,7 @@ pub enum Kernel {
     ConvGrouped,
     /// One output per invocation: the baseline the blocked kernel is benchmarked against.
     ConvNaive,
-    /// Implicit GEMM through workgroup memory, 64 × 64 tiles: for real GPUs.
+    /// Implicit GEMM through workgroup memory, 64 × 64 tiles.
     ConvTiled,
     /// Max pooling.
     MaxPool,
