@@ -16,8 +16,13 @@ struct Params {
     new_coords: u32,
     scale: f32,
     scale_x_y: f32,
+    // softmax: groups; region: classes
+    groups: u32,
+    // reorg: 1 = darknet's forward direction; region: 1 = softmax over classes
+    flag: u32,
+    // region: coordinates per box
+    coords: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 override ACT: u32 = 0u;
@@ -26,6 +31,8 @@ override WG: u32 = 64u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> input: array<f32>;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
+// binary layers: the second operand (scale_channels, sam) or per-channel weights
+@group(0) @binding(3) var<storage, read> second: array<f32>;
 
 fn logistic(x: f32) -> f32 {
     return 1.0 / (1.0 + exp(-x));
@@ -108,4 +115,156 @@ fn yolo(@builtin(global_invocation_id) gid: vec3<u32>) {
         v = v * p.scale_x_y - 0.5 * (p.scale_x_y - 1.0);
     }
     output[i] = v;
+}
+
+// scale_channels: output[i] = from[i] · scale[i / plane] (`second` = from, `input` = scales);
+// with flag = 1 (scale_wh) the scale is per position: scale[i % plane]. Then the activation.
+@compute @workgroup_size(WG)
+fn scale_channels(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    let plane = p.h * p.w;
+    var s = input[i / plane];
+    if (p.flag == 1u) {
+        s = input[i % plane];
+    }
+    output[i] = activate(second[i] * s);
+}
+
+// sam: output[i] = from[i] · previous[i], then the activation.
+@compute @workgroup_size(WG)
+fn sam(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    output[i] = activate(second[i] * input[i]);
+}
+
+// Weighted shortcut term: output[i] += input[i] · w[channel] (w from `second`, c = 1 for one
+// weight per input, else one per channel). Weights are normalised on the CPU at load.
+@compute @workgroup_size(WG)
+fn axpy_channel(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n || i >= p.from_len) {
+        return;
+    }
+    let ch = min(i / (p.h * p.w), p.c - 1u);
+    output[i] += input[i] * second[ch];
+}
+
+// output[i] = input[i] · w[channel] (the weighted shortcut's own term).
+@compute @workgroup_size(WG)
+fn scale_by_channel(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    let ch = min(i / (p.h * p.w), p.c - 1u);
+    output[i] = input[i] * second[ch];
+}
+
+// Softmax over `groups` equal parts, with temperature `scale`: one invocation per part.
+@compute @workgroup_size(WG)
+fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let g = index(gid);
+    if (g >= p.groups) {
+        return;
+    }
+    let len = p.n / p.groups;
+    var largest = -3.402823e38;
+    for (var k = 0u; k < len; k++) {
+        largest = max(largest, input[g * len + k]);
+    }
+    var sum = 0.0;
+    for (var k = 0u; k < len; k++) {
+        sum += exp((input[g * len + k] - largest) / p.scale);
+    }
+    for (var k = 0u; k < len; k++) {
+        output[g * len + k] = exp((input[g * len + k] - largest) / p.scale) / sum;
+    }
+}
+
+// darknet's reorg_cpu flat permutation over w × h × c (the dims darknet passes), stride
+// `stride`; flag = 1 is darknet's forward direction.
+@compute @workgroup_size(WG)
+fn reorg(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let in_index = index(gid);
+    if (in_index >= p.n) {
+        return;
+    }
+    let i = in_index % p.w;
+    let j = (in_index / p.w) % p.h;
+    let k = in_index / (p.w * p.h);
+    let out_c = max(p.c / (p.stride * p.stride), 1u);
+    let c2 = k % out_c;
+    let offset = k / out_c;
+    let w2 = i * p.stride + offset % p.stride;
+    let h2 = j * p.stride + offset / p.stride;
+    let out_index = w2 + p.w * p.stride * (h2 + p.h * p.stride * c2);
+    if (p.flag == 1u) {
+        if (out_index < p.from_len) {
+            output[out_index] = input[in_index];
+        }
+    } else if (in_index < p.from_len && out_index < p.n) {
+        output[in_index] = input[out_index];
+    }
+}
+
+// Reverse upsample: each output sums stride × stride inputs, times `scale`.
+@compute @workgroup_size(WG)
+fn downsample(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    let x = i % p.w;
+    let y = (i / p.w) % p.h;
+    let c = i / (p.w * p.h);
+    let iw = p.w * p.stride;
+    let ih = p.h * p.stride;
+    var sum = 0.0;
+    for (var dy = 0u; dy < p.stride; dy++) {
+        for (var dx = 0u; dx < p.stride; dx++) {
+            sum += input[(c * ih + y * p.stride + dy) * iw + x * p.stride + dx];
+        }
+    }
+    output[i] = p.scale * sum;
+}
+
+// The region head: logistic on x, y and objectness, softmax over the classes (flag = 1).
+// One invocation per (anchor, cell); per = classes + coords + 1.
+@compute @workgroup_size(WG)
+fn region(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = index(gid);
+    let plane = p.h * p.w;
+    if (t >= p.stride * plane) {
+        return;
+    }
+    let a = t / plane;
+    let cell = t % plane;
+    let base = a * p.per * plane + cell;
+    for (var e = 0u; e < p.per; e++) {
+        output[base + e * plane] = input[base + e * plane];
+    }
+    for (var e = 0u; e < 2u; e++) {
+        output[base + e * plane] = logistic(input[base + e * plane]);
+    }
+    output[base + p.coords * plane] = logistic(input[base + p.coords * plane]);
+    if (p.flag == 1u) {
+        let first = base + (p.coords + 1u) * plane;
+        var largest = -3.402823e38;
+        for (var k = 0u; k < p.groups; k++) {
+            largest = max(largest, input[first + k * plane]);
+        }
+        var sum = 0.0;
+        for (var k = 0u; k < p.groups; k++) {
+            sum += exp(input[first + k * plane] - largest);
+        }
+        for (var k = 0u; k < p.groups; k++) {
+            output[first + k * plane] = exp(input[first + k * plane] - largest) / sum;
+        }
+    }
 }

@@ -39,6 +39,7 @@ enum Command {
     Bench(crate::detect_cmd::BenchArgs),
     /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
     /// whole network's kernel time.
+    #[cfg(feature = "gpu")]
     GpuBench(crate::gpu_bench::GpuBenchArgs),
     /// Two networks side by side (B's change against A), with stages aligned by resolution.
     Compare {
@@ -137,6 +138,7 @@ pub fn main() -> i32 {
         } => load(&cfg, InputOverride { width, height }).map(|a| report::render(&a, format.into())),
         Command::Detect(args) => crate::detect_cmd::run(&args),
         Command::Bench(args) => crate::detect_cmd::bench(&args),
+        #[cfg(feature = "gpu")]
         Command::GpuBench(args) => crate::gpu_bench::run(&args),
         Command::Compare {
             a,

@@ -3,6 +3,7 @@
 mod cli;
 mod detect_cmd;
 mod draw;
+#[cfg(feature = "gpu")]
 mod gpu_bench;
 
 fn main() {

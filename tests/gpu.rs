@@ -3,6 +3,7 @@
 //! set CSPLENS_SKIP_GPU=1 only on machines without any Vulkan/GL driver.
 //! Tolerance: |gpu − cpu| ≤ 1e-4·max(1, |cpu|) per value.
 
+#![cfg(feature = "gpu")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
@@ -169,4 +170,42 @@ fn bus_detections_equal_the_cpu_backend() {
             }
         }
     }
+}
+
+#[test]
+fn attention_softmax_connected_batchnorm() {
+    compare(
+        &format!(
+            "{NET}[convolutional]\nfilters=6\nsize=3\npad=1\nactivation=leaky\n\n\
+             [avgpool]\n\n\
+             [convolutional]\nfilters=6\nsize=1\nactivation=logistic\n\n\
+             [scale_channels]\nfrom=-3\n\n\
+             [convolutional]\nfilters=6\nsize=1\nactivation=logistic\n\n\
+             [sam]\nfrom=-2\n\n\
+             [batchnorm]\n\n\
+             [activation]\nactivation=leaky\n\n\
+             [route]\nlayers=-2\n\n\
+             [connected]\noutput=9\nbatch_normalize=1\nactivation=leaky\n\n\
+             [softmax]\ngroups=3\n"
+        ),
+        41,
+    );
+}
+
+#[test]
+fn reorg_region_weighted_shortcuts_reverse_upsample() {
+    compare(
+        "[net]\nwidth=12\nheight=10\nchannels=5\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=8\nsize=1\nactivation=linear\n\n\
+         [shortcut]\nfrom=-2\nweights_type=per_channel\nactivation=linear\n\n\
+         [shortcut]\nfrom=-3\nweights_type=per_feature\nweights_normalization=softmax\nactivation=leaky\n\n\
+         [upsample]\nstride=-1\nscale=0.5\n\n\
+         [convolutional]\nfilters=16\nsize=1\nactivation=linear\n\n\
+         [reorg3d]\nstride=2\n\n\
+         [convolutional]\nfilters=16\nsize=1\nactivation=linear\n\n\
+         [reorg]\nstride=2\nreverse=1\n\n\
+         [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
+         [region]\nanchors=1,1, 2,2\nclasses=2\ncoords=4\nnum=2\nsoftmax=1\n",
+        42,
+    );
 }

@@ -1,6 +1,7 @@
 //! Every WGSL file parses and validates with naga, and each `Params` struct has the size and
 //! field offsets of its `#[repr(C)]` Rust mirror.
 
+#![cfg(feature = "gpu")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use csplens::backend::wgpu::kernels::{ConvParams, EwParams, PoolParams, SOURCES};
@@ -90,7 +91,8 @@ fn params_structs_match_their_rust_mirrors() {
         "elementwise.wgsl",
         EwParams,
         [
-            n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, _pad0, _pad1
+            n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, groups, flag, coords,
+            _pad0
         ]
     );
 }

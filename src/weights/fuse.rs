@@ -35,3 +35,54 @@ pub fn fused_conv(w: &Weights, i: usize) -> Option<FusedConv> {
     }
     Some(FusedConv { weights, biases })
 }
+
+/// A connected layer's `outputs × inputs` matrix (un-transposed when the file stores it
+/// transposed) with its batch norm folded in, as darknet's inference computes
+/// `scale·(W·x − mean)/sqrt(var + 1e-6) + bias`.
+pub fn fused_connected(w: &Weights, i: usize, inputs: usize) -> Option<FusedConv> {
+    let lw = w.layers.get(i)?;
+    let mut weights = w.slice(&lw.weights).to_vec();
+    let mut biases = w.slice(&lw.biases).to_vec();
+    let outputs = biases.len();
+    if outputs == 0 || weights.len() != outputs * inputs {
+        return None;
+    }
+    if w.header.transposed {
+        let mut t = vec![0f32; weights.len()];
+        for o in 0..outputs {
+            for k in 0..inputs {
+                t[o * inputs + k] = weights[k * outputs + o];
+            }
+        }
+        weights = t;
+    }
+    if let Some([sc, mean, var]) = &lw.bn {
+        let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
+        for o in 0..outputs {
+            let k = sc[o] / (var[o] + 0.000001).sqrt();
+            weights[o * inputs..(o + 1) * inputs]
+                .iter_mut()
+                .for_each(|x| *x *= k);
+            biases[o] -= mean[o] * k;
+        }
+    }
+    Some(FusedConv { weights, biases })
+}
+
+/// A `[batchnorm]` layer as a per-channel affine map (a depthwise 1×1 convolution):
+/// `x·scale/sqrt(var+1e-6) + bias − mean·scale/sqrt(var+1e-6)`.
+pub fn fused_batchnorm(w: &Weights, i: usize) -> Option<FusedConv> {
+    let lw = w.layers.get(i)?;
+    let [sc, mean, var] = lw.bn.as_ref()?;
+    let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
+    let biases = w.slice(&lw.biases);
+    let k: Vec<f32> = (0..biases.len())
+        .map(|c| sc[c] / (var[c] + 0.000001).sqrt())
+        .collect();
+    Some(FusedConv {
+        biases: (0..biases.len())
+            .map(|c| biases[c] - mean[c] * k[c])
+            .collect(),
+        weights: k,
+    })
+}

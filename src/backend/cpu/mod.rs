@@ -153,7 +153,14 @@ impl CpuNet {
                     temperature: *temperature,
                 },
                 LayerKind::Connected(c) => {
-                    connected(w, &lw, c.activation, s.inputs, w.header.transposed)
+                    let f = crate::weights::fused_connected(w, i, s.inputs).ok_or_else(|| {
+                        BackendError::Internal(format!("layer {i}: connected weights"))
+                    })?;
+                    Op::Connected {
+                        weights: f.weights,
+                        biases: f.biases,
+                        act: c.activation,
+                    }
                 }
                 LayerKind::Batchnorm => match &lw.bn {
                     Some([sc, mean, var]) => Op::Batchnorm {
@@ -342,42 +349,6 @@ impl CpuNet {
             Op::Yolo(y) => ops::yolo(first, y),
             Op::Region(r) => ops::region(first, r),
         })
-    }
-}
-
-fn connected(
-    w: &Weights,
-    lw: &crate::weights::LayerWeights,
-    act: Activation,
-    inputs: usize,
-    transposed: bool,
-) -> Op {
-    let mut weights = floats(w, &lw.weights);
-    let mut biases = floats(w, &lw.biases);
-    let outputs = biases.len();
-    if transposed && outputs > 0 {
-        let mut t = vec![0f32; weights.len()];
-        for o in 0..outputs {
-            for k in 0..inputs {
-                t[o * inputs + k] = weights[k * outputs + o];
-            }
-        }
-        weights = t;
-    }
-    if let Some([sc, mean, var]) = &lw.bn {
-        let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
-        for o in 0..outputs {
-            let k = sc[o] / (var[o] + 0.000001).sqrt();
-            weights[o * inputs..(o + 1) * inputs]
-                .iter_mut()
-                .for_each(|x| *x *= k);
-            biases[o] = (biases[o] - mean[o] * k) + 0.0;
-        }
-    }
-    Op::Connected {
-        weights,
-        biases,
-        act,
     }
 }
 

@@ -28,6 +28,22 @@ pub enum Kernel {
     Activate,
     /// The yolo head's activation.
     Yolo,
+    /// `scale_channels`.
+    ScaleChannels,
+    /// `sam`.
+    Sam,
+    /// A weighted shortcut term.
+    AxpyChannel,
+    /// A weighted shortcut's own term.
+    ScaleByChannel,
+    /// Softmax.
+    Softmax,
+    /// darknet's reorg permutation.
+    Reorg,
+    /// Reverse upsample.
+    Downsample,
+    /// The region head.
+    Region,
 }
 
 /// WGSL source of each family, compiled into the binary.
@@ -55,6 +71,14 @@ impl Kernel {
             Self::ShortcutAdd => ("elementwise.wgsl", "shortcut_add"),
             Self::Activate => ("elementwise.wgsl", "activate_in_place"),
             Self::Yolo => ("elementwise.wgsl", "yolo"),
+            Self::ScaleChannels => ("elementwise.wgsl", "scale_channels"),
+            Self::Sam => ("elementwise.wgsl", "sam"),
+            Self::AxpyChannel => ("elementwise.wgsl", "axpy_channel"),
+            Self::ScaleByChannel => ("elementwise.wgsl", "scale_by_channel"),
+            Self::Softmax => ("elementwise.wgsl", "softmax"),
+            Self::Reorg => ("elementwise.wgsl", "reorg"),
+            Self::Downsample => ("elementwise.wgsl", "downsample"),
+            Self::Region => ("elementwise.wgsl", "region"),
         }
     }
 
@@ -122,8 +146,10 @@ pub struct EwParams {
     pub new_coords: u32,
     pub scale: f32,
     pub scale_x_y: f32,
+    pub groups: u32,
+    pub flag: u32,
+    pub coords: u32,
     pub _pad0: u32,
-    pub _pad1: u32,
 }
 
 /// The shaders' activation numbering (the `ACT` override constant); `None` when the GPU

@@ -10,7 +10,7 @@ use crate::backend::{BackendError, Forward};
 use crate::network::{Activation, LayerKind, Src, WeightsType};
 use crate::shape::LayerShape;
 use crate::tensor::Tensor;
-use crate::weights::{Weights, fused_conv};
+use crate::weights::{Weights, fused_batchnorm, fused_connected, fused_conv};
 use std::collections::HashMap;
 use std::time::Instant;
 use wgpu::util::DeviceExt;
@@ -34,6 +34,8 @@ enum Command {
         dst_offset: u64,
         bytes: u64,
     },
+    /// Zero a layer's buffer (for kernels that write only part of it).
+    Clear { dst: usize },
 }
 
 /// A network ready to run through wgpu.
@@ -211,6 +213,118 @@ impl GpuNet {
         }
     }
 
+    /// The dispatch of one convolution (or a connected / batchnorm layer expressed as one):
+    /// weights laid out for the kernel, biases padded to vec4 blocks.
+    fn conv(
+        &mut self,
+        act: u32,
+        fused: &crate::weights::FusedConv,
+        geo: ConvParams,
+        input: &wgpu::Buffer,
+        out: &wgpu::Buffer,
+    ) -> Vec<Command> {
+        let (cin, f) = (geo.in_c as usize, geo.out_c as usize);
+        let blocks = f.div_ceil(4);
+        let mut bias = vec![0f32; blocks * 4];
+        bias[..f].copy_from_slice(&fused.biases);
+        let params = ConvParams {
+            blocks: blocks as u32,
+            ..geo
+        };
+        let c = (geo.size as usize, geo.groups as usize);
+        let s_out = (geo.out_h as usize, geo.out_w as usize);
+        let biases = upload(
+            &self.ctx,
+            "biases",
+            bytemuck::cast_slice(&bias),
+            wgpu::BufferUsages::STORAGE,
+        );
+        let x_groups = (s_out.0 * s_out.1.div_ceil(4)) as u32;
+        if self.conv_kernel == ConvKernel::Tiled && c.1 == 1 {
+            // K × out_c, k = (ic·size + ky)·size + kx
+            let k = cin * c.0 * c.0;
+            let mut t = vec![0f32; k * f];
+            for oc in 0..f {
+                for kk in 0..k {
+                    t[kk * f + oc] = fused.weights[oc * k + kk];
+                }
+            }
+            let wb = upload(
+                &self.ctx,
+                "weights",
+                bytemuck::cast_slice(&t),
+                wgpu::BufferUsages::STORAGE,
+            );
+            let groups = [
+                ((s_out.0 * s_out.1) as u32).div_ceil(64),
+                (f as u32).div_ceil(64),
+                1,
+            ];
+            vec![self.dispatch(
+                Kernel::ConvTiled,
+                act,
+                bytemuck::bytes_of(&params),
+                &[(1, input), (3, &biases), (4, out), (5, &wb)],
+                groups,
+            )]
+        } else if self.conv_kernel == ConvKernel::Naive {
+            let wb = upload(
+                &self.ctx,
+                "weights",
+                bytemuck::cast_slice(&fused.weights),
+                wgpu::BufferUsages::STORAGE,
+            );
+            let groups = [((s_out.0 * s_out.1) as u32).div_ceil(WG), f as u32, 1];
+            vec![self.dispatch(
+                Kernel::ConvNaive,
+                act,
+                bytemuck::bytes_of(&params),
+                &[(1, input), (3, &biases), (4, out), (5, &wb)],
+                groups,
+            )]
+        } else if c.1 == 1 {
+            let k = c.0 * c.0;
+            let mut blocked = vec![0f32; blocks * cin * k * 4];
+            for oc in 0..f {
+                for ic in 0..cin {
+                    for t in 0..k {
+                        blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
+                            fused.weights[(oc * cin + ic) * k + t];
+                    }
+                }
+            }
+            let wb = upload(
+                &self.ctx,
+                "weights",
+                bytemuck::cast_slice(&blocked),
+                wgpu::BufferUsages::STORAGE,
+            );
+            let groups = [x_groups.div_ceil(WG), blocks as u32, 1];
+            vec![self.dispatch(
+                Kernel::ConvBlocked,
+                act,
+                bytemuck::bytes_of(&params),
+                &[(1, input), (2, &wb), (3, &biases), (4, out)],
+                groups,
+            )]
+        } else {
+            let wb = upload(
+                &self.ctx,
+                "weights",
+                bytemuck::cast_slice(&fused.weights),
+                wgpu::BufferUsages::STORAGE,
+            );
+            let groups = [x_groups.div_ceil(WG), f as u32, 1];
+            vec![self.dispatch(
+                Kernel::ConvGrouped,
+                act,
+                bytemuck::bytes_of(&params),
+                &[(1, input), (3, &biases), (4, out), (5, &wb)],
+                groups,
+            )]
+        }
+    }
+
     fn src_buffer(&self, src: Src) -> &wgpu::Buffer {
         match src {
             Src::Image => &self.input,
@@ -250,15 +364,11 @@ impl GpuNet {
                 }
                 let act = activation_id(c.activation).ok_or_else(unsupported)?;
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
-                let (cin, f) = (s.input.c, c.filters);
-                let blocks = f.div_ceil(4);
-                let mut bias = vec![0f32; blocks * 4];
-                bias[..f].copy_from_slice(&fused.biases);
-                let params = ConvParams {
-                    in_c: cin as u32,
+                let geo = ConvParams {
+                    in_c: s.input.c as u32,
                     in_h: s.input.h as u32,
                     in_w: s.input.w as u32,
-                    out_c: f as u32,
+                    out_c: c.filters as u32,
                     out_h: s.output.h as u32,
                     out_w: s.output.w as u32,
                     size: c.size as u32,
@@ -267,102 +377,10 @@ impl GpuNet {
                     pad: c.padding as u32,
                     dilation: c.dilation as u32,
                     groups: c.groups as u32,
-                    in_offset: 0,
-                    out_offset: 0,
-                    blocks: blocks as u32,
-                    _pad: 0,
+                    ..Default::default()
                 };
                 let input = self.src_buffer(prev).clone();
-                let biases = upload(
-                    &self.ctx,
-                    "biases",
-                    bytemuck::cast_slice(&bias),
-                    wgpu::BufferUsages::STORAGE,
-                );
-                let x_groups = (s.output.h * s.output.w.div_ceil(4)) as u32;
-                if self.conv_kernel == ConvKernel::Tiled && c.groups == 1 {
-                    // K × out_c, k = (ic·size + ky)·size + kx
-                    let k = cin * c.size * c.size;
-                    let mut t = vec![0f32; k * f];
-                    for oc in 0..f {
-                        for kk in 0..k {
-                            t[kk * f + oc] = fused.weights[oc * k + kk];
-                        }
-                    }
-                    let wb = upload(
-                        &self.ctx,
-                        "weights",
-                        bytemuck::cast_slice(&t),
-                        wgpu::BufferUsages::STORAGE,
-                    );
-                    let groups = [
-                        ((s.output.h * s.output.w) as u32).div_ceil(64),
-                        (f as u32).div_ceil(64),
-                        1,
-                    ];
-                    vec![self.dispatch(
-                        Kernel::ConvTiled,
-                        act,
-                        bytemuck::bytes_of(&params),
-                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
-                        groups,
-                    )]
-                } else if self.conv_kernel == ConvKernel::Naive {
-                    let wb = upload(
-                        &self.ctx,
-                        "weights",
-                        bytemuck::cast_slice(&fused.weights),
-                        wgpu::BufferUsages::STORAGE,
-                    );
-                    let groups = [((s.output.h * s.output.w) as u32).div_ceil(WG), f as u32, 1];
-                    vec![self.dispatch(
-                        Kernel::ConvNaive,
-                        act,
-                        bytemuck::bytes_of(&params),
-                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
-                        groups,
-                    )]
-                } else if c.groups == 1 {
-                    let k = c.size * c.size;
-                    let mut blocked = vec![0f32; blocks * cin * k * 4];
-                    for oc in 0..f {
-                        for ic in 0..cin {
-                            for t in 0..k {
-                                blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
-                                    fused.weights[(oc * cin + ic) * k + t];
-                            }
-                        }
-                    }
-                    let wb = upload(
-                        &self.ctx,
-                        "weights",
-                        bytemuck::cast_slice(&blocked),
-                        wgpu::BufferUsages::STORAGE,
-                    );
-                    let groups = [x_groups.div_ceil(WG), blocks as u32, 1];
-                    vec![self.dispatch(
-                        Kernel::ConvBlocked,
-                        act,
-                        bytemuck::bytes_of(&params),
-                        &[(1, &input), (2, &wb), (3, &biases), (4, &out)],
-                        groups,
-                    )]
-                } else {
-                    let wb = upload(
-                        &self.ctx,
-                        "weights",
-                        bytemuck::cast_slice(&fused.weights),
-                        wgpu::BufferUsages::STORAGE,
-                    );
-                    let groups = [x_groups.div_ceil(WG), f as u32, 1];
-                    vec![self.dispatch(
-                        Kernel::ConvGrouped,
-                        act,
-                        bytemuck::bytes_of(&params),
-                        &[(1, &input), (3, &biases), (4, &out), (5, &wb)],
-                        groups,
-                    )]
-                }
+                self.conv(act, &fused, geo, &input, &out)
             }
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
                 if pl.maxpool_depth || pl.antialiasing > 0 {
@@ -432,39 +450,88 @@ impl GpuNet {
                 cmds
             }
             LayerKind::Shortcut(sc) => {
-                if sc.weights_type != WeightsType::None {
-                    return Err(unsupported());
-                }
                 let act = elementwise_activation_id(sc.activation).ok_or_else(unsupported)?;
-                let mut cmds = vec![copy_prev];
                 for &j in &sc.from {
                     let fs = a.shapes.layers[j];
                     if (fs.output.w, fs.output.h) != (s.output.w, s.output.h) {
                         return Err(unsupported());
                     }
-                    let params = EwParams {
-                        n: s.outputs as u32,
-                        from_len: fs.outputs as u32,
-                        ..Default::default()
-                    };
+                }
+                let weights = shortcut_weights(sc, w.slice(&w.layers[i].weights), s.output.c);
+                let dims = EwParams {
+                    n: s.outputs as u32,
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    ..Default::default()
+                };
+                let mut cmds = Vec::new();
+                match &weights {
+                    None => cmds.push(copy_prev),
+                    Some(ws) => {
+                        let per = ws.len() / (sc.from.len() + 1);
+                        let wb = upload(
+                            &self.ctx,
+                            "shortcut weights",
+                            bytemuck::cast_slice(&ws[..per]),
+                            wgpu::BufferUsages::STORAGE,
+                        );
+                        let params = EwParams {
+                            c: per as u32,
+                            ..dims
+                        };
+                        let input = self.src_buffer(prev).clone();
+                        cmds.push(self.dispatch(
+                            Kernel::ScaleByChannel,
+                            0,
+                            bytemuck::bytes_of(&params),
+                            &[(1, &input), (2, &out), (3, &wb)],
+                            linear_groups(s.outputs),
+                        ));
+                    }
+                }
+                for (k, &j) in sc.from.iter().enumerate() {
                     let from = self.buffers[j].clone();
-                    cmds.push(self.dispatch(
-                        Kernel::ShortcutAdd,
-                        0,
-                        bytemuck::bytes_of(&params),
-                        &[(1, &from), (2, &out)],
-                        linear_groups(s.outputs),
-                    ));
+                    let from_len = a.shapes.layers[j].outputs as u32;
+                    match &weights {
+                        None => {
+                            let params = EwParams { from_len, ..dims };
+                            cmds.push(self.dispatch(
+                                Kernel::ShortcutAdd,
+                                0,
+                                bytemuck::bytes_of(&params),
+                                &[(1, &from), (2, &out)],
+                                linear_groups(s.outputs),
+                            ));
+                        }
+                        Some(ws) => {
+                            let per = ws.len() / (sc.from.len() + 1);
+                            let part = &ws[(k + 1) * per..(k + 2) * per];
+                            let wb = upload(
+                                &self.ctx,
+                                "shortcut weights",
+                                bytemuck::cast_slice(part),
+                                wgpu::BufferUsages::STORAGE,
+                            );
+                            let params = EwParams {
+                                c: per as u32,
+                                from_len,
+                                ..dims
+                            };
+                            cmds.push(self.dispatch(
+                                Kernel::AxpyChannel,
+                                0,
+                                bytemuck::bytes_of(&params),
+                                &[(1, &from), (2, &out), (3, &wb)],
+                                linear_groups(s.outputs),
+                            ));
+                        }
+                    }
                 }
                 if sc.activation != Activation::Linear {
-                    let params = EwParams {
-                        n: s.outputs as u32,
-                        ..Default::default()
-                    };
                     cmds.push(self.dispatch(
                         Kernel::Activate,
                         act,
-                        bytemuck::bytes_of(&params),
+                        bytemuck::bytes_of(&dims),
                         &[(2, &out)],
                         linear_groups(s.outputs),
                     ));
@@ -517,6 +584,175 @@ impl GpuNet {
                     linear_groups(s.outputs),
                 )]
             }
+            LayerKind::Connected(c) => {
+                let act = activation_id(c.activation).ok_or_else(unsupported)?;
+                let fused = fused_connected(w, i, s.inputs).ok_or_else(unsupported)?;
+                let geo = ConvParams {
+                    in_c: s.inputs as u32,
+                    in_h: 1,
+                    in_w: 1,
+                    out_c: c.output as u32,
+                    out_h: 1,
+                    out_w: 1,
+                    size: 1,
+                    stride_x: 1,
+                    stride_y: 1,
+                    dilation: 1,
+                    groups: 1,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                self.conv(act, &fused, geo, &input, &out)
+            }
+            LayerKind::Batchnorm => {
+                let fused = fused_batchnorm(w, i).ok_or_else(unsupported)?;
+                let c = s.output.c as u32;
+                let (h, wd) = (s.output.h as u32, s.output.w as u32);
+                let geo = ConvParams {
+                    in_c: c,
+                    in_h: h,
+                    in_w: wd,
+                    out_c: c,
+                    out_h: h,
+                    out_w: wd,
+                    size: 1,
+                    stride_x: 1,
+                    stride_y: 1,
+                    dilation: 1,
+                    groups: c,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                self.conv(0, &fused, geo, &input, &out)
+            }
+            LayerKind::ScaleChannels(sc) | LayerKind::Sam(sc) => {
+                let act = elementwise_activation_id(sc.activation).ok_or_else(unsupported)?;
+                let kernel = if matches!(layer.kind, LayerKind::Sam(_)) {
+                    Kernel::Sam
+                } else {
+                    Kernel::ScaleChannels
+                };
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    flag: sc.scale_wh as u32,
+                    ..Default::default()
+                };
+                let (input, from) = (self.src_buffer(prev).clone(), self.buffers[sc.from].clone());
+                vec![self.dispatch(
+                    kernel,
+                    act,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out), (3, &from)],
+                    linear_groups(s.outputs),
+                )]
+            }
+            LayerKind::Softmax {
+                groups,
+                temperature,
+            } => {
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    groups: *groups as u32,
+                    scale: *temperature,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                vec![self.dispatch(
+                    Kernel::Softmax,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(*groups),
+                )]
+            }
+            LayerKind::Reorg(r) | LayerKind::Reorg3d(r) => {
+                // the dims darknet passes to reorg_cpu: the input's for [reorg], the output's for [reorg3d]
+                let old = matches!(layer.kind, LayerKind::Reorg(_));
+                let (rw, rh, rc) = if old {
+                    (s.input.w, s.input.h, s.input.c)
+                } else {
+                    (s.output.w, s.output.h, s.output.c)
+                };
+                let params = EwParams {
+                    n: (rw * rh * rc) as u32,
+                    c: rc as u32,
+                    h: rh as u32,
+                    w: rw as u32,
+                    stride: r.stride as u32,
+                    flag: r.reverse as u32,
+                    from_len: s.outputs as u32,
+                    groups: s.inputs as u32,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                let dispatch = self.dispatch(
+                    Kernel::Reorg,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(rw * rh * rc),
+                );
+                vec![Command::Clear { dst: i }, dispatch]
+            }
+            LayerKind::Region(r) => {
+                let params = EwParams {
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    stride: r.num as u32,
+                    per: (r.classes + r.coords + 1) as u32,
+                    coords: r.coords as u32,
+                    groups: r.classes as u32,
+                    flag: r.softmax as u32,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                let cells = r.num * s.output.h * s.output.w;
+                vec![self.dispatch(
+                    Kernel::Region,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(cells),
+                )]
+            }
+            LayerKind::Upsample(u) => {
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    c: s.output.c as u32,
+                    h: s.output.h as u32,
+                    w: s.output.w as u32,
+                    stride: u.stride.unsigned_abs() as u32,
+                    scale: u.scale,
+                    ..Default::default()
+                };
+                let input = self.src_buffer(prev).clone();
+                vec![self.dispatch(
+                    Kernel::Downsample,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &input), (2, &out)],
+                    linear_groups(s.outputs),
+                )]
+            }
+            LayerKind::Activation(act) => {
+                let id = elementwise_activation_id(*act).ok_or_else(unsupported)?;
+                let params = EwParams {
+                    n: s.outputs as u32,
+                    ..Default::default()
+                };
+                vec![
+                    copy_prev,
+                    self.dispatch(
+                        Kernel::Activate,
+                        id,
+                        bytemuck::bytes_of(&params),
+                        &[(2, &out)],
+                        linear_groups(s.outputs),
+                    ),
+                ]
+            }
             LayerKind::Dropout { .. } | LayerKind::Empty | LayerKind::Cost { .. } => {
                 vec![copy_prev]
             }
@@ -548,6 +784,10 @@ impl GpuNet {
                         p.set_pipeline(pipeline);
                         p.set_bind_group(0, bind, &[]);
                         p.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                    }
+                    Command::Clear { dst } => {
+                        pass = None;
+                        encoder.clear_buffer(&self.buffers[*dst], 0, None);
                     }
                     Command::Copy {
                         src,
@@ -708,4 +948,40 @@ impl GpuNet {
     pub fn context(&self) -> &GpuContext {
         &self.ctx
     }
+}
+
+/// A weighted shortcut's weights after darknet's normalisation (relu or softmax across the
+/// n + 1 inputs, per feature or per channel), input-major `[input][channel]`; `None` for an
+/// unweighted shortcut.
+fn shortcut_weights(
+    sc: &crate::network::Shortcut,
+    raw: &[f32],
+    channels: usize,
+) -> Option<Vec<f32>> {
+    let per = match sc.weights_type {
+        WeightsType::None => return None,
+        WeightsType::PerFeature => 1,
+        WeightsType::PerChannel => channels,
+    };
+    let n = sc.from.len() + 1;
+    if raw.len() < n * per {
+        return None;
+    }
+    let mut out = raw[..n * per].to_vec();
+    for ch in 0..per {
+        let at = |k: usize| raw[k * per + ch];
+        match sc.weights_normalization.as_str() {
+            "relu" | "avg_relu" => {
+                let sum = 0.0001 + (0..n).map(|k| at(k).max(0.0)).sum::<f32>();
+                (0..n).for_each(|k| out[k * per + ch] = at(k).max(0.0) / sum);
+            }
+            "softmax" => {
+                let max = (0..n).map(at).fold(f32::MIN, f32::max);
+                let sum = 0.0001 + (0..n).map(|k| (at(k) - max).exp()).sum::<f32>();
+                (0..n).for_each(|k| out[k * per + ch] = (at(k) - max).exp() / sum);
+            }
+            _ => {}
+        }
+    }
+    Some(out)
 }
