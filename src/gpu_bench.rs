@@ -85,6 +85,8 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         };
         let net = GpuNet::new(&ctx, &a, &w)?;
         let ms = net.time_encoded(&input, args.iters)?;
+        let unshared = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?.buffer_bytes();
+        doc["network_buffer_bytes"] = json!({"shared": net.buffer_bytes(), "per_layer": unshared});
         let blocked = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?
             .time_encoded(&input, args.iters)?;
         doc["network_blocked_ms"] = json!(blocked);

@@ -53,6 +53,8 @@ pub struct GpuNet {
     keep: Vec<usize>,
     /// Which kernel ungrouped convolutions use.
     conv_kernel: ConvKernel,
+    /// Layers share buffers by liveness.
+    shared: bool,
 }
 
 /// The kernel for ungrouped convolutions.
@@ -97,7 +99,7 @@ impl GpuNet {
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         // Measured on lavapipe and on an H200: the register-blocked kernel is the faster of the
         // two on both (docs/perf.md), so it is the default everywhere for now.
-        Self::with_conv_kernel(ctx, a, w, ConvKernel::Blocked)
+        Self::with_options(ctx, a, w, ConvKernel::Blocked, true)
     }
 
     /// As [`GpuNet::new`] with the convolution kernel chosen by the caller (benchmarks, tests).
@@ -107,6 +109,19 @@ impl GpuNet {
         w: &Weights,
         conv_kernel: ConvKernel,
     ) -> Result<Self, BackendError> {
+        Self::with_options(ctx, a, w, conv_kernel, false)
+    }
+
+    /// The general constructor: `shared` lets layers whose lifetimes do not overlap share
+    /// buffers (the plan the profiler's liveness peak predicts); without it every layer keeps
+    /// its own buffer, which [`GpuNet::forward_all`] needs.
+    pub fn with_options(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        conv_kernel: ConvKernel,
+        shared: bool,
+    ) -> Result<Self, BackendError> {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
@@ -114,17 +129,12 @@ impl GpuNet {
             ctx: ctx.clone(),
             pipelines: HashMap::new(),
             layers: Vec::new(),
-            buffers: a
-                .shapes
-                .layers
-                .iter()
-                .enumerate()
-                .map(|(i, s)| storage(ctx, &format!("layer {i}"), s.outputs))
-                .collect(),
+            buffers: plan_buffers(ctx, a, shared),
             input: storage(ctx, "input", input_len),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
             conv_kernel,
+            shared,
         };
         let consumers = a.network.consumers();
         for (i, layer) in a.network.layers.iter().enumerate() {
@@ -829,6 +839,11 @@ impl GpuNet {
 
     /// Runs the network and reads back every layer (for layer-by-layer comparison).
     pub fn forward_all(&self, input: &Tensor) -> Result<Forward, BackendError> {
+        if self.shared {
+            return Err(BackendError::Internal(
+                "forward_all needs one buffer per layer (GpuNet::with_conv_kernel)".into(),
+            ));
+        }
         let all: Vec<usize> = (0..self.layers.len()).collect();
         self.run(input, &all, false)
     }
@@ -944,6 +959,17 @@ impl GpuNet {
         Ok(ms)
     }
 
+    /// Bytes of all layer buffers (after sharing, when the plan shares them).
+    pub fn buffer_bytes(&self) -> u64 {
+        let mut seen: Vec<&wgpu::Buffer> = Vec::new();
+        for b in &self.buffers {
+            if !seen.contains(&b) {
+                seen.push(b);
+            }
+        }
+        seen.iter().map(|b| b.size()).sum()
+    }
+
     /// The adapter this network runs on.
     pub fn context(&self) -> &GpuContext {
         &self.ctx
@@ -984,4 +1010,56 @@ fn shortcut_weights(
         }
     }
     Some(out)
+}
+
+/// One storage buffer per layer output; with `shared`, a buffer is reused by a later layer once
+/// every reader of its previous occupant has run (outputs read back are never reused).
+fn plan_buffers(ctx: &GpuContext, a: &Analysis, shared: bool) -> Vec<wgpu::Buffer> {
+    let shapes = &a.shapes.layers;
+    if !shared {
+        return shapes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| storage(ctx, &format!("layer {i}"), s.outputs))
+            .collect();
+    }
+    let consumers = a.network.consumers();
+    let mut last_use: Vec<usize> = (0..shapes.len()).collect();
+    for (i, layer) in a.network.layers.iter().enumerate() {
+        for &c in &consumers[i] {
+            last_use[i] = last_use[i].max(c);
+        }
+        let head = matches!(
+            layer.kind,
+            LayerKind::Yolo(_)
+                | LayerKind::GaussianYolo(_)
+                | LayerKind::Region(_)
+                | LayerKind::Detection(_)
+        );
+        if head || consumers[i].is_empty() {
+            last_use[i] = usize::MAX;
+        }
+    }
+    let mut free: Vec<wgpu::Buffer> = Vec::new();
+    let mut held: Vec<(usize, wgpu::Buffer)> = Vec::new();
+    let mut out = Vec::with_capacity(shapes.len());
+    for (i, s) in shapes.iter().enumerate() {
+        let bytes = (s.outputs.max(1) * 4) as u64;
+        let pick = free
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.size() >= bytes)
+            .min_by_key(|(_, b)| b.size())
+            .map(|(k, _)| k);
+        let buf = match pick {
+            Some(k) => free.swap_remove(k),
+            None => storage(ctx, &format!("layer {i}"), s.outputs),
+        };
+        out.push(buf.clone());
+        held.push((last_use[i], buf));
+        let (done, live): (Vec<_>, Vec<_>) = held.into_iter().partition(|(last, _)| *last == i);
+        held = live;
+        free.extend(done.into_iter().map(|(_, b)| b));
+    }
+    out
 }
