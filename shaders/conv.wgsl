@@ -3,9 +3,9 @@
 // src/backend/wgpu/kernels.rs — keep the two in sync (a naga test compares their layouts).
 //
 // Dispatch: x covers out_h · ⌈out_w/4⌉ invocations, y the channel blocks (or channels).
-// `conv_blocked`: ungrouped layers. Each invocation computes 4 output channels × 4 output
-// columns of one row (16 accumulators in registers); weights are laid out at load time as
-// vec4 over 4 consecutive output channels: w[((block·cin + ic)·size + ky)·size + kx].
+// `conv_blocked`: ungrouped layers. Each invocation computes 8 output channels × 4 output
+// columns of one row (32 accumulators in registers); weights are laid out at load time as two
+// vec4 over 8 consecutive output channels: w[(((block·cin + ic)·size + ky)·size + kx)·2 + h].
 // `conv_grouped`: grouped and depthwise layers, one output channel × 4 columns, weights in
 // darknet's layout (one f32 per tap).
 
@@ -97,7 +97,7 @@ fn load(c: u32, y: i32, x: i32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
-    // x: (row, 4-column block) pairs, y: block of 4 output channels
+    // x: (row, 4-column block) pairs, y: block of 8 output channels (two vec4 per tap)
     let xb = (p.out_w + 3u) / 4u;
     let ox0 = (gid.x % xb) * 4u;
     let oy = gid.x / xb;
@@ -105,33 +105,54 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (oy >= p.out_h || block >= p.blocks) {
         return;
     }
-    var acc: array<vec4<f32>, 4>;
+    var lo: array<vec4<f32>, 4>;
+    var hi: array<vec4<f32>, 4>;
     for (var i = 0u; i < 4u; i++) {
-        acc[i] = vec4<f32>(0.0);
+        lo[i] = vec4<f32>(0.0);
+        hi[i] = vec4<f32>(0.0);
     }
     let iy0 = i32(oy * p.stride_y) - i32(p.pad);
+    let ix0 = i32(ox0 * p.stride_x) - i32(p.pad);
     for (var ic = 0u; ic < p.in_c; ic++) {
+        let plane = p.in_offset + ic * p.in_h * p.in_w;
         for (var ky = 0u; ky < p.size; ky++) {
             let iy = iy0 + i32(ky * p.dilation);
+            if (iy < 0 || iy >= i32(p.in_h)) {
+                continue;
+            }
+            let row = plane + u32(iy) * p.in_w;
             for (var kx = 0u; kx < p.size; kx++) {
-                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
+                let wi = (((block * p.in_c + ic) * p.size + ky) * p.size + kx) * 2u;
+                let w0 = weights[wi];
+                let w1 = weights[wi + 1u];
                 for (var i = 0u; i < 4u; i++) {
-                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
-                    acc[i] += w * load(ic, iy, ix);
+                    let ix = ix0 + i32(i * p.stride_x + kx * p.dilation);
+                    if (ix >= 0 && ix < i32(p.in_w)) {
+                        let v = input[row + u32(ix)];
+                        lo[i] += w0 * v;
+                        hi[i] += w1 * v;
+                    }
                 }
             }
         }
     }
-    let b = biases[block];
-    for (var j = 0u; j < 4u; j++) {
-        let oc = block * 4u + j;
+    let b0 = biases[block * 2u];
+    let b1 = biases[block * 2u + 1u];
+    for (var j = 0u; j < 8u; j++) {
+        let oc = block * 8u + j;
         if (oc >= p.out_c) {
             break;
         }
         for (var i = 0u; i < 4u; i++) {
             let ox = ox0 + i;
             if (ox < p.out_w) {
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i][j] + b[j]);
+                var v: f32;
+                if (j < 4u) {
+                    v = lo[i][j] + b0[j];
+                } else {
+                    v = hi[i][j - 4u] + b1[j - 4u];
+                }
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(v);
             }
         }
     }

@@ -234,8 +234,8 @@ impl GpuNet {
         out: &wgpu::Buffer,
     ) -> Vec<Command> {
         let (cin, f) = (geo.in_c as usize, geo.out_c as usize);
-        let blocks = f.div_ceil(4);
-        let mut bias = vec![0f32; blocks * 4];
+        let blocks = f.div_ceil(8);
+        let mut bias = vec![0f32; blocks * 8];
         bias[..f].copy_from_slice(&fused.biases);
         let params = ConvParams {
             blocks: blocks as u32,
@@ -293,12 +293,13 @@ impl GpuNet {
                 groups,
             )]
         } else if c.1 == 1 {
+            // blocks of 8 output channels: [block8][ic][tap][8]
             let k = c.0 * c.0;
-            let mut blocked = vec![0f32; blocks * cin * k * 4];
+            let mut blocked = vec![0f32; blocks * cin * k * 8];
             for oc in 0..f {
                 for ic in 0..cin {
                     for t in 0..k {
-                        blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
+                        blocked[(((oc / 8) * cin + ic) * k + t) * 8 + oc % 8] =
                             fused.weights[(oc * cin + ic) * k + t];
                     }
                 }
