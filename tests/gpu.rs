@@ -209,3 +209,30 @@ fn reorg_region_weighted_shortcuts_reverse_upsample() {
         42,
     );
 }
+
+#[test]
+fn per_layer_times_cover_every_layer() {
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(
+        &format!(
+            "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n[maxpool]\nsize=2\nstride=2\n\n[route]\nlayers=-1\n"
+        ),
+        51,
+    );
+    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let timed = net.forward_timed(&input).unwrap();
+    assert_eq!(timed.layer_ms.len(), 3);
+    assert!(
+        timed.layer_ms.iter().all(|t| t.is_finite() && *t >= 0.0),
+        "{:?}",
+        timed.layer_ms
+    );
+    assert!(
+        timed.layer_ms[0] > 0.0,
+        "the convolution takes time: {:?}",
+        timed.layer_ms
+    );
+    let plain = net.forward(&input).unwrap();
+    assert_eq!(plain.output(2).unwrap().data, timed.output(2).unwrap().data);
+    assert!(net.buffer_bytes() > 0);
+}

@@ -60,7 +60,8 @@ impl GpuContext {
         let info = adapter.get_info();
         let desc = wgpu::DeviceDescriptor {
             label: Some("csplens"),
-            required_features: wgpu::Features::empty(),
+            // timestamps, where the adapter has them, give per-layer GPU times
+            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
             required_limits: adapter.limits(),
             experimental_features: Default::default(),
             memory_hints: wgpu::MemoryHints::Performance,

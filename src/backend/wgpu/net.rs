@@ -771,6 +771,36 @@ impl GpuNet {
         })
     }
 
+    /// Records copies and clears (not dispatches) into the encoder.
+    fn encode_commands<'c>(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        cmds: impl Iterator<Item = &'c Command>,
+    ) {
+        for cmd in cmds {
+            match cmd {
+                Command::Clear { dst } => encoder.clear_buffer(&self.buffers[*dst], 0, None),
+                Command::Copy {
+                    src,
+                    src_offset,
+                    dst,
+                    dst_offset,
+                    bytes,
+                } => {
+                    let from = src.map_or(&self.input, |j| &self.buffers[j]);
+                    encoder.copy_buffer_to_buffer(
+                        from,
+                        *src_offset,
+                        &self.buffers[*dst],
+                        *dst_offset,
+                        *bytes,
+                    );
+                }
+                Command::Dispatch { .. } => {}
+            }
+        }
+    }
+
     /// Records `layers` into one encoder (dispatches batched into compute passes, copies
     /// between them).
     fn encode(&self, encoder: &mut wgpu::CommandEncoder, layers: std::ops::Range<usize>) {
@@ -849,9 +879,99 @@ impl GpuNet {
         self.run(input, &all, false)
     }
 
-    /// Runs the network one submission per layer, waiting after each: per-layer wall times.
+    /// Runs the network with per-layer times: GPU timestamps around each layer's dispatches
+    /// where the device has them (copies untimed), else one submission per layer timed on the CPU.
     pub fn forward_timed(&self, input: &Tensor) -> Result<Forward, BackendError> {
-        self.run(input, &self.keep, true)
+        let n = self.layers.len();
+        if !self
+            .ctx
+            .device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+            || n == 0
+            || 2 * n > 4096
+        {
+            return self.run(input, &self.keep, true);
+        }
+        let mut fwd = self.run(input, &self.keep, false)?;
+        fwd.layer_ms = self.timestamps(input)?;
+        Ok(fwd)
+    }
+
+    /// One inference with a compute pass per layer bracketed by timestamp writes.
+    fn timestamps(&self, input: &Tensor) -> Result<Vec<f64>, BackendError> {
+        let n = self.layers.len();
+        let device = &self.ctx.device;
+        let queries = device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("layer times"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2 * n as u32,
+        });
+        let bytes = (2 * n * 8) as u64;
+        let resolve = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamps"),
+            size: bytes,
+            usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let read = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("timestamps read"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.ctx
+            .queue
+            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+        let mut enc = device.create_command_encoder(&Default::default());
+        for (i, cmds) in self.layers.iter().enumerate() {
+            // copies and clears first (every layer orders them before its dispatches)
+            self.encode_commands(
+                &mut enc,
+                cmds.iter()
+                    .filter(|c| !matches!(c, Command::Dispatch { .. })),
+            );
+            let writes = wgpu::ComputePassTimestampWrites {
+                query_set: &queries,
+                beginning_of_pass_write_index: Some(2 * i as u32),
+                end_of_pass_write_index: Some(2 * i as u32 + 1),
+            };
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: Some(writes),
+            });
+            for cmd in cmds {
+                if let Command::Dispatch {
+                    kernel,
+                    act,
+                    bind,
+                    groups,
+                } = cmd
+                    && let Some(pipeline) = self.pipelines.get(&(*kernel, *act))
+                {
+                    pass.set_pipeline(pipeline);
+                    pass.set_bind_group(0, bind, &[]);
+                    pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
+                }
+            }
+        }
+        enc.resolve_query_set(&queries, 0..2 * n as u32, &resolve, 0);
+        enc.copy_buffer_to_buffer(&resolve, 0, &read, 0, bytes);
+        self.ctx.queue.submit([enc.finish()]);
+        read.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        self.wait()?;
+        let period = self.ctx.queue.get_timestamp_period() as f64;
+        let ticks: Vec<u64> = {
+            let view = read
+                .slice(..)
+                .get_mapped_range()
+                .map_err(|e| BackendError::Gpu(format!("reading timestamps: {e}")))?;
+            bytemuck::cast_slice(&view).to_vec()
+        };
+        read.unmap();
+        Ok((0..n)
+            .map(|i| ticks[2 * i + 1].saturating_sub(ticks[2 * i]) as f64 * period / 1e6)
+            .collect())
     }
 
     fn run(
