@@ -236,3 +236,19 @@ fn per_layer_times_cover_every_layer() {
     assert_eq!(plain.output(2).unwrap().data, timed.output(2).unwrap().data);
     assert!(net.buffer_bytes() > 0);
 }
+
+#[test]
+fn a_lost_device_is_an_error_not_a_hang() {
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(
+        &format!("{NET}[convolutional]\nfilters=4\nsize=1\nactivation=linear\n"),
+        61,
+    );
+    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    assert!(net.forward(&input).is_ok());
+    ctx.device.destroy();
+    let t = std::time::Instant::now();
+    let r = net.forward(&input);
+    assert!(r.is_err(), "{r:?}");
+    assert!(t.elapsed().as_secs() < 30);
+}

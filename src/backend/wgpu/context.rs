@@ -3,6 +3,7 @@
 
 use super::super::BackendError;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A device, its queue and what the adapter is.
 #[derive(Debug, Clone)]
@@ -13,6 +14,8 @@ pub struct GpuContext {
     pub queue: Arc<wgpu::Queue>,
     /// The adapter.
     pub info: wgpu::AdapterInfo,
+    /// Set by the device-lost callback.
+    lost: Arc<AtomicBool>,
 }
 
 impl GpuContext {
@@ -22,11 +25,20 @@ impl GpuContext {
         queue: Arc<wgpu::Queue>,
         info: wgpu::AdapterInfo,
     ) -> Self {
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |_, _| flag.store(true, Ordering::SeqCst));
         Self {
             device,
             queue,
             info,
+            lost,
         }
+    }
+
+    /// True once the device was lost (driver reset, removal, `destroy`).
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
     }
 
     /// Creates a device on the best adapter (a real GPU before a software one).
@@ -69,11 +81,7 @@ impl GpuContext {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
             .map_err(|e| BackendError::NoDevice(format!("{}: {e}", info.name)))?;
-        Ok(Self {
-            device: Arc::new(device),
-            queue: Arc::new(queue),
-            info,
-        })
+        Ok(Self::from_parts(Arc::new(device), Arc::new(queue), info))
     }
 
     /// True for software rasterisers (lavapipe, llvmpipe, WARP): correct but slower than the

@@ -853,6 +853,9 @@ impl GpuNet {
     }
 
     fn wait(&self) -> Result<(), BackendError> {
+        if self.ctx.is_lost() {
+            return Err(BackendError::Gpu("the GPU device was lost".into()));
+        }
         self.ctx
             .device
             .poll(wgpu::PollType::Wait {
@@ -980,6 +983,9 @@ impl GpuNet {
         keep: &[usize],
         per_layer: bool,
     ) -> Result<Forward, BackendError> {
+        if self.ctx.is_lost() {
+            return Err(BackendError::Gpu("the GPU device was lost".into()));
+        }
         let want = self.shapes.first().map_or(0, |s| s.inputs);
         if input.data.len() != want {
             return Err(BackendError::InputSize {
