@@ -6,6 +6,9 @@
 // `conv_blocked`: ungrouped layers. Each invocation computes 8 output channels × 4 output
 // columns of one row (32 accumulators in registers); weights are laid out at load time as two
 // vec4 over 8 consecutive output channels: w[(((block·cin + ic)·size + ky)·size + kx)·2 + h].
+// `conv_blocked4`: the same with 4 channels (one vec4 per tap, w[((block·cin + ic)·size + ky)·
+// size + kx]): half the work per invocation, twice the invocations — better where a real GPU
+// would otherwise idle on small layers.
 // `conv_grouped`: grouped and depthwise layers, one output channel × 4 columns, weights in
 // darknet's layout (one f32 per tap).
 
@@ -153,6 +156,48 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
                     v = hi[i][j - 4u] + b1[j - 4u];
                 }
                 output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(v);
+            }
+        }
+    }
+}
+
+@compute @workgroup_size(WG)
+fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    // x: (row, 4-column block) pairs, y: block of 4 output channels (weights: one vec4 per tap)
+    let xb = (p.out_w + 3u) / 4u;
+    let ox0 = (gid.x % xb) * 4u;
+    let oy = gid.x / xb;
+    let block = gid.y;
+    if (oy >= p.out_h || block >= p.blocks) {
+        return;
+    }
+    var acc: array<vec4<f32>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        acc[i] = vec4<f32>(0.0);
+    }
+    let iy0 = i32(oy * p.stride_y) - i32(p.pad);
+    for (var ic = 0u; ic < p.in_c; ic++) {
+        for (var ky = 0u; ky < p.size; ky++) {
+            let iy = iy0 + i32(ky * p.dilation);
+            for (var kx = 0u; kx < p.size; kx++) {
+                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
+                for (var i = 0u; i < 4u; i++) {
+                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
+                    acc[i] += w * load(ic, iy, ix);
+                }
+            }
+        }
+    }
+    let b = biases[block];
+    for (var j = 0u; j < 4u; j++) {
+        let oc = block * 4u + j;
+        if (oc >= p.out_c) {
+            break;
+        }
+        for (var i = 0u; i < 4u; i++) {
+            let ox = ox0 + i;
+            if (ox < p.out_w) {
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i][j] + b[j]);
             }
         }
     }

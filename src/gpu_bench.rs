@@ -65,6 +65,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     for (name, kernel) in [
         ("tiled", ConvKernel::Tiled),
         ("blocked", ConvKernel::Blocked),
+        ("blocked4", ConvKernel::Blocked4),
         ("naive", ConvKernel::Naive),
     ] {
         let net = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)?;

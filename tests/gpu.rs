@@ -31,7 +31,12 @@ fn compare(cfg: &str, seed: u64) {
         .forward_all(&input)
         .expect("cpu forward");
     // every convolution kernel, whichever the adapter would pick
-    for kernel in [ConvKernel::Blocked, ConvKernel::Tiled, ConvKernel::Naive] {
+    for kernel in [
+        ConvKernel::Blocked,
+        ConvKernel::Blocked4,
+        ConvKernel::Tiled,
+        ConvKernel::Naive,
+    ] {
         let gpu = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)
             .expect("gpu net")
             .forward_all(&input)

@@ -6,8 +6,10 @@ use bytemuck::{Pod, Zeroable};
 /// One compute entry point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// Ungrouped convolution, 4 channels × 4 columns per invocation.
+    /// Ungrouped convolution, 8 channels × 4 columns per invocation.
     ConvBlocked,
+    /// Ungrouped convolution, 4 channels × 4 columns per invocation.
+    ConvBlocked4,
     /// Grouped or depthwise convolution.
     ConvGrouped,
     /// One output per invocation: the baseline the blocked kernel is benchmarked against.
@@ -61,6 +63,7 @@ impl Kernel {
     pub fn entry(self) -> (&'static str, &'static str) {
         match self {
             Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
+            Self::ConvBlocked4 => ("conv.wgsl", "conv_blocked4"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
             Self::ConvTiled => ("conv.wgsl", "conv_tiled"),

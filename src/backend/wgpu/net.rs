@@ -60,8 +60,10 @@ pub struct GpuNet {
 /// The kernel for ungrouped convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvKernel {
-    /// Register-blocked, no barriers (the default).
+    /// Register-blocked, 8 channels × 4 columns, no barriers (the default on software adapters).
     Blocked,
+    /// Register-blocked, 4 channels × 4 columns (the default on real GPUs).
+    Blocked4,
     /// Implicit GEMM through workgroup memory, 64 × 64 tiles (slower than `Blocked` so far).
     Tiled,
     /// One output per invocation: the benchmark baseline.
@@ -99,7 +101,12 @@ impl GpuNet {
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         // Measured on lavapipe and on an H200: the register-blocked kernel is the faster of the
         // two on both (docs/perf.md), so it is the default everywhere for now.
-        Self::with_options(ctx, a, w, ConvKernel::Blocked, true)
+        let kernel = if ctx.is_software() {
+            ConvKernel::Blocked
+        } else {
+            ConvKernel::Blocked4
+        };
+        Self::with_options(ctx, a, w, kernel, true)
     }
 
     /// As [`GpuNet::new`] with the convolution kernel chosen by the caller (benchmarks, tests).
@@ -290,6 +297,37 @@ impl GpuNet {
                 act,
                 bytemuck::bytes_of(&params),
                 &[(1, input), (3, &biases), (4, out), (5, &wb)],
+                groups,
+            )]
+        } else if self.conv_kernel == ConvKernel::Blocked4 && c.1 == 1 {
+            // blocks of 4 output channels: [block4][ic][tap][4]
+            let k = c.0 * c.0;
+            let blocks4 = f.div_ceil(4);
+            let mut blocked = vec![0f32; blocks4 * cin * k * 4];
+            for oc in 0..f {
+                for ic in 0..cin {
+                    for t in 0..k {
+                        blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
+                            fused.weights[(oc * cin + ic) * k + t];
+                    }
+                }
+            }
+            let wb = upload(
+                &self.ctx,
+                "weights",
+                bytemuck::cast_slice(&blocked),
+                wgpu::BufferUsages::STORAGE,
+            );
+            let params4 = ConvParams {
+                blocks: blocks4 as u32,
+                ..params
+            };
+            let groups = [x_groups.div_ceil(WG), blocks4 as u32, 1];
+            vec![self.dispatch(
+                Kernel::ConvBlocked4,
+                act,
+                bytemuck::bytes_of(&params4),
+                &[(1, input), (2, &wb), (3, &biases), (4, out)],
                 groups,
             )]
         } else if c.1 == 1 {
