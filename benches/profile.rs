@@ -1,5 +1,5 @@
-//! Time to profile the largest corpus cfgs (text → network → shapes → costs): medians of
-//! repeated runs. Run with `cargo bench --bench profile`; `CSPLENS_CFG_DIR` picks the corpus.
+//! Time to profile the largest corpus cfgs (text → network → shapes → costs) and to lay out
+//! their graphs: medians of repeated runs. Run with `cargo bench --bench profile`; `CSPLENS_CFG_DIR` picks the corpus.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -49,6 +49,19 @@ fn main() {
         println!(
             "{rel:<28} {layers:>7} {:>10.3} {min:>10.3} {max:>10.3}",
             median(times)
+        );
+        let a = csplens::analyze(rel, &bytes, Default::default()).expect("analyze");
+        let mut layout_ms = Vec::new();
+        for _ in 0..runs / 10 + 1 {
+            let t = Instant::now();
+            std::hint::black_box(csplens::graph::layout(&a.network));
+            layout_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        println!(
+            "{:<28} {:>7} {:>10.3}   (graph layout)",
+            "",
+            "",
+            median(layout_ms)
         );
     }
 }

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod cfg;
 pub mod detect;
 pub mod diag;
+pub mod graph;
 pub mod network;
 pub mod profile;
 pub mod report;
