@@ -28,7 +28,8 @@ struct Params {
     in_offset: u32,
     out_offset: u32,
     blocks: u32,
-    _pad: u32,
+    // split-K: the number of input-channel ranges summed by `conv_reduce` (1 = no split)
+    splits: u32,
 }
 
 // Activation, as darknet numbers nothing: 0 linear, 1 leaky, 2 relu, 3 logistic, 4 mish,
@@ -344,4 +345,69 @@ fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
             }
         }
     }
+}
+
+// Split-K for layers with few output positions: invocation z sums input channels
+// [z·chunk, (z+1)·chunk) of a 4-channel × 4-column block into `output` (the partial-sums
+// buffer, [split][out_c][out_h][out_w]); `conv_reduce` adds the splits, the bias and the
+// activation. Weights as `conv_blocked4`.
+@compute @workgroup_size(WG)
+fn conv_blocked4_split(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let xb = (p.out_w + 3u) / 4u;
+    let ox0 = (gid.x % xb) * 4u;
+    let oy = gid.x / xb;
+    let block = gid.y;
+    let split = gid.z;
+    if (oy >= p.out_h || block >= p.blocks || split >= p.splits) {
+        return;
+    }
+    let chunk = (p.in_c + p.splits - 1u) / p.splits;
+    let ic0 = split * chunk;
+    let ic1 = min(ic0 + chunk, p.in_c);
+    var acc: array<vec4<f32>, 4>;
+    for (var i = 0u; i < 4u; i++) {
+        acc[i] = vec4<f32>(0.0);
+    }
+    let iy0 = i32(oy * p.stride_y) - i32(p.pad);
+    for (var ic = ic0; ic < ic1; ic++) {
+        for (var ky = 0u; ky < p.size; ky++) {
+            let iy = iy0 + i32(ky * p.dilation);
+            for (var kx = 0u; kx < p.size; kx++) {
+                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
+                for (var i = 0u; i < 4u; i++) {
+                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
+                    acc[i] += w * load(ic, iy, ix);
+                }
+            }
+        }
+    }
+    let plane = p.out_h * p.out_w;
+    for (var j = 0u; j < 4u; j++) {
+        let oc = block * 4u + j;
+        if (oc >= p.out_c) {
+            break;
+        }
+        for (var i = 0u; i < 4u; i++) {
+            let ox = ox0 + i;
+            if (ox < p.out_w) {
+                output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = acc[i][j];
+            }
+        }
+    }
+}
+
+// Sums the split-K partials (`input`), adds the bias, applies the activation.
+@compute @workgroup_size(WG)
+fn conv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x + gid.y * 65535u * WG;
+    let n = p.out_c * p.out_h * p.out_w;
+    if (i >= n) {
+        return;
+    }
+    var sum = 0.0;
+    for (var s = 0u; s < p.splits; s++) {
+        sum += input[s * n + i];
+    }
+    let oc = i / (p.out_h * p.out_w);
+    output[p.out_offset + i] = activate(sum + biases[oc / 4u][oc % 4u]);
 }

@@ -77,7 +77,7 @@ fn params_structs_match_their_rust_mirrors() {
         ConvParams,
         [
             in_c, in_h, in_w, out_c, out_h, out_w, size, stride_x, stride_y, pad, dilation, groups,
-            in_offset, out_offset, blocks, _pad
+            in_offset, out_offset, blocks, splits
         ]
     );
     check!(

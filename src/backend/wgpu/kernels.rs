@@ -10,6 +10,10 @@ pub enum Kernel {
     ConvBlocked,
     /// Ungrouped convolution, 4 channels × 4 columns per invocation.
     ConvBlocked4,
+    /// The same over one range of input channels (split-K partial sums).
+    ConvBlocked4Split,
+    /// Sums split-K partials, adds bias and activation.
+    ConvReduce,
     /// Grouped or depthwise convolution.
     ConvGrouped,
     /// One output per invocation: the baseline the blocked kernel is benchmarked against.
@@ -64,6 +68,8 @@ impl Kernel {
         match self {
             Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
             Self::ConvBlocked4 => ("conv.wgsl", "conv_blocked4"),
+            Self::ConvBlocked4Split => ("conv.wgsl", "conv_blocked4_split"),
+            Self::ConvReduce => ("conv.wgsl", "conv_reduce"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
             Self::ConvTiled => ("conv.wgsl", "conv_tiled"),
@@ -114,7 +120,7 @@ pub struct ConvParams {
     pub in_offset: u32,
     pub out_offset: u32,
     pub blocks: u32,
-    pub _pad: u32,
+    pub splits: u32,
 }
 
 /// Mirror of `Params` in shaders/pool.wgsl — keep in sync.

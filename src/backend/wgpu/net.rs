@@ -17,6 +17,9 @@ use wgpu::util::DeviceExt;
 
 /// Threads per workgroup along x (the kernels' `WG` override).
 const WG: u32 = 64;
+/// Convolutions launching fewer invocations than this on a real GPU are split over input
+/// channels (split-K) until they reach it.
+const SPLIT_BELOW: usize = 65_536;
 
 /// One recorded step of an inference.
 #[derive(Debug)]
@@ -62,8 +65,11 @@ pub struct GpuNet {
 pub enum ConvKernel {
     /// Register-blocked, 8 channels × 4 columns, no barriers (the default on software adapters).
     Blocked,
-    /// Register-blocked, 4 channels × 4 columns (the default on real GPUs).
+    /// Register-blocked, 4 channels × 4 columns (the default on real GPUs), split-K over input
+    /// channels where a layer has too few output positions to fill the GPU.
     Blocked4,
+    /// `Blocked4` with split-K on every layer that can take it (tests).
+    Blocked4Split,
     /// Implicit GEMM through workgroup memory, 64 × 64 tiles (slower than `Blocked` so far).
     Tiled,
     /// One output per invocation: the benchmark baseline.
@@ -299,7 +305,11 @@ impl GpuNet {
                 &[(1, input), (3, &biases), (4, out), (5, &wb)],
                 groups,
             )]
-        } else if self.conv_kernel == ConvKernel::Blocked4 && c.1 == 1 {
+        } else if matches!(
+            self.conv_kernel,
+            ConvKernel::Blocked4 | ConvKernel::Blocked4Split
+        ) && c.1 == 1
+        {
             // blocks of 4 output channels: [block4][ic][tap][4]
             let k = c.0 * c.0;
             let blocks4 = f.div_ceil(4);
@@ -318,18 +328,49 @@ impl GpuNet {
                 bytemuck::cast_slice(&blocked),
                 wgpu::BufferUsages::STORAGE,
             );
+            let invocations = x_groups as usize * blocks4;
+            let splits = match self.conv_kernel {
+                ConvKernel::Blocked4Split => (cin / 2).clamp(1, 4),
+                _ if !self.ctx.is_software() && invocations < SPLIT_BELOW => {
+                    SPLIT_BELOW.div_ceil(invocations).min(cin / 8).max(1)
+                }
+                _ => 1,
+            };
             let params4 = ConvParams {
                 blocks: blocks4 as u32,
+                splits: splits as u32,
                 ..params
             };
             let groups = [x_groups.div_ceil(WG), blocks4 as u32, 1];
-            vec![self.dispatch(
-                Kernel::ConvBlocked4,
+            if splits <= 1 {
+                return vec![self.dispatch(
+                    Kernel::ConvBlocked4,
+                    act,
+                    bytemuck::bytes_of(&params4),
+                    &[(1, input), (2, &wb), (3, &biases), (4, out)],
+                    groups,
+                )];
+            }
+            let partial = storage(
+                &self.ctx,
+                "split-K partials",
+                splits * f * s_out.0 * s_out.1,
+            );
+            let split = self.dispatch(
+                Kernel::ConvBlocked4Split,
+                0,
+                bytemuck::bytes_of(&params4),
+                &[(1, input), (2, &wb), (4, &partial)],
+                [groups[0], groups[1], splits as u32],
+            );
+            let reduce = self.dispatch(
+                Kernel::ConvReduce,
                 act,
                 bytemuck::bytes_of(&params4),
-                &[(1, input), (2, &wb), (3, &biases), (4, out)],
-                groups,
-            )]
+                &[(1, &partial), (3, &biases), (4, out)],
+                linear_groups(f * s_out.0 * s_out.1),
+            );
+            vec![split, reduce]
         } else if c.1 == 1 {
             // blocks of 8 output channels: [block8][ic][tap][8]
             let k = c.0 * c.0;
