@@ -18,8 +18,15 @@ use wgpu::util::DeviceExt;
 /// Threads per workgroup along x (the kernels' `WG` override).
 const WG: u32 = 64;
 /// Convolutions launching fewer invocations than this on a real GPU are split over input
-/// channels (split-K) until they reach it.
-const SPLIT_BELOW: usize = 65_536;
+/// channels (split-K) until they reach it; `CSPLENS_SPLIT_BELOW` overrides it for tuning.
+const SPLIT_BELOW: usize = 262_144;
+
+fn split_below() -> usize {
+    std::env::var("CSPLENS_SPLIT_BELOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SPLIT_BELOW)
+}
 
 /// One recorded step of an inference.
 #[derive(Debug)]
@@ -331,8 +338,8 @@ impl GpuNet {
             let invocations = x_groups as usize * blocks4;
             let splits = match self.conv_kernel {
                 ConvKernel::Blocked4Split => (cin / 2).clamp(1, 4),
-                _ if !self.ctx.is_software() && invocations < SPLIT_BELOW => {
-                    SPLIT_BELOW.div_ceil(invocations).min(cin / 8).max(1)
+                _ if !self.ctx.is_software() && invocations < split_below() => {
+                    split_below().div_ceil(invocations).min(cin / 8).max(1)
                 }
                 _ => 1,
             };
