@@ -2,9 +2,11 @@
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use csplens::limits::Limits;
 use csplens::report::{self, Format};
 use csplens::shape::InputOverride;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 #[derive(Parser)]
 #[command(
@@ -15,6 +17,49 @@ use std::path::{Path, PathBuf};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Resource caps, checked before anything of that size is allocated.
+#[derive(clap::Args, Clone, Copy)]
+struct LimitArgs {
+    /// Most layers a cfg may have.
+    #[arg(long, global = true, default_value_t = Limits::default().max_layers)]
+    max_layers: usize,
+    /// Most input values (width × height × channels).
+    #[arg(long, global = true, default_value_t = Limits::default().max_input_values)]
+    max_input_values: u64,
+    /// Most activation memory in GiB (all layer outputs together).
+    #[arg(long, global = true, default_value_t = (Limits::default().max_activation_bytes >> 30) as f64)]
+    max_activation_gib: f64,
+    /// Largest .weights size in GiB.
+    #[arg(long, global = true, default_value_t = (Limits::default().max_weights_bytes >> 30) as f64)]
+    max_weights_gib: f64,
+    /// Most pixels of an image (read from its header before decoding).
+    #[arg(long, global = true, default_value_t = Limits::default().max_image_pixels)]
+    max_image_pixels: u64,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(l: LimitArgs) -> Self {
+        let gib = |g: f64| (g.max(0.0) * (1u64 << 30) as f64) as u64;
+        Self {
+            max_layers: l.max_layers,
+            max_input_values: l.max_input_values,
+            max_activation_bytes: gib(l.max_activation_gib),
+            max_weights_bytes: gib(l.max_weights_gib),
+            max_image_pixels: l.max_image_pixels,
+        }
+    }
+}
+
+/// The caps of this run (set once from the command line).
+static LIMITS: OnceLock<Limits> = OnceLock::new();
+
+/// The caps of this run.
+pub(crate) fn limits() -> Limits {
+    LIMITS.get().copied().unwrap_or_default()
 }
 
 #[derive(Subcommand)]
@@ -129,6 +174,7 @@ const EXIT_BAD_INPUT: i32 = 2;
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let _ = LIMITS.set(cli.limits.into());
     let result = match cli.command {
         Command::Profile {
             cfg,
@@ -169,5 +215,6 @@ pub(crate) fn load(path: &Path, over: InputOverride) -> Result<csplens::Analysis
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read {}", path.display()))
         .map_err(|e| format!("error: {e:#}"))?;
-    csplens::analyze(&path.display().to_string(), &bytes, over).map_err(|f| f.render())
+    let caps = limits();
+    csplens::analyze_with(&path.display().to_string(), &bytes, over, &caps).map_err(|f| f.render())
 }

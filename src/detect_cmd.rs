@@ -23,7 +23,8 @@ fn detect(args: &DetectArgs) -> Result<String> {
     }
     let bytes = std::fs::read(&args.image)
         .with_context(|| format!("cannot read {}", args.image.display()))?;
-    let im = image::decode(&bytes).with_context(|| format!("{}", args.image.display()))?;
+    let im = image::decode_limited(&bytes, crate::cli::limits().max_image_pixels)
+        .with_context(|| format!("{}", args.image.display()))?;
     let names = match &args.names {
         Some(p) => detect::parse_names(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -120,7 +121,7 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
         (Vec::new(), Vec::new(), vec![Vec::new(); n]);
     for run in 0..=args.runs {
         let t0 = Instant::now();
-        let im = image::decode(&bytes)?;
+        let im = image::decode_limited(&bytes, crate::cli::limits().max_image_pixels)?;
         let input = detect::network_input(&analysis, &im);
         let t1 = Instant::now();
         let fwd = net.forward(&input)?;

@@ -9,6 +9,7 @@ pub mod cfg;
 pub mod detect;
 pub mod diag;
 pub mod graph;
+pub mod limits;
 pub mod network;
 pub mod profile;
 pub mod report;
@@ -65,6 +66,9 @@ pub enum StageError {
     /// A count overflows.
     #[error(transparent)]
     Profile(#[from] profile::ProfileError),
+    /// A resource cap is exceeded.
+    #[error(transparent)]
+    Limit(#[from] limits::LimitError),
 }
 
 impl StageError {
@@ -74,7 +78,7 @@ impl StageError {
             Self::Cfg(e) => e.span(),
             Self::Network(e) => Some(e.span),
             Self::Shape(e) => Some(e.span),
-            Self::Profile(_) => None,
+            Self::Profile(_) | Self::Limit(_) => None,
         }
     }
 }
@@ -103,11 +107,22 @@ impl Failure {
     }
 }
 
-/// Runs every core stage on cfg bytes.
+/// Runs every core stage on cfg bytes, with the default [`limits::Limits`].
 pub fn analyze(
     path: &str,
     bytes: &[u8],
     over: shape::InputOverride,
+) -> Result<Analysis, Box<Failure>> {
+    analyze_with(path, bytes, over, &limits::Limits::default())
+}
+
+/// Runs every core stage on cfg bytes; each cap in `caps` is checked as soon as the value it
+/// bounds is known, before anything of that size exists.
+pub fn analyze_with(
+    path: &str,
+    bytes: &[u8],
+    over: shape::InputOverride,
+    caps: &limits::Limits,
 ) -> Result<Analysis, Box<Failure>> {
     let fail = |source: &str, error: StageError| {
         Box::new(Failure {
@@ -118,9 +133,46 @@ pub fn analyze(
     };
     let source = cfg::decode(bytes).map_err(|e| fail("", e.into()))?;
     let parsed = cfg::parse(&source).map_err(|e| fail(&source, e.into()))?;
+    let layers = parsed.sections.len().saturating_sub(1) as u64;
+    caps.check(
+        "the layer count",
+        layers,
+        caps.max_layers as u64,
+        "--max-layers",
+        false,
+    )
+    .map_err(|e| fail(&source, e.into()))?;
     let network = network::build(&parsed).map_err(|e| fail(&source, e.into()))?;
     let shapes = shape::infer(&network, over).map_err(|e| fail(&source, e.into()))?;
+    let input = shapes.input.volume().unwrap_or(usize::MAX) as u64;
+    caps.check(
+        "the input (width × height × channels)",
+        input,
+        caps.max_input_values,
+        "--max-input-values",
+        false,
+    )
+    .map_err(|e| fail(&source, e.into()))?;
+    let activations = shapes.layers.iter().fold(0u64, |acc, s| {
+        acc.saturating_add((s.outputs as u64).saturating_mul(4))
+    });
+    caps.check(
+        "the activation memory (all layer outputs)",
+        activations,
+        caps.max_activation_bytes,
+        "--max-activation-gib",
+        true,
+    )
+    .map_err(|e| fail(&source, e.into()))?;
     let costs = profile::profile(&network, &shapes).map_err(|e| fail(&source, e.into()))?;
+    caps.check(
+        "the .weights size",
+        costs.weights_file_bytes,
+        caps.max_weights_bytes,
+        "--max-weights-gib",
+        true,
+    )
+    .map_err(|e| fail(&source, e.into()))?;
     let memory = profile::memory(&network, &shapes, &costs);
     let gradient = profile::gradient(&network, &shapes, &costs);
     let traffic = profile::traffic(&network, &shapes, &costs);
