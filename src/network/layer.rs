@@ -253,6 +253,14 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
+    /// Detection heads, whose outputs the decoder reads: yolo, Gaussian_yolo, region, detection.
+    pub fn is_head(&self) -> bool {
+        matches!(
+            self,
+            Self::Yolo(_) | Self::GaussianYolo(_) | Self::Region(_) | Self::Detection(_)
+        )
+    }
+
     /// The canonical lowercase darknet section name.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -100,6 +100,22 @@ impl Network {
         out
     }
 
+    /// For each layer, the last layer that reads its output; `None` when the output is a result
+    /// for the caller (a detection head, or a layer nothing reads).
+    pub fn last_readers(&self) -> Vec<Option<usize>> {
+        self.consumers()
+            .iter()
+            .zip(&self.layers)
+            .map(|(readers, layer)| {
+                if layer.kind.is_head() {
+                    None
+                } else {
+                    readers.iter().copied().max()
+                }
+            })
+            .collect()
+    }
+
     /// A topological order of the DAG. Darknet only reads earlier layers, so file order is one.
     pub fn topological_order(&self) -> Vec<usize> {
         (0..self.layers.len()).collect()

@@ -64,17 +64,6 @@ fn storage_of(net: &Network, i: usize, storage: &[Src]) -> Src {
     }
 }
 
-fn is_head(kind: &LayerKind) -> bool {
-    matches!(
-        kind,
-        LayerKind::Yolo(_)
-            | LayerKind::GaussianYolo(_)
-            | LayerKind::Region(_)
-            | LayerKind::Detection(_)
-            | LayerKind::Cost { .. }
-    )
-}
-
 /// Computes memory facts.
 pub fn memory(net: &Network, shapes: &Shapes, profile: &Profile) -> Memory {
     let n = net.layers.len();
@@ -100,7 +89,7 @@ pub fn memory(net: &Network, shapes: &Shapes, profile: &Profile) -> Memory {
             let k = slot(st);
             last_use[k] = last_use[k].max(i);
         }
-        if is_head(&layer.kind) || consumers[i].is_empty() {
+        if layer.kind.is_head() || consumers[i].is_empty() {
             let k = slot(storage[i]);
             last_use[k] = usize::MAX;
         }

@@ -184,28 +184,12 @@ impl CpuNet {
             };
             ops.push(op);
         }
-        let n = net.layers.len();
-        let mut last_use: Vec<usize> = (0..n).collect();
-        for layer in &net.layers {
-            for src in &layer.inputs {
-                if let Src::Layer(j) = src {
-                    last_use[*j] = last_use[*j].max(layer.index);
-                }
-            }
-        }
-        let consumers = net.consumers();
-        for (i, layer) in net.layers.iter().enumerate() {
-            let head = matches!(
-                layer.kind,
-                LayerKind::Yolo(_)
-                    | LayerKind::GaussianYolo(_)
-                    | LayerKind::Region(_)
-                    | LayerKind::Detection(_)
-            );
-            if head || consumers[i].is_empty() {
-                last_use[i] = usize::MAX;
-            }
-        }
+        // each output lives until its last reader ran; results for the caller stay
+        let last_use: Vec<usize> = net
+            .last_readers()
+            .iter()
+            .map(|r| r.unwrap_or(usize::MAX))
+            .collect();
         Ok(Self {
             ops,
             shapes: a.shapes.layers.clone(),

@@ -156,21 +156,18 @@ impl GpuNet {
             conv_kernel,
             shared,
         };
-        let consumers = a.network.consumers();
-        for (i, layer) in a.network.layers.iter().enumerate() {
+        for i in 0..a.network.layers.len() {
             let cmds = net.record(a, w, i)?;
             net.layers.push(cmds);
-            let head = matches!(
-                layer.kind,
-                LayerKind::Yolo(_)
-                    | LayerKind::GaussianYolo(_)
-                    | LayerKind::Region(_)
-                    | LayerKind::Detection(_)
-            );
-            if head || consumers[i].is_empty() {
-                net.keep.push(i);
-            }
         }
+        net.keep = a
+            .network
+            .last_readers()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| i)
+            .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(BackendError::Gpu(format!(
                 "out of GPU memory while uploading the network: {e}"
@@ -317,18 +314,9 @@ impl GpuNet {
             ConvKernel::Blocked4 | ConvKernel::Blocked4Split
         ) && c.1 == 1
         {
-            // blocks of 4 output channels: [block4][ic][tap][4]
             let k = c.0 * c.0;
             let blocks4 = f.div_ceil(4);
-            let mut blocked = vec![0f32; blocks4 * cin * k * 4];
-            for oc in 0..f {
-                for ic in 0..cin {
-                    for t in 0..k {
-                        blocked[(((oc / 4) * cin + ic) * k + t) * 4 + oc % 4] =
-                            fused.weights[(oc * cin + ic) * k + t];
-                    }
-                }
-            }
+            let blocked = channel_blocks(&fused.weights, f, cin, k, 4);
             let wb = upload(
                 &self.ctx,
                 "weights",
@@ -379,17 +367,7 @@ impl GpuNet {
             );
             vec![split, reduce]
         } else if c.1 == 1 {
-            // blocks of 8 output channels: [block8][ic][tap][8]
-            let k = c.0 * c.0;
-            let mut blocked = vec![0f32; blocks * cin * k * 8];
-            for oc in 0..f {
-                for ic in 0..cin {
-                    for t in 0..k {
-                        blocked[(((oc / 8) * cin + ic) * k + t) * 8 + oc % 8] =
-                            fused.weights[(oc * cin + ic) * k + t];
-                    }
-                }
-            }
+            let blocked = channel_blocks(&fused.weights, f, cin, c.0 * c.0, 8);
             let wb = upload(
                 &self.ctx,
                 "weights",
@@ -1236,23 +1214,13 @@ fn plan_buffers(ctx: &GpuContext, a: &Analysis, shared: bool) -> Vec<wgpu::Buffe
             .map(|(i, s)| storage(ctx, &format!("layer {i}"), s.outputs))
             .collect();
     }
-    let consumers = a.network.consumers();
-    let mut last_use: Vec<usize> = (0..shapes.len()).collect();
-    for (i, layer) in a.network.layers.iter().enumerate() {
-        for &c in &consumers[i] {
-            last_use[i] = last_use[i].max(c);
-        }
-        let head = matches!(
-            layer.kind,
-            LayerKind::Yolo(_)
-                | LayerKind::GaussianYolo(_)
-                | LayerKind::Region(_)
-                | LayerKind::Detection(_)
-        );
-        if head || consumers[i].is_empty() {
-            last_use[i] = usize::MAX;
-        }
-    }
+    let last_use: Vec<usize> = a
+        .network
+        .last_readers()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.map_or(usize::MAX, |c| c.max(i)))
+        .collect();
     let mut free: Vec<wgpu::Buffer> = Vec::new();
     let mut held: Vec<(usize, wgpu::Buffer)> = Vec::new();
     let mut out = Vec::with_capacity(shapes.len());
@@ -1273,6 +1241,28 @@ fn plan_buffers(ctx: &GpuContext, a: &Analysis, shared: bool) -> Vec<wgpu::Buffe
         let (done, live): (Vec<_>, Vec<_>) = held.into_iter().partition(|(last, _)| *last == i);
         held = live;
         free.extend(done.into_iter().map(|(_, b)| b));
+    }
+    out
+}
+
+/// Convolution weights (`filters × cin × taps`, darknet's layout) regrouped for the blocked
+/// kernels: `[filters/width][cin][tap][width]`, so one invocation reads `width` output channels
+/// of a tap as vec4s; filters past the last are zero.
+fn channel_blocks(
+    weights: &[f32],
+    filters: usize,
+    cin: usize,
+    taps: usize,
+    width: usize,
+) -> Vec<f32> {
+    let mut out = vec![0f32; filters.div_ceil(width) * cin * taps * width];
+    for oc in 0..filters {
+        for ic in 0..cin {
+            for t in 0..taps {
+                out[(((oc / width) * cin + ic) * taps + t) * width + oc % width] =
+                    weights[(oc * cin + ic) * taps + t];
+            }
+        }
     }
     out
 }
