@@ -99,7 +99,7 @@ pub fn candidates(
             continue;
         };
         match &layer.kind {
-            LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => {
+            LayerKind::Yolo(y) => {
                 classes = y.classes;
                 kind = match y.nms_kind.as_str() {
                     "greedynms" => NmsKind::Greedy,

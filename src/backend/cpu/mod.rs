@@ -178,7 +178,8 @@ impl CpuNet {
                 | LayerKind::Contrastive { .. } => Op::Identity,
                 LayerKind::Activation(a) => Op::Activate(*a),
                 LayerKind::Crop(_) => Op::Crop,
-                LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => Op::Yolo(y.clone()),
+                // Gaussian_yolo lays its entries out differently (σ per coordinate); not run yet
+                LayerKind::Yolo(y) => Op::Yolo(y.clone()),
                 LayerKind::Region(r) => Op::Region(r.clone()),
                 _ => return Err(unsupported()),
             };
