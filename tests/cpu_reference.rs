@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::random::setup;
+use common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup};
 use csplens::Analysis;
 use csplens::backend::cpu::CpuNet;
 use csplens::network::{Activation, LayerKind, Src, WeightsType};
@@ -344,8 +344,6 @@ fn check(cfg: &str, seed: u64) -> usize {
     a.network.layers.len()
 }
 
-const NET: &str = "[net]\nwidth=13\nheight=11\nchannels=5\n\n";
-
 #[test]
 fn convolutions_grouped_dilated_strided_with_batch_norm() {
     let cfg = format!(
@@ -389,19 +387,7 @@ fn every_activation_through_a_convolution() {
 
 #[test]
 fn pools_routes_shortcuts_upsample() {
-    let cfg = format!(
-        "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
-         [maxpool]\nsize=3\nstride=2\n\n\
-         [maxpool]\nsize=2\nstride=1\n\n\
-         [local_avgpool]\nsize=2\nstride=1\n\n\
-         [upsample]\nstride=2\n\n\
-         [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
-         [route]\nlayers=-1,-2\n\n\
-         [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
-         [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
-         [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
-         [dropout]\nprobability=0.5\n"
-    );
+    let cfg = format!("{NET}{POOLS_ROUTES_SHORTCUTS}");
     check(&cfg, 3);
 }
 

@@ -9,7 +9,7 @@
 mod common;
 
 use common::models;
-use common::random::setup;
+use common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup};
 use csplens::backend::cpu::CpuNet;
 use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 use csplens::detect::{self, Params, image};
@@ -57,8 +57,6 @@ fn compare(cfg: &str, seed: u64) {
         }
     }
 }
-
-const NET: &str = "[net]\nwidth=13\nheight=11\nchannels=5\n\n";
 
 #[test]
 fn convolutions_of_odd_sizes() {
@@ -117,17 +115,7 @@ fn activations_in_the_conv_epilogue() {
 fn pools_routes_shortcuts_upsample_yolo() {
     compare(
         &format!(
-            "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
-             [maxpool]\nsize=3\nstride=2\n\n\
-             [maxpool]\nsize=2\nstride=1\n\n\
-             [local_avgpool]\nsize=2\nstride=1\n\n\
-             [upsample]\nstride=2\n\n\
-             [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
-             [route]\nlayers=-1,-2\n\n\
-             [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
-             [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
-             [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
-             [dropout]\nprobability=0.5\n\n\
+            "{NET}{POOLS_ROUTES_SHORTCUTS}\n\
              [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
              [yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\nscale_x_y=1.05\n\n\
              [route]\nlayers=-4\n\n\

@@ -45,3 +45,20 @@ pub fn setup(cfg: &str, seed: u64) -> (Analysis, Weights, Tensor) {
     };
     (a, w, input)
 }
+
+/// The small input every layer-by-layer comparison starts from: odd sizes on purpose.
+pub const NET: &str = "[net]\nwidth=13\nheight=11\nchannels=5\n\n";
+
+/// Pools, routes (concatenation and a `groups` split), a multi-input shortcut, upsample and
+/// dropout, after the [`NET`] header.
+pub const POOLS_ROUTES_SHORTCUTS: &str = "[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [maxpool]\nsize=3\nstride=2\n\n\
+         [maxpool]\nsize=2\nstride=1\n\n\
+         [local_avgpool]\nsize=2\nstride=1\n\n\
+         [upsample]\nstride=2\n\n\
+         [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
+         [route]\nlayers=-1,-2\n\n\
+         [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
+         [dropout]\nprobability=0.5\n";

@@ -304,26 +304,10 @@ impl GpuNet {
                         p.set_bind_group(0, bind, &[]);
                         p.dispatch_workgroups(groups[0], groups[1], groups[2]);
                     }
-                    Command::Clear { dst } => {
+                    Command::Clear { .. } | Command::Copy { .. } => {
+                        // copies and clears are encoder commands: end the pass first
                         pass = None;
-                        encoder.clear_buffer(&self.buffers[*dst], 0, None);
-                    }
-                    Command::Copy {
-                        src,
-                        src_offset,
-                        dst,
-                        dst_offset,
-                        bytes,
-                    } => {
-                        pass = None;
-                        let from = src.map_or(&self.input, |j| &self.buffers[j]);
-                        encoder.copy_buffer_to_buffer(
-                            from,
-                            *src_offset,
-                            &self.buffers[*dst],
-                            *dst_offset,
-                            *bytes,
-                        );
+                        self.encode_commands(encoder, std::iter::once(cmd));
                     }
                 }
             }
