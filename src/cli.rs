@@ -12,11 +12,15 @@ use std::sync::OnceLock;
 #[command(
     name = "csplens",
     version,
-    about = "See, count and compare Darknet networks"
+    about = "See, count and compare Darknet networks",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Files to open in the app (.cfg, .weights, .names, images); with none and no command,
+    /// the app opens its default (yolov4-tiny beside yolov3-tiny).
+    files: Vec<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -175,7 +179,10 @@ const EXIT_BAD_INPUT: i32 = 2;
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let _ = LIMITS.set(cli.limits.into());
-    let result = match cli.command {
+    let Some(command) = cli.command else {
+        return app(cli.files);
+    };
+    let result = match command {
         Command::Profile {
             cfg,
             width,
@@ -208,6 +215,31 @@ pub fn main() -> i32 {
             EXIT_BAD_INPUT
         }
     }
+}
+
+/// Opens the desktop app.
+#[cfg(feature = "gui")]
+fn app(files: Vec<PathBuf>) -> i32 {
+    let mut files = files;
+    if let Some(missing) = files.iter().find(|f| !f.exists()) {
+        eprintln!("error: {} does not exist", missing.display());
+        return EXIT_BAD_INPUT;
+    }
+    files.retain(|f| f.exists());
+    match csplens::gui::run(files) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: cannot open the app window: {e}");
+            1
+        }
+    }
+}
+
+/// Without the `gui` feature there is no app.
+#[cfg(not(feature = "gui"))]
+fn app(_files: Vec<PathBuf>) -> i32 {
+    eprintln!("this build has no app (feature `gui`); run `csplens --help` for the commands");
+    EXIT_BAD_INPUT
 }
 
 /// Reads and analyzes one cfg; the error is the text to print.

@@ -9,6 +9,8 @@ pub mod cfg;
 pub mod detect;
 pub mod diag;
 pub mod graph;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod limits;
 pub mod network;
 pub mod profile;

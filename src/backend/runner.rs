@@ -38,6 +38,19 @@ impl Runner {
         w: &Weights,
         threads: usize,
     ) -> Result<(Self, String), BackendError> {
+        Self::with_device(choice, a, w, threads, None)
+    }
+
+    /// As [`Runner::new`], on `device` when one is given (the app passes its renderer's), else
+    /// on a device of its own.
+    pub fn with_device(
+        choice: BackendChoice,
+        a: &Analysis,
+        w: &Weights,
+        threads: usize,
+        #[cfg(feature = "gpu")] device: Option<super::wgpu::GpuContext>,
+        #[cfg(not(feature = "gpu"))] device: Option<std::convert::Infallible>,
+    ) -> Result<(Self, String), BackendError> {
         let cpu = |why: String| -> Result<(Self, String), BackendError> {
             Ok((
                 Self::Cpu(CpuNet::new(a, w, threads)?, threads),
@@ -49,7 +62,7 @@ impl Runner {
             #[cfg(feature = "gpu")]
             BackendChoice::Wgpu | BackendChoice::Auto => {
                 use super::wgpu::{GpuContext, GpuNet};
-                let ctx = match GpuContext::new() {
+                let ctx = match device.map_or_else(GpuContext::new, Ok) {
                     Ok(ctx) => ctx,
                     Err(e) if choice == BackendChoice::Auto => return cpu(format!(": {e}")),
                     Err(e) => return Err(e),
@@ -72,11 +85,13 @@ impl Runner {
                 }
             }
             #[cfg(not(feature = "gpu"))]
-            BackendChoice::Wgpu => Err(BackendError::NoDevice(
+            BackendChoice::Wgpu if device.is_none() => Err(BackendError::NoDevice(
                 "this build has no wgpu backend (feature `gpu`)".into(),
             )),
             #[cfg(not(feature = "gpu"))]
-            BackendChoice::Auto => cpu(": this build has no wgpu backend".into()),
+            BackendChoice::Wgpu | BackendChoice::Auto => {
+                cpu(": this build has no wgpu backend".into())
+            }
         }
     }
 

@@ -119,3 +119,30 @@ pub fn draw_detection(img: &mut RgbImage, d: &Detection) {
     }
     draw_text(img, l + scale, top + scale, &label, scale, [0, 0, 0]);
 }
+
+/// The image as 8-bit RGB with every detection drawn on it.
+pub fn annotated(im: &super::image::Image, dets: &[Detection]) -> RgbImage {
+    let mut rgb = RgbImage::new(im.w as u32, im.h as u32);
+    let plane = im.w * im.h;
+    for (i, px) in rgb.pixels_mut().enumerate() {
+        for k in 0..3 {
+            px.0[k] = (im.data[k * plane + i] * 255.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    for d in dets {
+        draw_detection(&mut rgb, d);
+    }
+    rgb
+}
+
+/// Writes `rgb` as PNG to `path` atomically: a temporary file beside it, then a rename, so an
+/// existing file is either kept whole or replaced whole.
+pub fn save_png(rgb: &RgbImage, path: &std::path::Path) -> Result<(), String> {
+    let tmp = path.with_extension("png.part");
+    rgb.save_with_format(&tmp, image::ImageFormat::Png)
+        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}

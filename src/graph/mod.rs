@@ -3,6 +3,7 @@
 //! crossings, then x positions pulled towards neighbours without overlaps. Pure data: the
 //! app's graph view only draws what this computes.
 
+pub mod csp;
 mod layout;
 
 pub use layout::{Layout, LayoutNode, NodeKind, crossings, layout};

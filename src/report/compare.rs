@@ -153,6 +153,24 @@ fn show(v: Option<f64>, unit: Unit) -> String {
     }
 }
 
+/// The comparison as display rows: (label, A, B, B's change against A), formatted as the
+/// `compare` table prints them.
+pub fn compare_rows(a: &Analysis, b: &Analysis) -> Vec<[String; 4]> {
+    let (sa, sb) = (Summary::of(a), Summary::of(b));
+    sa.rows()
+        .into_iter()
+        .zip(sb.rows())
+        .map(|((_, label, va, unit), (_, _, vb, _))| {
+            [
+                label.to_string(),
+                show(va, unit),
+                show(vb, unit),
+                show_delta(delta(va, vb)).trim().to_string(),
+            ]
+        })
+        .collect()
+}
+
 /// B's change against A in percent (`None` when A is 0 or either is missing).
 fn delta(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {

@@ -1,0 +1,352 @@
+//! What the app does with files and finished jobs: open by kind (a cfg replaces its network only
+//! once it analysed cleanly; weights and names attach to the open cfg; an image runs
+//! detection), native dialogs on job threads, exports written atomically, job results applied.
+
+use super::app::{App, Tab};
+use super::detect_view::{self, Action};
+use super::diagnostics::{self, Diagnostic};
+use super::doc::{FileKind, Slot};
+use super::graph_view::GraphState;
+use super::jobs::{Outcome, outcome};
+use super::load::{self, DetectInput};
+use crate::detect::Params;
+use crate::report::{self, Format};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Most recent files remembered.
+const RECENT: usize = 12;
+
+impl App {
+    /// Opens a file into `slot` (the active network when `None`), by its kind.
+    pub fn open(&mut self, path: PathBuf, slot: Option<Slot>) {
+        let slot = slot.unwrap_or(self.active);
+        let k = slot.index();
+        let name = path.display().to_string();
+        let Some(kind) = FileKind::of(&path) else {
+            self.report(Diagnostic::error(
+                &name,
+                "unknown file type: csplens opens .cfg, .weights, .names and JPEG/PNG/BMP images",
+            ));
+            return;
+        };
+        self.remember(&path);
+        match kind {
+            FileKind::Cfg => {
+                let caps = self.caps;
+                let p = path.clone();
+                self.jobs
+                    .spawn(format!("analyse {}", short(&path)), move |cancel| {
+                        outcome(|| {
+                            let doc = load::cfg_file(&p, &caps, cancel)?;
+                            Ok(Outcome::Cfg {
+                                slot,
+                                doc: Box::new(doc),
+                            })
+                        })
+                    });
+            }
+            _ if self.docs[k].is_none() => self.pending_files[k].push(path),
+            FileKind::Weights => self.load_weights(slot, path),
+            FileKind::Names => {
+                self.jobs.spawn(format!("read {}", short(&path)), move |_| {
+                    outcome(|| {
+                        let names = Arc::new(load::names_file(&path)?);
+                        Ok(Outcome::Names { slot, path, names })
+                    })
+                });
+            }
+            FileKind::Image => self.run_detection(slot, path),
+        }
+    }
+
+    fn load_weights(&mut self, slot: Slot, path: PathBuf) {
+        let Some(doc) = &self.docs[slot.index()] else {
+            return;
+        };
+        let (a, caps, cfg) = (doc.analysis.clone(), self.caps, doc.path.clone());
+        self.jobs.spawn(format!("load {}", short(&path)), move |_| {
+            outcome(|| {
+                let weights = Arc::new(load::weights_file(&path, &a, &caps)?);
+                Ok(Outcome::Weights {
+                    slot,
+                    cfg,
+                    path,
+                    weights,
+                })
+            })
+        });
+    }
+
+    /// Runs detection on `image` with `slot`'s network (after its weights arrive, if pending).
+    pub fn run_detection(&mut self, slot: Slot, image: PathBuf) {
+        let k = slot.index();
+        let Some(doc) = &self.docs[k] else { return };
+        let Some((_, weights)) = &doc.weights else {
+            if self
+                .jobs
+                .running()
+                .iter()
+                .any(|j| j.name.starts_with("load "))
+            {
+                self.pending_image[k] = Some(image);
+            } else {
+                self.report(Diagnostic::error(
+                    &image.display().to_string(),
+                    format!(
+                        "{} has no weights yet: drop a .weights file first",
+                        doc.title()
+                    ),
+                ));
+            }
+            return;
+        };
+        let input = DetectInput {
+            analysis: doc.analysis.clone(),
+            weights: weights.clone(),
+            names: Arc::new(doc.class_names().to_vec()),
+            runner: doc.runner.clone(),
+            choice: self.backend,
+            params: Params {
+                thresh: self.thresh,
+                ..Params::default()
+            },
+            #[cfg(feature = "gpu")]
+            device: self.device.clone(),
+        };
+        let (caps, cfg) = (self.caps, doc.path.clone());
+        self.jobs
+            .spawn(format!("detect {}", short(&image)), move |cancel| {
+                outcome(|| {
+                    let run = load::detection(&image, &input, &caps, cancel)?;
+                    Ok(Outcome::Detection {
+                        slot,
+                        cfg,
+                        run: Box::new(run),
+                    })
+                })
+            });
+    }
+
+    /// Applies a finished job.
+    pub fn accept(&mut self, ctx: &egui::Context, out: Outcome) {
+        match out {
+            Outcome::Cfg { slot, doc } => {
+                let k = slot.index();
+                let warnings = diagnostics::warnings_of(&doc.analysis);
+                self.diagnostics.retain(|d| d.file != doc.analysis.path);
+                self.diagnostics.extend(warnings);
+                self.graphs[k] = Some(GraphState::new(
+                    &doc,
+                    self.color_by,
+                    format!("graph-{slot:?}"),
+                ));
+                self.textures[k] = None;
+                self.docs[k] = Some(*doc);
+                if slot == self.active {
+                    self.selected = None;
+                }
+                for p in std::mem::take(&mut self.pending_files[k]) {
+                    self.open(p, Some(slot));
+                }
+            }
+            Outcome::Weights {
+                slot,
+                cfg,
+                path,
+                weights,
+            } => {
+                let k = slot.index();
+                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.path == cfg) {
+                    doc.weights = Some((path, weights));
+                    doc.runner = Default::default();
+                    if let Some(img) = self.pending_image[k].take() {
+                        self.run_detection(slot, img);
+                    }
+                }
+            }
+            Outcome::Names { slot, path, names } => {
+                if let Some(doc) = self.docs[slot.index()].as_mut() {
+                    doc.names = Some((path, names));
+                    let (a, n) = (doc.analysis.clone(), doc.class_names().to_vec());
+                    if let Some(run) = &mut doc.detection {
+                        let p = run.params;
+                        run.rethreshold(&a, &n, p);
+                    }
+                }
+            }
+            Outcome::Detection { slot, cfg, run } => {
+                let k = slot.index();
+                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.path == cfg) {
+                    self.textures[k] = Some(detect_view::texture(ctx, &run));
+                    doc.detection = Some(*run);
+                }
+            }
+            Outcome::Models(dir) => self.open_models(&dir),
+            Outcome::Picked { paths, slot } => {
+                for p in paths {
+                    self.open(p, slot);
+                }
+            }
+            Outcome::Saved(path) => {
+                self.report(Diagnostic::info(&path.display().to_string(), "saved"));
+            }
+            Outcome::Failed(d) => self.report(d),
+        }
+    }
+
+    /// Adds a diagnostic.
+    pub fn report(&mut self, d: Diagnostic) {
+        self.diagnostics.push(d);
+    }
+
+    fn remember(&mut self, path: &Path) {
+        let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.recent.retain(|p| p != &abs);
+        self.recent.insert(0, abs);
+        self.recent.truncate(RECENT);
+    }
+
+    /// Opens the fetched models: yolov4-tiny as A beside yolov3-tiny as B, bus.jpg detected.
+    pub fn open_models(&mut self, dir: &Path) {
+        for (slot, model) in [(Slot::A, "yolov4-tiny"), (Slot::B, "yolov3-tiny")] {
+            let m = dir.join(model);
+            self.open(m.join(format!("{model}.cfg")), Some(slot));
+            for f in [format!("{model}.weights"), "coco.names".to_string()] {
+                self.pending_files[slot.index()].push(m.join(f));
+            }
+            self.pending_image[slot.index()] = Some(dir.join("images/bus.jpg"));
+        }
+        self.active = Slot::A;
+        self.tab = Tab::Graph;
+    }
+
+    /// A native open dialog on a job thread (the UI keeps running).
+    pub fn dialog_open(&mut self, slot: Option<Slot>) {
+        self.jobs.spawn("open dialog", move |_| {
+            let files = pollster::block_on(
+                rfd::AsyncFileDialog::new()
+                    .add_filter(
+                        "darknet",
+                        &["cfg", "weights", "names", "jpg", "jpeg", "png", "bmp"],
+                    )
+                    .pick_files(),
+            );
+            let paths = files
+                .unwrap_or_default()
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect();
+            Outcome::Picked { paths, slot }
+        });
+    }
+
+    /// Asks where to save (the native dialog confirms overwriting) and writes atomically.
+    fn save_dialog(
+        &mut self,
+        name: String,
+        ext: &'static str,
+        bytes: impl FnOnce() -> Result<Vec<u8>, String> + Send + 'static,
+    ) {
+        self.jobs.spawn(format!("save {name}"), move |_| {
+            let Some(file) = pollster::block_on(
+                rfd::AsyncFileDialog::new()
+                    .set_file_name(&name)
+                    .add_filter(ext, &[ext])
+                    .save_file(),
+            ) else {
+                return Outcome::Failed(Diagnostic::info(&name, "not saved (dialog cancelled)"));
+            };
+            let path = file.path().to_path_buf();
+            outcome(|| {
+                let data = bytes().map_err(|e| Diagnostic::error(&name, e))?;
+                write_atomic(&path, &data).map_err(|e| Diagnostic::error(&name, e))?;
+                Ok(Outcome::Saved(path))
+            })
+        });
+    }
+
+    /// Exports the active network's layer table.
+    pub fn export_table(&mut self, format: Format) {
+        let Some(doc) = self.doc() else { return };
+        let ext = match format {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            _ => "md",
+        };
+        let a = doc.analysis.clone();
+        let name = format!("{}.{ext}", doc.title().trim_end_matches(".cfg"));
+        self.save_dialog(name, ext, move || {
+            Ok(report::render(&a, format).into_bytes())
+        });
+    }
+
+    /// Applies a detection-view action.
+    pub fn detection_action(&mut self, action: Action) {
+        let k = self.active.index();
+        match action {
+            Action::Rethreshold(t) => {
+                if let Some(doc) = self.docs[k].as_mut() {
+                    let (a, n) = (doc.analysis.clone(), doc.class_names().to_vec());
+                    if let Some(run) = &mut doc.detection {
+                        run.rethreshold(
+                            &a,
+                            &n,
+                            Params {
+                                thresh: t,
+                                ..run.params
+                            },
+                        );
+                    }
+                }
+            }
+            Action::Backend(c) => {
+                self.backend = c;
+                let image = self
+                    .doc()
+                    .and_then(|d| d.detection.as_ref())
+                    .map(|r| r.path.clone());
+                if let Some(img) = image {
+                    self.run_detection(self.active, img);
+                }
+            }
+            Action::Save => {
+                let Some(run) = self.doc().and_then(|d| d.detection.clone()) else {
+                    return;
+                };
+                let stem = run
+                    .path
+                    .file_stem()
+                    .map_or("detections".into(), |s| s.to_string_lossy().into_owned());
+                self.save_dialog(format!("{stem}-detected.png"), "png", move || {
+                    let rgb = crate::detect::paint::annotated(&run.image, &run.detections);
+                    let mut out = std::io::Cursor::new(Vec::new());
+                    rgb.write_to(&mut out, image::ImageFormat::Png)
+                        .map_err(|e| e.to_string())?;
+                    Ok(out.into_inner())
+                });
+            }
+            Action::OpenImage => self.dialog_open(Some(self.active)),
+        }
+    }
+}
+
+/// The file name of a path.
+fn short(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Writes `data` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, data).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot write {}: {e}", path.display())
+    })
+}

@@ -1,0 +1,379 @@
+//! The app's state and its frame: a top bar (open, compare, recent, network A/B, tabs, running
+//! jobs), the inspector on the right, diagnostics at the bottom and the chosen view in the
+//! centre. Nothing here computes: files, analyses and inference go to background jobs.
+
+use super::diagnostics::{self, Diagnostic};
+use super::doc::{Document, Slot};
+use super::graph_view::{ColorBy, GraphState};
+use super::jobs::Jobs;
+use super::table::TableState;
+use super::{compare_view, detect_view, inspector, table};
+use crate::backend::BackendChoice;
+use crate::limits::Limits;
+use std::path::PathBuf;
+
+/// The central view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// The layer graph.
+    Graph,
+    /// The layer table.
+    Table,
+    /// Profile charts.
+    Charts,
+    /// A against B.
+    Compare,
+    /// Detection on an image.
+    Detection,
+}
+
+const TABS: [(Tab, &str); 5] = [
+    (Tab::Graph, "Graph"),
+    (Tab::Table, "Layers"),
+    (Tab::Charts, "Charts"),
+    (Tab::Compare, "Compare"),
+    (Tab::Detection, "Detection"),
+];
+
+/// The csplens app.
+pub struct App {
+    /// The open networks (A, B).
+    pub docs: [Option<Document>; 2],
+    pub(super) graphs: [Option<GraphState>; 2],
+    pub(super) textures: [Option<egui::TextureHandle>; 2],
+    /// Which network the graph, table, charts and detection views show.
+    pub active: Slot,
+    /// The central view.
+    pub tab: Tab,
+    /// The selected layer of the active network.
+    pub selected: Option<usize>,
+    pub(super) scroll_table: bool,
+    /// Table sort.
+    pub table: TableState,
+    /// Node colours.
+    pub color_by: ColorBy,
+    /// Detection threshold.
+    pub thresh: f32,
+    /// Backend asked for.
+    pub backend: BackendChoice,
+    /// Errors, warnings and notes, oldest first.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Background jobs.
+    pub jobs: Jobs,
+    /// Resource caps.
+    pub caps: Limits,
+    /// Recently opened files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Images waiting for their network's weights.
+    pub(super) pending_image: [Option<PathBuf>; 2],
+    /// Files waiting for their network's cfg.
+    pub(super) pending_files: [Vec<PathBuf>; 2],
+    /// The renderer's GPU device, shared with the wgpu backend.
+    #[cfg(feature = "gpu")]
+    pub(super) device: Option<crate::backend::wgpu::GpuContext>,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        Self {
+            docs: [None, None],
+            graphs: [None, None],
+            textures: [None, None],
+            active: Slot::A,
+            tab: Tab::Graph,
+            selected: None,
+            scroll_table: false,
+            table: TableState::default(),
+            color_by: ColorBy::Bflops,
+            thresh: 0.25,
+            backend: BackendChoice::Auto,
+            diagnostics: Vec::new(),
+            jobs: Jobs::default(),
+            caps: Limits::default(),
+            recent: Vec::new(),
+            pending_image: [None, None],
+            pending_files: [Vec::new(), Vec::new()],
+            #[cfg(feature = "gpu")]
+            device: None,
+        }
+    }
+}
+
+impl App {
+    /// The active document.
+    pub fn doc(&self) -> Option<&Document> {
+        self.docs[self.active.index()].as_ref()
+    }
+
+    /// Selects a layer of the active network everywhere (graph, table, inspector).
+    pub fn select(&mut self, layer: Option<usize>) {
+        self.selected = layer;
+        self.scroll_table = true;
+        if let Some(g) = &mut self.graphs[self.active.index()] {
+            match layer {
+                Some(i) => g.go_to(i),
+                None => g.select(None),
+            }
+        }
+    }
+
+    /// Waits for every job (and the jobs their results start) and applies the results; for
+    /// scripts, tests and benchmarks, never called from a frame.
+    pub fn settle(&mut self, ctx: &egui::Context) {
+        while !self.jobs.running().is_empty() {
+            for out in self.jobs.wait_all(super::jobs::WAIT) {
+                self.accept(ctx, out);
+            }
+        }
+    }
+
+    /// Where layer `i`'s node of the active network is on screen (after a frame was drawn).
+    pub fn node_screen_pos(&self, ctx: &egui::Context, i: usize) -> Option<egui::Pos2> {
+        self.graphs[self.active.index()]
+            .as_ref()?
+            .screen_pos(ctx, i)
+    }
+
+    /// One frame: takes finished jobs and dropped files, then draws.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.jobs.set_repaint(ui.ctx().clone());
+        for out in self.jobs.poll() {
+            self.accept(ui.ctx(), out);
+        }
+        let dropped: Vec<PathBuf> = ui.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .collect()
+        });
+        for path in dropped {
+            self.open(path, None);
+        }
+        self.top_bar(ui);
+        egui::Panel::bottom("diagnostics")
+            .resizable(true)
+            .default_size(110.0)
+            .show(ui, |ui| {
+                ui.strong("Diagnostics");
+                if let Some(layer) = diagnostics::show(ui, &self.diagnostics) {
+                    self.tab = Tab::Graph;
+                    self.select(Some(layer));
+                }
+            });
+        egui::Panel::right("inspector")
+            .resizable(true)
+            .default_size(340.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("inspector")
+                    .show(ui, |ui| match (self.doc(), self.selected) {
+                        (Some(doc), Some(i)) => inspector::show(ui, doc, i, &self.diagnostics),
+                        (Some(doc), None) => summary(ui, doc),
+                        _ => {
+                            ui.weak("Open a .cfg (File → Open, or drop it here).");
+                        }
+                    });
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+    }
+
+    fn top_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("top").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                if ui.button("Open…").clicked() {
+                    self.dialog_open(Some(self.active));
+                }
+                if ui.button("Compare with…").clicked() {
+                    self.dialog_open(Some(Slot::B));
+                }
+                ui.menu_button("Recent", |ui| {
+                    for p in self.recent.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            self.open(p, None);
+                            ui.close();
+                        }
+                    }
+                });
+                ui.separator();
+                for slot in [Slot::A, Slot::B] {
+                    let name = self.docs[slot.index()]
+                        .as_ref()
+                        .map_or_else(|| "—".into(), |d| d.title());
+                    let label = format!("{slot:?}: {name}");
+                    if ui.selectable_label(self.active == slot, label).clicked()
+                        && self.active != slot
+                    {
+                        self.active = slot;
+                        self.selected = None;
+                    }
+                }
+                ui.separator();
+                for (tab, name) in TABS {
+                    if ui.selectable_label(self.tab == tab, name).clicked() {
+                        self.tab = tab;
+                    }
+                }
+                ui.separator();
+                self.job_status(ui);
+            });
+        });
+    }
+
+    fn job_status(&mut self, ui: &mut egui::Ui) {
+        let running: Vec<_> = self.jobs.running().to_vec();
+        for job in running {
+            ui.spinner();
+            ui.label(format!(
+                "{} ({:.1} s)",
+                job.name,
+                job.started.elapsed().as_secs_f32()
+            ));
+            if ui.small_button("✖").on_hover_text("cancel").clicked() {
+                self.jobs.cancel(job.id);
+            }
+        }
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        let k = self.active.index();
+        if self.docs[k].is_none() {
+            ui.centered_and_justified(|ui| {
+                ui.heading("Drop a .cfg, .weights, .names or an image here, or use Open…");
+            });
+            return;
+        }
+        match self.tab {
+            Tab::Graph => self.graph_tab(ui),
+            Tab::Table => self.table_tab(ui),
+            Tab::Charts => {
+                if let Some(doc) = &self.docs[k] {
+                    super::charts::show(ui, &[doc], "charts");
+                }
+            }
+            Tab::Compare => match (&self.docs[0], &self.docs[1]) {
+                (Some(a), Some(b)) => compare_view::show(ui, a, b),
+                _ => {
+                    ui.weak("Open a second network with “Compare with…”.");
+                }
+            },
+            Tab::Detection => self.detection_tab(ui),
+        }
+    }
+
+    fn graph_tab(&mut self, ui: &mut egui::Ui) {
+        let k = self.active.index();
+        let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) else {
+            return;
+        };
+        let mut clicked = None;
+        ui.horizontal(|ui| {
+            ui.label("colour by");
+            let mut by = g.color_by;
+            ui.selectable_value(&mut by, ColorBy::Bflops, "BFLOPs");
+            ui.selectable_value(&mut by, ColorBy::Memory, "memory");
+            if by != g.color_by {
+                g.recolor(doc, by);
+            }
+            if ui.button("Fit").clicked() {
+                g.fit();
+            }
+            let r = ui.add(
+                egui::TextEdit::singleline(&mut g.search)
+                    .hint_text("find: index or type")
+                    .desired_width(150.0),
+            );
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if (enter || ui.button("Find next").clicked())
+                && let Some(i) = g.find(doc, self.selected.map_or(0, |s| s + 1))
+            {
+                clicked = Some(i);
+            }
+            ui.weak(format!(
+                "{} layers, {} CSP splits, {:.3} BFLOPs",
+                doc.analysis.network.layers.len(),
+                doc.splits.len(),
+                doc.analysis.profile.total_bflops
+            ));
+        });
+        self.color_by = g.color_by;
+        if let Some(i) = g.show(ui) {
+            self.selected = Some(i);
+            self.scroll_table = true;
+        }
+        if clicked.is_some() {
+            self.select(clicked);
+        }
+    }
+
+    fn table_tab(&mut self, ui: &mut egui::Ui) {
+        let k = self.active.index();
+        let Some(doc) = &self.docs[k] else { return };
+        let mut export = None;
+        ui.horizontal(|ui| {
+            ui.label("Export:");
+            for (name, f) in [
+                ("CSV", crate::report::Format::Csv),
+                ("JSON", crate::report::Format::Json),
+                ("Markdown", crate::report::Format::Md),
+            ] {
+                if ui.button(name).clicked() {
+                    export = Some(f);
+                }
+            }
+        });
+        let scroll = std::mem::take(&mut self.scroll_table);
+        let clicked = table::show(ui, doc, &mut self.table, self.selected, scroll);
+        if let Some(f) = export {
+            self.export_table(f);
+        }
+        if clicked.is_some() {
+            self.select(clicked);
+        }
+    }
+
+    fn detection_tab(&mut self, ui: &mut egui::Ui) {
+        let k = self.active.index();
+        let Some(doc) = &self.docs[k] else { return };
+        let action = detect_view::show(
+            ui,
+            doc,
+            self.textures[k].as_ref(),
+            &mut self.thresh,
+            self.backend,
+        );
+        if let Some(a) = action {
+            self.detection_action(a);
+        }
+    }
+}
+
+/// The network's totals, shown when no layer is selected.
+fn summary(ui: &mut egui::Ui, doc: &Document) {
+    let a = &doc.analysis;
+    ui.heading(doc.title());
+    ui.label(format!(
+        "input {}×{}×{}",
+        a.shapes.input.w, a.shapes.input.h, a.shapes.input.c
+    ));
+    ui.label(format!("{} layers", a.network.layers.len()));
+    ui.label(format!("{:.3} BFLOPs", a.profile.total_bflops));
+    ui.label(format!("{} parameters", a.profile.params));
+    ui.label(format!(
+        ".weights size {} bytes",
+        a.profile.weights_file_bytes
+    ));
+    ui.label(format!(
+        "peak activations {:.1} MiB",
+        a.memory.peak_activation_bytes as f64 / (1u64 << 20) as f64
+    ));
+    ui.label(format!("{} CSP splits (groups routes)", doc.splits.len()));
+    if let Some((p, _)) = &doc.weights {
+        let name = p
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        ui.label(format!("weights: {name}"))
+            .on_hover_text(p.display().to_string());
+    }
+    ui.weak("Click a node or a table row to inspect a layer.");
+}

@@ -1,0 +1,143 @@
+//! An open network and what belongs to it: its analysis, the laid-out graph with channel ranges
+//! and CSP splits, attached weights and class names, and the last detection run. Everything
+//! here is built by background jobs; the UI only reads it.
+
+use crate::Analysis;
+use crate::backend::{Forward, Runner};
+use crate::detect::{self, Detection, Params};
+use crate::graph::csp::{EdgeInfo, Split};
+use crate::graph::{self, Layout};
+use crate::weights::Weights;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+/// Which of the two open networks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Slot {
+    /// The network on the left (the one the graph, table and charts show first).
+    A,
+    /// The network it is compared with.
+    B,
+}
+
+impl Slot {
+    /// 0 for A, 1 for B.
+    pub fn index(self) -> usize {
+        match self {
+            Self::A => 0,
+            Self::B => 1,
+        }
+    }
+}
+
+/// What a file is, by its extension (and for extension-less files, by its first bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A darknet `.cfg`.
+    Cfg,
+    /// A darknet `.weights`.
+    Weights,
+    /// Class names, one per line.
+    Names,
+    /// An image to run detection on.
+    Image,
+}
+
+impl FileKind {
+    /// Classifies a path by its extension; `None` when the extension says nothing.
+    pub fn of(path: &std::path::Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "cfg" => Self::Cfg,
+            "weights" => Self::Weights,
+            "names" | "txt" => Self::Names,
+            "jpg" | "jpeg" | "png" | "bmp" => Self::Image,
+            _ => return None,
+        })
+    }
+}
+
+/// A detection run: the image, the kept head outputs (so a new threshold re-runs only
+/// decoding and NMS), the boxes and how long each layer took.
+#[derive(Debug, Clone)]
+pub struct DetectionRun {
+    /// The image file.
+    pub path: PathBuf,
+    /// The decoded image (RGB planes, 0..1).
+    pub image: Arc<detect::image::Image>,
+    /// The head outputs.
+    pub forward: Arc<Forward>,
+    /// The thresholds the boxes were made with.
+    pub params: Params,
+    /// Boxes after NMS.
+    pub detections: Vec<Detection>,
+    /// "backend: … on …".
+    pub backend: String,
+    /// Forward wall time in milliseconds.
+    pub total_ms: f64,
+}
+
+impl DetectionRun {
+    /// Re-decodes the kept outputs with new thresholds (cheap: no forward pass).
+    pub fn rethreshold(&mut self, a: &Analysis, names: &[String], params: Params) {
+        self.params = params;
+        self.detections =
+            detect::detect(a, &self.forward, self.image.w, self.image.h, &params, names);
+    }
+}
+
+/// One open network.
+#[derive(Debug)]
+pub struct Document {
+    /// The cfg file.
+    pub path: PathBuf,
+    /// Shapes, costs, memory, gradients.
+    pub analysis: Arc<Analysis>,
+    /// The layered layout of its DAG.
+    pub layout: Arc<Layout>,
+    /// Every edge with its channel range, in layout order.
+    pub edges: Arc<Vec<EdgeInfo>>,
+    /// The `groups` splits and where they rejoin.
+    pub splits: Arc<Vec<Split>>,
+    /// Attached weights.
+    pub weights: Option<(PathBuf, Arc<Weights>)>,
+    /// Class names.
+    pub names: Option<(PathBuf, Arc<Vec<String>>)>,
+    /// The last detection.
+    pub detection: Option<DetectionRun>,
+    /// The prepared backend, reused while weights and backend choice stay the same.
+    pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
+}
+
+impl Document {
+    /// Builds the view data of an analysis (pure; runs in a background job).
+    pub fn new(path: PathBuf, analysis: Analysis) -> Self {
+        let layout = graph::layout(&analysis.network);
+        let edges = graph::csp::edges(&analysis.network, &analysis.shapes);
+        let splits = graph::csp::splits(&analysis.network, &edges);
+        Self {
+            path,
+            analysis: Arc::new(analysis),
+            layout: Arc::new(layout),
+            edges: Arc::new(edges),
+            splits: Arc::new(splits),
+            weights: None,
+            names: None,
+            detection: None,
+            runner: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The file name, for tabs and titles.
+    pub fn title(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The class names, or none.
+    pub fn class_names(&self) -> &[String] {
+        self.names.as_ref().map_or(&[], |(_, n)| n.as_slice())
+    }
+}

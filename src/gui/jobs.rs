@@ -1,0 +1,222 @@
+//! Background jobs: every load, analysis and inference runs on a named thread and reports back
+//! through a channel; the UI polls once per frame and shows what is running, with a cancel
+//! button. A cancelled job's result is dropped when it arrives; a job that panics reports an
+//! internal error instead of vanishing.
+
+use super::diagnostics::Diagnostic;
+use super::doc::{DetectionRun, Document, Slot};
+use crate::weights::Weights;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::{Duration, Instant};
+
+/// What a finished job hands to the app.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A cfg was analysed and laid out.
+    Cfg {
+        /// Where it goes.
+        slot: Slot,
+        /// The new document.
+        doc: Box<Document>,
+    },
+    /// Weights were read against a document's network.
+    Weights {
+        /// The document they belong to.
+        slot: Slot,
+        /// The cfg they were checked against (a result for a replaced cfg is dropped).
+        cfg: PathBuf,
+        /// The file.
+        path: PathBuf,
+        /// The weights.
+        weights: Arc<Weights>,
+    },
+    /// Class names were read.
+    Names {
+        /// The document they belong to.
+        slot: Slot,
+        /// The file.
+        path: PathBuf,
+        /// One name per class.
+        names: Arc<Vec<String>>,
+    },
+    /// A detection ran.
+    Detection {
+        /// The document it ran on.
+        slot: Slot,
+        /// The cfg it ran with.
+        cfg: PathBuf,
+        /// The result.
+        run: Box<DetectionRun>,
+    },
+    /// The pretrained models are in this folder.
+    Models(PathBuf),
+    /// Files chosen in an open dialog.
+    Picked {
+        /// The files.
+        paths: Vec<PathBuf>,
+        /// Where they go (the active network when `None`).
+        slot: Option<Slot>,
+    },
+    /// A file was written.
+    Saved(PathBuf),
+    /// Something went wrong; nothing open was changed.
+    Failed(Diagnostic),
+}
+
+/// A job still running.
+#[derive(Debug, Clone)]
+pub struct Running {
+    /// Its number.
+    pub id: u64,
+    /// What it does, for the status bar.
+    pub name: String,
+    /// Set by the cancel button; the job checks it between stages.
+    pub cancel: Arc<AtomicBool>,
+    /// When it started.
+    pub started: Instant,
+}
+
+/// The job runner.
+#[derive(Debug)]
+pub struct Jobs {
+    tx: Sender<(u64, Outcome)>,
+    rx: Receiver<(u64, Outcome)>,
+    running: Vec<Running>,
+    next: u64,
+    repaint: Option<egui::Context>,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        let (tx, rx) = channel();
+        Self {
+            tx,
+            rx,
+            running: Vec::new(),
+            next: 0,
+            repaint: None,
+        }
+    }
+}
+
+impl Jobs {
+    /// Wakes the UI when a job ends.
+    pub fn set_repaint(&mut self, ctx: egui::Context) {
+        self.repaint = Some(ctx);
+    }
+
+    /// The jobs still running.
+    pub fn running(&self) -> &[Running] {
+        &self.running
+    }
+
+    /// Starts `work` on a thread named `csplens-<name>`.
+    pub fn spawn(
+        &mut self,
+        name: impl Into<String>,
+        work: impl FnOnce(&AtomicBool) -> Outcome + Send + 'static,
+    ) {
+        let name = name.into();
+        let id = self.next;
+        self.next += 1;
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let tx = self.tx.clone();
+        let repaint = self.repaint.clone();
+        let label = name.clone();
+        let thread_name: String = format!("csplens-{name}").chars().take(60).collect();
+        let spawned = std::thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || {
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&flag)))
+                    .unwrap_or_else(|_| {
+                        Outcome::Failed(Diagnostic::error(
+                            &label,
+                            "internal error: the job stopped unexpectedly (please report it)",
+                        ))
+                    });
+                // the receiver is gone only when the app has closed
+                let _ = tx.send((id, out));
+                if let Some(ctx) = repaint {
+                    ctx.request_repaint();
+                }
+            });
+        match spawned {
+            Ok(_) => self.running.push(Running {
+                id,
+                name,
+                cancel,
+                started: Instant::now(),
+            }),
+            Err(e) => {
+                let _ = self.tx.send((
+                    id,
+                    Outcome::Failed(Diagnostic::error(
+                        &name,
+                        format!("cannot start a thread: {e}"),
+                    )),
+                ));
+            }
+        }
+    }
+
+    /// Asks job `id` to stop; its result, if it still comes, is dropped.
+    pub fn cancel(&mut self, id: u64) {
+        if let Some(job) = self.running.iter().find(|j| j.id == id) {
+            job.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn accept(&mut self, id: u64, out: Outcome) -> Option<Outcome> {
+        let pos = self.running.iter().position(|j| j.id == id);
+        let job = pos.map(|p| self.running.remove(p));
+        match job {
+            Some(j) if j.cancel.load(Ordering::SeqCst) => None,
+            _ => Some(out),
+        }
+    }
+
+    /// The results that arrived since the last call (never blocks).
+    pub fn poll(&mut self) -> Vec<Outcome> {
+        let mut out = Vec::new();
+        while let Ok((id, o)) = self.rx.try_recv() {
+            out.extend(self.accept(id, o));
+        }
+        out
+    }
+
+    /// Blocks until every running job ended or `timeout` passed (scripts, tests, benches).
+    pub fn wait_all(&mut self, timeout: Duration) -> Vec<Outcome> {
+        let end = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while !self.running.is_empty() {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok((id, o)) => out.extend(self.accept(id, o)),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        out.extend(self.poll());
+        out
+    }
+}
+
+/// `Err(Failed)` when the job was cancelled, for `?` between stages.
+pub fn check(cancel: &AtomicBool, what: &str) -> Result<(), Diagnostic> {
+    if cancel.load(Ordering::SeqCst) {
+        Err(Diagnostic::info(what, "cancelled"))
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs `f` and wraps its error as a failed outcome.
+pub fn outcome(f: impl FnOnce() -> Result<Outcome, Diagnostic>) -> Outcome {
+    f().unwrap_or_else(Outcome::Failed)
+}
+
+/// How long to wait for a job in scripts and tests.
+pub const WAIT: Duration = Duration::from_secs(600);

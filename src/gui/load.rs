@@ -1,0 +1,149 @@
+//! The work of the app's jobs: read a file, run the core stages on it, run a detection. Pure
+//! functions from files to results or diagnostics; they never touch what is open.
+
+use super::diagnostics::Diagnostic;
+use super::doc::{DetectionRun, Document};
+use super::jobs::check;
+use crate::backend::{BackendChoice, Runner};
+use crate::detect::{self, Params};
+use crate::limits::Limits;
+use crate::weights::{self, Weights};
+use crate::{Analysis, shape::InputOverride};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+/// Largest cfg or names file read (text files far beyond any real network).
+const MAX_TEXT_BYTES: u64 = 64 << 20;
+/// Largest image file read (the pixel cap is checked from the header after this).
+const MAX_IMAGE_BYTES: u64 = 512 << 20;
+
+/// Reads a file after checking its size against `max`.
+pub fn read_capped(path: &Path, max: u64, what: &str) -> Result<Vec<u8>, Diagnostic> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Diagnostic::error(&name, e.to_string()))?;
+    if meta.len() > max {
+        return Err(Diagnostic::error(
+            &name,
+            format!(
+                "the {what} is {} bytes, above the limit of {max} bytes; not opened",
+                meta.len()
+            ),
+        ));
+    }
+    std::fs::read(path).map_err(|e| Diagnostic::error(&name, e.to_string()))
+}
+
+/// Analyses cfg bytes and lays the network out.
+pub fn cfg_document(path: &Path, bytes: &[u8], caps: &Limits) -> Result<Document, Diagnostic> {
+    let name = path.display().to_string();
+    let a = crate::analyze_with(&name, bytes, InputOverride::default(), caps).map_err(|f| {
+        let d = Diagnostic::error(&name, f.error.to_string());
+        match f.error.span() {
+            Some(s) => d.at_line(s.line),
+            None => d,
+        }
+    })?;
+    Ok(Document::new(path.to_path_buf(), a))
+}
+
+/// Reads and analyses a cfg file.
+pub fn cfg_file(path: &Path, caps: &Limits, cancel: &AtomicBool) -> Result<Document, Diagnostic> {
+    let bytes = read_capped(path, MAX_TEXT_BYTES, "cfg file")?;
+    check(cancel, &path.display().to_string())?;
+    cfg_document(path, &bytes, caps)
+}
+
+/// Reads a `.weights` file against an analysed network.
+pub fn weights_file(path: &Path, a: &Analysis, caps: &Limits) -> Result<Weights, Diagnostic> {
+    let bytes = read_capped(path, caps.max_weights_bytes, ".weights file")?;
+    weights::parse(&bytes, &a.network, &a.shapes)
+        .map_err(|e| Diagnostic::error(&path.display().to_string(), e.to_string()))
+}
+
+/// Reads a names file.
+pub fn names_file(path: &Path) -> Result<Vec<String>, Diagnostic> {
+    let name = path.display().to_string();
+    let bytes = read_capped(path, MAX_TEXT_BYTES, "names file")?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Diagnostic::error(&name, "a names file must be UTF-8 text"))?;
+    Ok(detect::parse_names(&text))
+}
+
+/// What a detection job needs from the document it runs on.
+#[derive(Debug, Clone)]
+pub struct DetectInput {
+    /// The network.
+    pub analysis: Arc<Analysis>,
+    /// Its weights.
+    pub weights: Arc<Weights>,
+    /// Class names.
+    pub names: Arc<Vec<String>>,
+    /// The document's prepared backend, reused between runs.
+    pub runner: Arc<Mutex<Option<(BackendChoice, Runner)>>>,
+    /// Backend asked for.
+    pub choice: BackendChoice,
+    /// Thresholds.
+    pub params: Params,
+    /// The app's renderer device, shared with the wgpu backend.
+    #[cfg(feature = "gpu")]
+    pub device: Option<crate::backend::wgpu::GpuContext>,
+}
+
+/// Decodes an image and runs the network on it.
+pub fn detection(
+    path: &Path,
+    input: &DetectInput,
+    caps: &Limits,
+    cancel: &AtomicBool,
+) -> Result<DetectionRun, Diagnostic> {
+    let name = path.display().to_string();
+    let fail = |m: String| Diagnostic::error(&name, m);
+    let bytes = read_capped(path, MAX_IMAGE_BYTES, "image file")?;
+    let im = detect::image::decode_limited(&bytes, caps.max_image_pixels)
+        .map_err(|e| fail(e.to_string()))?;
+    check(cancel, &name)?;
+    let a = &input.analysis;
+    let tensor = detect::network_input(a, &im);
+    let mut guard = input
+        .runner
+        .lock()
+        .map_err(|_| fail("internal error: the backend lock is poisoned".into()))?;
+    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        #[cfg(feature = "gpu")]
+        let made = Runner::with_device(
+            input.choice,
+            a,
+            &input.weights,
+            threads,
+            input.device.clone(),
+        );
+        #[cfg(not(feature = "gpu"))]
+        let made = Runner::with_device(input.choice, a, &input.weights, threads, None);
+        let (runner, _) = made.map_err(|e| fail(e.to_string()))?;
+        *guard = Some((input.choice, runner));
+    }
+    let Some((_, runner)) = guard.as_ref() else {
+        return Err(fail("internal error: no backend".into()));
+    };
+    check(cancel, &name)?;
+    let started = std::time::Instant::now();
+    let fwd = runner
+        .forward_timed(&tensor)
+        .map_err(|e| fail(e.to_string()))?;
+    let total_ms = started.elapsed().as_secs_f64() * 1e3;
+    let backend = format!("{} on {}", runner.name(), runner.device());
+    drop(guard);
+    let mut run = DetectionRun {
+        path: path.to_path_buf(),
+        image: Arc::new(im),
+        forward: Arc::new(fwd),
+        params: input.params,
+        detections: Vec::new(),
+        backend,
+        total_ms,
+    };
+    run.rethreshold(a, &input.names, input.params);
+    Ok(run)
+}

@@ -1,0 +1,166 @@
+//! The layer table: darknet's columns plus memory, sortable by clicking a header, only the
+//! visible rows laid out, the selected layer highlighted and scrolled to.
+
+use super::doc::Document;
+use crate::network::LayerKind;
+use egui_extras::{Column, TableBuilder};
+
+/// A sortable column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SortBy {
+    /// Layer index (execution order).
+    Index,
+    /// Layer type.
+    Type,
+    /// BFLOPs.
+    Bflops,
+    /// Parameters.
+    Params,
+    /// Output memory.
+    Memory,
+}
+
+/// Sort state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TableState {
+    /// The column.
+    pub by: SortBy,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Default for TableState {
+    fn default() -> Self {
+        Self {
+            by: SortBy::Index,
+            descending: false,
+        }
+    }
+}
+
+/// Row order of the table.
+pub fn order(doc: &Document, st: &TableState) -> Vec<usize> {
+    let a = &doc.analysis;
+    let mut rows: Vec<usize> = (0..a.network.layers.len()).collect();
+    match st.by {
+        SortBy::Index => {}
+        SortBy::Type => rows.sort_by_key(|&i| a.network.layers[i].kind.type_name()),
+        SortBy::Bflops => rows.sort_by(|&x, &y| {
+            a.profile.layers[x]
+                .bflops
+                .total_cmp(&a.profile.layers[y].bflops)
+        }),
+        SortBy::Params => rows.sort_by_key(|&i| a.profile.layers[i].params),
+        SortBy::Memory => rows.sort_by_key(|&i| a.memory.layers[i].activation_bytes),
+    }
+    if st.descending {
+        rows.reverse();
+    }
+    rows
+}
+
+/// "filters", "size/stride" as darknet's table prints them.
+fn filters_size(kind: &LayerKind) -> (String, String) {
+    match kind {
+        LayerKind::Convolutional(c) => (
+            c.filters.to_string(),
+            format!("{}×{}/{}", c.size, c.size, c.stride_x),
+        ),
+        LayerKind::Maxpool(p) | LayerKind::LocalAvgpool(p) => (
+            String::new(),
+            format!("{}×{}/{}", p.size, p.size, p.stride_x),
+        ),
+        LayerKind::Route(r) => (format!("{:?}", r.layers), String::new()),
+        LayerKind::Shortcut(s) => (format!("{:?}", s.from), String::new()),
+        _ => (String::new(), String::new()),
+    }
+}
+
+const HEADERS: [(&str, Option<SortBy>); 9] = [
+    ("layer", Some(SortBy::Index)),
+    ("type", Some(SortBy::Type)),
+    ("filters/from", None),
+    ("size", None),
+    ("input", None),
+    ("output", None),
+    ("BFLOPs", Some(SortBy::Bflops)),
+    ("params", Some(SortBy::Params)),
+    ("memory KiB", Some(SortBy::Memory)),
+];
+
+/// Draws the table; returns the layer of a clicked row.
+pub fn show(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    st: &mut TableState,
+    selected: Option<usize>,
+    scroll_to_selected: bool,
+) -> Option<usize> {
+    let a = &doc.analysis;
+    let rows = order(doc, st);
+    let mut clicked = None;
+    let mut table = TableBuilder::new(ui)
+        .id_salt("layer-table")
+        .striped(true)
+        .sense(egui::Sense::click())
+        .column(Column::auto().at_least(44.0))
+        .column(Column::auto().at_least(80.0))
+        .columns(Column::auto().at_least(60.0), 2)
+        .columns(Column::auto().at_least(90.0), 2)
+        .columns(Column::auto().at_least(70.0), 3)
+        .min_scrolled_height(0.0);
+    if scroll_to_selected
+        && let Some(pos) = selected.and_then(|s| rows.iter().position(|&r| r == s))
+    {
+        table = table.scroll_to_row(pos, Some(egui::Align::Center));
+    }
+    table
+        .header(22.0, |mut header| {
+            for (name, by) in HEADERS {
+                header.col(|ui| {
+                    let Some(by) = by else {
+                        ui.strong(name);
+                        return;
+                    };
+                    let arrow = match (st.by == by, st.descending) {
+                        (true, true) => " ⏷",
+                        (true, false) => " ⏶",
+                        _ => "",
+                    };
+                    if ui.button(format!("{name}{arrow}")).clicked() {
+                        st.descending = st.by == by && !st.descending;
+                        st.by = by;
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(20.0, rows.len(), |mut row| {
+                let i = rows[row.index()];
+                let layer = &a.network.layers[i];
+                let s = &a.shapes.layers[i];
+                let (f, size) = filters_size(&layer.kind);
+                row.set_selected(selected == Some(i));
+                let cells = [
+                    i.to_string(),
+                    layer.kind.type_name().to_string(),
+                    f,
+                    size,
+                    s.input.text(),
+                    s.output.text(),
+                    format!("{:.3}", a.profile.layers[i].bflops),
+                    a.profile.layers[i].params.to_string(),
+                    format!("{:.1}", a.memory.layers[i].activation_bytes as f64 / 1024.0),
+                ];
+                for text in cells {
+                    row.col(|ui| {
+                        ui.label(text);
+                    });
+                }
+                if row.response().clicked() {
+                    clicked = Some(i);
+                }
+            });
+        });
+    clicked
+}

@@ -1,0 +1,290 @@
+//! The app, headless (egui_kittest rendering with wgpu on lavapipe): a snapshot of each panel
+//! built from fixed documents, and the interactions — drop a cfg, drop an image (detections
+//! appear), click a node (inspector and table follow), drag the threshold, drop bad files
+//! (a diagnostic, the open document untouched).
+
+#![cfg(feature = "gui")]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::models;
+use csplens::gui::diagnostics::Severity;
+use csplens::gui::doc::Slot;
+use csplens::gui::{App, Tab};
+use egui::accesskit::Role;
+use egui::{DroppedFile, Event, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 860.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app)
+}
+
+/// Steps, lets every job finish, steps again.
+fn settle(h: &mut Harness<'static, App>) {
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().settle(&ctx);
+    h.run_steps(4);
+}
+
+fn drop_file(h: &mut Harness<'static, App>, path: PathBuf) {
+    h.input_mut().dropped_files.push(Arc::new(Dropped(path)));
+    settle(h);
+}
+
+fn corpus(rel: &str) -> PathBuf {
+    common::corpus_dir().join(rel)
+}
+
+/// yolov4-tiny as A and yolov3-tiny as B from the corpus (no weights).
+fn pair() -> Harness<'static, App> {
+    let mut app = App::default();
+    app.open_many(vec![
+        corpus("darknet/yolov4-tiny.cfg"),
+        corpus("darknet/yolov3-tiny.cfg"),
+    ]);
+    let mut h = harness(app);
+    settle(&mut h);
+    h
+}
+
+/// The fetched models with bus.jpg detected on the CPU backend.
+fn detected() -> Harness<'static, App> {
+    let mut app = App::default();
+    app.backend = csplens::backend::BackendChoice::Cpu;
+    app.open_models(&models::dir());
+    let mut h = harness(app);
+    settle(&mut h);
+    h
+}
+
+#[test]
+fn graph_panel_with_a_csp_split_selected() {
+    let mut h = pair();
+    h.state_mut().select(Some(3));
+    h.run_steps(4);
+    let app = h.state();
+    assert_eq!(app.doc().unwrap().splits.len(), 3);
+    h.get_by_label("3 route");
+    h.snapshot("graph");
+}
+
+#[test]
+fn table_panel_sorted_and_selected() {
+    let mut h = pair();
+    h.state_mut().tab = Tab::Table;
+    h.state_mut().select(Some(15));
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "BFLOPs").click();
+    h.run_steps(3);
+    // sorted by BFLOPs, ascending: the header says so and the selection stays on layer 15
+    h.get_by_role_and_label(Role::Button, "BFLOPs ⏶");
+    assert_eq!(h.state().selected, Some(15));
+    h.snapshot("table");
+}
+
+#[test]
+fn charts_and_compare_panels() {
+    let mut h = pair();
+    h.state_mut().tab = Tab::Charts;
+    h.run_steps(3);
+    h.snapshot("charts");
+    h.state_mut().tab = Tab::Compare;
+    h.run_steps(3);
+    h.get_by_label("B vs A");
+    h.snapshot("compare");
+}
+
+#[test]
+fn dropping_a_cfg_opens_it() {
+    let mut h = harness(App::default());
+    h.run_steps(2);
+    drop_file(&mut h, corpus("cspnet/csdarknet53.cfg"));
+    let app = h.state();
+    let doc = app.doc().expect("the dropped cfg is open");
+    assert!(doc.path.ends_with("csdarknet53.cfg"));
+    assert!(
+        app.diagnostics
+            .iter()
+            .all(|d| d.severity != Severity::Error)
+    );
+}
+
+#[test]
+fn dropping_an_image_runs_detection_and_the_threshold_redecodes() {
+    let mut h = detected();
+    assert_eq!(h.state().active, Slot::A);
+    h.state_mut().tab = Tab::Detection;
+    drop_file(&mut h, models::image("zidane.jpg"));
+    let run = h
+        .state()
+        .doc()
+        .unwrap()
+        .detection
+        .clone()
+        .expect("a detection ran");
+    assert!(run.path.ends_with("zidane.jpg"));
+    assert!(
+        run.detections.iter().any(|d| d.class == "person"),
+        "{:?}",
+        run.detections
+    );
+    // drag the slider's handle to the left: a lower threshold, more boxes, no new forward pass
+    let slider = h.get_by_role(Role::Slider).rect();
+    let y = slider.center().y;
+    let start = Pos2::new(slider.left() + slider.width() * 0.25, y);
+    h.drag_at(start);
+    h.run_steps(1);
+    h.hover_at(Pos2::new(slider.left() + 2.0, y));
+    h.run_steps(1);
+    h.drop_at(Pos2::new(slider.left() + 2.0, y));
+    h.run_steps(2);
+    let after = h.state().doc().unwrap().detection.clone().unwrap();
+    assert!(
+        after.params.thresh < run.params.thresh,
+        "{} → {}",
+        run.params.thresh,
+        after.params.thresh
+    );
+    assert!(after.detections.len() > run.detections.len());
+    assert!(
+        Arc::ptr_eq(&after.forward, &run.forward),
+        "only decoding and NMS re-ran"
+    );
+}
+
+#[test]
+fn detection_panel_on_bus_jpg() {
+    let mut h = detected();
+    // measured times vary from run to run: fixed ones for the picture
+    let det = h.state_mut().docs[0]
+        .as_mut()
+        .unwrap()
+        .detection
+        .as_mut()
+        .unwrap();
+    assert!(det.path.ends_with("bus.jpg"));
+    assert!(
+        det.detections
+            .iter()
+            .filter(|d| d.class == "person")
+            .count()
+            >= 3
+    );
+    let layers = det.forward.layer_ms.len();
+    det.forward = Arc::new(csplens::backend::Forward {
+        outputs: det.forward.outputs.clone(),
+        layer_ms: (0..layers).map(|i| 1.0 + (i % 5) as f64).collect(),
+    });
+    det.total_ms = 100.0;
+    h.state_mut().tab = Tab::Detection;
+    h.run_steps(3);
+    h.snapshot("detection");
+}
+
+#[test]
+fn clicking_a_node_selects_it_in_inspector_and_table() {
+    let mut h = pair();
+    h.state_mut().select(Some(8));
+    h.run_steps(4);
+    let ctx = h.ctx.clone();
+    let at = h.state().node_screen_pos(&ctx, 9).expect("node on screen");
+    h.event(Event::PointerMoved(at));
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(9));
+    h.get_by_label("9 maxpool");
+    h.state_mut().tab = Tab::Table;
+    h.run_steps(3);
+    // the table scrolled to the selection: its row is on screen
+    assert!(h.query_all_by_label("9").count() >= 1);
+}
+
+#[test]
+fn bad_files_leave_the_open_document_untouched() {
+    let mut h = detected();
+    let before = h.state().doc().unwrap().analysis.clone();
+    let weights_before = h.state().doc().unwrap().weights.clone().unwrap().1;
+    let dir = tempdir();
+    let png_as_cfg = dir.join("picture.cfg");
+    std::fs::copy(models::image("bus.jpg"), &png_as_cfg).unwrap();
+    let truncated = dir.join("cut.weights");
+    let w = std::fs::read(models::file("yolov4-tiny", "weights")).unwrap();
+    std::fs::write(&truncated, &w[..w.len() / 3]).unwrap();
+    let huge = dir.join("huge.png");
+    std::fs::write(&huge, common::png_claiming(100_000, 100_000)).unwrap();
+    for bad in [png_as_cfg, truncated, huge] {
+        let errors = h
+            .state()
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        drop_file(&mut h, bad.clone());
+        let app = h.state();
+        let new: Vec<_> = app
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        assert_eq!(
+            new.len(),
+            errors + 1,
+            "{}: {:?}",
+            bad.display(),
+            app.diagnostics
+        );
+        let doc = app.doc().unwrap();
+        assert!(Arc::ptr_eq(&doc.analysis, &before), "{}", bad.display());
+        assert!(Arc::ptr_eq(
+            &doc.weights.as_ref().unwrap().1,
+            &weights_before
+        ));
+        assert!(doc.detection.as_ref().unwrap().path.ends_with("bus.jpg"));
+    }
+    let text: Vec<String> = h.state().diagnostics.iter().map(|d| d.text()).collect();
+    let all = text.join("\n");
+    assert!(all.contains("picture.cfg"), "{all}");
+    assert!(
+        all.contains("cut.weights") && all.contains("offset"),
+        "{all}"
+    );
+    assert!(all.contains("100000×100000"), "{all}");
+    h.state_mut().tab = Tab::Graph;
+    h.run_steps(3);
+    h.snapshot("diagnostics");
+}
+
+fn tempdir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("csplens-gui-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
