@@ -370,7 +370,10 @@ fn legend(ui: &egui::Ui, rect: Rect, by: ColorBy) {
         ink,
     );
     let key = [
-        (SPLIT_COLORS[0].0, "sliced half (colour pair cycles per split)"),
+        (
+            SPLIT_COLORS[0].0,
+            "sliced half (colour pair cycles per split)",
+        ),
         (SPLIT_COLORS[0].1, "other half"),
         (MERGE_COLOR, "rejoining concat (outline)"),
         (Color32::from_rgb(200, 160, 90), "shortcut (dashed)"),
