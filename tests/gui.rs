@@ -288,3 +288,105 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+#[test]
+fn offline_first_start_opens_the_demo_cfgs_with_a_hint() {
+    let empty = tempdir().join("no-models");
+    std::fs::create_dir_all(&empty).unwrap();
+    // no fetch script at all
+    let mut app = App::default();
+    app.start_with(&empty, &empty.join("missing.sh"));
+    let mut h = harness(app);
+    settle(&mut h);
+    let app = h.state();
+    let titles: Vec<String> = app.docs.iter().flatten().map(|d| d.title()).collect();
+    assert_eq!(titles, ["yolov4-tiny.cfg", "yolov3-tiny.cfg"]);
+    assert!(
+        app.diagnostics
+            .iter()
+            .any(|d| d.message.contains("fetch-models.sh"))
+    );
+    // a fetch script that fails, as offline
+    let script = empty.join("offline.sh");
+    std::fs::write(&script, "echo 'no network' >&2; exit 1\n").unwrap();
+    let mut app = App::default();
+    app.start_with(&empty, &script);
+    let mut h = harness(app);
+    settle(&mut h);
+    let app = h.state();
+    assert_eq!(app.docs.iter().flatten().count(), 2);
+    let hint = app
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("could not fetch"))
+        .expect("the offline hint");
+    assert!(hint.message.contains("no network"), "{}", hint.message);
+}
+
+#[test]
+fn the_session_reopens_files_view_and_recent_list() {
+    let mut h = detected();
+    h.state_mut().tab = Tab::Compare;
+    let saved = h.state().session();
+    assert_eq!(saved.files[0].len(), 4, "{:?}", saved.files[0]);
+    let mut app = App::default();
+    assert!(app.restore(&saved));
+    let mut h2 = harness(app);
+    settle(&mut h2);
+    let app = h2.state();
+    assert_eq!(app.tab, Tab::Compare);
+    assert_eq!(app.recent, saved.recent);
+    let a = app.doc().unwrap();
+    assert!(a.path.ends_with("yolov4-tiny.cfg") && a.weights.is_some() && a.names.is_some());
+    assert!(a.detection.as_ref().unwrap().path.ends_with("bus.jpg"));
+    assert!(
+        app.docs[1]
+            .as_ref()
+            .unwrap()
+            .path
+            .ends_with("yolov3-tiny.cfg")
+    );
+}
+
+#[test]
+fn the_backend_picker_reruns_on_wgpu_with_the_same_detections() {
+    let mut h = detected();
+    h.state_mut().tab = Tab::Detection;
+    h.run_steps(2);
+    let cpu = h.state().doc().unwrap().detection.clone().unwrap();
+    h.get_by_label("wgpu").click();
+    settle(&mut h);
+    let gpu = h.state().doc().unwrap().detection.clone().unwrap();
+    assert!(gpu.backend.starts_with("wgpu on "), "{}", gpu.backend);
+    assert_eq!(gpu.detections.len(), cpu.detections.len());
+    for (g, c) in gpu.detections.iter().zip(&cpu.detections) {
+        assert_eq!(g.class, c.class);
+        assert!((g.confidence - c.confidence).abs() < 0.005);
+        assert!((g.bbox.left - c.bbox.left).abs() < 1.0 && (g.bbox.top - c.bbox.top).abs() < 1.0);
+    }
+}
+
+#[test]
+fn a_cancelled_job_is_dropped_and_a_panicking_job_reports() {
+    use csplens::gui::jobs::{Jobs, Outcome};
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    let mut jobs = Jobs::default();
+    jobs.spawn("slow", |cancel| {
+        while !cancel.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Outcome::Saved(PathBuf::from("never"))
+    });
+    let id = jobs.running()[0].id;
+    jobs.cancel(id);
+    let out = jobs.wait_all(Duration::from_secs(30));
+    assert!(out.is_empty(), "{out:?}");
+    assert!(jobs.running().is_empty());
+    jobs.spawn("boom", |_| panic!("a bug in a job"));
+    let out = jobs.wait_all(Duration::from_secs(30));
+    assert!(
+        matches!(&out[..], [Outcome::Failed(d)] if d.message.contains("internal error")),
+        "{out:?}"
+    );
+}

@@ -116,13 +116,18 @@ impl App {
 
     /// The first start: the models if present, else fetch them while the demo cfgs show.
     pub fn start_default(&mut self) {
-        let dir = models_dir();
+        self.start_with(&models_dir(), Path::new("scripts/fetch-models.sh"));
+    }
+
+    /// The first start with the models expected in `dir` and fetched by `script` into it.
+    pub fn start_with(&mut self, dir: &Path, script: &Path) {
+        let dir = dir.to_path_buf();
         if models_present(&dir) {
             self.open_models(&dir);
             return;
         }
         self.open_demo();
-        let script = Path::new("scripts/fetch-models.sh");
+        let script = script.to_path_buf();
         if !script.is_file() {
             self.report(Diagnostic::info(
                 "models",
@@ -131,7 +136,10 @@ impl App {
             return;
         }
         self.jobs.spawn("fetch models", move |_| {
-            let status = std::process::Command::new("bash").arg(script).output();
+            let status = std::process::Command::new("bash")
+                .arg(&script)
+                .env("CSPLENS_MODELS", &dir)
+                .output();
             match status {
                 Ok(o) if o.status.success() && models_present(&dir) => Outcome::Models(dir),
                 Ok(o) => Outcome::Failed(Diagnostic::info(
