@@ -12,3 +12,18 @@ cp "$here"/../tests/fixtures/bad/*.cfg "$here/corpus/cfg/"
 models="$(bash "$here/../scripts/fetch-models.sh")"
 cp "$models/images/"*.jpg "$here/corpus/image/"
 head -c 4096 "$models/yolov4-tiny/yolov4-tiny.weights" > "$here/corpus/weights/yolov4-tiny-head"
+# Small images explore the decoders far faster than full photographs: a few sizes of both
+# samples as baseline and progressive JPEG, PNG (RGB and grey) and BMP (needs ImageMagick).
+if command -v convert >/dev/null; then
+  small="$here/corpus/image-small"
+  mkdir -p "$small"
+  for s in 16 40 97; do
+    for f in bus zidane; do
+      convert "$models/images/$f.jpg" -resize "${s}x${s}!" "$small/$f-$s.jpg"
+      convert "$models/images/$f.jpg" -resize "${s}x${s}!" "$small/$f-$s.png"
+      convert "$models/images/$f.jpg" -resize "${s}x${s}!" "BMP3:$small/$f-$s.bmp"
+    done
+  done
+  convert "$models/images/bus.jpg" -resize '33x21!' -interlace JPEG "$small/progressive.jpg"
+  convert "$models/images/bus.jpg" -resize '30x30!' -colorspace Gray "$small/gray.png"
+fi

@@ -326,9 +326,17 @@ fn offline_first_start_opens_the_demo_cfgs_with_a_hint() {
 #[test]
 fn the_session_reopens_files_view_and_recent_list() {
     let mut h = detected();
+    drop_file(&mut h, models::image("zidane.jpg"));
     h.state_mut().tab = Tab::Compare;
     let saved = h.state().session();
     assert_eq!(saved.files[0].len(), 4, "{:?}", saved.files[0]);
+    assert_eq!(
+        saved.recent.len(),
+        1,
+        "only what the user opened: {:?}",
+        saved.recent
+    );
+    assert!(saved.recent[0].ends_with("zidane.jpg"));
     let mut app = App::default();
     assert!(app.restore(&saved));
     let mut h2 = harness(app);
@@ -338,7 +346,7 @@ fn the_session_reopens_files_view_and_recent_list() {
     assert_eq!(app.recent, saved.recent);
     let a = app.doc().unwrap();
     assert!(a.path.ends_with("yolov4-tiny.cfg") && a.weights.is_some() && a.names.is_some());
-    assert!(a.detection.as_ref().unwrap().path.ends_with("bus.jpg"));
+    assert!(a.detection.as_ref().unwrap().path.ends_with("zidane.jpg"));
     assert!(
         app.docs[1]
             .as_ref()
@@ -389,4 +397,50 @@ fn a_cancelled_job_is_dropped_and_a_panicking_job_reports() {
         matches!(&out[..], [Outcome::Failed(d)] if d.message.contains("internal error")),
         "{out:?}"
     );
+}
+
+#[test]
+fn clicking_a_warning_selects_its_layer() {
+    let text = std::fs::read_to_string(corpus("darknet/yolov4-tiny.cfg")).unwrap();
+    // a repeated key in layer 4's section: darknet keeps the first value, we warn
+    let marker = "[convolutional]";
+    let at = text.match_indices(marker).nth(4).unwrap().0 + marker.len();
+    let cfg = format!("{}\nsize=3{}", &text[..at], &text[at..]);
+    let path = tempdir().join("repeated-key.cfg");
+    std::fs::write(&path, cfg).unwrap();
+    let mut app = App::default();
+    app.open(path, None);
+    let mut h = harness(app);
+    settle(&mut h);
+    let warning = h
+        .state()
+        .diagnostics
+        .iter()
+        .find(|d| d.message.contains("repeated"))
+        .cloned()
+        .expect("a warning for the repeated key");
+    let layer = warning.layer.expect("the warning points at a layer");
+    let text = warning.short_text();
+    h.query_all_by_label(&text)
+        .next()
+        .expect("the warning in the panel")
+        .click();
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(layer));
+    assert_eq!(h.state().tab, Tab::Graph);
+}
+
+#[test]
+fn exports_are_written_whole_or_not_at_all() {
+    let dir = tempdir().join("export");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("table.csv");
+    std::fs::write(&path, "the user's old file").unwrap();
+    csplens::gui::write_atomic(&path, b"layer,type\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "layer,type\n");
+    assert!(!dir.join("table.csv.part").exists());
+    // a target that cannot be written leaves nothing behind
+    let bad = dir.join("missing-folder").join("t.csv");
+    assert!(csplens::gui::write_atomic(&bad, b"x").is_err());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }

@@ -18,8 +18,15 @@ use std::sync::Arc;
 const RECENT: usize = 12;
 
 impl App {
-    /// Opens a file into `slot` (the active network when `None`), by its kind.
+    /// Opens a file the user chose into `slot` (the active network when `None`), by its kind,
+    /// and remembers it among the recent files.
     pub fn open(&mut self, path: PathBuf, slot: Option<Slot>) {
+        self.remember(&path);
+        self.load(path, slot);
+    }
+
+    /// Opens a file by its kind without touching the recent files (queued and restored files).
+    pub fn load(&mut self, path: PathBuf, slot: Option<Slot>) {
         let slot = slot.unwrap_or(self.active);
         let k = slot.index();
         let name = path.display().to_string();
@@ -30,7 +37,6 @@ impl App {
             ));
             return;
         };
-        self.remember(&path);
         match kind {
             FileKind::Cfg => {
                 let caps = self.caps;
@@ -147,7 +153,7 @@ impl App {
                     self.selected = None;
                 }
                 for p in std::mem::take(&mut self.pending_files[k]) {
-                    self.open(p, Some(slot));
+                    self.load(p, Some(slot));
                 }
             }
             Outcome::Weights {
@@ -211,7 +217,7 @@ impl App {
     pub fn open_models(&mut self, dir: &Path) {
         for (slot, model) in [(Slot::A, "yolov4-tiny"), (Slot::B, "yolov3-tiny")] {
             let m = dir.join(model);
-            self.open(m.join(format!("{model}.cfg")), Some(slot));
+            self.load(m.join(format!("{model}.cfg")), Some(slot));
             for f in [format!("{model}.weights"), "coco.names".to_string()] {
                 self.pending_files[slot.index()].push(m.join(f));
             }

@@ -105,7 +105,7 @@ impl App {
                 if doc::FileKind::of(p) == Some(doc::FileKind::Image) {
                     self.pending_image[k] = Some(p.clone());
                 } else {
-                    self.open(p.clone(), Some(slot));
+                    self.load(p.clone(), Some(slot));
                 }
             }
         }
