@@ -27,3 +27,13 @@ if command -v convert >/dev/null; then
   convert "$models/images/bus.jpg" -resize '33x21!' -interlace JPEG "$small/progressive.jpg"
   convert "$models/images/bus.jpg" -resize '30x30!' -colorspace Gray "$small/gray.png"
 fi
+# Command lines for `cli`: arguments separated by NUL bytes.
+mkdir -p "$here/corpus/cli"
+i=0
+for line in 'profile|x.cfg|--width|416' '--max-layers|99999999999999999999|profile|a.cfg' \
+  'compare|a.cfg|b.cfg|--width|0|--height|-1' 'detect|--cfg|a|--weights|b|--image|c|--thresh|nan' \
+  '--max-activation-gib|inf|profile|x.cfg|--format|md' 'bench|--cfg|a|--weights|b|--image|c|--runs|0' \
+  'a.cfg|b.weights|c.names|bus.jpg' '--max-image-pixels|1e9|--max-weights-gib|-3|profile|y'; do
+  printf '%s' "$line" | tr '|' '\0' > "$here/corpus/cli/seed-$i"
+  i=$((i + 1))
+done

@@ -1,12 +1,12 @@
 //! `csplens detect`: cfg + weights + image → detections printed as a table or JSON.
 
-use crate::cli::{BackendArg, DetectArgs, DetectFormat, load};
+use crate::cli::load;
 use anyhow::{Context as _, Result};
-use csplens::backend::{BackendChoice, Runner};
+use csplens::args::{BenchArgs, DetectArgs, DetectFormat};
+use csplens::backend::Runner;
 use csplens::detect::{self, Params, image};
 use csplens::shape::InputOverride;
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Instant;
 
 /// Loads everything and runs one detection; the error is the text to print.
@@ -67,32 +67,6 @@ fn detect(args: &DetectArgs) -> Result<String> {
             out
         }
     })
-}
-
-/// Options of `csplens bench`.
-#[derive(clap::Args)]
-pub(crate) struct BenchArgs {
-    /// The Darknet .cfg file.
-    #[arg(long)]
-    cfg: PathBuf,
-    /// The .weights file.
-    #[arg(long)]
-    weights: PathBuf,
-    /// The image.
-    #[arg(long)]
-    image: PathBuf,
-    /// Backend: cpu, wgpu or auto.
-    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
-    backend: BackendArg,
-    /// Timed runs (after one warm-up run).
-    #[arg(long, default_value_t = 20)]
-    runs: usize,
-    /// CPU threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
-    format: DetectFormat,
 }
 
 fn stats(mut v: Vec<f64>) -> serde_json::Value {
@@ -178,14 +152,4 @@ fn bench_inner(args: &BenchArgs) -> Result<String> {
             out
         }
     })
-}
-
-impl From<BackendArg> for BackendChoice {
-    fn from(b: BackendArg) -> Self {
-        match b {
-            BackendArg::Cpu => Self::Cpu,
-            BackendArg::Wgpu => Self::Wgpu,
-            BackendArg::Auto => Self::Auto,
-        }
-    }
 }

@@ -3,30 +3,10 @@
 //! first wgpu adapter (lavapipe here, a real GPU where there is one).
 
 use anyhow::{Context as _, Result};
+use csplens::args::GpuBenchArgs;
 use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 use csplens::tensor::Tensor;
 use serde_json::json;
-use std::path::PathBuf;
-
-/// Options of `csplens gpu-bench`.
-#[derive(clap::Args)]
-pub(crate) struct GpuBenchArgs {
-    /// Input and output channels of the 3×3 convolution.
-    #[arg(long, default_value_t = 256)]
-    channels: usize,
-    /// Width and height of the convolution's input.
-    #[arg(long, default_value_t = 52)]
-    size: usize,
-    /// Inferences recorded into one submission.
-    #[arg(long, default_value_t = 10)]
-    iters: usize,
-    /// Also time this network (with --weights): kernels only, no upload or readback.
-    #[arg(long)]
-    cfg: Option<PathBuf>,
-    /// Weights of --cfg.
-    #[arg(long)]
-    weights: Option<PathBuf>,
-}
 
 fn synthetic(cfg: &str) -> Result<(csplens::Analysis, csplens::weights::Weights, Tensor)> {
     let a = csplens::analyze("bench.cfg", cfg.as_bytes(), Default::default())

@@ -4,6 +4,7 @@
 //! Data flows one way, each stage a pure function with its own error type:
 //! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`].
 
+pub mod args;
 pub mod backend;
 pub mod cfg;
 pub mod detect;

@@ -328,6 +328,7 @@ fn the_session_reopens_files_view_and_recent_list() {
     let mut h = detected();
     drop_file(&mut h, models::image("zidane.jpg"));
     h.state_mut().tab = Tab::Compare;
+    h.state_mut().select(Some(21));
     let saved = h.state().session();
     assert_eq!(saved.files[0].len(), 4, "{:?}", saved.files[0]);
     assert_eq!(
@@ -343,6 +344,7 @@ fn the_session_reopens_files_view_and_recent_list() {
     settle(&mut h2);
     let app = h2.state();
     assert_eq!(app.tab, Tab::Compare);
+    assert_eq!(app.selected, Some(21));
     assert_eq!(app.recent, saved.recent);
     let a = app.doc().unwrap();
     assert!(a.path.ends_with("yolov4-tiny.cfg") && a.weights.is_some() && a.names.is_some());

@@ -151,6 +151,13 @@ impl App {
                 self.docs[k] = Some(*doc);
                 if slot == self.active {
                     self.selected = None;
+                    let restored = self.pending_select.take();
+                    let layers = self.docs[k]
+                        .as_ref()
+                        .map_or(0, |d| d.analysis.network.layers.len());
+                    if let Some(i) = restored.filter(|&i| i < layers) {
+                        self.select(Some(i));
+                    }
                 }
                 for p in std::mem::take(&mut self.pending_files[k]) {
                     self.load(p, Some(slot));

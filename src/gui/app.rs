@@ -68,6 +68,8 @@ pub struct App {
     pub(super) pending_image: [Option<PathBuf>; 2],
     /// Files waiting for their network's cfg.
     pub(super) pending_files: [Vec<PathBuf>; 2],
+    /// A restored selection, applied when the active network arrives.
+    pub(super) pending_select: Option<usize>,
     /// The renderer's GPU device, shared with the wgpu backend.
     #[cfg(feature = "gpu")]
     pub(super) device: Option<crate::backend::wgpu::GpuContext>,
@@ -93,6 +95,7 @@ impl Default for App {
             recent: Vec::new(),
             pending_image: [None, None],
             pending_files: [Vec::new(), Vec::new()],
+            pending_select: None,
             #[cfg(feature = "gpu")]
             device: None,
         }

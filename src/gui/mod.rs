@@ -111,6 +111,7 @@ impl App {
         }
         self.tab = s.tab.unwrap_or(Tab::Graph);
         self.active = s.active.unwrap_or(Slot::A);
+        self.pending_select = s.selected;
         any
     }
 

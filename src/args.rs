@@ -1,0 +1,223 @@
+//! The command line's grammar (clap): subcommands, their options and the resource-cap flags.
+//! In the library so that the argument parser can be fuzzed with paths and numbers; the
+//! binary runs what it parses.
+#![allow(missing_docs)]
+
+use crate::backend::BackendChoice;
+use crate::limits::Limits;
+use crate::report::Format;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "csplens",
+    version,
+    about = "See, count and compare Darknet networks",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Files to open in the app (.cfg, .weights, .names, images); with none and no command,
+    /// the app opens its default (yolov4-tiny beside yolov3-tiny).
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Resource caps, checked before anything of that size is allocated.
+#[derive(clap::Args, Clone, Copy)]
+pub struct LimitArgs {
+    /// Most layers a cfg may have.
+    #[arg(long, global = true, default_value_t = Limits::default().max_layers)]
+    pub max_layers: usize,
+    /// Most input values (width × height × channels).
+    #[arg(long, global = true, default_value_t = Limits::default().max_input_values)]
+    pub max_input_values: u64,
+    /// Most activation memory in GiB (all layer outputs together).
+    #[arg(long, global = true, default_value_t = (Limits::default().max_activation_bytes >> 30) as f64)]
+    pub max_activation_gib: f64,
+    /// Largest .weights size in GiB.
+    #[arg(long, global = true, default_value_t = (Limits::default().max_weights_bytes >> 30) as f64)]
+    pub max_weights_gib: f64,
+    /// Most pixels of an image (read from its header before decoding).
+    #[arg(long, global = true, default_value_t = Limits::default().max_image_pixels)]
+    pub max_image_pixels: u64,
+}
+
+impl From<LimitArgs> for Limits {
+    fn from(l: LimitArgs) -> Self {
+        let gib = |g: f64| (g.max(0.0) * (1u64 << 30) as f64) as u64;
+        Self {
+            max_layers: l.max_layers,
+            max_input_values: l.max_input_values,
+            max_activation_bytes: gib(l.max_activation_gib),
+            max_weights_bytes: gib(l.max_weights_gib),
+            max_image_pixels: l.max_image_pixels,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Per-layer shapes, BFLOPs, parameters and .weights size, as darknet counts them.
+    Profile {
+        /// The Darknet .cfg file.
+        cfg: PathBuf,
+        /// Input width (overrides [net] width).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Input height (overrides [net] height).
+        #[arg(long)]
+        height: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+    /// YOLO detection on one image, as `darknet detector test` reports it.
+    Detect(DetectArgs),
+    /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
+    Bench(BenchArgs),
+    /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
+    /// whole network's kernel time.
+    #[cfg(feature = "gpu")]
+    GpuBench(GpuBenchArgs),
+    /// Two networks side by side (B's change against A), with stages aligned by resolution.
+    Compare {
+        /// The baseline cfg.
+        a: PathBuf,
+        /// The cfg compared with it.
+        b: PathBuf,
+        /// Input width for both (overrides [net] width).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Input height for both.
+        #[arg(long)]
+        height: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+        format: FormatArg,
+    },
+}
+
+/// Options of `csplens detect`.
+#[derive(clap::Args)]
+pub struct DetectArgs {
+    /// The Darknet .cfg file.
+    #[arg(long)]
+    pub cfg: PathBuf,
+    /// The .weights file.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// The image (JPEG, PNG or BMP).
+    #[arg(long)]
+    pub image: PathBuf,
+    /// Class names, one per line (coco.names).
+    #[arg(long)]
+    pub names: Option<PathBuf>,
+    /// Detection threshold.
+    #[arg(long, default_value_t = 0.25)]
+    pub thresh: f32,
+    /// Backend: cpu, wgpu, or auto (wgpu on a real GPU, else cpu).
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
+    /// Write the image with boxes and labels drawn to this PNG.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    Cpu,
+    Wgpu,
+    Auto,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectFormat {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Json,
+    Csv,
+    Md,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Md => Format::Md,
+        }
+    }
+}
+
+/// Options of `csplens bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// The Darknet .cfg file.
+    #[arg(long)]
+    pub cfg: PathBuf,
+    /// The .weights file.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// The image.
+    #[arg(long)]
+    pub image: PathBuf,
+    /// Backend: cpu, wgpu or auto.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// Timed runs (after one warm-up run).
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
+}
+
+/// Options of `csplens gpu-bench`.
+#[cfg(feature = "gpu")]
+#[derive(clap::Args)]
+pub struct GpuBenchArgs {
+    /// Input and output channels of the 3×3 convolution.
+    #[arg(long, default_value_t = 256)]
+    pub channels: usize,
+    /// Width and height of the convolution's input.
+    #[arg(long, default_value_t = 52)]
+    pub size: usize,
+    /// Inferences recorded into one submission.
+    #[arg(long, default_value_t = 10)]
+    pub iters: usize,
+    /// Also time this network (with --weights): kernels only, no upload or readback.
+    #[arg(long)]
+    pub cfg: Option<PathBuf>,
+    /// Weights of --cfg.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+}
+
+impl From<BackendArg> for BackendChoice {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Cpu => Self::Cpu,
+            BackendArg::Wgpu => Self::Wgpu,
+            BackendArg::Auto => Self::Auto,
+        }
+    }
+}
