@@ -65,15 +65,8 @@ pub enum Command {
     Profile {
         /// The Darknet .cfg file.
         cfg: PathBuf,
-        /// Input width (overrides [net] width).
-        #[arg(long)]
-        width: Option<usize>,
-        /// Input height (overrides [net] height).
-        #[arg(long)]
-        height: Option<usize>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        #[command(flatten)]
+        view: ViewArgs,
     },
     /// YOLO detection on one image, as `darknet detector test` reports it.
     Detect(DetectArgs),
@@ -89,16 +82,33 @@ pub enum Command {
         a: PathBuf,
         /// The cfg compared with it.
         b: PathBuf,
-        /// Input width for both (overrides [net] width).
-        #[arg(long)]
-        width: Option<usize>,
-        /// Input height for both.
-        #[arg(long)]
-        height: Option<usize>,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = FormatArg::Table)]
-        format: FormatArg,
+        #[command(flatten)]
+        view: ViewArgs,
     },
+}
+
+/// Input size and output format of `profile` and `compare`.
+#[derive(clap::Args, Clone, Copy)]
+pub struct ViewArgs {
+    /// Input width (overrides [net] width).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Input height (overrides [net] height).
+    #[arg(long)]
+    pub height: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    pub format: FormatArg,
+}
+
+impl ViewArgs {
+    /// The input size override.
+    pub fn input(&self) -> crate::shape::InputOverride {
+        crate::shape::InputOverride {
+            width: self.width,
+            height: self.height,
+        }
+    }
 }
 
 /// Options of `csplens detect`.

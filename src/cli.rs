@@ -28,27 +28,16 @@ pub fn main() -> i32 {
         return app(cli.files);
     };
     let result = match command {
-        Command::Profile {
-            cfg,
-            width,
-            height,
-            format,
-        } => load(&cfg, InputOverride { width, height }).map(|a| report::render(&a, format.into())),
+        Command::Profile { cfg, view } => {
+            load(&cfg, view.input()).map(|a| report::render(&a, view.format.into()))
+        }
         Command::Detect(args) => crate::detect_cmd::run(&args),
         Command::Bench(args) => crate::detect_cmd::bench(&args),
         #[cfg(feature = "gpu")]
         Command::GpuBench(args) => crate::gpu_bench::run(&args),
-        Command::Compare {
-            a,
-            b,
-            width,
-            height,
-            format,
-        } => {
-            let over = InputOverride { width, height };
-            load(&a, over)
-                .and_then(|a| load(&b, over).map(|b| report::render_compare(&a, &b, format.into())))
-        }
+        Command::Compare { a, b, view } => load(&a, view.input()).and_then(|a| {
+            load(&b, view.input()).map(|b| report::render_compare(&a, &b, view.format.into()))
+        }),
     };
     match result {
         Ok(text) => {

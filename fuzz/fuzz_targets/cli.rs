@@ -19,9 +19,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let caps: Limits = cli.limits.into();
     let over = match cli.command {
-        Some(Command::Profile { width, height, .. } | Command::Compare { width, height, .. }) => {
-            InputOverride { width, height }
-        }
+        Some(Command::Profile { view, .. } | Command::Compare { view, .. }) => view.input(),
         _ => InputOverride::default(),
     };
     let _ = csplens::analyze_with("fuzz.cfg", CFG.as_bytes(), over, &caps);

@@ -45,16 +45,21 @@ pub fn show(ui: &mut egui::Ui, docs: &[&Document], id: &str) {
     });
 }
 
+/// Where network `k`'s bars sit beside the other network's (side by side when two).
+fn bar_offset(k: usize, networks: usize) -> f64 {
+    if networks == 2 {
+        (k as f64 - 0.5) * 0.4
+    } else {
+        0.0
+    }
+}
+
 fn bflops_bars(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
     ui.strong("BFLOPs per layer");
     let timed = docs.len() == 1 && docs[0].detection.is_some();
     plot(&format!("{id}-bflops"), h, "layer", "BFLOPs").show(ui, |p| {
         for (k, d) in docs.iter().enumerate() {
-            let off = if docs.len() == 2 {
-                (k as f64 - 0.5) * 0.4
-            } else {
-                0.0
-            };
+            let off = bar_offset(k, docs.len());
             let bars = d
                 .analysis
                 .profile
@@ -139,11 +144,7 @@ fn duplication(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
     ui.strong("gradient duplication D/T per stage (channelwise)");
     plot(&format!("{id}-dup"), h, "stage", "D/T").show(ui, |p| {
         for (k, d) in docs.iter().enumerate() {
-            let off = if docs.len() == 2 {
-                (k as f64 - 0.5) * 0.4
-            } else {
-                0.0
-            };
+            let off = bar_offset(k, docs.len());
             let bars = d
                 .analysis
                 .gradient
