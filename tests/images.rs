@@ -126,3 +126,17 @@ fn nms_kinds_follow_darknet() {
     nms(&mut dets, 1, 0.45, NmsKind::Greedy);
     assert_eq!(dets.iter().filter(|d| d.prob[0] > 0.0).count(), 2);
 }
+
+/// Found by the `image` fuzz target (reported by LeakSanitizer while jpeg-decoder's worker
+/// threads were still finishing): a mutated large JPEG. It must decode or be refused cleanly,
+/// and repeatedly, without leaving anything behind that breaks the next decode.
+#[test]
+fn fuzz_found_jpeg_decodes_or_is_refused_cleanly() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/image-leak-ec89456e.bin");
+    let bytes = std::fs::read(path).unwrap();
+    let first = image::decode(&bytes).map(|im| (im.w, im.h));
+    for _ in 0..20 {
+        assert_eq!(image::decode(&bytes).map(|im| (im.w, im.h)), first);
+    }
+}

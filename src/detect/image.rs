@@ -106,7 +106,11 @@ pub fn decode_limited(bytes: &[u8], max_pixels: u64) -> Result<Image, ImageError
 /// decoder of darknet's CPU build (so pixels, and confidences, match darknet's).
 fn decode_jpeg(bytes: &[u8]) -> Result<Image, ImageError> {
     let mut d = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    let pixels = d.decode().map_err(|e| ImageError::Corrupt(e.to_string()))?;
+    // large images are decoded on the decoder's worker threads, which report their own failure
+    // by panicking the caller: make that an error like any other corrupt file
+    let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| d.decode()))
+        .map_err(|_| ImageError::Corrupt("the JPEG decoder failed on this file".into()))?;
+    let pixels = decoded.map_err(|e| ImageError::Corrupt(e.to_string()))?;
     let info = d
         .info()
         .ok_or_else(|| ImageError::Corrupt("no JPEG header".into()))?;
