@@ -111,9 +111,9 @@ impl ViewArgs {
     }
 }
 
-/// Options of `csplens detect`.
+/// The network, its weights and the image of `detect` and `bench`.
 #[derive(clap::Args)]
-pub struct DetectArgs {
+pub struct ModelArgs {
     /// The Darknet .cfg file.
     #[arg(long)]
     pub cfg: PathBuf,
@@ -123,6 +123,13 @@ pub struct DetectArgs {
     /// The image (JPEG, PNG or BMP).
     #[arg(long)]
     pub image: PathBuf,
+}
+
+/// Options of `csplens detect`.
+#[derive(clap::Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Class names, one per line (coco.names).
     #[arg(long)]
     pub names: Option<PathBuf>,
@@ -178,15 +185,8 @@ impl From<FormatArg> for Format {
 /// Options of `csplens bench`.
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// The Darknet .cfg file.
-    #[arg(long)]
-    pub cfg: PathBuf,
-    /// The .weights file.
-    #[arg(long)]
-    pub weights: PathBuf,
-    /// The image.
-    #[arg(long)]
-    pub image: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Backend: cpu, wgpu or auto.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,

@@ -2,10 +2,12 @@
 
 use crate::cli::load;
 use anyhow::{Context as _, Result};
-use csplens::args::{BenchArgs, DetectArgs, DetectFormat};
+use csplens::Analysis;
+use csplens::args::{BenchArgs, DetectArgs, DetectFormat, ModelArgs};
 use csplens::backend::Runner;
 use csplens::detect::{self, Params, image};
 use csplens::shape::InputOverride;
+use csplens::weights::Weights;
 use serde_json::json;
 use std::time::Instant;
 
@@ -14,17 +16,23 @@ pub fn run(args: &DetectArgs) -> Result<String, String> {
     detect(args).map_err(|e| format!("error: {e:#}"))
 }
 
-fn detect(args: &DetectArgs) -> Result<String> {
-    let analysis = load(&args.cfg, InputOverride::default()).map_err(anyhow::Error::msg)?;
-    let weights = csplens::weights::read(&args.weights, &analysis.network, &analysis.shapes)
-        .with_context(|| format!("{}", args.weights.display()))?;
+/// Reads the cfg, its weights (warnings to stderr) and the image file's bytes.
+fn load_model(m: &ModelArgs) -> Result<(Analysis, Weights, Vec<u8>)> {
+    let analysis = load(&m.cfg, InputOverride::default()).map_err(anyhow::Error::msg)?;
+    let weights = csplens::weights::read(&m.weights, &analysis.network, &analysis.shapes)
+        .with_context(|| format!("{}", m.weights.display()))?;
     for w in &weights.warnings {
-        eprintln!("warning: {}: {w}", args.weights.display());
+        eprintln!("warning: {}: {w}", m.weights.display());
     }
-    let bytes = std::fs::read(&args.image)
-        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let bytes =
+        std::fs::read(&m.image).with_context(|| format!("cannot read {}", m.image.display()))?;
+    Ok((analysis, weights, bytes))
+}
+
+fn detect(args: &DetectArgs) -> Result<String> {
+    let (analysis, weights, bytes) = load_model(&args.model)?;
     let im = image::decode_limited(&bytes, crate::cli::limits().max_image_pixels)
-        .with_context(|| format!("{}", args.image.display()))?;
+        .with_context(|| format!("{}", args.model.image.display()))?;
     let names = match &args.names {
         Some(p) => detect::parse_names(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -81,11 +89,7 @@ pub fn bench(args: &BenchArgs) -> Result<String, String> {
 }
 
 fn bench_inner(args: &BenchArgs) -> Result<String> {
-    let analysis = load(&args.cfg, InputOverride::default()).map_err(anyhow::Error::msg)?;
-    let weights = csplens::weights::read(&args.weights, &analysis.network, &analysis.shapes)
-        .with_context(|| format!("{}", args.weights.display()))?;
-    let bytes = std::fs::read(&args.image)
-        .with_context(|| format!("cannot read {}", args.image.display()))?;
+    let (analysis, weights, bytes) = load_model(&args.model)?;
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
     let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
         .context("preparing the backend")?;
