@@ -50,6 +50,7 @@ pub struct App {
     pub(super) scroll_table: bool,
     /// Table sort.
     pub table: TableState,
+    pub(super) table_rows: table::RowCache,
     /// Node colours.
     pub color_by: ColorBy,
     /// Detection threshold.
@@ -86,6 +87,7 @@ impl Default for App {
             selected: None,
             scroll_table: false,
             table: TableState::default(),
+            table_rows: table::RowCache::default(),
             color_by: ColorBy::Bflops,
             thresh: 0.25,
             backend: BackendChoice::Auto,
@@ -326,7 +328,14 @@ impl App {
             }
         });
         let scroll = std::mem::take(&mut self.scroll_table);
-        let clicked = table::show(ui, doc, &mut self.table, self.selected, scroll);
+        let clicked = table::show(
+            ui,
+            doc,
+            &mut self.table,
+            &mut self.table_rows,
+            self.selected,
+            scroll,
+        );
         if let Some(f) = export {
             self.export_table(f);
         }

@@ -59,6 +59,26 @@ pub fn order(doc: &Document, st: &TableState) -> Vec<usize> {
     rows
 }
 
+/// The row order of the last sort, recomputed only when the sort or the network changes (not
+/// every frame).
+#[derive(Debug, Default)]
+pub struct RowCache {
+    key: Option<(TableState, usize)>,
+    rows: Vec<usize>,
+}
+
+impl RowCache {
+    /// The rows of `doc` in `st`'s order.
+    pub fn rows(&mut self, doc: &Document, st: &TableState) -> &[usize] {
+        let key = (*st, std::sync::Arc::as_ptr(&doc.analysis) as usize);
+        if self.key != Some(key) {
+            self.rows = order(doc, st);
+            self.key = Some(key);
+        }
+        &self.rows
+    }
+}
+
 /// "filters", "size/stride" as darknet's table prints them.
 fn filters_size(kind: &LayerKind) -> (String, String) {
     match kind {
@@ -93,11 +113,12 @@ pub fn show(
     ui: &mut egui::Ui,
     doc: &Document,
     st: &mut TableState,
+    cache: &mut RowCache,
     selected: Option<usize>,
     scroll_to_selected: bool,
 ) -> Option<usize> {
     let a = &doc.analysis;
-    let rows = order(doc, st);
+    let rows = cache.rows(doc, st);
     let mut clicked = None;
     let mut table = TableBuilder::new(ui)
         .id_salt("layer-table")
