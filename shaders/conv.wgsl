@@ -32,9 +32,7 @@ struct Params {
     splits: u32,
 }
 
-// Activation, as darknet numbers nothing: 0 linear, 1 leaky, 2 relu, 3 logistic, 4 mish,
-// 5 swish, 6 relu6, 7 tanh, 8 hard_mish, 9 elu, 10 selu, 11 gelu, 12 hardswish.
-override ACT: u32 = 0u;
+// `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -43,54 +41,6 @@ override WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read> biases: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> output: array<f32>;
 @group(0) @binding(5) var<storage, read> weights_flat: array<f32>;
-
-fn logistic(x: f32) -> f32 {
-    return 1.0 / (1.0 + exp(-x));
-}
-
-fn tanh_dk(x: f32) -> f32 {
-    return 2.0 / (1.0 + exp(-2.0 * x)) - 1.0;
-}
-
-fn softplus(x: f32) -> f32 {
-    if (x > 20.0) {
-        return x;
-    }
-    if (x < -20.0) {
-        return exp(x);
-    }
-    return log(exp(x) + 1.0);
-}
-
-// exp(x) − 1 without the cancellation near 0 that GPU `exp` precision would amplify.
-fn expm1(x: f32) -> f32 {
-    if (abs(x) < 0.1) {
-        return x * (1.0 + x * (0.5 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x / 120.0))));
-    }
-    return exp(x) - 1.0;
-}
-
-fn activate(x: f32) -> f32 {
-    switch ACT {
-        case 1u: { return select(0.1 * x, x, x > 0.0); }
-        case 2u: { return max(x, 0.0); }
-        case 3u: { return logistic(x); }
-        case 4u: { return x * tanh_dk(softplus(x)); }
-        case 5u: { return x * logistic(x); }
-        case 6u: { return clamp(x, 0.0, 6.0); }
-        case 7u: { return tanh_dk(x); }
-        case 8u: {
-            if (x > 0.0) { return x; }
-            if (x > -2.0) { return x * x / 2.0 + x; }
-            return 0.0;
-        }
-        case 9u: { return select(expm1(x), x, x >= 0.0); }
-        case 10u: { return select(1.0507 * 1.6732 * expm1(x), 1.0507 * x, x >= 0.0); }
-        case 11u: { return 0.5 * x * (1.0 + tanh(0.797885 * x + 0.035677 * x * x * x)); }
-        case 12u: { return x * clamp(x + 3.0, 0.0, 6.0) / 6.0; }
-        default: { return x; }
-    }
-}
 
 fn load(c: u32, y: i32, x: i32) -> f32 {
     if (y < 0 || x < 0 || y >= i32(p.in_h) || x >= i32(p.in_w)) {

@@ -22,10 +22,13 @@ struct Params {
     flag: u32,
     // region: coordinates per box
     coords: u32,
-    _pad0: u32,
+    // shortcut_resampled, crop: the input's channels, height, width
+    in_c: u32,
+    in_h: u32,
+    in_w: u32,
 }
 
-override ACT: u32 = 0u;
+// `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,31 +36,6 @@ override WG: u32 = 64u;
 @group(0) @binding(2) var<storage, read_write> output: array<f32>;
 // binary layers: the second operand (scale_channels, sam) or per-channel weights
 @group(0) @binding(3) var<storage, read> second: array<f32>;
-
-fn logistic(x: f32) -> f32 {
-    return 1.0 / (1.0 + exp(-x));
-}
-
-fn tanh_dk(x: f32) -> f32 {
-    return 2.0 / (1.0 + exp(-2.0 * x)) - 1.0;
-}
-
-fn activate(x: f32) -> f32 {
-    switch ACT {
-        case 1u: { return select(0.1 * x, x, x > 0.0); }
-        case 2u: { return max(x, 0.0); }
-        case 3u: { return logistic(x); }
-        case 4u: {
-            var sp = x;
-            if (x <= 20.0) { sp = select(log(exp(x) + 1.0), exp(x), x < -20.0); }
-            return x * tanh_dk(sp);
-        }
-        case 5u: { return x * logistic(x); }
-        case 6u: { return clamp(x, 0.0, 6.0); }
-        case 7u: { return tanh_dk(x); }
-        default: { return x; }
-    }
-}
 
 fn index(gid: vec3<u32>) -> u32 {
     return gid.x + gid.y * 65535u * WG;
@@ -86,6 +64,92 @@ fn shortcut_add(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     output[i] += input[i];
+}
+
+// output[i] = act(input[i] + second[i]), `second` only for the first `from_len` values: an
+// unweighted shortcut's first addition, without copying its first operand.
+@compute @workgroup_size(WG)
+fn shortcut_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    var v = input[i];
+    if (i < p.from_len) {
+        v += second[i];
+    }
+    output[i] = activate(v);
+}
+
+// darknet's normalize_channels (flag 0) and normalize_channels_softmax (flag 1): across the
+// `n / (h·w)` channels of one position, one invocation per position, in place.
+@compute @workgroup_size(WG)
+fn normalize_channels(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    let plane = p.h * p.w;
+    if (i >= plane) {
+        return;
+    }
+    let channels = p.n / plane;
+    if (p.flag == 1u) {
+        var top = -3.402823e38;
+        for (var k = 0u; k < channels; k++) {
+            top = max(top, output[k * plane + i]);
+        }
+        var sum = 0.0;
+        for (var k = 0u; k < channels; k++) {
+            sum += exp(output[k * plane + i] - top);
+        }
+        for (var k = 0u; k < channels; k++) {
+            output[k * plane + i] = exp(output[k * plane + i] - top) / sum;
+        }
+    } else {
+        var sum = 0.0001;
+        for (var k = 0u; k < channels; k++) {
+            sum += max(output[k * plane + i], 0.0);
+        }
+        for (var k = 0u; k < channels; k++) {
+            output[k * plane + i] = max(output[k * plane + i], 0.0) / sum;
+        }
+    }
+}
+
+// darknet's shortcut_cpu for an input of another W×H (early 2020): integer stride sampling
+// over the smaller extents, one invocation per (x, y, k). The shape rule admits only sizes
+// whose width and height ratios agree, so distinct (x, y, k) reach distinct outputs.
+@compute @workgroup_size(WG)
+fn shortcut_resampled(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let minw = min(p.in_w, p.w);
+    let minh = min(p.in_h, p.h);
+    let t = index(gid);
+    if (t >= minw * minh * min(p.in_c, p.c)) {
+        return;
+    }
+    let x = t % minw;
+    let y = (t / minw) % minh;
+    let k = t / (minw * minh);
+    let stride = max(p.in_w / max(p.w, 1u), 1u);
+    let sample = max(p.w / max(p.in_w, 1u), 1u);
+    let o = x * sample + p.w * (y * sample + p.h * k);
+    let a = x * stride + p.in_w * (y * stride + p.in_h * k);
+    if (o < p.n && a < p.from_len) {
+        output[o] += input[a];
+    }
+}
+
+// darknet's test-time crop: the centre w × h window of each channel.
+@compute @workgroup_size(WG)
+fn crop(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    let x = i % p.w;
+    let y = (i / p.w) % p.h;
+    let k = i / (p.w * p.h);
+    let dy = (p.in_h - p.h) / 2u;
+    let dx = (p.in_w - p.w) / 2u;
+    output[i] = input[(k * p.in_h + y + dy) * p.in_w + x + dx];
 }
 
 @compute @workgroup_size(WG)

@@ -13,7 +13,8 @@ struct Params {
     stride_y: u32,
     pad: u32,
     out_offset: u32,
-    _pad0: u32,
+    // maxpool_depth: the input's channels
+    in_c: u32,
     _pad1: u32,
 }
 
@@ -78,4 +79,21 @@ fn avg_global(@builtin(global_invocation_id) gid: vec3<u32>) {
         sum += input[c * n + i];
     }
     output[p.out_offset + c] = sum / f32(n);
+}
+
+// maxpool_depth: output channel g is the maximum of input channels g, g + c, g + 2c, … at each
+// position. Dispatch: x covers the positions, y the output channels.
+@compute @workgroup_size(WG)
+fn max_depth(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let plane = p.in_h * p.in_w;
+    let i = gid.x;
+    let g = gid.y;
+    if (i >= plane || g >= p.c) {
+        return;
+    }
+    var best = -3.4028235e38;
+    for (var k = g; k < p.in_c; k += p.c) {
+        best = max(best, input[k * plane + i]);
+    }
+    output[g * plane + i] = best;
 }

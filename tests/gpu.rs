@@ -83,32 +83,94 @@ fn wide_convolutions_cross_every_tile_boundary() {
     );
 }
 
+/// Every activation darknet names (and hardswish).
+const ACTIVATIONS: [&str; 24] = [
+    "linear",
+    "leaky",
+    "revleaky",
+    "relu",
+    "logistic",
+    "mish",
+    "swish",
+    "relu6",
+    "tanh",
+    "hard_mish",
+    "elu",
+    "selu",
+    "gelu",
+    "hardswish",
+    "loggy",
+    "relie",
+    "ramp",
+    "plse",
+    "stair",
+    "hardtan",
+    "lhtan",
+    "normalize_channels",
+    "normalize_channels_softmax",
+    "normalize_channels_softmax_maxval",
+];
+
 #[test]
 fn activations_in_the_conv_epilogue() {
     // one network per activation, so each is compared on identical inputs
-    for (k, a) in [
-        "linear",
-        "leaky",
-        "relu",
-        "logistic",
-        "mish",
-        "swish",
-        "relu6",
-        "tanh",
-        "hard_mish",
-        "elu",
-        "selu",
-        "gelu",
-        "hardswish",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (k, a) in ACTIVATIONS.iter().enumerate() {
         compare(
             &format!("{NET}[convolutional]\nfilters=5\nsize=3\npad=1\nactivation={a}\n"),
             20 + k as u64,
         );
     }
+}
+
+#[test]
+fn activations_after_shortcut_scale_channels_sam_and_activation_layers() {
+    for (k, a) in ACTIVATIONS.iter().enumerate() {
+        compare(
+            &format!(
+                "{NET}[convolutional]\nfilters=6\nsize=3\npad=1\nactivation=linear\n\n\
+                 [convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n\
+                 [shortcut]\nfrom=-2\nactivation={a}\n\n\
+                 [shortcut]\nfrom=-2,-3\nactivation={a}\n\n\
+                 [activation]\nactivation={a}\n\n\
+                 [sam]\nfrom=-4\nactivation={a}\n\n\
+                 [avgpool]\n\n\
+                 [scale_channels]\nfrom=-2\nactivation={a}\n"
+            ),
+            60 + k as u64,
+        );
+    }
+}
+
+#[test]
+fn maxpool_depth_crop_and_shortcuts_of_another_size() {
+    compare(
+        &format!(
+            "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+             [maxpool]\nmaxpool_depth=1\nout_channels=3\n\n\
+             [crop]\ncrop_width=9\ncrop_height=7\n\n\
+             [convolutional]\nfilters=6\nsize=1\nactivation=leaky\n\n\
+             [convolutional]\nfilters=6\nsize=3\nstride=2\npad=1\nactivation=linear\n\n\
+             [shortcut]\nfrom=-2\nactivation=ramp\n\n\
+             [upsample]\nstride=2\n\n\
+             [shortcut]\nfrom=-4\nactivation=linear\n"
+        ),
+        91,
+    );
+}
+
+#[test]
+fn a_narrower_shortcut_input_and_implicit_values() {
+    // layer 3 adds a 4 × 4 input into 8 × 8 (darknet samples every second output)
+    compare(
+        "[net]\nwidth=8\nheight=8\nchannels=3\n\n\
+         [convolutional]\nfilters=4\nsize=1\nactivation=linear\n\n\
+         [maxpool]\nsize=2\nstride=2\n\n\
+         [route]\nlayers=-2\n\n\
+         [shortcut]\nfrom=-2\nactivation=leaky\n\n\
+         [implicit]\nfilters=4\n\n\
+         [scale_channels]\nfrom=-2\n",
+        92,
+    );
 }
 
 #[test]
@@ -138,7 +200,13 @@ fn bus_detections_equal_the_cpu_backend() {
             detect::detect(&a, &fwd, im.w, im.h, &Params::default(), &[])
         };
         let cpu = run(CpuNet::new(&a, &w, 2).unwrap().forward(&input).unwrap());
-        let gpu = run(GpuNet::new(&ctx, &a, &w).unwrap().forward(&input).unwrap());
+        let net = GpuNet::new(&ctx, &a, &w).unwrap();
+        // at 416 every route offset is a multiple of 256 bytes (the largest alignment WebGPU
+        // allows): yolov3-tiny's routes copy nothing; yolov4-tiny copies where a concat's
+        // input reads the other (three inner CSP concats) and layer 23 feeding two concats
+        let copies = if model == "yolov4-tiny" { 4 } else { 0 };
+        assert_eq!(net.copies(), copies, "{model}");
+        let gpu = run(net.forward(&input).unwrap());
         assert_eq!(cpu.len(), gpu.len(), "{model}: {cpu:?} vs {gpu:?}");
         for (c, g) in cpu.iter().zip(&gpu) {
             assert_eq!(c.class_id, g.class_id, "{model}");
@@ -201,6 +269,54 @@ fn reorg_region_weighted_shortcuts_reverse_upsample() {
          [region]\nanchors=1,1, 2,2\nclasses=2\ncoords=4\nnum=2\nsoftmax=1\n",
         42,
     );
+}
+
+#[test]
+fn csp_routes_written_in_place_and_viewed() {
+    // 16 × 16 planes (1 KiB a channel): every channel offset is aligned, so group slices are
+    // views, concatenations are written in place (nested: route 8 holds route 6), one-layer
+    // routes alias, and the inputs that read their own concat fall back to copies
+    let cfg = "[net]\nwidth=16\nheight=16\nchannels=3\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+         [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
+         [convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n\
+         [route]\nlayers=-1,-2\n\n\
+         [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
+         [route]\nlayers=-6,-1\n\n\
+         [convolutional]\nfilters=4\nsize=1\nactivation=mish\n\n\
+         [route]\nlayers=-2,-1,-4\n\n\
+         [route]\nlayers=-3\n\n\
+         [shortcut]\nfrom=-5\nactivation=linear\n\n\
+         [maxpool]\nsize=2\nstride=2\n\n\
+         [route]\nlayers=-3\ngroups=4\ngroup_id=3\n\n\
+         [convolutional]\nfilters=4\nsize=1\nactivation=linear\n";
+    compare(cfg, 71);
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(cfg, 71);
+    let align = ctx.device.limits().min_storage_buffer_offset_alignment;
+    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let route_inputs = 1 + 2 + 2 + 3 + 1 + 1;
+    eprintln!("alignment {align}: {} copies", net.copies());
+    assert!(align <= 256);
+    // copies: route 4 copies layer 3 (which reads layer 2 inside route 4), route 8 copies
+    // layer 7 (which reads route 6 inside route 8) and route 6 (layer 5 inside it reads
+    // route 4, which route 8 holds)
+    assert_eq!(net.copies(), 3, "of {route_inputs} route inputs");
+    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
+        .unwrap()
+        .forward(&input)
+        .unwrap();
+    let gpu = net.forward(&input).unwrap();
+    for (i, c) in &cpu.outputs {
+        let g = gpu.output(*i).expect("kept");
+        for (x, y) in c.data.iter().zip(&g.data) {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "layer {i}: {x} vs {y}"
+            );
+        }
+    }
 }
 
 #[test]

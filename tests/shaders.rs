@@ -84,7 +84,7 @@ fn params_structs_match_their_rust_mirrors() {
         "pool.wgsl",
         PoolParams,
         [
-            c, in_h, in_w, out_h, out_w, size, stride_x, stride_y, pad, out_offset, _pad0, _pad1
+            c, in_h, in_w, out_h, out_w, size, stride_x, stride_y, pad, out_offset, in_c, _pad1
         ]
     );
     check!(
@@ -92,7 +92,7 @@ fn params_structs_match_their_rust_mirrors() {
         EwParams,
         [
             n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, groups, flag, coords,
-            _pad0
+            in_c, in_h, in_w
         ]
     );
 }

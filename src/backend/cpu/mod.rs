@@ -267,10 +267,12 @@ impl CpuNet {
     fn run(&self, i: usize, ins: &[&Tensor]) -> Result<Tensor, BackendError> {
         let s = &self.shapes[i];
         let (oh, ow) = (s.output.h, s.output.w);
-        let first = ins
-            .first()
-            .copied()
-            .ok_or_else(|| BackendError::Internal(format!("layer {i}: no input")))?;
+        let first = match (ins.first(), &self.ops[i]) {
+            (Some(first), _) => *first,
+            // learned values, read from nothing
+            (None, Op::Implicit(w)) => return Ok(implicit(w)),
+            (None, _) => return Err(BackendError::Internal(format!("layer {i}: no input"))),
+        };
         Ok(match &self.ops[i] {
             Op::Conv(c) => c.forward(first, self.threads, &self.scratch)?,
             Op::Pool(p, avg) => ops::pool(first, p, *avg, oh, ow),
@@ -317,12 +319,7 @@ impl CpuNet {
                 mean,
                 var,
             } => ops::batchnorm(first, biases, scales, mean, var),
-            Op::Implicit(w) => Tensor {
-                c: w.len(),
-                h: 1,
-                w: 1,
-                data: w.clone(),
-            },
+            Op::Implicit(w) => implicit(w),
             Op::Identity => first.clone(),
             Op::Activate(a) => {
                 let mut t = first.clone();
@@ -334,6 +331,16 @@ impl CpuNet {
             Op::Yolo(y) => ops::yolo(first, y),
             Op::Region(r) => ops::region(first, r),
         })
+    }
+}
+
+/// An `[implicit]` layer's output: its learned values as channels of 1 × 1.
+fn implicit(w: &[f32]) -> Tensor {
+    Tensor {
+        c: w.len(),
+        h: 1,
+        w: 1,
+        data: w.to_vec(),
     }
 }
 

@@ -22,6 +22,8 @@ pub enum Kernel {
     ConvTiled,
     /// Max pooling.
     MaxPool,
+    /// `maxpool_depth`: the maximum across channel groups.
+    MaxDepth,
     /// Local average pooling.
     AvgPool,
     /// Global average pooling.
@@ -30,6 +32,10 @@ pub enum Kernel {
     Upsample,
     /// `out += from` (shortcut).
     ShortcutAdd,
+    /// `out = act(prev + from)` (an unweighted shortcut's first term).
+    ShortcutSum,
+    /// darknet's normalize_channels(_softmax), in place.
+    NormalizeChannels,
     /// Activation in place.
     Activate,
     /// The yolo head's activation.
@@ -48,17 +54,35 @@ pub enum Kernel {
     Reorg,
     /// Reverse upsample.
     Downsample,
+    /// A shortcut input of another W×H (darknet's strided sampling).
+    ShortcutResampled,
+    /// The centre crop.
+    Crop,
     /// The region head.
     Region,
 }
 
-/// WGSL source of each family, compiled into the binary.
-pub const SOURCES: [(&str, &str); 3] = [
-    ("conv.wgsl", include_str!("../../../shaders/conv.wgsl")),
+/// WGSL source of each family, compiled into the binary. WGSL has no imports: the families
+/// that apply an activation get `activation.wgsl` prepended (it also validates alone).
+pub const SOURCES: [(&str, &str); 4] = [
+    (
+        "activation.wgsl",
+        include_str!("../../../shaders/activation.wgsl"),
+    ),
+    (
+        "conv.wgsl",
+        concat!(
+            include_str!("../../../shaders/activation.wgsl"),
+            include_str!("../../../shaders/conv.wgsl")
+        ),
+    ),
     ("pool.wgsl", include_str!("../../../shaders/pool.wgsl")),
     (
         "elementwise.wgsl",
-        include_str!("../../../shaders/elementwise.wgsl"),
+        concat!(
+            include_str!("../../../shaders/activation.wgsl"),
+            include_str!("../../../shaders/elementwise.wgsl")
+        ),
     ),
 ];
 
@@ -74,10 +98,13 @@ impl Kernel {
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
             Self::ConvTiled => ("conv.wgsl", "conv_tiled"),
             Self::MaxPool => ("pool.wgsl", "max_pool"),
+            Self::MaxDepth => ("pool.wgsl", "max_depth"),
             Self::AvgPool => ("pool.wgsl", "avg_pool"),
             Self::AvgGlobal => ("pool.wgsl", "avg_global"),
             Self::Upsample => ("elementwise.wgsl", "upsample"),
             Self::ShortcutAdd => ("elementwise.wgsl", "shortcut_add"),
+            Self::ShortcutSum => ("elementwise.wgsl", "shortcut_sum"),
+            Self::NormalizeChannels => ("elementwise.wgsl", "normalize_channels"),
             Self::Activate => ("elementwise.wgsl", "activate_in_place"),
             Self::Yolo => ("elementwise.wgsl", "yolo"),
             Self::ScaleChannels => ("elementwise.wgsl", "scale_channels"),
@@ -87,6 +114,8 @@ impl Kernel {
             Self::Softmax => ("elementwise.wgsl", "softmax"),
             Self::Reorg => ("elementwise.wgsl", "reorg"),
             Self::Downsample => ("elementwise.wgsl", "downsample"),
+            Self::ShortcutResampled => ("elementwise.wgsl", "shortcut_resampled"),
+            Self::Crop => ("elementwise.wgsl", "crop"),
             Self::Region => ("elementwise.wgsl", "region"),
         }
     }
@@ -137,7 +166,7 @@ pub struct PoolParams {
     pub stride_y: u32,
     pub pad: u32,
     pub out_offset: u32,
-    pub _pad0: u32,
+    pub in_c: u32,
     pub _pad1: u32,
 }
 
@@ -158,11 +187,14 @@ pub struct EwParams {
     pub groups: u32,
     pub flag: u32,
     pub coords: u32,
-    pub _pad0: u32,
+    pub in_c: u32,
+    pub in_h: u32,
+    pub in_w: u32,
 }
 
-/// The shaders' activation numbering (the `ACT` override constant); `None` when the GPU
-/// kernels do not implement it.
+/// The shaders' activation numbering (the `ACT` override constant, shaders/activation.wgsl);
+/// `None` for the normalize_channels family, which runs as its own kernel
+/// ([`normalization`]).
 pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
     use crate::network::Activation as A;
     Some(match a {
@@ -179,11 +211,26 @@ pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
         A::Selu => 10,
         A::Gelu => 11,
         A::Hardswish => 12,
-        _ => return None,
+        A::Loggy => 13,
+        A::Relie => 14,
+        A::Ramp => 15,
+        A::Plse => 16,
+        A::Stair => 17,
+        A::Hardtan => 18,
+        A::Lhtan => 19,
+        A::NormalizeChannels | A::NormalizeChannelsSoftmax | A::NormalizeChannelsSoftmaxMaxval => {
+            return None;
+        }
     })
 }
 
-/// Element-wise activations the `elementwise.wgsl` kernels know (a subset of conv's).
-pub fn elementwise_activation_id(a: crate::network::Activation) -> Option<u32> {
-    activation_id(a).filter(|&id| id <= 7)
+/// The `normalize_channels` kernel's flag for the activations that normalise across channels
+/// (0 plain, 1 softmax); `None` for the element-wise ones.
+pub fn normalization(a: crate::network::Activation) -> Option<u32> {
+    use crate::network::Activation as A;
+    match a {
+        A::NormalizeChannels => Some(0),
+        A::NormalizeChannelsSoftmax | A::NormalizeChannelsSoftmaxMaxval => Some(1),
+        _ => None,
+    }
 }

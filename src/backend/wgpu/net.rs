@@ -2,9 +2,7 @@
 //! dispatch, pipelines cached by (kernel, activation), and the command list of one inference.
 
 use super::context::GpuContext;
-use super::kernels::{
-    ConvParams, EwParams, Kernel, PoolParams, activation_id, elementwise_activation_id,
-};
+use super::kernels::{ConvParams, EwParams, Kernel, PoolParams, activation_id, normalization};
 use crate::Analysis;
 use crate::backend::{BackendError, Forward};
 use crate::network::{Activation, LayerKind, Src, WeightsType};
@@ -15,7 +13,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 use wgpu::util::DeviceExt;
 
+mod elementwise;
+mod plan;
 mod record;
+
+use plan::Plan;
 
 /// Threads per workgroup along x (the kernels' `WG` override).
 const WG: u32 = 64;
@@ -40,14 +42,57 @@ enum Command {
         groups: [u32; 3],
     },
     Copy {
-        src: Option<usize>,
-        src_offset: u64,
-        dst: usize,
-        dst_offset: u64,
-        bytes: u64,
+        src: View,
+        dst: View,
     },
-    /// Zero a layer's buffer (for kernels that write only part of it).
-    Clear { dst: usize },
+    /// Zero a layer's output (for kernels that write only part of it).
+    Clear {
+        dst: View,
+    },
+}
+
+/// A range of a buffer: a layer's output (maybe inside another layer's region) or a whole
+/// constant buffer.
+#[derive(Debug, Clone)]
+struct View {
+    buffer: wgpu::Buffer,
+    offset: u64,
+    bytes: u64,
+}
+
+impl View {
+    fn whole(buffer: wgpu::Buffer) -> Self {
+        Self {
+            bytes: buffer.size(),
+            buffer,
+            offset: 0,
+        }
+    }
+
+    /// The first `bytes` of this view.
+    fn prefix(&self, bytes: u64) -> Self {
+        Self {
+            bytes: bytes.min(self.bytes),
+            ..self.clone()
+        }
+    }
+
+    /// `bytes` at `offset` inside this view.
+    fn slice(&self, offset: u64, bytes: u64) -> Self {
+        Self {
+            buffer: self.buffer.clone(),
+            offset: self.offset + offset,
+            bytes,
+        }
+    }
+
+    fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: &self.buffer,
+            offset: self.offset,
+            size: wgpu::BufferSize::new(self.bytes.max(4)),
+        })
+    }
 }
 
 /// A network ready to run through wgpu.
@@ -57,9 +102,11 @@ pub struct GpuNet {
     pipelines: HashMap<(Kernel, u32), wgpu::ComputePipeline>,
     /// Commands of each layer, in order.
     layers: Vec<Vec<Command>>,
-    /// One storage buffer per layer output.
-    buffers: Vec<wgpu::Buffer>,
-    input: wgpu::Buffer,
+    /// Where each layer's output lives (a range of one of the plan's buffers).
+    outputs: Vec<View>,
+    /// The placement the views come from.
+    plan: Plan,
+    input: View,
     shapes: Vec<LayerShape>,
     /// Layers whose outputs are read back (heads and layers nothing reads).
     keep: Vec<usize>,
@@ -96,13 +143,15 @@ fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
     })
 }
 
-fn upload(ctx: &GpuContext, label: &str, data: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
-    ctx.device
-        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: data,
-            usage,
-        })
+fn upload(ctx: &GpuContext, label: &str, data: &[u8], usage: wgpu::BufferUsages) -> View {
+    View::whole(
+        ctx.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: data,
+                usage,
+            }),
+    )
 }
 
 /// Groups for `n` invocations along x (split over y past the 65 535 limit).
@@ -147,12 +196,15 @@ impl GpuNet {
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
+        let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
+        let plan = plan::plan(a, align);
         let mut net = Self {
             ctx: ctx.clone(),
             pipelines: HashMap::new(),
             layers: Vec::new(),
-            buffers: plan_buffers(ctx, a, shared),
-            input: storage(ctx, "input", input_len),
+            outputs: allocate(ctx, &plan, shared),
+            plan,
+            input: View::whole(storage(ctx, "input", input_len)),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
             conv_kernel,
@@ -213,18 +265,18 @@ impl GpuNet {
         kernel: Kernel,
         act: u32,
         params: &[u8],
-        bufs: &[(u32, &wgpu::Buffer)],
+        bufs: &[(u32, &View)],
         groups: [u32; 3],
     ) -> Command {
         let uniform = upload(&self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
         let layout = self.pipeline(kernel, act).get_bind_group_layout(0);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
-            resource: uniform.as_entire_binding(),
+            resource: uniform.binding(),
         }];
         entries.extend(bufs.iter().map(|(b, buf)| wgpu::BindGroupEntry {
             binding: *b,
-            resource: buf.as_entire_binding(),
+            resource: buf.binding(),
         }));
         let bind = self
             .ctx
@@ -242,10 +294,10 @@ impl GpuNet {
         }
     }
 
-    fn src_buffer(&self, src: Src) -> &wgpu::Buffer {
+    fn src_view(&self, src: Src) -> View {
         match src {
-            Src::Image => &self.input,
-            Src::Layer(j) => &self.buffers[j],
+            Src::Image => self.input.clone(),
+            Src::Layer(j) => self.outputs[j].clone(),
         }
     }
 
@@ -257,23 +309,16 @@ impl GpuNet {
     ) {
         for cmd in cmds {
             match cmd {
-                Command::Clear { dst } => encoder.clear_buffer(&self.buffers[*dst], 0, None),
-                Command::Copy {
-                    src,
-                    src_offset,
-                    dst,
-                    dst_offset,
-                    bytes,
-                } => {
-                    let from = src.map_or(&self.input, |j| &self.buffers[j]);
-                    encoder.copy_buffer_to_buffer(
-                        from,
-                        *src_offset,
-                        &self.buffers[*dst],
-                        *dst_offset,
-                        *bytes,
-                    );
+                Command::Clear { dst } => {
+                    encoder.clear_buffer(&dst.buffer, dst.offset, Some(dst.bytes));
                 }
+                Command::Copy { src, dst } => encoder.copy_buffer_to_buffer(
+                    &src.buffer,
+                    src.offset,
+                    &dst.buffer,
+                    dst.offset,
+                    src.bytes.min(dst.bytes),
+                ),
                 Command::Dispatch { .. } => {}
             }
         }
@@ -387,7 +432,7 @@ impl GpuNet {
         });
         self.ctx
             .queue
-            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
         let mut enc = device.create_command_encoder(&Default::default());
         for (i, cmds) in self.layers.iter().enumerate() {
             // copies and clears first (every layer orders them before its dispatches)
@@ -461,7 +506,7 @@ impl GpuNet {
             .push_error_scope(wgpu::ErrorFilter::Validation);
         self.ctx
             .queue
-            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
         let mut layer_ms = vec![0.0; self.layers.len()];
         if per_layer {
             for (i, ms) in layer_ms.iter_mut().enumerate() {
@@ -487,7 +532,8 @@ impl GpuNet {
                     usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                     mapped_at_creation: false,
                 });
-                enc.copy_buffer_to_buffer(&self.buffers[i], 0, &buf, 0, bytes);
+                let out = &self.outputs[i];
+                enc.copy_buffer_to_buffer(&out.buffer, out.offset, &buf, 0, bytes);
                 (i, buf)
             })
             .collect();
@@ -525,7 +571,7 @@ impl GpuNet {
     pub fn time_encoded(&self, input: &Tensor, iters: usize) -> Result<f64, BackendError> {
         self.ctx
             .queue
-            .write_buffer(&self.input, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
         let scope = self
             .ctx
             .device
@@ -551,12 +597,22 @@ impl GpuNet {
     /// Bytes of all layer buffers (after sharing, when the plan shares them).
     pub fn buffer_bytes(&self) -> u64 {
         let mut seen: Vec<&wgpu::Buffer> = Vec::new();
-        for b in &self.buffers {
-            if !seen.contains(&b) {
-                seen.push(b);
+        for v in &self.outputs {
+            if !seen.contains(&&v.buffer) {
+                seen.push(&v.buffer);
             }
         }
         seen.iter().map(|b| b.size()).sum()
+    }
+
+    /// Buffer copies one inference records (routes that could not be placed in place, the
+    /// identity layers).
+    pub fn copies(&self) -> usize {
+        self.layers
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c, Command::Copy { .. }))
+            .count()
     }
 
     /// The adapter this network runs on.
@@ -565,44 +621,20 @@ impl GpuNet {
     }
 }
 
-/// One storage buffer per layer output; with `shared`, a buffer is reused by a later layer once
-/// every reader of its previous occupant has run (outputs read back are never reused).
-fn plan_buffers(ctx: &GpuContext, a: &Analysis, shared: bool) -> Vec<wgpu::Buffer> {
-    let shapes = &a.shapes.layers;
-    if !shared {
-        return shapes
-            .iter()
-            .enumerate()
-            .map(|(i, s)| storage(ctx, &format!("layer {i}"), s.outputs))
-            .collect();
-    }
-    let last_use: Vec<usize> = a
-        .network
-        .last_readers()
+/// Buffers for the plan's regions (shared by liveness with `shared`) and each layer's view.
+fn allocate(ctx: &GpuContext, plan: &Plan, shared: bool) -> Vec<View> {
+    let (slot_of, sizes) = plan::share(&plan.regions, shared);
+    let buffers: Vec<wgpu::Buffer> = sizes
         .iter()
         .enumerate()
-        .map(|(i, r)| r.map_or(usize::MAX, |c| c.max(i)))
+        .map(|(k, &bytes)| storage(ctx, &format!("activations {k}"), (bytes / 4) as usize))
         .collect();
-    let mut free: Vec<wgpu::Buffer> = Vec::new();
-    let mut held: Vec<(usize, wgpu::Buffer)> = Vec::new();
-    let mut out = Vec::with_capacity(shapes.len());
-    for (i, s) in shapes.iter().enumerate() {
-        let bytes = (s.outputs.max(1) * 4) as u64;
-        let pick = free
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.size() >= bytes)
-            .min_by_key(|(_, b)| b.size())
-            .map(|(k, _)| k);
-        let buf = match pick {
-            Some(k) => free.swap_remove(k),
-            None => storage(ctx, &format!("layer {i}"), s.outputs),
-        };
-        out.push(buf.clone());
-        held.push((last_use[i], buf));
-        let (done, live): (Vec<_>, Vec<_>) = held.into_iter().partition(|(last, _)| *last == i);
-        held = live;
-        free.extend(done.into_iter().map(|(_, b)| b));
-    }
-    out
+    plan.places
+        .iter()
+        .map(|p| View {
+            buffer: buffers[slot_of[p.region]].clone(),
+            offset: p.offset,
+            bytes: p.bytes,
+        })
+        .collect()
 }

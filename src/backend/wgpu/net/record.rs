@@ -11,8 +11,8 @@ impl GpuNet {
         act: u32,
         fused: &crate::weights::FusedConv,
         geo: ConvParams,
-        input: &wgpu::Buffer,
-        out: &wgpu::Buffer,
+        input: &View,
+        out: &View,
     ) -> Vec<Command> {
         let (cin, f) = (geo.in_c as usize, geo.out_c as usize);
         let blocks = f.div_ceil(8);
@@ -110,11 +110,11 @@ impl GpuNet {
                     groups,
                 )];
             }
-            let partial = storage(
+            let partial = View::whole(storage(
                 &self.ctx,
                 "split-K partials",
                 splits * f * s_out.0 * s_out.1,
-            );
+            ));
             let split = self.dispatch(
                 Kernel::ConvBlocked4Split,
                 0,
@@ -176,25 +176,17 @@ impl GpuNet {
             layer: i,
             kind: layer.kind.type_name(),
         };
-        let prev = layer.inputs.first().copied().unwrap_or(Src::Image);
-        let prev_idx = match prev {
-            Src::Image => None,
-            Src::Layer(j) => Some(j),
-        };
+        let prev = self.src_view(layer.inputs.first().copied().unwrap_or(Src::Image));
+        let out = self.outputs[i].clone();
         let copy_prev = Command::Copy {
-            src: prev_idx,
-            src_offset: 0,
-            dst: i,
-            dst_offset: 0,
-            bytes: (s.outputs * 4) as u64,
+            src: prev.prefix(out.bytes),
+            dst: out.clone(),
         };
-        let out = self.buffers[i].clone();
         Ok(match &layer.kind {
             LayerKind::Convolutional(c) => {
                 if c.antialiasing > 0 || c.xnor {
                     return Err(unsupported());
                 }
-                let act = activation_id(c.activation).ok_or_else(unsupported)?;
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
                 let geo = ConvParams {
                     in_c: s.input.c as u32,
@@ -211,43 +203,15 @@ impl GpuNet {
                     groups: c.groups as u32,
                     ..Default::default()
                 };
-                let input = self.src_buffer(prev).clone();
-                self.conv(act, &fused, geo, &input, &out)
+                let (act, post) = self.epilogue(c.activation, &out, &s);
+                let mut cmds = self.conv(act, &fused, geo, &prev, &out);
+                cmds.extend(post);
+                cmds
             }
+            LayerKind::Maxpool(pl) if pl.antialiasing > 0 => return Err(unsupported()),
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
-                if pl.maxpool_depth || pl.antialiasing > 0 {
-                    return Err(unsupported());
-                }
-                let kernel = if matches!(layer.kind, LayerKind::Maxpool(_)) {
-                    Kernel::MaxPool
-                } else {
-                    Kernel::AvgPool
-                };
-                let params = PoolParams {
-                    c: s.output.c as u32,
-                    in_h: s.input.h as u32,
-                    in_w: s.input.w as u32,
-                    out_h: s.output.h as u32,
-                    out_w: s.output.w as u32,
-                    size: pl.size as u32,
-                    stride_x: pl.stride_x as u32,
-                    stride_y: pl.stride_y as u32,
-                    pad: pl.padding as u32,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                let groups = [
-                    ((s.output.h * s.output.w) as u32).div_ceil(WG),
-                    s.output.c as u32,
-                    1,
-                ];
-                vec![self.dispatch(
-                    kernel,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    groups,
-                )]
+                let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
+                vec![self.pool(pl, avg, &s, &prev, &out)]
             }
             LayerKind::Avgpool => {
                 let params = PoolParams {
@@ -256,168 +220,17 @@ impl GpuNet {
                     in_w: s.input.w as u32,
                     ..Default::default()
                 };
-                let input = self.src_buffer(prev).clone();
                 vec![self.dispatch(
                     Kernel::AvgGlobal,
                     0,
                     bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
+                    &[(1, &prev), (2, &out)],
                     linear_groups(s.input.c),
                 )]
             }
-            LayerKind::Route(r) => {
-                let mut at = 0u64;
-                let mut cmds = Vec::new();
-                for &j in &r.layers {
-                    let part = (a.shapes.layers[j].outputs / r.groups * 4) as u64;
-                    cmds.push(Command::Copy {
-                        src: Some(j),
-                        src_offset: part * r.group_id as u64,
-                        dst: i,
-                        dst_offset: at,
-                        bytes: part,
-                    });
-                    at += part;
-                }
-                cmds
-            }
-            LayerKind::Shortcut(sc) => {
-                let act = elementwise_activation_id(sc.activation).ok_or_else(unsupported)?;
-                for &j in &sc.from {
-                    let fs = a.shapes.layers[j];
-                    if (fs.output.w, fs.output.h) != (s.output.w, s.output.h) {
-                        return Err(unsupported());
-                    }
-                }
-                let weights = shortcut_weights(sc, w.slice(&w.layers[i].weights), s.output.c);
-                let dims = EwParams {
-                    n: s.outputs as u32,
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    ..Default::default()
-                };
-                let mut cmds = Vec::new();
-                match &weights {
-                    None => cmds.push(copy_prev),
-                    Some(ws) => {
-                        let per = ws.len() / (sc.from.len() + 1);
-                        let wb = upload(
-                            &self.ctx,
-                            "shortcut weights",
-                            bytemuck::cast_slice(&ws[..per]),
-                            wgpu::BufferUsages::STORAGE,
-                        );
-                        let params = EwParams {
-                            c: per as u32,
-                            ..dims
-                        };
-                        let input = self.src_buffer(prev).clone();
-                        cmds.push(self.dispatch(
-                            Kernel::ScaleByChannel,
-                            0,
-                            bytemuck::bytes_of(&params),
-                            &[(1, &input), (2, &out), (3, &wb)],
-                            linear_groups(s.outputs),
-                        ));
-                    }
-                }
-                for (k, &j) in sc.from.iter().enumerate() {
-                    let from = self.buffers[j].clone();
-                    let from_len = a.shapes.layers[j].outputs as u32;
-                    match &weights {
-                        None => {
-                            let params = EwParams { from_len, ..dims };
-                            cmds.push(self.dispatch(
-                                Kernel::ShortcutAdd,
-                                0,
-                                bytemuck::bytes_of(&params),
-                                &[(1, &from), (2, &out)],
-                                linear_groups(s.outputs),
-                            ));
-                        }
-                        Some(ws) => {
-                            let per = ws.len() / (sc.from.len() + 1);
-                            let part = &ws[(k + 1) * per..(k + 2) * per];
-                            let wb = upload(
-                                &self.ctx,
-                                "shortcut weights",
-                                bytemuck::cast_slice(part),
-                                wgpu::BufferUsages::STORAGE,
-                            );
-                            let params = EwParams {
-                                c: per as u32,
-                                from_len,
-                                ..dims
-                            };
-                            cmds.push(self.dispatch(
-                                Kernel::AxpyChannel,
-                                0,
-                                bytemuck::bytes_of(&params),
-                                &[(1, &from), (2, &out), (3, &wb)],
-                                linear_groups(s.outputs),
-                            ));
-                        }
-                    }
-                }
-                if sc.activation != Activation::Linear {
-                    cmds.push(self.dispatch(
-                        Kernel::Activate,
-                        act,
-                        bytemuck::bytes_of(&dims),
-                        &[(2, &out)],
-                        linear_groups(s.outputs),
-                    ));
-                }
-                cmds
-            }
-            LayerKind::Upsample(u) if u.stride > 0 => {
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    c: s.output.c as u32,
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    stride: u.stride as u32,
-                    scale: u.scale,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                vec![self.dispatch(
-                    Kernel::Upsample,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(s.outputs),
-                )]
-            }
-            LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => {
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    per: (y.classes
-                        + if matches!(layer.kind, LayerKind::Yolo(_)) {
-                            5
-                        } else {
-                            9
-                        }) as u32,
-                    new_coords: y.new_coords as u32,
-                    scale_x_y: y.scale_x_y,
-                    ..Default::default()
-                };
-                if matches!(layer.kind, LayerKind::GaussianYolo(_)) {
-                    return Err(unsupported());
-                }
-                let input = self.src_buffer(prev).clone();
-                vec![self.dispatch(
-                    Kernel::Yolo,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(s.outputs),
-                )]
-            }
             LayerKind::Connected(c) => {
-                let act = activation_id(c.activation).ok_or_else(unsupported)?;
+                // darknet's connected layer applies activations element-wise only
+                let act = activation_id(c.activation).unwrap_or(0);
                 let fused = fused_connected(w, i, s.inputs).ok_or_else(unsupported)?;
                 let geo = ConvParams {
                     in_c: s.inputs as u32,
@@ -433,200 +246,133 @@ impl GpuNet {
                     groups: 1,
                     ..Default::default()
                 };
-                let input = self.src_buffer(prev).clone();
-                self.conv(act, &fused, geo, &input, &out)
+                self.conv(act, &fused, geo, &prev, &out)
             }
-            LayerKind::Batchnorm => {
-                let fused = fused_batchnorm(w, i).ok_or_else(unsupported)?;
-                let c = s.output.c as u32;
-                let (h, wd) = (s.output.h as u32, s.output.w as u32);
-                let geo = ConvParams {
-                    in_c: c,
-                    in_h: h,
-                    in_w: wd,
-                    out_c: c,
-                    out_h: h,
-                    out_w: wd,
-                    size: 1,
-                    stride_x: 1,
-                    stride_y: 1,
-                    dilation: 1,
-                    groups: c,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                self.conv(0, &fused, geo, &input, &out)
-            }
-            LayerKind::ScaleChannels(sc) | LayerKind::Sam(sc) => {
-                let act = elementwise_activation_id(sc.activation).ok_or_else(unsupported)?;
-                let kernel = if matches!(layer.kind, LayerKind::Sam(_)) {
-                    Kernel::Sam
-                } else {
-                    Kernel::ScaleChannels
-                };
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    flag: sc.scale_wh as u32,
-                    ..Default::default()
-                };
-                let (input, from) = (self.src_buffer(prev).clone(), self.buffers[sc.from].clone());
-                vec![self.dispatch(
-                    kernel,
-                    act,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out), (3, &from)],
-                    linear_groups(s.outputs),
-                )]
-            }
-            LayerKind::Softmax {
-                groups,
-                temperature,
-            } => {
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    groups: *groups as u32,
-                    scale: *temperature,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                vec![self.dispatch(
-                    Kernel::Softmax,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(*groups),
-                )]
-            }
-            LayerKind::Reorg(r) | LayerKind::Reorg3d(r) => {
-                // the dims darknet passes to reorg_cpu: the input's for [reorg], the output's for [reorg3d]
-                let old = matches!(layer.kind, LayerKind::Reorg(_));
-                let (rw, rh, rc) = if old {
-                    (s.input.w, s.input.h, s.input.c)
-                } else {
-                    (s.output.w, s.output.h, s.output.c)
-                };
-                let params = EwParams {
-                    n: (rw * rh * rc) as u32,
-                    c: rc as u32,
-                    h: rh as u32,
-                    w: rw as u32,
-                    stride: r.stride as u32,
-                    flag: r.reverse as u32,
-                    from_len: s.outputs as u32,
-                    groups: s.inputs as u32,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                let dispatch = self.dispatch(
-                    Kernel::Reorg,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(rw * rh * rc),
+            LayerKind::Batchnorm => match fused_batchnorm(w, i) {
+                // without its statistics the layer passes its input on (as the CPU backend)
+                None => vec![copy_prev],
+                Some(fused) => {
+                    let c = s.output.c as u32;
+                    let (h, wd) = (s.output.h as u32, s.output.w as u32);
+                    let geo = ConvParams {
+                        in_c: c,
+                        in_h: h,
+                        in_w: wd,
+                        out_c: c,
+                        out_h: h,
+                        out_w: wd,
+                        size: 1,
+                        stride_x: 1,
+                        stride_y: 1,
+                        dilation: 1,
+                        groups: c,
+                        ..Default::default()
+                    };
+                    self.conv(0, &fused, geo, &prev, &out)
+                }
+            },
+            LayerKind::Route(r) => self.route(a, i, r),
+            LayerKind::Shortcut(sc) => self.shortcut(a, w, i, sc, &prev),
+            LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out),
+            LayerKind::Implicit { .. } => {
+                let values = w.slice(&w.layers[i].weights);
+                if values.len() * 4 < out.bytes as usize {
+                    return Err(unsupported());
+                }
+                let constant = upload(
+                    &self.ctx,
+                    "implicit",
+                    bytemuck::cast_slice(values),
+                    wgpu::BufferUsages::COPY_SRC,
                 );
-                vec![Command::Clear { dst: i }, dispatch]
+                vec![Command::Copy {
+                    src: constant,
+                    dst: out,
+                }]
             }
-            LayerKind::Region(r) => {
-                let params = EwParams {
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    stride: r.num as u32,
-                    per: (r.classes + r.coords + 1) as u32,
-                    coords: r.coords as u32,
-                    groups: r.classes as u32,
-                    flag: r.softmax as u32,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                let cells = r.num * s.output.h * s.output.w;
-                vec![self.dispatch(
-                    Kernel::Region,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(cells),
-                )]
-            }
-            LayerKind::Upsample(u) => {
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    c: s.output.c as u32,
-                    h: s.output.h as u32,
-                    w: s.output.w as u32,
-                    stride: u.stride.unsigned_abs() as u32,
-                    scale: u.scale,
-                    ..Default::default()
-                };
-                let input = self.src_buffer(prev).clone();
-                vec![self.dispatch(
-                    Kernel::Downsample,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &input), (2, &out)],
-                    linear_groups(s.outputs),
-                )]
-            }
-            LayerKind::Activation(act) => {
-                let id = elementwise_activation_id(*act).ok_or_else(unsupported)?;
-                let params = EwParams {
-                    n: s.outputs as u32,
-                    ..Default::default()
-                };
-                vec![
-                    copy_prev,
-                    self.dispatch(
-                        Kernel::Activate,
-                        id,
-                        bytemuck::bytes_of(&params),
-                        &[(2, &out)],
-                        linear_groups(s.outputs),
-                    ),
-                ]
-            }
-            LayerKind::Dropout { .. } | LayerKind::Empty | LayerKind::Cost { .. } => {
-                vec![copy_prev]
-            }
-            _ => return Err(unsupported()),
+            LayerKind::Dropout { .. }
+            | LayerKind::Empty
+            | LayerKind::Cost { .. }
+            | LayerKind::Contrastive { .. } => vec![copy_prev],
+            kind => self
+                .elementwise(a, i, kind, &prev, copy_prev)
+                .ok_or_else(unsupported)?,
         })
     }
-}
 
-/// A weighted shortcut's weights after darknet's normalisation (relu or softmax across the
-/// n + 1 inputs, per feature or per channel), input-major `[input][channel]`; `None` for an
-/// unweighted shortcut.
-fn shortcut_weights(
-    sc: &crate::network::Shortcut,
-    raw: &[f32],
-    channels: usize,
-) -> Option<Vec<f32>> {
-    let per = match sc.weights_type {
-        WeightsType::None => return None,
-        WeightsType::PerFeature => 1,
-        WeightsType::PerChannel => channels,
-    };
-    let n = sc.from.len() + 1;
-    if raw.len() < n * per {
-        return None;
+    /// The activation a kernel fuses (its `ACT`) and, for the normalize_channels family, the
+    /// dispatch after it that normalises across channels.
+    pub(super) fn epilogue(
+        &mut self,
+        act: Activation,
+        out: &View,
+        s: &LayerShape,
+    ) -> (u32, Vec<Command>) {
+        let Some(flag) = normalization(act) else {
+            return (activation_id(act).unwrap_or(0), Vec::new());
+        };
+        let (h, w) = if s.output.is_image() {
+            (s.output.h, s.output.w)
+        } else {
+            (1, 1)
+        };
+        let params = EwParams {
+            n: s.outputs as u32,
+            h: h as u32,
+            w: w as u32,
+            flag,
+            ..Default::default()
+        };
+        let norm = self.dispatch(
+            Kernel::NormalizeChannels,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(2, out)],
+            linear_groups(h * w),
+        );
+        (0, vec![norm])
     }
-    let mut out = raw[..n * per].to_vec();
-    for ch in 0..per {
-        let at = |k: usize| raw[k * per + ch];
-        match sc.weights_normalization.as_str() {
-            "relu" | "avg_relu" => {
-                let sum = 0.0001 + (0..n).map(|k| at(k).max(0.0)).sum::<f32>();
-                (0..n).for_each(|k| out[k * per + ch] = at(k).max(0.0) / sum);
-            }
-            "softmax" => {
-                let max = (0..n).map(at).fold(f32::MIN, f32::max);
-                let sum = 0.0001 + (0..n).map(|k| (at(k) - max).exp()).sum::<f32>();
-                (0..n).for_each(|k| out[k * per + ch] = (at(k) - max).exp() / sum);
-            }
-            _ => {}
-        }
+
+    /// Max or local-average pooling, or `maxpool_depth` (the maximum across channel groups).
+    fn pool(
+        &mut self,
+        pl: &crate::network::Pool,
+        avg: bool,
+        s: &LayerShape,
+        input: &View,
+        out: &View,
+    ) -> Command {
+        let params = PoolParams {
+            c: s.output.c as u32,
+            in_c: s.input.c as u32,
+            in_h: s.input.h as u32,
+            in_w: s.input.w as u32,
+            out_h: s.output.h as u32,
+            out_w: s.output.w as u32,
+            size: pl.size as u32,
+            stride_x: pl.stride_x as u32,
+            stride_y: pl.stride_y as u32,
+            pad: pl.padding as u32,
+            ..Default::default()
+        };
+        let kernel = match (avg, pl.maxpool_depth) {
+            (true, _) => Kernel::AvgPool,
+            (false, true) => Kernel::MaxDepth,
+            (false, false) => Kernel::MaxPool,
+        };
+        let groups = [
+            ((s.output.h * s.output.w) as u32).div_ceil(WG),
+            s.output.c as u32,
+            1,
+        ];
+        self.dispatch(
+            kernel,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(1, input), (2, out)],
+            groups,
+        )
     }
-    Some(out)
 }
 
 /// Convolution weights (`filters × cin × taps`, darknet's layout) regrouped for the blocked

@@ -1,0 +1,387 @@
+//! Recording of the layers without convolution weights: routes (views, in-place writes or
+//! copies), shortcuts, the heads and the element-wise layers of elementwise.wgsl.
+
+use super::*;
+use crate::network::{Route, Shortcut, Yolo};
+
+impl GpuNet {
+    /// A route: nothing when it is a view or all its inputs were written into it, else a copy
+    /// of each input (or its group slice) that was not.
+    pub(super) fn route(&self, a: &Analysis, i: usize, r: &Route) -> Vec<Command> {
+        if self.plan.is_view(a, i) {
+            return Vec::new();
+        }
+        let out = &self.outputs[i];
+        let mut at = 0u64;
+        let mut cmds = Vec::new();
+        for &j in &r.layers {
+            let part = (a.shapes.layers[j].outputs / r.groups.max(1) * 4) as u64;
+            if !self.plan.writes_in_place(j, i) {
+                cmds.push(Command::Copy {
+                    src: self.outputs[j].slice(part * r.group_id as u64, part),
+                    dst: out.slice(at, part),
+                });
+            }
+            at += part;
+        }
+        cmds
+    }
+
+    /// A shortcut: the first operand (weighted, or summed with the first `from` of the same
+    /// size without a copy), each further `from` added (resampled when its W×H differs, as
+    /// darknet's shortcut_cpu), then the activation unless a kernel fused it.
+    pub(super) fn shortcut(
+        &mut self,
+        a: &Analysis,
+        w: &Weights,
+        i: usize,
+        sc: &Shortcut,
+        prev: &View,
+    ) -> Vec<Command> {
+        let s = a.shapes.layers[i];
+        let out = self.outputs[i].clone();
+        let weights = shortcut_weights(sc, w.slice(&w.layers[i].weights), s.output.c);
+        let (act, post) = self.epilogue(sc.activation, &out, &s);
+        let dims = EwParams {
+            n: s.outputs as u32,
+            c: s.output.c as u32,
+            h: s.output.h as u32,
+            w: s.output.w as u32,
+            ..Default::default()
+        };
+        let same = |j: usize| {
+            let fs = a.shapes.layers[j].output;
+            (fs.w, fs.h) == (s.output.w, s.output.h)
+        };
+        let per = weights
+            .as_ref()
+            .map_or(0, |ws| ws.len() / (sc.from.len() + 1));
+        let term = |k: usize| weights.as_ref().map(|ws| &ws[k * per..(k + 1) * per]);
+        let mut cmds = Vec::new();
+        let mut fused = false;
+        let mut rest = &sc.from[..];
+        match (term(0), sc.from.first()) {
+            (None, Some(&j)) if same(j) => {
+                // out = prev + from₀ in one pass (the activation too when nothing follows)
+                fused = sc.from.len() == 1;
+                let params = EwParams {
+                    from_len: a.shapes.layers[j].outputs as u32,
+                    ..dims
+                };
+                let from = self.outputs[j].clone();
+                cmds.push(self.dispatch(
+                    Kernel::ShortcutSum,
+                    if fused { act } else { 0 },
+                    bytemuck::bytes_of(&params),
+                    &[(1, prev), (2, &out), (3, &from)],
+                    linear_groups(s.outputs),
+                ));
+                rest = &sc.from[1..];
+            }
+            (None, _) => cmds.push(Command::Copy {
+                src: prev.prefix(out.bytes),
+                dst: out.clone(),
+            }),
+            (Some(own), _) => {
+                let wb = upload(
+                    &self.ctx,
+                    "shortcut weights",
+                    bytemuck::cast_slice(own),
+                    STORAGE,
+                );
+                let params = EwParams {
+                    c: per as u32,
+                    ..dims
+                };
+                cmds.push(self.dispatch(
+                    Kernel::ScaleByChannel,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, prev), (2, &out), (3, &wb)],
+                    linear_groups(s.outputs),
+                ));
+            }
+        }
+        let first = sc.from.len() - rest.len();
+        for (k, &j) in rest.iter().enumerate() {
+            cmds.push(self.add_term(a, j, &out, dims, term(first + k + 1), per));
+        }
+        if act != 0 && !fused {
+            cmds.push(self.dispatch(
+                Kernel::Activate,
+                act,
+                bytemuck::bytes_of(&dims),
+                &[(2, &out)],
+                linear_groups(s.outputs),
+            ));
+        }
+        cmds.extend(post);
+        cmds
+    }
+
+    /// `out += from` for one shortcut input: plain, weighted per feature or channel, or
+    /// resampled for another W×H (unweighted, as darknet).
+    fn add_term(
+        &mut self,
+        a: &Analysis,
+        j: usize,
+        out: &View,
+        dims: EwParams,
+        weights: Option<&[f32]>,
+        per: usize,
+    ) -> Command {
+        let fs = a.shapes.layers[j];
+        let from = self.outputs[j].clone();
+        let params = EwParams {
+            from_len: fs.outputs as u32,
+            ..dims
+        };
+        if (fs.output.w, fs.output.h) != (dims.w as usize, dims.h as usize) {
+            let (w1, h1, c1) = (fs.output.w, fs.output.h, fs.output.c);
+            let (minw, minh) = (w1.min(dims.w as usize), h1.min(dims.h as usize));
+            let params = EwParams {
+                in_c: c1 as u32,
+                in_h: h1 as u32,
+                in_w: w1 as u32,
+                ..params
+            };
+            return self.dispatch(
+                Kernel::ShortcutResampled,
+                0,
+                bytemuck::bytes_of(&params),
+                &[(1, &from), (2, out)],
+                linear_groups(minw * minh * c1.min(dims.c as usize)),
+            );
+        }
+        match weights {
+            None => self.dispatch(
+                Kernel::ShortcutAdd,
+                0,
+                bytemuck::bytes_of(&params),
+                &[(1, &from), (2, out)],
+                linear_groups(dims.n as usize),
+            ),
+            Some(part) => {
+                let wb = upload(
+                    &self.ctx,
+                    "shortcut weights",
+                    bytemuck::cast_slice(part),
+                    STORAGE,
+                );
+                let params = EwParams {
+                    c: per as u32,
+                    ..params
+                };
+                self.dispatch(
+                    Kernel::AxpyChannel,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, &from), (2, out), (3, &wb)],
+                    linear_groups(dims.n as usize),
+                )
+            }
+        }
+    }
+
+    /// The yolo head's activation.
+    pub(super) fn yolo(
+        &mut self,
+        y: &Yolo,
+        s: &LayerShape,
+        prev: &View,
+        out: &View,
+    ) -> Vec<Command> {
+        let params = EwParams {
+            n: s.outputs as u32,
+            h: s.output.h as u32,
+            w: s.output.w as u32,
+            per: (y.classes + 5) as u32,
+            new_coords: y.new_coords as u32,
+            scale_x_y: y.scale_x_y,
+            ..Default::default()
+        };
+        vec![self.dispatch(
+            Kernel::Yolo,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(1, prev), (2, out)],
+            linear_groups(s.outputs),
+        )]
+    }
+
+    /// The one-kernel layers of elementwise.wgsl; `None` for a kind the GPU does not run.
+    pub(super) fn elementwise(
+        &mut self,
+        a: &Analysis,
+        i: usize,
+        kind: &LayerKind,
+        prev: &View,
+        copy_prev: Command,
+    ) -> Option<Vec<Command>> {
+        let s = a.shapes.layers[i];
+        let out = self.outputs[i].clone();
+        let dims = EwParams {
+            n: s.outputs as u32,
+            c: s.output.c as u32,
+            h: s.output.h as u32,
+            w: s.output.w as u32,
+            ..Default::default()
+        };
+        let (kernel, act, params, second, threads, mut post) = match kind {
+            LayerKind::Upsample(u) => {
+                let params = EwParams {
+                    stride: u.stride.unsigned_abs() as u32,
+                    scale: u.scale,
+                    ..dims
+                };
+                let kernel = if u.stride > 0 {
+                    Kernel::Upsample
+                } else {
+                    Kernel::Downsample
+                };
+                (kernel, 0, params, None, s.outputs, Vec::new())
+            }
+            LayerKind::ScaleChannels(sc) | LayerKind::Sam(sc) => {
+                let (act, post) = self.epilogue(sc.activation, &out, &s);
+                let kernel = if matches!(kind, LayerKind::Sam(_)) {
+                    Kernel::Sam
+                } else {
+                    Kernel::ScaleChannels
+                };
+                let params = EwParams {
+                    flag: sc.scale_wh as u32,
+                    ..dims
+                };
+                let from = self.outputs[sc.from].clone();
+                (kernel, act, params, Some(from), s.outputs, post)
+            }
+            LayerKind::Softmax {
+                groups,
+                temperature,
+            } => {
+                let params = EwParams {
+                    groups: *groups as u32,
+                    scale: *temperature,
+                    ..dims
+                };
+                (Kernel::Softmax, 0, params, None, *groups, Vec::new())
+            }
+            LayerKind::Reorg(r) | LayerKind::Reorg3d(r) => {
+                // the dims darknet passes to reorg_cpu: the input's for [reorg], the output's
+                // for [reorg3d]; the kernel writes only part of the output, so it is cleared
+                let old = matches!(kind, LayerKind::Reorg(_));
+                let d = if old { s.input } else { s.output };
+                let params = EwParams {
+                    n: (d.w * d.h * d.c) as u32,
+                    c: d.c as u32,
+                    h: d.h as u32,
+                    w: d.w as u32,
+                    stride: r.stride as u32,
+                    flag: r.reverse as u32,
+                    from_len: s.outputs as u32,
+                    groups: s.inputs as u32,
+                    ..Default::default()
+                };
+                let clear = Command::Clear { dst: out.clone() };
+                let run = self.dispatch(
+                    Kernel::Reorg,
+                    0,
+                    bytemuck::bytes_of(&params),
+                    &[(1, prev), (2, &out)],
+                    linear_groups(d.w * d.h * d.c),
+                );
+                return Some(vec![clear, run]);
+            }
+            LayerKind::Region(r) => {
+                let params = EwParams {
+                    stride: r.num as u32,
+                    per: (r.classes + r.coords + 1) as u32,
+                    coords: r.coords as u32,
+                    groups: r.classes as u32,
+                    flag: r.softmax as u32,
+                    ..dims
+                };
+                let cells = r.num * s.output.h * s.output.w;
+                (Kernel::Region, 0, params, None, cells, Vec::new())
+            }
+            LayerKind::Crop(_) => {
+                let params = EwParams {
+                    in_c: s.input.c as u32,
+                    in_h: s.input.h as u32,
+                    in_w: s.input.w as u32,
+                    ..dims
+                };
+                (Kernel::Crop, 0, params, None, s.outputs, Vec::new())
+            }
+            LayerKind::Activation(act) => {
+                let (id, post) = self.epilogue(*act, &out, &s);
+                let mut cmds = vec![copy_prev];
+                if id != 0 {
+                    cmds.push(self.dispatch(
+                        Kernel::Activate,
+                        id,
+                        bytemuck::bytes_of(&dims),
+                        &[(2, &out)],
+                        linear_groups(s.outputs),
+                    ));
+                }
+                cmds.extend(post);
+                return Some(cmds);
+            }
+            _ => return None,
+        };
+        // binding 3 only for the kernels that read a second operand (pipeline layouts hold
+        // only the bindings an entry point uses)
+        let mut bufs = vec![(1, prev), (2, &out)];
+        if let Some(second) = &second {
+            bufs.push((3, second));
+        }
+        let run = self.dispatch(
+            kernel,
+            act,
+            bytemuck::bytes_of(&params),
+            &bufs,
+            linear_groups(threads),
+        );
+        post.insert(0, run);
+        Some(post)
+    }
+}
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
+
+/// A weighted shortcut's weights after darknet's normalisation (relu or softmax across the
+/// n + 1 inputs, per feature or per channel), input-major `[input][channel]`; `None` for an
+/// unweighted shortcut.
+fn shortcut_weights(
+    sc: &crate::network::Shortcut,
+    raw: &[f32],
+    channels: usize,
+) -> Option<Vec<f32>> {
+    let per = match sc.weights_type {
+        WeightsType::None => return None,
+        WeightsType::PerFeature => 1,
+        WeightsType::PerChannel => channels,
+    };
+    let n = sc.from.len() + 1;
+    if raw.len() < n * per {
+        return None;
+    }
+    let mut out = raw[..n * per].to_vec();
+    for ch in 0..per {
+        let at = |k: usize| raw[k * per + ch];
+        match sc.weights_normalization.as_str() {
+            "relu" | "avg_relu" => {
+                let sum = 0.0001 + (0..n).map(|k| at(k).max(0.0)).sum::<f32>();
+                (0..n).for_each(|k| out[k * per + ch] = at(k).max(0.0) / sum);
+            }
+            "softmax" => {
+                let max = (0..n).map(at).fold(f32::MIN, f32::max);
+                let sum = 0.0001 + (0..n).map(|k| (at(k) - max).exp()).sum::<f32>();
+                (0..n).for_each(|k| out[k * per + ch] = (at(k) - max).exp() / sum);
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}

@@ -1,0 +1,360 @@
+//! Where every layer's output lives on the GPU: routes cost no kernel where the storage-offset
+//! alignment allows it. A `groups` slice or a one-layer route is a view into its producer's
+//! buffer; a concatenation is one region its producers write into at their channel offsets.
+//! Regions whose lifetimes do not overlap may share a buffer (the liveness plan).
+
+use crate::Analysis;
+use crate::network::{LayerKind, Src};
+
+/// A layer's output: `bytes` at `offset` in region `region`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// Index into [`Plan::regions`].
+    pub region: usize,
+    /// Byte offset in the region.
+    pub offset: u64,
+    /// Bytes of the output.
+    pub bytes: u64,
+}
+
+/// One allocation: the output of a root layer and everything placed inside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Region {
+    /// Bytes (the root layer's output, at least 4).
+    pub bytes: u64,
+    /// The first layer that writes into it.
+    pub first: usize,
+    /// The last layer that reads it (`usize::MAX` when an output is read back).
+    pub last: usize,
+}
+
+/// The placement of one network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// One per layer.
+    pub places: Vec<Place>,
+    /// One per allocation.
+    pub regions: Vec<Region>,
+    /// Per layer: the layer it was placed inside and the byte offset there.
+    pub parent: Vec<Option<(usize, u64)>>,
+}
+
+impl Plan {
+    /// Whether route `i`'s input `j` writes straight into the route's region.
+    pub fn writes_in_place(&self, j: usize, i: usize) -> bool {
+        matches!(self.parent[j], Some((p, _)) if p == i)
+    }
+
+    /// Whether layer `i` is a view of its producer (it runs nothing).
+    pub fn is_view(&self, a: &Analysis, i: usize) -> bool {
+        match (&a.network.layers[i].kind, self.parent[i]) {
+            (LayerKind::Route(r), Some((p, _))) => r.layers.len() == 1 && r.layers[0] == p,
+            _ => false,
+        }
+    }
+}
+
+fn out_bytes(a: &Analysis, i: usize) -> u64 {
+    (a.shapes.layers[i].outputs * 4) as u64
+}
+
+/// Places every layer. `align` is the device's storage-buffer offset alignment: a view or an
+/// in-place write needs its offset to be a multiple of it (else the route copies).
+pub fn plan(a: &Analysis, align: u64) -> Plan {
+    let n = a.network.layers.len();
+    let align = align.max(4);
+    let mut parent: Vec<Option<(usize, u64)>> = vec![None; n];
+    for (i, layer) in a.network.layers.iter().enumerate() {
+        let LayerKind::Route(r) = &layer.kind else {
+            continue;
+        };
+        if let [j] = r.layers[..] {
+            let offset = out_bytes(a, j) / r.groups.max(1) as u64 * r.group_id as u64;
+            if offset.is_multiple_of(align) {
+                parent[i] = Some((j, offset));
+            }
+        } else if r.groups == 1 {
+            let mut at = 0u64;
+            for &j in &r.layers {
+                if parent[j].is_none() && at.is_multiple_of(align) {
+                    parent[j] = Some((i, at));
+                }
+                at += out_bytes(a, j);
+            }
+        }
+    }
+    while let Some(child) = first_conflict(a, &parent) {
+        parent[child] = None;
+    }
+    regions(a, parent)
+}
+
+/// The root layer of `i` and `i`'s byte offset in it.
+fn root(parent: &[Option<(usize, u64)>], mut i: usize) -> (usize, u64) {
+    let mut offset = 0;
+    while let Some((p, o)) = parent[i] {
+        offset += o;
+        i = p;
+    }
+    (i, offset)
+}
+
+/// The ancestor of `i` placed directly in root `r` (or `i` when it is `r`).
+fn top(parent: &[Option<(usize, u64)>], mut i: usize, r: usize) -> usize {
+    while let Some((p, _)) = parent[i] {
+        if p == r {
+            return i;
+        }
+        i = p;
+    }
+    i
+}
+
+/// Layers whose commands read `i`'s inputs: a dispatch may not bind one buffer both to read and
+/// to write, and a copy may not copy within one buffer. Returns the link to undo.
+fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize> {
+    for (k, layer) in a.network.layers.iter().enumerate() {
+        let (rk, _) = root(parent, k);
+        let is_view = matches!(parent[k], Some((p, _)) if layer.inputs == [Src::Layer(p)]);
+        if is_view {
+            continue;
+        }
+        for src in &layer.inputs {
+            let Src::Layer(j) = *src else { continue };
+            if matches!(parent[j], Some((p, _)) if p == k) {
+                continue; // written in place: nothing reads it here
+            }
+            if root(parent, j).0 == rk {
+                return Some(if k != rk {
+                    top(parent, k, rk)
+                } else {
+                    top(parent, j, rk)
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Regions from the placement: one per root, live from the first write into it to the last
+/// read of anything in it.
+fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>) -> Plan {
+    let n = parent.len();
+    let readers = a.network.last_readers();
+    let mut index_of = vec![usize::MAX; n];
+    let mut regions: Vec<Region> = Vec::new();
+    let mut places = Vec::with_capacity(n);
+    for (i, reader) in readers.iter().enumerate() {
+        let (r, offset) = root(&parent, i);
+        if index_of[r] == usize::MAX {
+            index_of[r] = regions.len();
+            regions.push(Region {
+                bytes: out_bytes(a, r).max(4),
+                first: i,
+                last: i,
+            });
+        }
+        let region = &mut regions[index_of[r]];
+        region.first = region.first.min(i);
+        region.last = region.last.max(reader.map_or(usize::MAX, |c| c.max(i)));
+        places.push(Place {
+            region: index_of[r],
+            offset,
+            bytes: out_bytes(a, i),
+        });
+    }
+    Plan {
+        places,
+        regions,
+        parent,
+    }
+}
+
+/// Assigns each region a buffer slot: with `shared`, a region reuses the slot of one whose
+/// last reader has run (the smallest that fits), else every region has its own. Returns the
+/// slot of each region and each slot's size in bytes.
+pub fn share(regions: &[Region], shared: bool) -> (Vec<usize>, Vec<u64>) {
+    if !shared {
+        return (
+            (0..regions.len()).collect(),
+            regions.iter().map(|r| r.bytes).collect(),
+        );
+    }
+    let mut order: Vec<usize> = (0..regions.len()).collect();
+    order.sort_by_key(|&r| (regions[r].first, r));
+    let mut slot_of = vec![0; regions.len()];
+    let mut sizes: Vec<u64> = Vec::new();
+    // (slot, free after this layer)
+    let mut busy: Vec<(usize, usize)> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    for r in order {
+        let Region { bytes, first, last } = regions[r];
+        let (done, live): (Vec<_>, Vec<_>) = busy.into_iter().partition(|&(_, end)| end < first);
+        busy = live;
+        free.extend(done.into_iter().map(|(s, _)| s));
+        let pick = free
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| sizes[**s] >= bytes)
+            .min_by_key(|(_, s)| sizes[**s])
+            .map(|(k, _)| k);
+        let slot = match pick {
+            Some(k) => free.swap_remove(k),
+            None => {
+                sizes.push(bytes);
+                sizes.len() - 1
+            }
+        };
+        slot_of[r] = slot;
+        busy.push((slot, last));
+    }
+    (slot_of, sizes)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn analysis(cfg: &str) -> Analysis {
+        crate::analyze("t.cfg", cfg.as_bytes(), Default::default())
+            .unwrap_or_else(|f| panic!("{}", f.render()))
+    }
+
+    /// Every layer's range lies inside its region, and two layers of one region overlap only
+    /// where one is a view into the other or written into it.
+    fn check_disjoint(a: &Analysis, p: &Plan) {
+        for (i, pi) in p.places.iter().enumerate() {
+            assert!(
+                pi.offset + pi.bytes <= p.regions[pi.region].bytes,
+                "layer {i}"
+            );
+            for (j, pj) in p.places.iter().enumerate().skip(i + 1) {
+                let overlap = pi.region == pj.region
+                    && pi.offset < pj.offset + pj.bytes
+                    && pj.offset < pi.offset + pi.bytes;
+                let related = root(&p.parent, i).0 == j
+                    || root(&p.parent, j).0 == i
+                    || p.is_view(a, j)
+                    || p.is_view(a, i)
+                    || ancestors(&p.parent, i).contains(&j)
+                    || ancestors(&p.parent, j).contains(&i);
+                assert!(!overlap || related, "layers {i} and {j} overlap");
+            }
+        }
+    }
+
+    fn ancestors(parent: &[Option<(usize, u64)>], mut i: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        while let Some((p, _)) = parent[i] {
+            out.push(p);
+            i = p;
+        }
+        out
+    }
+
+    #[test]
+    fn yolov4_tiny_routes_cost_nothing_at_416() {
+        let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
+        let p = plan(&a, 256);
+        check_disjoint(&a, &p);
+        // (route, input) pairs that copy: the inner CSP concats, whose second input is read by
+        // their first (a dispatch may not read and write one buffer), and layer 23, which feeds
+        // two concats (24 and 34) and can be written into only one
+        let mut copied = Vec::new();
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            let LayerKind::Route(r) = &layer.kind else {
+                continue;
+            };
+            if !p.is_view(&a, i) {
+                copied.extend(
+                    r.layers
+                        .iter()
+                        .filter(|&&j| !p.writes_in_place(j, i))
+                        .map(|&j| (i, j)),
+                );
+            }
+        }
+        assert_eq!(copied, [(6, 5), (14, 13), (22, 21), (34, 23)]);
+        // the CSP block at 104²: layer 2 writes into route 8, route 3 is its upper half
+        let (r8, _) = root(&p.parent, 8);
+        assert_eq!(root(&p.parent, 2), (r8, 0));
+        let half = (a.shapes.layers[2].outputs * 2) as u64;
+        assert_eq!(root(&p.parent, 3), (r8, half));
+        assert_eq!(p.places[3].bytes, half);
+        // layer 7 (the 1×1 after the inner concat) writes the second half of route 8
+        assert_eq!(p.places[7].offset, 2 * half);
+    }
+
+    #[test]
+    fn misaligned_offsets_fall_back_to_copies() {
+        // 13 × 11 planes: a channel is 572 bytes, never a multiple of 256
+        let a = analysis(
+            "[net]\nwidth=13\nheight=11\nchannels=3\n\n\
+             [convolutional]\nfilters=6\nsize=3\npad=1\nactivation=leaky\n\n\
+             [route]\nlayers=-1\ngroups=2\ngroup_id=1\n\n\
+             [convolutional]\nfilters=3\nsize=1\nactivation=leaky\n\n\
+             [route]\nlayers=-1,-3\n",
+        );
+        let p = plan(&a, 256);
+        assert!(!p.is_view(&a, 1), "a 3-channel offset is not aligned");
+        // the first input of the concat sits at offset 0: it is written in place
+        assert!(p.writes_in_place(2, 3));
+        assert!(!p.writes_in_place(0, 3), "offset 3 × 572 is not aligned");
+        check_disjoint(&a, &p);
+        // with 4-byte alignment the slice is a view and layer 0 writes into the concat; layer 2
+        // reads that region (through the view), so it writes its own and is copied
+        let p = plan(&a, 4);
+        assert!(p.is_view(&a, 1));
+        assert!(p.writes_in_place(0, 3) && !p.writes_in_place(2, 3));
+        check_disjoint(&a, &p);
+    }
+
+    #[test]
+    fn a_layer_reading_its_own_region_is_not_placed_there() {
+        // route 3 = [1, 2] where 2 reads a view of 1: 2 may not write into the region it
+        // reads; a shortcut adding its own concat partner the same
+        let a = analysis(
+            "[net]\nwidth=8\nheight=8\nchannels=3\n\n\
+             [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
+             [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
+             [shortcut]\nfrom=-2\nactivation=linear\n\n\
+             [route]\nlayers=-1,-2\n\n\
+             [route]\nlayers=-1,0\n",
+        );
+        let p = plan(&a, 4);
+        check_disjoint(&a, &p);
+        for (k, layer) in a.network.layers.iter().enumerate() {
+            if p.is_view(&a, k) {
+                continue;
+            }
+            for src in &layer.inputs {
+                let Src::Layer(j) = *src else { continue };
+                if !p.writes_in_place(j, k) {
+                    assert_ne!(
+                        p.places[j].region, p.places[k].region,
+                        "layer {k} reads layer {j} from its own region"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn regions_share_buffers_only_when_their_lifetimes_do_not_overlap() {
+        let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
+        let p = plan(&a, 256);
+        let (slot_of, sizes) = share(&p.regions, true);
+        for (x, rx) in p.regions.iter().enumerate() {
+            assert!(sizes[slot_of[x]] >= rx.bytes);
+            for (y, ry) in p.regions.iter().enumerate().skip(x + 1) {
+                if slot_of[x] == slot_of[y] {
+                    assert!(rx.last < ry.first || ry.last < rx.first, "{x} and {y}");
+                }
+            }
+        }
+        let total: u64 = sizes.iter().sum();
+        let unshared: u64 = p.regions.iter().map(|r| r.bytes).sum();
+        assert!(total < unshared / 2, "{total} of {unshared}");
+    }
+}
