@@ -21,7 +21,16 @@ impl Lcg {
 /// Analyzes `cfg`, writes a `.weights` image of random floats (positive batch-norm
 /// variances) and makes a random input.
 pub fn setup(cfg: &str, seed: u64) -> (Analysis, Weights, Tensor) {
-    let a = csplens::analyze("t.cfg", cfg.as_bytes(), Default::default())
+    setup_sized(cfg, seed, Default::default())
+}
+
+/// [`setup`] with the cfg's input size replaced.
+pub fn setup_sized(
+    cfg: &str,
+    seed: u64,
+    over: csplens::shape::InputOverride,
+) -> (Analysis, Weights, Tensor) {
+    let a = csplens::analyze("t.cfg", cfg.as_bytes(), over)
         .unwrap_or_else(|f| panic!("{}", f.render()));
     let mut rng = Lcg(seed);
     let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -62,3 +71,26 @@ pub const POOLS_ROUTES_SHORTCUTS: &str = "[convolutional]\nfilters=8\nsize=3\npa
          [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n\n\
          [shortcut]\nfrom=-3,-4\nactivation=leaky\n\n\
          [dropout]\nprobability=0.5\n";
+
+/// Rescales [`setup`]'s random weights so that activations keep their scale through a deep
+/// network: convolution and connected weights uniform with variance 2/fan-in (He), batch-norm
+/// variance 1, scales near 1, small means and biases.
+pub fn tame(a: &Analysis, w: &mut Weights) {
+    for (i, lw) in w.layers.clone().into_iter().enumerate() {
+        let taps = lw.weights.len();
+        let outputs = lw.biases.len().max(1);
+        let fan_in = match &a.network.layers[i].kind {
+            csplens::network::LayerKind::Convolutional(_)
+            | csplens::network::LayerKind::Connected(_) => (taps / outputs).max(1),
+            _ => continue,
+        };
+        let gain = (6.0 / fan_in as f32).sqrt();
+        w.data[lw.weights].iter_mut().for_each(|v| *v *= gain);
+        w.data[lw.biases].iter_mut().for_each(|v| *v *= 0.1);
+        if let Some([scales, mean, var]) = lw.bn {
+            w.data[scales].iter_mut().for_each(|v| *v = 1.0 + 0.1 * *v);
+            w.data[mean].iter_mut().for_each(|v| *v *= 0.1);
+            w.data[var].iter_mut().for_each(|v| *v = 1.0);
+        }
+    }
+}
