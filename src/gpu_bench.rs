@@ -53,6 +53,12 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         rows.push(json!({"kernel": name, "ms": ms, "gflops": gflop / ms * 1e3}));
     }
     let mut doc = json!({"device": ctx.describe(), "conv": format!("3×3 {c}→{c} at {n}×{n}, {gflop:.3} GFLOP"), "kernels": rows});
+    // the fixed cost of one inference: upload, one tiny kernel, readback, waiting
+    let (a, w, input) = synthetic(
+        "[net]\nwidth=8\nheight=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n",
+    )?;
+    let tiny = GpuNet::new(&ctx, &a, &w)?;
+    doc["round_trip_ms"] = json!(median_forward_ms(&tiny, &input, 50)?);
     if let (Some(cfg), Some(weights)) = (&args.cfg, &args.weights) {
         let a = crate::cli::load(cfg, Default::default()).map_err(anyhow::Error::msg)?;
         let w = csplens::weights::read(weights, &a.network, &a.shapes)
@@ -71,7 +77,27 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         let blocked = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?
             .time_encoded(&input, args.iters)?;
         doc["network_blocked_ms"] = json!(blocked);
-        doc["network"] = json!({"cfg": cfg.display().to_string(), "kernels_ms": ms, "gflops": a.profile.total_bflops as f64 / ms * 1e3});
+        let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
+        doc["network"] = json!({
+            "cfg": cfg.display().to_string(),
+            "kernels_ms": ms,
+            "forward_ms": forward_ms,
+            "gflops": a.profile.total_bflops as f64 / ms * 1e3,
+            "buffer_copies": net.copies(),
+        });
     }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// Median milliseconds of `runs` whole inferences (upload, kernels, readback of the outputs).
+fn median_forward_ms(net: &GpuNet, input: &Tensor, runs: usize) -> Result<f64> {
+    net.forward(input)?;
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            net.forward(input).map(|_| t.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect::<Result<_, _>>()?;
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }

@@ -114,6 +114,38 @@ pub struct GpuNet {
     conv_kernel: ConvKernel,
     /// Layers share buffers by liveness.
     shared: bool,
+    /// The mappable buffer outputs are read back through.
+    readback: std::sync::Mutex<Option<Readback>>,
+}
+
+/// A mappable buffer holding the outputs of `layers` at `offsets` (bytes).
+#[derive(Debug)]
+struct Readback {
+    buffer: wgpu::Buffer,
+    layers: Vec<usize>,
+    offsets: Vec<u64>,
+}
+
+impl Readback {
+    fn new(ctx: &GpuContext, layers: &[usize], outputs: &[View]) -> Self {
+        let mut offsets = Vec::with_capacity(layers.len());
+        let mut size = 0u64;
+        for &i in layers {
+            offsets.push(size);
+            size += outputs[i].bytes.next_multiple_of(8);
+        }
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: size.max(8),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Self {
+            buffer,
+            layers: layers.to_vec(),
+            offsets,
+        }
+    }
 }
 
 /// The kernel for ungrouped convolutions.
@@ -209,6 +241,7 @@ impl GpuNet {
             keep: Vec::new(),
             conv_kernel,
             shared,
+            readback: std::sync::Mutex::new(None),
         };
         for i in 0..a.network.layers.len() {
             let cmds = net.record(a, w, i)?;
@@ -522,48 +555,70 @@ impl GpuNet {
         if !per_layer {
             self.encode(&mut enc, 0..self.layers.len());
         }
-        let staging: Vec<(usize, wgpu::Buffer)> = keep
-            .iter()
-            .map(|&i| {
-                let bytes = (self.shapes[i].outputs.max(1) * 4) as u64;
-                let buf = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("readback"),
-                    size: bytes,
-                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                let out = &self.outputs[i];
-                enc.copy_buffer_to_buffer(&out.buffer, out.offset, &buf, 0, bytes);
-                (i, buf)
-            })
-            .collect();
+        // one mappable buffer for every output read back, kept between inferences (the lock
+        // also keeps two threads from mapping it at once)
+        let mut slot = self
+            .readback
+            .lock()
+            .map_err(|_| BackendError::Internal("the readback buffer's lock is poisoned".into()))?;
+        if slot.as_ref().is_none_or(|r| r.layers != keep) {
+            *slot = Some(Readback::new(&self.ctx, keep, &self.outputs));
+        }
+        let rb = slot
+            .as_ref()
+            .ok_or_else(|| BackendError::Internal("no readback buffer".into()))?;
+        for (&i, &at) in keep.iter().zip(&rb.offsets) {
+            let out = &self.outputs[i];
+            enc.copy_buffer_to_buffer(&out.buffer, out.offset, &rb.buffer, at, out.bytes);
+        }
         self.ctx.queue.submit([enc.finish()]);
-        for (_, buf) in &staging {
-            buf.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        rb.buffer.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+        let read = self
+            .wait()
+            .and_then(|()| match pollster::block_on(scope.pop()) {
+                Some(e) => Err(BackendError::Gpu(e.to_string())),
+                None => self.read_mapped(rb, keep),
+            });
+        match read {
+            Ok(outputs) => {
+                rb.buffer.unmap();
+                Ok(Forward { outputs, layer_ms })
+            }
+            Err(e) => {
+                // its mapping may still be pending: the next inference makes a new one
+                *slot = None;
+                Err(e)
+            }
         }
-        self.wait()?;
-        if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(BackendError::Gpu(e.to_string()));
-        }
-        let mut outputs = Vec::with_capacity(staging.len());
-        for (i, buf) in staging {
-            let s = &self.shapes[i];
-            let data: Vec<f32> = {
-                let view = buf
-                    .slice(..)
-                    .get_mapped_range()
-                    .map_err(|e| BackendError::Gpu(format!("reading layer {i}: {e}")))?;
-                bytemuck::cast_slice(&view)[..s.outputs].to_vec()
-            };
-            buf.unmap();
-            let (c, h, w) = if s.output.is_image() {
-                (s.output.c, s.output.h, s.output.w)
-            } else {
-                (s.outputs, 1, 1)
-            };
-            outputs.push((i, Tensor { c, h, w, data }));
-        }
-        Ok(Forward { outputs, layer_ms })
+    }
+
+    /// The outputs in a mapped readback buffer, as tensors.
+    fn read_mapped(
+        &self,
+        rb: &Readback,
+        keep: &[usize],
+    ) -> Result<Vec<(usize, Tensor)>, BackendError> {
+        let view = rb
+            .buffer
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| BackendError::Gpu(format!("reading the outputs back: {e}")))?;
+        let floats: &[f32] = bytemuck::cast_slice(&view);
+        Ok(keep
+            .iter()
+            .zip(&rb.offsets)
+            .map(|(&i, &at)| {
+                let s = &self.shapes[i];
+                let from = (at / 4) as usize;
+                let data = floats[from..from + s.outputs].to_vec();
+                let (c, h, w) = if s.output.is_image() {
+                    (s.output.c, s.output.h, s.output.w)
+                } else {
+                    (s.outputs, 1, 1)
+                };
+                (i, Tensor { c, h, w, data })
+            })
+            .collect())
     }
 
     /// Milliseconds per inference of `iters` inferences recorded into one submission, without
