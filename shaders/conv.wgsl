@@ -214,85 +214,121 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
     output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc + biases[oc / 4u][oc % 4u]);
 }
 
-// Implicit-GEMM convolution (an alternative to `conv_blocked`, measured slower so far): C (out_c × out_h·out_w) = W (out_c × K) · X (K ×
-// out_h·out_w), K = in_c·size², with the im2col columns of X formed on the fly. A workgroup of
-// 16×16 invocations computes a 64 × 64 tile, each invocation 4 channels × 4 pixels, stepping
-// through K 16 at a time via workgroup memory. Weights are laid out at load time as K × out_c
-// (`weights_flat`, row stride out_c). Dispatch: x = ⌈pixels/64⌉, y = ⌈out_c/64⌉. Ungrouped only.
-const TILE: u32 = 64u;
-const TK: u32 = 16u;
-var<workgroup> tile_w: array<array<f32, 64>, 16>;
-var<workgroup> tile_x: array<array<f32, 64>, 16>;
+// Implicit-GEMM convolution: C (out_c × pixels) = W (out_c × K) · X (K × pixels), K =
+// in_c·size², the im2col columns of X formed on the fly. A workgroup of 8 × 8 invocations
+// computes a 64 × 64 tile, each invocation 8 channels × 8 pixels in sixteen named vec4
+// accumulators (no arrays indexed in loops, which drivers may keep in memory instead of
+// registers), stepping through K 16 at a time via workgroup memory: per step 4 vec4 reads of
+// workgroup memory feed 64 FMAs. Weights are laid out at load time K-major and padded,
+// [⌈K/16⌉·16][blocks·4] with blocks·4 = out_c rounded up to 64, so their tile loads are vec4
+// and unguarded. Split-K: workgroup z sums one range of K tiles into a partial output that
+// `conv_reduce` adds up (splits = 1: bias and activation here).
+// Dispatch: x = ⌈pixels/64⌉, y = blocks/16, z = splits. Ungrouped only.
+const GK: u32 = 16u;
+var<workgroup> gemm_w: array<vec4<f32>, 256>;
+var<workgroup> gemm_x: array<vec4<f32>, 256>;
 
-@compute @workgroup_size(16, 16)
-fn conv_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let pixels = p.out_h * p.out_w;
+// The im2col value of row k for the output pixel at (oy, ox), 0 outside the image or past K.
+fn im2col(k: u32, oy: u32, ox: u32, pixel_ok: bool) -> f32 {
     let kk = p.size * p.size;
-    let k_total = p.in_c * kk;
-    let n0 = wg.x * TILE;
-    let m0 = wg.y * TILE;
-    let t = lid.y * 16u + lid.x;
-    var acc: array<array<f32, 4>, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        for (var j = 0u; j < 4u; j++) {
-            acc[i][j] = 0.0;
-        }
+    let ic = k / kk;
+    if (!pixel_ok || ic >= p.in_c) {
+        return 0.0;
     }
-    for (var k0 = 0u; k0 < k_total; k0 += TK) {
-        // 256 invocations load 16 × 64 weights and 16 × 64 input values, 4 each.
+    let r = k - ic * kk;
+    let ky = r / p.size;
+    let kx = r - ky * p.size;
+    let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
+    let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
+    return load(ic, iy, ix);
+}
+
+@compute @workgroup_size(8, 8)
+fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let pixels = p.out_h * p.out_w;
+    let k_tiles = (p.in_c * p.size * p.size + GK - 1u) / GK;
+    let per_split = (k_tiles + p.splits - 1u) / p.splits;
+    let t0 = wg.z * per_split;
+    let t1 = min(t0 + per_split, k_tiles);
+    let n0 = wg.x * 64u;
+    let m0 = wg.y * 64u;
+    let t = lid.y * 8u + lid.x;
+    // this invocation's loads: 4 consecutive pixels of 4 K rows (t/16 + 4j) of the X tile
+    let g = t % 16u;
+    let row = t / 16u;
+    let nv = vec4<u32>(n0 + g * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+    let ok = nv < vec4<u32>(pixels);
+    let oy = nv / vec4<u32>(p.out_w);
+    let ox = nv % vec4<u32>(p.out_w);
+    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
+    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
+    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0);
+    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0);
+    var c40 = vec4<f32>(0.0); var c41 = vec4<f32>(0.0);
+    var c50 = vec4<f32>(0.0); var c51 = vec4<f32>(0.0);
+    var c60 = vec4<f32>(0.0); var c61 = vec4<f32>(0.0);
+    var c70 = vec4<f32>(0.0); var c71 = vec4<f32>(0.0);
+    for (var kt = t0; kt < t1; kt++) {
+        let k0 = kt * GK;
+        // W tile: 16 rows × 16 vec4, four per invocation, consecutive invocations consecutive
         for (var e = 0u; e < 4u; e++) {
-            let idx = t * 4u + e;
-            let kr = idx / TILE;
-            let col = idx % TILE;
-            let k = k0 + kr;
-            let m = m0 + col;
-            var wv = 0.0;
-            if (k < k_total && m < p.out_c) {
-                wv = weights_flat[k * p.out_c + m];
-            }
-            tile_w[kr][col] = wv;
-            let n = n0 + col;
-            var xv = 0.0;
-            if (k < k_total && n < pixels) {
-                let ic = k / kk;
-                let r = k % kk;
-                let ky = r / p.size;
-                let kx = r % p.size;
-                let oy = n / p.out_w;
-                let ox = n % p.out_w;
-                let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
-                let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
-                xv = load(ic, iy, ix);
-            }
-            tile_x[kr][col] = xv;
+            let v = t + 64u * e;
+            gemm_w[v] = weights[(k0 + v / 16u) * p.blocks + m0 / 4u + v % 16u];
+        }
+        for (var j = 0u; j < 4u; j++) {
+            let k = k0 + row + 4u * j;
+            gemm_x[(row + 4u * j) * 16u + g] = vec4<f32>(
+                im2col(k, oy.x, ox.x, ok.x),
+                im2col(k, oy.y, ox.y, ok.y),
+                im2col(k, oy.z, ox.z, ok.z),
+                im2col(k, oy.w, ox.w, ok.w),
+            );
         }
         workgroupBarrier();
-        for (var kr = 0u; kr < TK; kr++) {
-            var a: array<f32, 4>;
-            var b: array<f32, 4>;
-            for (var i = 0u; i < 4u; i++) {
-                a[i] = tile_w[kr][lid.y * 4u + i];
-                b[i] = tile_x[kr][lid.x * 4u + i];
-            }
-            for (var i = 0u; i < 4u; i++) {
-                for (var j = 0u; j < 4u; j++) {
-                    acc[i][j] += a[i] * b[j];
-                }
-            }
+        for (var k = 0u; k < GK; k++) {
+            let a0 = gemm_w[k * 16u + lid.y * 2u];
+            let a1 = gemm_w[k * 16u + lid.y * 2u + 1u];
+            let b0 = gemm_x[k * 16u + lid.x * 2u];
+            let b1 = gemm_x[k * 16u + lid.x * 2u + 1u];
+            c00 += a0.x * b0; c01 += a0.x * b1;
+            c10 += a0.y * b0; c11 += a0.y * b1;
+            c20 += a0.z * b0; c21 += a0.z * b1;
+            c30 += a0.w * b0; c31 += a0.w * b1;
+            c40 += a1.x * b0; c41 += a1.x * b1;
+            c50 += a1.y * b0; c51 += a1.y * b1;
+            c60 += a1.z * b0; c61 += a1.z * b1;
+            c70 += a1.w * b0; c71 += a1.w * b1;
         }
         workgroupBarrier();
     }
-    for (var i = 0u; i < 4u; i++) {
-        let oc = m0 + lid.y * 4u + i;
-        if (oc >= p.out_c) {
-            break;
+    let m = m0 + lid.y * 8u;
+    let n = n0 + lid.x * 8u;
+    gemm_store(m, n, wg.z, c00, c01);
+    gemm_store(m + 1u, n, wg.z, c10, c11);
+    gemm_store(m + 2u, n, wg.z, c20, c21);
+    gemm_store(m + 3u, n, wg.z, c30, c31);
+    gemm_store(m + 4u, n, wg.z, c40, c41);
+    gemm_store(m + 5u, n, wg.z, c50, c51);
+    gemm_store(m + 6u, n, wg.z, c60, c61);
+    gemm_store(m + 7u, n, wg.z, c70, c71);
+}
+
+// Eight pixels of channel `oc` from `n`: with bias and activation, or as split z's partial.
+fn gemm_store(oc: u32, n: u32, split: u32, lo: vec4<f32>, hi: vec4<f32>) {
+    let pixels = p.out_h * p.out_w;
+    if (oc >= p.out_c) {
+        return;
+    }
+    let v = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
+    let b = biases[oc / 4u][oc % 4u];
+    for (var j = 0u; j < 8u; j++) {
+        if (n + j >= pixels) {
+            return;
         }
-        let b = biases[oc / 4u][oc % 4u];
-        for (var j = 0u; j < 4u; j++) {
-            let n = n0 + lid.x * 4u + j;
-            if (n < pixels) {
-                output[p.out_offset + oc * pixels + n] = activate(acc[i][j] + b);
-            }
+        if (p.splits > 1u) {
+            output[(split * p.out_c + oc) * pixels + n + j] = v[j];
+        } else {
+            output[p.out_offset + oc * pixels + n + j] = activate(v[j] + b);
         }
     }
 }

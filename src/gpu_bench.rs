@@ -43,7 +43,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     let gflop = a.profile.total_bflops as f64;
     let mut rows = Vec::new();
     for (name, kernel) in [
-        ("tiled", ConvKernel::Tiled),
+        ("gemm", ConvKernel::Gemm),
         ("blocked", ConvKernel::Blocked),
         ("blocked4", ConvKernel::Blocked4),
         ("naive", ConvKernel::Naive),
@@ -71,16 +71,25 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             data: vec![0.5; s.c * s.h * s.w],
         };
         let net = GpuNet::new(&ctx, &a, &w)?;
-        let ms = net.time_encoded(&input, args.iters)?;
         let unshared = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?.buffer_bytes();
         doc["network_buffer_bytes"] = json!({"shared": net.buffer_bytes(), "per_layer": unshared});
-        let blocked = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?
-            .time_encoded(&input, args.iters)?;
-        doc["network_blocked_ms"] = json!(blocked);
+        let mut kernels = serde_json::Map::new();
+        for (name, kernel) in [
+            ("gemm", ConvKernel::Gemm),
+            ("blocked", ConvKernel::Blocked),
+            ("blocked4", ConvKernel::Blocked4),
+        ] {
+            let ms = GpuNet::with_options(&ctx, &a, &w, kernel, true)?
+                .time_encoded(&input, args.iters)?;
+            kernels.insert(name.into(), json!(ms));
+        }
+        let ms = net.time_encoded(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
         doc["network"] = json!({
             "cfg": cfg.display().to_string(),
+            "default_kernel": format!("{:?}", net.conv_kernel()),
             "kernels_ms": ms,
+            "kernels_ms_by_conv_kernel": kernels,
             "forward_ms": forward_ms,
             "gflops": a.profile.total_bflops as f64 / ms * 1e3,
             "buffer_copies": net.copies(),

@@ -34,7 +34,9 @@ fn compare(cfg: &str, seed: u64) {
     for kernel in [
         ConvKernel::Blocked,
         ConvKernel::Blocked4,
-        ConvKernel::Tiled,
+        ConvKernel::Gemm,
+        ConvKernel::GemmSplit,
+        ConvKernel::Blocked4Split,
         ConvKernel::Naive,
     ] {
         let gpu = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)
@@ -423,6 +425,30 @@ fn yolov4_tiny_real_weights_layer_by_layer() {
     let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
     let input = detect::network_input(&a, &im);
     compare_layers(&ctx, &a, &w, &input, "yolov4-tiny", Tol::PerValue(1e-4));
+}
+
+#[test]
+fn the_fastest_kernel_is_picked_by_timing_and_runs_the_network() {
+    // what GpuNet::new does on a real GPU, here on whatever adapter exists
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 17);
+    let candidates = [ConvKernel::Gemm, ConvKernel::Blocked];
+    let net = GpuNet::fastest(&ctx, &a, &w, &candidates).unwrap();
+    assert!(candidates.contains(&net.conv_kernel()));
+    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
+        .unwrap()
+        .forward(&input)
+        .unwrap();
+    let gpu = net.forward(&input).unwrap();
+    for (i, c) in &cpu.outputs {
+        let g = gpu.output(*i).unwrap();
+        for (x, y) in c.data.iter().zip(&g.data) {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "layer {i}: {x} vs {y}"
+            );
+        }
+    }
 }
 
 #[test]

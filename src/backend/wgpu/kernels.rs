@@ -18,8 +18,8 @@ pub enum Kernel {
     ConvGrouped,
     /// One output per invocation: the baseline the blocked kernel is benchmarked against.
     ConvNaive,
-    /// Implicit GEMM through workgroup memory, 64 × 64 tiles.
-    ConvTiled,
+    /// Implicit GEMM through workgroup memory, 64 × 64 tiles (split-K partials when split).
+    ConvGemm,
     /// Max pooling.
     MaxPool,
     /// `maxpool_depth`: the maximum across channel groups.
@@ -96,7 +96,7 @@ impl Kernel {
             Self::ConvReduce => ("conv.wgsl", "conv_reduce"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
-            Self::ConvTiled => ("conv.wgsl", "conv_tiled"),
+            Self::ConvGemm => ("conv.wgsl", "conv_gemm"),
             Self::MaxPool => ("pool.wgsl", "max_pool"),
             Self::MaxDepth => ("pool.wgsl", "max_depth"),
             Self::AvgPool => ("pool.wgsl", "avg_pool"),

@@ -3,9 +3,20 @@
 
 use super::*;
 
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
+
+/// What every convolution kernel binds.
+struct Conv<'a> {
+    act: u32,
+    geo: ConvParams,
+    input: &'a View,
+    biases: &'a View,
+    out: &'a View,
+}
+
 impl GpuNet {
-    /// The dispatch of one convolution (or a connected / batchnorm layer expressed as one):
-    /// weights laid out for the kernel, biases padded to vec4 blocks.
+    /// The dispatches of one convolution (or a connected / batchnorm layer expressed as
+    /// one): weights laid out for the kernel, biases padded to blocks of 8.
     pub(super) fn conv(
         &mut self,
         act: u32,
@@ -14,154 +25,201 @@ impl GpuNet {
         input: &View,
         out: &View,
     ) -> Vec<Command> {
-        let (cin, f) = (geo.in_c as usize, geo.out_c as usize);
-        let blocks = f.div_ceil(8);
-        let mut bias = vec![0f32; blocks * 8];
+        let f = geo.out_c as usize;
+        let mut bias = vec![0f32; f.div_ceil(8) * 8];
         bias[..f].copy_from_slice(&fused.biases);
-        let params = ConvParams {
-            blocks: blocks as u32,
-            ..geo
+        let biases = upload(&self.ctx, "biases", bytemuck::cast_slice(&bias), STORAGE);
+        let conv = Conv {
+            act,
+            geo,
+            input,
+            biases: &biases,
+            out,
         };
-        let c = (geo.size as usize, geo.groups as usize);
-        let s_out = (geo.out_h as usize, geo.out_w as usize);
-        let biases = upload(
-            &self.ctx,
-            "biases",
-            bytemuck::cast_slice(&bias),
-            wgpu::BufferUsages::STORAGE,
-        );
-        let x_groups = (s_out.0 * s_out.1.div_ceil(4)) as u32;
-        if self.conv_kernel == ConvKernel::Tiled && c.1 == 1 {
-            // K × out_c, k = (ic·size + ky)·size + kx
-            let k = cin * c.0 * c.0;
-            let mut t = vec![0f32; k * f];
-            for oc in 0..f {
-                for kk in 0..k {
-                    t[kk * f + oc] = fused.weights[oc * k + kk];
-                }
+        match self.conv_kernel {
+            _ if geo.groups > 1 => self.conv_grouped(&conv, &fused.weights),
+            ConvKernel::Gemm | ConvKernel::GemmSplit => self.conv_gemm(&conv, &fused.weights),
+            ConvKernel::Naive => self.conv_naive(&conv, &fused.weights),
+            ConvKernel::Blocked4 | ConvKernel::Blocked4Split => {
+                self.conv_blocked4(&conv, &fused.weights)
             }
-            let wb = upload(
-                &self.ctx,
-                "weights",
-                bytemuck::cast_slice(&t),
-                wgpu::BufferUsages::STORAGE,
-            );
-            let groups = [
-                ((s_out.0 * s_out.1) as u32).div_ceil(64),
-                (f as u32).div_ceil(64),
-                1,
-            ];
-            vec![self.dispatch(
-                Kernel::ConvTiled,
-                act,
-                bytemuck::bytes_of(&params),
-                &[(1, input), (3, &biases), (4, out), (5, &wb)],
-                groups,
-            )]
-        } else if self.conv_kernel == ConvKernel::Naive {
-            let wb = upload(
-                &self.ctx,
-                "weights",
-                bytemuck::cast_slice(&fused.weights),
-                wgpu::BufferUsages::STORAGE,
-            );
-            let groups = [((s_out.0 * s_out.1) as u32).div_ceil(WG), f as u32, 1];
-            vec![self.dispatch(
-                Kernel::ConvNaive,
-                act,
-                bytemuck::bytes_of(&params),
-                &[(1, input), (3, &biases), (4, out), (5, &wb)],
-                groups,
-            )]
-        } else if matches!(
-            self.conv_kernel,
-            ConvKernel::Blocked4 | ConvKernel::Blocked4Split
-        ) && c.1 == 1
-        {
-            let k = c.0 * c.0;
-            let blocks4 = f.div_ceil(4);
-            let blocked = channel_blocks(&fused.weights, f, cin, k, 4);
-            let wb = upload(
-                &self.ctx,
-                "weights",
-                bytemuck::cast_slice(&blocked),
-                wgpu::BufferUsages::STORAGE,
-            );
-            let invocations = x_groups as usize * blocks4;
-            let splits = match self.conv_kernel {
-                ConvKernel::Blocked4Split => (cin / 2).clamp(1, 4),
-                _ if !self.ctx.is_software() && invocations < split_below() => {
-                    split_below().div_ceil(invocations).min(cin / 8).max(1)
-                }
-                _ => 1,
-            };
-            let params4 = ConvParams {
-                blocks: blocks4 as u32,
-                splits: splits as u32,
-                ..params
-            };
-            let groups = [x_groups.div_ceil(WG), blocks4 as u32, 1];
-            if splits <= 1 {
-                return vec![self.dispatch(
-                    Kernel::ConvBlocked4,
-                    act,
-                    bytemuck::bytes_of(&params4),
-                    &[(1, input), (2, &wb), (3, &biases), (4, out)],
-                    groups,
-                )];
-            }
-            let partial = View::whole(storage(
-                &self.ctx,
-                "split-K partials",
-                splits * f * s_out.0 * s_out.1,
-            ));
-            let split = self.dispatch(
-                Kernel::ConvBlocked4Split,
-                0,
-                bytemuck::bytes_of(&params4),
-                &[(1, input), (2, &wb), (4, &partial)],
-                [groups[0], groups[1], splits as u32],
-            );
-            let reduce = self.dispatch(
-                Kernel::ConvReduce,
-                act,
-                bytemuck::bytes_of(&params4),
-                &[(1, &partial), (3, &biases), (4, out)],
-                linear_groups(f * s_out.0 * s_out.1),
-            );
-            vec![split, reduce]
-        } else if c.1 == 1 {
-            let blocked = channel_blocks(&fused.weights, f, cin, c.0 * c.0, 8);
-            let wb = upload(
-                &self.ctx,
-                "weights",
-                bytemuck::cast_slice(&blocked),
-                wgpu::BufferUsages::STORAGE,
-            );
-            let groups = [x_groups.div_ceil(WG), blocks as u32, 1];
-            vec![self.dispatch(
-                Kernel::ConvBlocked,
-                act,
-                bytemuck::bytes_of(&params),
-                &[(1, input), (2, &wb), (3, &biases), (4, out)],
-                groups,
-            )]
-        } else {
-            let wb = upload(
-                &self.ctx,
-                "weights",
-                bytemuck::cast_slice(&fused.weights),
-                wgpu::BufferUsages::STORAGE,
-            );
-            let groups = [x_groups.div_ceil(WG), f as u32, 1];
-            vec![self.dispatch(
-                Kernel::ConvGrouped,
-                act,
-                bytemuck::bytes_of(&params),
-                &[(1, input), (3, &biases), (4, out), (5, &wb)],
-                groups,
-            )]
+            ConvKernel::Blocked => self.conv_blocked(&conv, &fused.weights),
         }
+    }
+
+    /// How many input-channel (or K-tile) ranges a layer launching `invocations` is split
+    /// into: on real GPUs until it reaches the split threshold, at most `most`.
+    fn splits(&self, invocations: usize, most: usize) -> usize {
+        if self.ctx.is_software() || invocations >= split_below() {
+            return 1;
+        }
+        split_below().div_ceil(invocations).min(most).max(1)
+    }
+
+    /// A split-K convolution: the partial sums of each range, then their sum with bias and
+    /// activation.
+    fn split_k(
+        &mut self,
+        kernel: Kernel,
+        c: &Conv<'_>,
+        params: ConvParams,
+        weights: &View,
+        groups: [u32; 2],
+    ) -> Vec<Command> {
+        let pixels = (c.geo.out_h * c.geo.out_w) as usize;
+        let splits = params.splits as usize;
+        let partial = View::whole(storage(
+            &self.ctx,
+            "split-K partials",
+            splits * c.geo.out_c as usize * pixels,
+        ));
+        let mut bufs = vec![(1, c.input), (2, weights), (4, &partial)];
+        if kernel == Kernel::ConvGemm {
+            bufs.push((3, c.biases));
+        }
+        let split = self.dispatch(
+            kernel,
+            0,
+            bytemuck::bytes_of(&params),
+            &bufs,
+            [groups[0], groups[1], splits as u32],
+        );
+        let reduce = self.dispatch(
+            Kernel::ConvReduce,
+            c.act,
+            bytemuck::bytes_of(&params),
+            &[(1, &partial), (3, c.biases), (4, c.out)],
+            linear_groups(c.geo.out_c as usize * pixels),
+        );
+        vec![split, reduce]
+    }
+
+    /// The implicit-GEMM kernel: weights K-major, padded to 16 rows and 64 columns.
+    fn conv_gemm(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+        let (f, size) = (c.geo.out_c as usize, c.geo.size as usize);
+        let k = c.geo.in_c as usize * size * size;
+        let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(64));
+        let mut t = vec![0f32; kpad * mpad];
+        for oc in 0..f {
+            for kk in 0..k {
+                t[kk * mpad + oc] = weights[oc * k + kk];
+            }
+        }
+        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(&t), STORAGE);
+        let pixels = (c.geo.out_h * c.geo.out_w) as usize;
+        let groups = [pixels.div_ceil(64) as u32, (mpad / 64) as u32];
+        let k_tiles = kpad / 16;
+        let splits = match self.conv_kernel {
+            ConvKernel::GemmSplit => k_tiles.min(3),
+            _ => self.splits(groups[0] as usize * groups[1] as usize * 64, k_tiles / 4),
+        };
+        let params = ConvParams {
+            blocks: (mpad / 4) as u32,
+            splits: splits.max(1) as u32,
+            ..c.geo
+        };
+        if splits > 1 {
+            return self.split_k(Kernel::ConvGemm, c, params, &wb, groups);
+        }
+        vec![self.dispatch(
+            Kernel::ConvGemm,
+            c.act,
+            bytemuck::bytes_of(&params),
+            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
+            [groups[0], groups[1], 1],
+        )]
+    }
+
+    /// One output per invocation (the benchmark baseline), weights in darknet's layout.
+    fn conv_naive(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(weights), STORAGE);
+        let pixels = c.geo.out_h * c.geo.out_w;
+        vec![self.dispatch(
+            Kernel::ConvNaive,
+            c.act,
+            bytemuck::bytes_of(&c.geo),
+            &[(1, c.input), (3, c.biases), (4, c.out), (5, &wb)],
+            [pixels.div_ceil(WG), c.geo.out_c, 1],
+        )]
+    }
+
+    /// 4 channels × 4 columns per invocation, split-K on real GPUs where a layer is small.
+    fn conv_blocked4(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+        let (cin, f, size) = (
+            c.geo.in_c as usize,
+            c.geo.out_c as usize,
+            c.geo.size as usize,
+        );
+        let blocks4 = f.div_ceil(4);
+        let blocked = channel_blocks(weights, f, cin, size * size, 4);
+        let wb = upload(
+            &self.ctx,
+            "weights",
+            bytemuck::cast_slice(&blocked),
+            STORAGE,
+        );
+        let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
+        let splits = match self.conv_kernel {
+            ConvKernel::Blocked4Split => (cin / 2).clamp(1, 4),
+            _ => self.splits(x_groups as usize * blocks4, cin / 8),
+        };
+        let params = ConvParams {
+            blocks: blocks4 as u32,
+            splits: splits as u32,
+            ..c.geo
+        };
+        let groups = [x_groups.div_ceil(WG), blocks4 as u32];
+        if splits > 1 {
+            return self.split_k(Kernel::ConvBlocked4Split, c, params, &wb, groups);
+        }
+        vec![self.dispatch(
+            Kernel::ConvBlocked4,
+            c.act,
+            bytemuck::bytes_of(&params),
+            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
+            [groups[0], groups[1], 1],
+        )]
+    }
+
+    /// 8 channels × 4 columns per invocation.
+    fn conv_blocked(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+        let (cin, f, size) = (
+            c.geo.in_c as usize,
+            c.geo.out_c as usize,
+            c.geo.size as usize,
+        );
+        let blocked = channel_blocks(weights, f, cin, size * size, 8);
+        let wb = upload(
+            &self.ctx,
+            "weights",
+            bytemuck::cast_slice(&blocked),
+            STORAGE,
+        );
+        let params = ConvParams {
+            blocks: f.div_ceil(8) as u32,
+            ..c.geo
+        };
+        let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
+        vec![self.dispatch(
+            Kernel::ConvBlocked,
+            c.act,
+            bytemuck::bytes_of(&params),
+            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
+            [x_groups.div_ceil(WG), params.blocks, 1],
+        )]
+    }
+
+    /// Grouped and depthwise layers, weights in darknet's layout.
+    fn conv_grouped(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(weights), STORAGE);
+        let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
+        vec![self.dispatch(
+            Kernel::ConvGrouped,
+            c.act,
+            bytemuck::bytes_of(&c.geo),
+            &[(1, c.input), (3, c.biases), (4, c.out), (5, &wb)],
+            [x_groups.div_ceil(WG), c.geo.out_c, 1],
+        )]
     }
 
     pub(super) fn record(
