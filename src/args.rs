@@ -214,10 +214,12 @@ pub struct GpuBenchArgs {
     /// Inferences recorded into one submission.
     #[arg(long, default_value_t = 10)]
     pub iters: usize,
-    /// Also time this network (with --weights): kernels only, no upload or readback.
+    /// Also time this network: its kernels with each convolution kernel, whole inferences and
+    /// per-layer GPU times.
     #[arg(long)]
     pub cfg: Option<PathBuf>,
-    /// Weights of --cfg.
+    /// Weights of --cfg (without them, synthetic values of the right count: the times are the
+    /// same).
     #[arg(long)]
     pub weights: Option<PathBuf>,
 }

@@ -11,11 +11,7 @@ use serde_json::json;
 fn synthetic(cfg: &str) -> Result<(csplens::Analysis, csplens::weights::Weights, Tensor)> {
     let a = csplens::analyze("bench.cfg", cfg.as_bytes(), Default::default())
         .map_err(|f| anyhow::anyhow!(f.render()))?;
-    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for i in 0..a.profile.weight_floats {
-        bytes.extend((((i % 17) as f32 - 8.0) * 0.01).to_le_bytes());
-    }
-    let w = csplens::weights::parse(&bytes, &a.network, &a.shapes)?;
+    let w = synthetic_weights(&a)?;
     let s = a.shapes.input;
     let input = Tensor {
         c: s.c,
@@ -26,6 +22,15 @@ fn synthetic(cfg: &str) -> Result<(csplens::Analysis, csplens::weights::Weights,
             .collect(),
     };
     Ok((a, w, input))
+}
+
+/// Small repeating values for every float a network's `.weights` holds.
+fn synthetic_weights(a: &csplens::Analysis) -> Result<csplens::weights::Weights> {
+    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    for i in 0..a.profile.weight_floats {
+        bytes.extend((((i % 17) as f32 - 8.0) * 0.01).to_le_bytes());
+    }
+    Ok(csplens::weights::parse(&bytes, &a.network, &a.shapes)?)
 }
 
 /// Runs the benchmark; the error is the text to print.
@@ -59,10 +64,13 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     )?;
     let tiny = GpuNet::new(&ctx, &a, &w)?;
     doc["round_trip_ms"] = json!(median_forward_ms(&tiny, &input, 50)?);
-    if let (Some(cfg), Some(weights)) = (&args.cfg, &args.weights) {
+    if let Some(cfg) = &args.cfg {
         let a = crate::cli::load(cfg, Default::default()).map_err(anyhow::Error::msg)?;
-        let w = csplens::weights::read(weights, &a.network, &a.shapes)
-            .with_context(|| weights.display().to_string())?;
+        let w = match &args.weights {
+            Some(weights) => csplens::weights::read(weights, &a.network, &a.shapes)
+                .with_context(|| weights.display().to_string())?,
+            None => synthetic_weights(&a)?,
+        };
         let s = a.shapes.input;
         let input = Tensor {
             c: s.c,
@@ -85,7 +93,9 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         }
         let ms = net.time_encoded(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
+        let layer_ms = net.forward_timed(&input)?.layer_ms;
         doc["network"] = json!({
+            "layer_ms": layer_ms,
             "cfg": cfg.display().to_string(),
             "default_kernel": format!("{:?}", net.conv_kernel()),
             "kernels_ms": ms,

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs on a lent GPU machine, from the repository root, after scripts/device-prepare.sh here:
+#   device run: command "bash scripts/device-run.sh", carry [".devrun", ".gl"], timeout 480 s
+# Writes to $OUT: the card and driver, the GPU tests that need no model files, and gpu-bench
+# for yolov4-tiny and yolov3-tiny (synthetic weights: the times do not depend on the values)
+# with every convolution kernel and split-K threshold.
+set -u
+if ! ldconfig -p | grep -q libvulkan.so.1; then
+  for f in .gl/*.deb; do dpkg -x "$f" /; done
+  ldconfig
+fi
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES="$icd"
+out="${OUT:-/tmp/device-out}"
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,driver_version,clocks.max.sm,memory.total --format=csv | tee "$out/gpu.csv"
+# the kernel tests on random inputs (the model and corpus files do not travel)
+timeout 240 ./.devrun/gpu-tests --test-threads 1 --skip bus_detections --skip real_weights \
+  --skip corpus >"$out/tests.txt" 2>&1
+tail -5 "$out/tests.txt"
+b=./.devrun/csplens
+$b gpu-bench --channels 256 --size 52 --iters 20 --cfg assets/yolov4-tiny.cfg >"$out/yolov4-tiny.json"
+$b gpu-bench --channels 512 --size 104 --iters 5 --cfg assets/yolov3-tiny.cfg >"$out/yolov3-tiny.json"
+for below in 65536 131072 524288 1048576; do
+  CSPLENS_SPLIT_BELOW=$below $b gpu-bench --channels 64 --size 26 --iters 20 \
+    --cfg assets/yolov4-tiny.cfg >"$out/split-$below.json"
+done
+python3 - "$out" <<'PY'
+import json, sys, glob, os
+for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
+    d = json.load(open(f))
+    n = d.get("network", {})
+    print(os.path.basename(f), [(k["kernel"], round(k["gflops"])) for k in d["kernels"]],
+          "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
+          "default", n.get("default_kernel"), "forward", n.get("forward_ms"))
+PY
