@@ -60,6 +60,30 @@ fn compare(cfg: &str, seed: u64) {
     }
 }
 
+/// The outputs `net` keeps (heads, layers nothing reads) against the CPU backend's exact path,
+/// within 1e-4 per value.
+fn kept_outputs_equal_the_cpu(
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    input: &csplens::tensor::Tensor,
+    net: &GpuNet,
+) {
+    let cpu = CpuNet::with_winograd(a, w, 2, false)
+        .unwrap()
+        .forward(input)
+        .unwrap();
+    let gpu = net.forward(input).unwrap();
+    for (i, c) in &cpu.outputs {
+        let g = gpu.output(*i).expect("kept");
+        for (x, y) in c.data.iter().zip(&g.data) {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "layer {i}: {x} vs {y}"
+            );
+        }
+    }
+}
+
 #[test]
 fn convolutions_of_odd_sizes() {
     compare(
@@ -305,20 +329,7 @@ fn csp_routes_written_in_place_and_viewed() {
     // layer 7 (which reads route 6 inside route 8) and route 6 (layer 5 inside it reads
     // route 4, which route 8 holds)
     assert_eq!(net.copies(), 3, "of {route_inputs} route inputs");
-    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
-        .unwrap()
-        .forward(&input)
-        .unwrap();
-    let gpu = net.forward(&input).unwrap();
-    for (i, c) in &cpu.outputs {
-        let g = gpu.output(*i).expect("kept");
-        for (x, y) in c.data.iter().zip(&g.data) {
-            assert!(
-                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
-                "layer {i}: {x} vs {y}"
-            );
-        }
-    }
+    kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }
 
 /// How far a GPU value may be from the CPU's.
@@ -435,20 +446,7 @@ fn the_fastest_kernel_is_picked_by_timing_and_runs_the_network() {
     let candidates = [ConvKernel::Gemm, ConvKernel::Blocked];
     let net = GpuNet::fastest(&ctx, &a, &w, &candidates).unwrap();
     assert!(candidates.contains(&net.conv_kernel()));
-    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
-        .unwrap()
-        .forward(&input)
-        .unwrap();
-    let gpu = net.forward(&input).unwrap();
-    for (i, c) in &cpu.outputs {
-        let g = gpu.output(*i).unwrap();
-        for (x, y) in c.data.iter().zip(&g.data) {
-            assert!(
-                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
-                "layer {i}: {x} vs {y}"
-            );
-        }
-    }
+    kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }
 
 #[test]

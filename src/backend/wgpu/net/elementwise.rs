@@ -83,37 +83,15 @@ impl GpuNet {
                 dst: out.clone(),
             }),
             (Some(own), _) => {
-                let wb = upload(
-                    &self.ctx,
-                    "shortcut weights",
-                    bytemuck::cast_slice(own),
-                    STORAGE,
-                );
-                let params = EwParams {
-                    c: per as u32,
-                    ..dims
-                };
-                cmds.push(self.dispatch(
-                    Kernel::ScaleByChannel,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, prev), (2, &out), (3, &wb)],
-                    linear_groups(s.outputs),
-                ));
+                cmds.push(self.weighted(Kernel::ScaleByChannel, prev, &out, own, dims));
             }
         }
         let first = sc.from.len() - rest.len();
         for (k, &j) in rest.iter().enumerate() {
-            cmds.push(self.add_term(a, j, &out, dims, term(first + k + 1), per));
+            cmds.push(self.add_term(a, j, &out, dims, term(first + k + 1)));
         }
         if act != 0 && !fused {
-            cmds.push(self.dispatch(
-                Kernel::Activate,
-                act,
-                bytemuck::bytes_of(&dims),
-                &[(2, &out)],
-                linear_groups(s.outputs),
-            ));
+            cmds.push(self.activate(act, &out, dims));
         }
         cmds.extend(post);
         cmds
@@ -128,7 +106,6 @@ impl GpuNet {
         out: &View,
         dims: EwParams,
         weights: Option<&[f32]>,
-        per: usize,
     ) -> Command {
         let fs = a.shapes.layers[j];
         let from = self.outputs[j].clone();
@@ -161,26 +138,48 @@ impl GpuNet {
                 &[(1, &from), (2, out)],
                 linear_groups(dims.n as usize),
             ),
-            Some(part) => {
-                let wb = upload(
-                    &self.ctx,
-                    "shortcut weights",
-                    bytemuck::cast_slice(part),
-                    STORAGE,
-                );
-                let params = EwParams {
-                    c: per as u32,
-                    ..params
-                };
-                self.dispatch(
-                    Kernel::AxpyChannel,
-                    0,
-                    bytemuck::bytes_of(&params),
-                    &[(1, &from), (2, out), (3, &wb)],
-                    linear_groups(dims.n as usize),
-                )
-            }
+            Some(part) => self.weighted(Kernel::AxpyChannel, &from, out, part, params),
         }
+    }
+
+    /// The element-wise activation `id` over `out` in place (`dims.n` values).
+    fn activate(&mut self, id: u32, out: &View, dims: EwParams) -> Command {
+        self.dispatch(
+            Kernel::Activate,
+            id,
+            bytemuck::bytes_of(&dims),
+            &[(2, out)],
+            linear_groups(dims.n as usize),
+        )
+    }
+
+    /// A weighted shortcut term (`ScaleByChannel` for the layer's own input, `AxpyChannel`
+    /// for each `from`): one weight per input or per channel, `c` of them.
+    fn weighted(
+        &mut self,
+        kernel: Kernel,
+        input: &View,
+        out: &View,
+        weights: &[f32],
+        params: EwParams,
+    ) -> Command {
+        let wb = upload(
+            &self.ctx,
+            "shortcut weights",
+            bytemuck::cast_slice(weights),
+            STORAGE,
+        );
+        let params = EwParams {
+            c: weights.len() as u32,
+            ..params
+        };
+        self.dispatch(
+            kernel,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(1, input), (2, out), (3, &wb)],
+            linear_groups(params.n as usize),
+        )
     }
 
     /// The yolo head's activation.
@@ -317,13 +316,7 @@ impl GpuNet {
                 let (id, post) = self.epilogue(*act, &out, &s);
                 let mut cmds = vec![copy_prev];
                 if id != 0 {
-                    cmds.push(self.dispatch(
-                        Kernel::Activate,
-                        id,
-                        bytemuck::bytes_of(&dims),
-                        &[(2, &out)],
-                        linear_groups(s.outputs),
-                    ));
+                    cmds.push(self.activate(id, &out, dims));
                 }
                 cmds.extend(post);
                 return Some(cmds);
