@@ -127,7 +127,11 @@ impl Runner {
         match self {
             Self::Cpu(_, threads) => format!("CPU, {threads} threads"),
             #[cfg(feature = "gpu")]
-            Self::Gpu(net) => net.context().describe(),
+            Self::Gpu(net) => format!(
+                "{}, {} convolutions",
+                net.context().describe(),
+                net.conv_kernel().name()
+            ),
         }
     }
 }

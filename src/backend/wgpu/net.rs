@@ -140,6 +140,18 @@ pub enum ConvKernel {
     Naive,
 }
 
+impl ConvKernel {
+    /// The kernel's name as gpu-bench and the app print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Blocked => "blocked",
+            Self::Blocked4 | Self::Blocked4Split => "blocked4",
+            Self::Gemm | Self::GemmSplit => "gemm",
+            Self::Naive => "naive",
+        }
+    }
+}
+
 fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
     ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
