@@ -32,5 +32,5 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     n = d.get("network", {})
     print(os.path.basename(f), [(k["kernel"], round(k["gflops"])) for k in d["kernels"]],
           "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
-          "default", n.get("default_kernel"), "forward", n.get("forward_ms"))
+          "default", n.get("default_kernels"), "forward", n.get("forward_ms"))
 PY

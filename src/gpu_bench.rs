@@ -97,7 +97,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         doc["network"] = json!({
             "layer_ms": layer_ms,
             "cfg": cfg.display().to_string(),
-            "default_kernel": net.conv_kernel().name(),
+            "default_kernels": net.kernel_summary(),
             "kernels_ms": ms,
             "kernels_ms_by_conv_kernel": kernels,
             "forward_ms": forward_ms,

@@ -445,7 +445,39 @@ fn the_fastest_kernel_is_picked_by_timing_and_runs_the_network() {
     let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 17);
     let candidates = [ConvKernel::Gemm, ConvKernel::Blocked];
     let net = GpuNet::fastest(&ctx, &a, &w, &candidates).unwrap();
-    assert!(candidates.contains(&net.conv_kernel()));
+    assert!(!net.conv_kernels().is_empty());
+    assert!(
+        net.conv_kernels()
+            .iter()
+            .all(|(_, k)| candidates.contains(k))
+    );
+    kept_outputs_equal_the_cpu(&a, &w, &input, &net);
+}
+
+#[test]
+fn a_kernel_per_layer_layer_by_layer() {
+    // what GpuNet::fastest builds when layers prefer different kernels: every kernel (split
+    // and unsplit) next to the others in one network, regions shared between them
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 19);
+    let cycle = [
+        ConvKernel::Gemm,
+        ConvKernel::Blocked4Split,
+        ConvKernel::GemmSplit,
+        ConvKernel::Blocked,
+        ConvKernel::Naive,
+        ConvKernel::Blocked4,
+    ];
+    let kernels: Vec<ConvKernel> = (0..a.network.layers.len())
+        .map(|i| cycle[i % cycle.len()])
+        .collect();
+    let net = GpuNet::with_layer_kernels(&ctx, &a, &w, &kernels, true).unwrap();
+    assert!(net.conv_kernels().len() >= 3, "{:?}", net.conv_kernels());
+    assert!(
+        net.kernel_summary().contains('×'),
+        "{}",
+        net.kernel_summary()
+    );
     kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }
 

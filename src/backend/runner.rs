@@ -130,7 +130,7 @@ impl Runner {
             Self::Gpu(net) => format!(
                 "{}, {} convolutions",
                 net.context().describe(),
-                net.conv_kernel().name()
+                net.kernel_summary()
             ),
         }
     }

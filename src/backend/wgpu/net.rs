@@ -113,8 +113,10 @@ pub struct GpuNet {
     shapes: Vec<LayerShape>,
     /// Layers whose outputs are read back (heads and layers nothing reads).
     keep: Vec<usize>,
-    /// Which kernel ungrouped convolutions use.
+    /// The kernel the layer being recorded uses for an ungrouped convolution.
     conv_kernel: ConvKernel,
+    /// The kernel of each ungrouped convolution layer: (layer, kernel).
+    kernels: Vec<(usize, ConvKernel)>,
     /// Layers share buffers by liveness.
     shared: bool,
     /// The mappable buffer outputs are read back through.
@@ -181,10 +183,10 @@ fn linear_groups(n: usize) -> [u32; 3] {
 }
 
 impl GpuNet {
-    /// Uploads the weights and records the network's commands. On a real GPU the network is
-    /// built with both candidate convolution kernels (implicit GEMM and the 4 × 4 register-
-    /// blocked one) and the one that runs it faster on this device is kept (a few inferences,
-    /// timed here); on a software adapter the kernel measured fastest there (`Blocked`).
+    /// Uploads the weights and records the network's commands. On a real GPU each convolution
+    /// gets whichever of the implicit-GEMM and the 4 × 4 register-blocked kernels runs it
+    /// faster on this device ([`GpuNet::fastest`]); on a software adapter every one gets the
+    /// kernel measured fastest there (`Blocked`).
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         if ctx.is_software() {
             return Self::with_options(ctx, a, w, ConvKernel::Blocked, true);
@@ -192,8 +194,11 @@ impl GpuNet {
         Self::fastest(ctx, a, w, &[ConvKernel::Gemm, ConvKernel::Blocked4])
     }
 
-    /// The network (buffers shared by liveness) built with whichever of `candidates` runs it
-    /// fastest on this device: each is built and timed over three inferences.
+    /// The network (buffers shared by liveness) with, for each convolution, whichever of
+    /// `candidates` runs it fastest on this device: the network is built with each candidate
+    /// and timed per layer (timestamp queries where the device has them), then built with each
+    /// layer's fastest kernel; that mix is kept unless a single kernel ran the whole network
+    /// faster (three inferences each).
     pub fn fastest(
         ctx: &GpuContext,
         a: &Analysis,
@@ -203,15 +208,35 @@ impl GpuNet {
         let s = a.shapes.input;
         let input = Tensor::zeros(s.c, s.h, s.w);
         let mut best: Option<(f64, Self)> = None;
+        let mut per_layer: Vec<(ConvKernel, Vec<f64>)> = Vec::new();
         for &kernel in candidates {
             let net = Self::with_options(ctx, a, w, kernel, true)?;
             let ms = net.time_encoded(&input, 3)?;
+            per_layer.push((kernel, net.forward_timed(&input)?.layer_ms));
             if best.as_ref().is_none_or(|(fastest, _)| ms < *fastest) {
                 best = Some((ms, net));
             }
         }
-        best.map(|(_, net)| net)
-            .ok_or_else(|| BackendError::Internal("no convolution kernel".into()))
+        let (best_ms, best) =
+            best.ok_or_else(|| BackendError::Internal("no convolution kernel".into()))?;
+        let choice: Vec<ConvKernel> = (0..a.network.layers.len())
+            .map(|i| {
+                per_layer
+                    .iter()
+                    .min_by(|x, y| x.1[i].total_cmp(&y.1[i]))
+                    .map_or(best.conv_kernel, |(k, _)| *k)
+            })
+            .collect();
+        let uniform = best.kernels.iter().all(|(i, k)| choice[*i] == *k);
+        if uniform {
+            return Ok(best);
+        }
+        let mixed = Self::with_layer_kernels(ctx, a, w, &choice, true)?;
+        Ok(if mixed.time_encoded(&input, 3)? < best_ms {
+            mixed
+        } else {
+            best
+        })
     }
 
     /// As [`GpuNet::new`] with the convolution kernel chosen by the caller (benchmarks, tests).
@@ -234,6 +259,26 @@ impl GpuNet {
         conv_kernel: ConvKernel,
         shared: bool,
     ) -> Result<Self, BackendError> {
+        let kernels = vec![conv_kernel; a.network.layers.len()];
+        Self::with_layer_kernels(ctx, a, w, &kernels, shared)
+    }
+
+    /// As [`GpuNet::with_options`] with a convolution kernel per layer (`kernels[i]` for
+    /// layer `i`; ignored by layers that are not ungrouped convolutions).
+    pub fn with_layer_kernels(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        kernels: &[ConvKernel],
+        shared: bool,
+    ) -> Result<Self, BackendError> {
+        let n = a.network.layers.len();
+        if kernels.len() != n {
+            return Err(BackendError::Internal(format!(
+                "{} convolution kernels for {n} layers",
+                kernels.len()
+            )));
+        }
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
@@ -248,11 +293,16 @@ impl GpuNet {
             input: View::whole(storage(ctx, "input", input_len)),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
-            conv_kernel,
+            conv_kernel: kernels.first().copied().unwrap_or(ConvKernel::Blocked),
+            kernels: Vec::new(),
             shared,
             readback: std::sync::Mutex::new(None),
         };
-        for i in 0..a.network.layers.len() {
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            net.conv_kernel = kernels[i];
+            if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {
+                net.kernels.push((i, kernels[i]));
+            }
             let cmds = net.record(a, w, i)?;
             net.layers.push(cmds);
         }
@@ -422,9 +472,29 @@ impl GpuNet {
             .count()
     }
 
-    /// The kernel ungrouped convolutions run with.
-    pub fn conv_kernel(&self) -> ConvKernel {
-        self.conv_kernel
+    /// The kernel each ungrouped convolution runs with: (layer, kernel).
+    pub fn conv_kernels(&self) -> &[(usize, ConvKernel)] {
+        &self.kernels
+    }
+
+    /// The convolution kernels in words: one name, or each with its layer count.
+    pub fn kernel_summary(&self) -> String {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (_, k) in &self.kernels {
+            match counts.iter_mut().find(|(name, _)| *name == k.name()) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((k.name(), 1)),
+            }
+        }
+        match counts[..] {
+            [] => "no".into(),
+            [(name, _)] => name.into(),
+            _ => counts
+                .iter()
+                .map(|(name, n)| format!("{name} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
     }
 
     /// The adapter this network runs on.
