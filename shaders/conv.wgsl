@@ -41,6 +41,9 @@ override WG: u32 = 64u;
 @group(0) @binding(3) var<storage, read> biases: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> output: array<f32>;
 @group(0) @binding(5) var<storage, read> weights_flat: array<f32>;
+// conv_gemm: each im2col row k as (ic·in_h·in_w, ky·dilation, kx·dilation, 1), laid out at
+// load time so that no invocation divides to find its taps; w = 0 on the padding rows past K
+@group(0) @binding(6) var<storage, read> taps: array<vec4<i32>>;
 
 fn load(c: u32, y: i32, x: i32) -> f32 {
     if (y < 0 || x < 0 || y >= i32(p.in_h) || x >= i32(p.in_w)) {
@@ -219,7 +222,8 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
 // computes a 64 × 64 tile, each invocation 8 channels × 8 pixels in sixteen named vec4
 // accumulators (no arrays indexed in loops, which drivers may keep in memory instead of
 // registers), stepping through K 16 at a time via workgroup memory: per step 4 vec4 reads of
-// workgroup memory feed 64 FMAs. Weights are laid out at load time K-major and padded,
+// workgroup memory feed 64 FMAs; the im2col rows' taps come from a table (`taps`), so loading
+// a value costs no division. Weights are laid out at load time K-major and padded,
 // [⌈K/16⌉·16][blocks·4] with blocks·4 = out_c rounded up to 64, so their tile loads are vec4
 // and unguarded. Split-K: workgroup z sums one range of K tiles into a partial output that
 // `conv_reduce` adds up (splits = 1: bias and activation here).
@@ -228,19 +232,16 @@ const GK: u32 = 16u;
 var<workgroup> gemm_w: array<vec4<f32>, 256>;
 var<workgroup> gemm_x: array<vec4<f32>, 256>;
 
-// The im2col value of row k for the output pixel at (oy, ox), 0 outside the image or past K.
-fn im2col(k: u32, oy: u32, ox: u32, pixel_ok: bool) -> f32 {
-    let kk = p.size * p.size;
-    let ic = k / kk;
-    if (!pixel_ok || ic >= p.in_c) {
+// The im2col value of row k for the output pixel whose window starts at (y0, x0), 0 outside
+// the image, past the pixels or past K.
+fn im2col(k: u32, y0: i32, x0: i32, pixel_ok: bool) -> f32 {
+    let t = taps[k];
+    let iy = y0 + t.y;
+    let ix = x0 + t.z;
+    if (!pixel_ok || t.w == 0 || iy < 0 || ix < 0 || iy >= i32(p.in_h) || ix >= i32(p.in_w)) {
         return 0.0;
     }
-    let r = k - ic * kk;
-    let ky = r / p.size;
-    let kx = r - ky * p.size;
-    let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
-    let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
-    return load(ic, iy, ix);
+    return input[p.in_offset + u32(t.x + iy * i32(p.in_w) + ix)];
 }
 
 @compute @workgroup_size(8, 8)
@@ -258,8 +259,8 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     let row = t / 16u;
     let nv = vec4<u32>(n0 + g * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
     let ok = nv < vec4<u32>(pixels);
-    let oy = nv / vec4<u32>(p.out_w);
-    let ox = nv % vec4<u32>(p.out_w);
+    let y0 = vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - vec4<i32>(i32(p.pad));
+    let x0 = vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - vec4<i32>(i32(p.pad));
     var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
     var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
     var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0);
@@ -278,10 +279,10 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
         for (var j = 0u; j < 4u; j++) {
             let k = k0 + row + 4u * j;
             gemm_x[(row + 4u * j) * 16u + g] = vec4<f32>(
-                im2col(k, oy.x, ox.x, ok.x),
-                im2col(k, oy.y, ox.y, ok.y),
-                im2col(k, oy.z, ox.z, ok.z),
-                im2col(k, oy.w, ox.w, ok.w),
+                im2col(k, y0.x, x0.x, ok.x),
+                im2col(k, y0.y, x0.y, ok.y),
+                im2col(k, y0.z, x0.z, ok.z),
+                im2col(k, y0.w, x0.w, ok.w),
             );
         }
         workgroupBarrier();

@@ -341,8 +341,9 @@ enum Tol {
     OfLayerScale(f32),
 }
 
-/// Layer-by-layer GPU (the adapter's own kernel choice and buffer plan, one buffer per
-/// region) against the CPU backend's exact path.
+/// Layer-by-layer GPU (the implicit-GEMM kernel, one buffer per region) and the outputs
+/// `GpuNet::new` keeps (the adapter's own kernel choice, regions sharing buffers) against the
+/// CPU backend's exact path.
 fn compare_layers(
     ctx: &GpuContext,
     a: &csplens::Analysis,
@@ -355,12 +356,7 @@ fn compare_layers(
         .unwrap()
         .forward_all(input)
         .unwrap();
-    let kernel = if ctx.is_software() {
-        ConvKernel::Blocked
-    } else {
-        ConvKernel::Blocked4
-    };
-    let gpu = GpuNet::with_conv_kernel(ctx, a, w, kernel)
+    let gpu = GpuNet::with_conv_kernel(ctx, a, w, ConvKernel::Gemm)
         .unwrap()
         .forward_all(input)
         .unwrap();

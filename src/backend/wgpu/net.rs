@@ -126,7 +126,7 @@ pub struct GpuNet {
 /// The kernel for ungrouped convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvKernel {
-    /// Register-blocked, 8 channels × 4 columns, no barriers (the default on software adapters).
+    /// Register-blocked, 8 channels × 4 columns, no barriers.
     Blocked,
     /// Register-blocked, 4 channels × 4 columns (the default on real GPUs), split-K over input
     /// channels where a layer has too few output positions to fill the GPU.
@@ -186,10 +186,10 @@ impl GpuNet {
     /// Uploads the weights and records the network's commands. On a real GPU each convolution
     /// gets whichever of the implicit-GEMM and the 4 × 4 register-blocked kernels runs it
     /// faster on this device ([`GpuNet::fastest`]); on a software adapter every one gets the
-    /// kernel measured fastest there (`Blocked`).
+    /// kernel measured fastest there (`Gemm`).
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         if ctx.is_software() {
-            return Self::with_options(ctx, a, w, ConvKernel::Blocked, true);
+            return Self::with_options(ctx, a, w, ConvKernel::Gemm, true);
         }
         Self::fastest(ctx, a, w, &[ConvKernel::Gemm, ConvKernel::Blocked4])
     }

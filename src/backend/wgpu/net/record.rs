@@ -63,7 +63,7 @@ impl GpuNet {
         kernel: Kernel,
         c: &Conv<'_>,
         params: ConvParams,
-        weights: &View,
+        tables: &[&View],
         groups: [u32; 2],
     ) -> Vec<Command> {
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
@@ -73,9 +73,12 @@ impl GpuNet {
             "split-K partials",
             splits * c.geo.out_c as usize * pixels,
         ));
-        let mut bufs = vec![(1, c.input), (2, weights), (4, &partial)];
+        // the weights at binding 2; conv_gemm also reads the biases and its taps
+        let mut bufs = vec![(1, c.input), (4, &partial)];
+        bufs.extend(tables.first().map(|w| (2, *w)));
         if kernel == Kernel::ConvGemm {
             bufs.push((3, c.biases));
+            bufs.extend(tables.get(1).map(|t| (6, *t)));
         }
         let split = self.dispatch(
             kernel,
@@ -106,6 +109,12 @@ impl GpuNet {
             }
         }
         let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(&t), STORAGE);
+        let taps = upload(
+            &self.ctx,
+            "taps",
+            bytemuck::cast_slice(&gemm_taps(&c.geo, kpad)),
+            STORAGE,
+        );
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
         let groups = [pixels.div_ceil(64) as u32, (mpad / 64) as u32];
         let k_tiles = kpad / 16;
@@ -119,13 +128,19 @@ impl GpuNet {
             ..c.geo
         };
         if splits > 1 {
-            return self.split_k(Kernel::ConvGemm, c, params, &wb, groups);
+            return self.split_k(Kernel::ConvGemm, c, params, &[&wb, &taps], groups);
         }
         vec![self.dispatch(
             Kernel::ConvGemm,
             c.act,
             bytemuck::bytes_of(&params),
-            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
+            &[
+                (1, c.input),
+                (2, &wb),
+                (3, c.biases),
+                (4, c.out),
+                (6, &taps),
+            ],
             [groups[0], groups[1], 1],
         )]
     }
@@ -170,7 +185,7 @@ impl GpuNet {
         };
         let groups = [x_groups.div_ceil(WG), blocks4 as u32];
         if splits > 1 {
-            return self.split_k(Kernel::ConvBlocked4Split, c, params, &wb, groups);
+            return self.split_k(Kernel::ConvBlocked4Split, c, params, &[&wb], groups);
         }
         vec![self.dispatch(
             Kernel::ConvBlocked4,
@@ -431,6 +446,24 @@ impl GpuNet {
             groups,
         )
     }
+}
+
+/// conv_gemm's im2col rows: (ic·in_h·in_w, ky·dilation, kx·dilation, 1) for k = (ic·size +
+/// ky)·size + kx, then zero rows up to `rows`.
+fn gemm_taps(geo: &ConvParams, rows: usize) -> Vec<[i32; 4]> {
+    let (size, plane) = (geo.size as usize, (geo.in_h * geo.in_w) as i32);
+    let dil = geo.dilation as i32;
+    let mut taps = vec![[0i32; 4]; rows];
+    for (k, t) in taps
+        .iter_mut()
+        .enumerate()
+        .take(geo.in_c as usize * size * size)
+    {
+        let (ic, r) = (k / (size * size), k % (size * size));
+        let (ky, kx) = ((r / size) as i32, (r % size) as i32);
+        *t = [ic as i32 * plane, ky * dil, kx * dil, 1];
+    }
+    taps
 }
 
 /// Convolution weights (`filters × cin × taps`, darknet's layout) regrouped for the blocked
