@@ -316,19 +316,21 @@ fn csp_routes_written_in_place_and_viewed() {
          [shortcut]\nfrom=-5\nactivation=linear\n\n\
          [maxpool]\nsize=2\nstride=2\n\n\
          [route]\nlayers=-3\ngroups=4\ngroup_id=3\n\n\
-         [convolutional]\nfilters=4\nsize=1\nactivation=linear\n";
+         [convolutional]\nfilters=4\nsize=1\nactivation=linear\n\n\
+         [route]\nlayers=-1,-1,-2\n";
     compare(cfg, 71);
     let Some(ctx) = context() else { return };
     let (a, w, input) = setup(cfg, 71);
     let align = ctx.device.limits().min_storage_buffer_offset_alignment;
     let net = GpuNet::new(&ctx, &a, &w).unwrap();
-    let route_inputs = 1 + 2 + 2 + 3 + 1 + 1;
+    let route_inputs = 1 + 2 + 2 + 3 + 1 + 1 + 3;
     eprintln!("alignment {align}: {} copies", net.copies());
     assert!(align <= 256);
     // copies: route 4 copies layer 3 (which reads layer 2 inside route 4), route 8 copies
     // layer 7 (which reads route 6 inside route 8) and route 6 (layer 5 inside it reads
-    // route 4, which route 8 holds)
-    assert_eq!(net.copies(), 3, "of {route_inputs} route inputs");
+    // route 4, which route 8 holds); the last route copies layer 13, listed twice, and
+    // route 12, a view into route 6's region
+    assert_eq!(net.copies(), 6, "of {route_inputs} route inputs");
     kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }
 

@@ -76,7 +76,9 @@ pub fn plan(a: &Analysis, align: u64) -> Plan {
         } else if r.groups == 1 {
             let mut at = 0u64;
             for &j in &r.layers {
-                if parent[j].is_none() && at.is_multiple_of(align) {
+                // a layer listed twice is written in place at most once: copied both times
+                let once = r.layers.iter().filter(|&&x| x == j).count() == 1;
+                if once && parent[j].is_none() && at.is_multiple_of(align) {
                     parent[j] = Some((i, at));
                 }
                 at += out_bytes(a, j);
@@ -338,6 +340,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_layer_listed_twice_in_a_route_is_copied() {
+        let a = analysis(
+            "[net]\nwidth=8\nheight=8\nchannels=3\n\n\
+             [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
+             [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
+             [route]\nlayers=-1,-1,-2\n",
+        );
+        let p = plan(&a, 4);
+        assert!(!p.writes_in_place(1, 2));
+        assert!(p.writes_in_place(0, 2));
+        check_disjoint(&a, &p);
     }
 
     #[test]
