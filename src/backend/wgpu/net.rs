@@ -209,16 +209,29 @@ impl GpuNet {
         let input = Tensor::zeros(s.c, s.h, s.w);
         let mut best: Option<(f64, Self)> = None;
         let mut per_layer: Vec<(ConvKernel, Vec<f64>)> = Vec::new();
+        let mut failure = None;
         for &kernel in candidates {
-            let net = Self::with_options(ctx, a, w, kernel, true)?;
-            let ms = net.time_encoded(&input, 3)?;
-            per_layer.push((kernel, net.forward_timed(&input)?.layer_ms));
-            if best.as_ref().is_none_or(|(fastest, _)| ms < *fastest) {
-                best = Some((ms, net));
+            // a candidate that does not fit beside the best so far (memory) is passed over
+            let timed = Self::with_options(ctx, a, w, kernel, true).and_then(|net| {
+                let ms = net.time_encoded(&input, 3)?;
+                let layers = net.forward_timed(&input)?.layer_ms;
+                Ok((ms, layers, net))
+            });
+            match timed {
+                Ok((ms, layers, net)) => {
+                    per_layer.push((kernel, layers));
+                    if best.as_ref().is_none_or(|(fastest, _)| ms < *fastest) {
+                        best = Some((ms, net));
+                    }
+                }
+                Err(e) => failure = Some(e),
             }
         }
-        let (best_ms, best) =
-            best.ok_or_else(|| BackendError::Internal("no convolution kernel".into()))?;
+        let Some((best_ms, best)) = best else {
+            return Err(
+                failure.unwrap_or_else(|| BackendError::Internal("no convolution kernel".into()))
+            );
+        };
         let choice: Vec<ConvKernel> = (0..a.network.layers.len())
             .map(|i| {
                 per_layer
@@ -231,11 +244,11 @@ impl GpuNet {
         if uniform {
             return Ok(best);
         }
-        let mixed = Self::with_layer_kernels(ctx, a, w, &choice, true)?;
-        Ok(if mixed.time_encoded(&input, 3)? < best_ms {
-            mixed
-        } else {
-            best
+        let mixed = Self::with_layer_kernels(ctx, a, w, &choice, true)
+            .and_then(|net| Ok((net.time_encoded(&input, 3)?, net)));
+        Ok(match mixed {
+            Ok((ms, net)) if ms < best_ms => net,
+            _ => best,
         })
     }
 
