@@ -425,3 +425,70 @@ fn reorg_region_weighted_shortcut_connected_batchnorm() {
          [connected]\noutput=7\nbatch_normalize=1\nactivation=leaky\n";
     check(cfg, 5);
 }
+
+#[test]
+fn antialiasing_blurs_after_the_stride_one_layer() {
+    // a constant input through [maxpool] size=2 stride=2 antialiasing=1: the stride-1 max is
+    // still 1 everywhere, then darknet's 3×3 blur (1 2 1 / 2 4 2 / 1 2 1, /16, padding 1) at
+    // stride 2: 9/16 in the corner, 12/16 along the first row and column, 1 inside
+    let a = csplens::analyze(
+        "aa.cfg",
+        b"[net]\nwidth=8\nheight=8\nchannels=1\n\n[maxpool]\nsize=2\nstride=2\nantialiasing=1\n",
+        Default::default(),
+    )
+    .unwrap();
+    let w = csplens::weights::parse(
+        &[0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        &a.network,
+        &a.shapes,
+    )
+    .unwrap();
+    let input = Tensor {
+        c: 1,
+        h: 8,
+        w: 8,
+        data: vec![1.0; 64],
+    };
+    let out = CpuNet::new(&a, &w, 1).unwrap().forward(&input).unwrap();
+    let t = out.output(0).unwrap();
+    assert_eq!((t.c, t.h, t.w), (1, 4, 4));
+    let want = |y: usize, x: usize| match (y, x) {
+        (0, 0) => 9.0 / 16.0,
+        (0, _) | (_, 0) => 12.0 / 16.0,
+        _ => 1.0,
+    };
+    for y in 0..4 {
+        for x in 0..4 {
+            assert!(
+                (t.data[y * 4 + x] - want(y, x)).abs() < 1e-6,
+                "({y}, {x}): {}",
+                t.data[y * 4 + x]
+            );
+        }
+    }
+    // the 2×2 kind: a mean of four at stride 2, no padding
+    let a = csplens::analyze(
+        "aa2.cfg",
+        b"[net]\nwidth=8\nheight=8\nchannels=1\n\n[maxpool]\nsize=2\nstride=2\nantialiasing=2\n",
+        Default::default(),
+    )
+    .unwrap();
+    let ramp = Tensor {
+        c: 1,
+        h: 8,
+        w: 8,
+        data: (0..64).map(|i| i as f32).collect(),
+    };
+    let out = CpuNet::new(&a, &w, 1).unwrap().forward(&ramp).unwrap();
+    let t = out.output(0).unwrap();
+    // the stride-1 max of a ramp is its lower-right neighbour (clamped at the edge), then the
+    // mean of a 2×2 block of those
+    let max1 = |y: usize, x: usize| ((y + 1).min(7) * 8 + (x + 1).min(7)) as f32;
+    for oy in 0..t.h {
+        for ox in 0..t.w {
+            let (y, x) = (2 * oy, 2 * ox);
+            let mean = (max1(y, x) + max1(y, x + 1) + max1(y + 1, x) + max1(y + 1, x + 1)) / 4.0;
+            assert!((t.data[oy * t.w + ox] - mean).abs() < 1e-4, "({oy}, {ox})");
+        }
+    }
+}

@@ -185,6 +185,20 @@ fn maxpool_depth_crop_and_shortcuts_of_another_size() {
 }
 
 #[test]
+fn antialiasing_after_convolutions_and_max_pools() {
+    // each at stride 1 into its own buffer, then darknet's fixed blur at the layer's stride
+    compare(
+        &format!(
+            "{NET}[convolutional]\nfilters=6\nsize=3\nstride=2\npad=1\nantialiasing=1\nactivation=leaky\n\n\
+             [maxpool]\nsize=2\nstride=2\nantialiasing=1\n\n\
+             [convolutional]\nfilters=5\nsize=1\nstride=1\nantialiasing=2\nactivation=mish\n\n\
+             [convolutional]\nfilters=7\nsize=3\nstride=2\npad=1\nantialiasing=2\nactivation=normalize_channels\n"
+        ),
+        93,
+    );
+}
+
+#[test]
 fn a_narrower_shortcut_input_and_implicit_values() {
     // layer 3 adds a 4 × 4 input into 8 × 8 (darknet samples every second output)
     compare(

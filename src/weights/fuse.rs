@@ -86,3 +86,21 @@ pub fn fused_batchnorm(w: &Weights, i: usize) -> Option<FusedConv> {
         weights: k,
     })
 }
+
+/// darknet's antialiasing blur as a depthwise convolution over `channels`: (size, padding,
+/// weights and zero biases). `antialiasing=1`: 3×3 [1 2 1]ᵀ[1 2 1]/16 with padding 1;
+/// `antialiasing=2`: 2×2 of 1/4 without padding. Its weights are fixed, not in the file.
+pub fn blur(kind: usize, channels: usize) -> (usize, usize, FusedConv) {
+    let (size, pad, taps): (usize, usize, &[f32]) = if kind == 2 {
+        (2, 0, &[4.0; 4])
+    } else {
+        (3, 1, &[1.0, 2.0, 1.0, 2.0, 4.0, 2.0, 1.0, 2.0, 1.0])
+    };
+    let conv = FusedConv {
+        weights: (0..channels)
+            .flat_map(|_| taps.iter().map(|t| t / 16.0))
+            .collect(),
+        biases: vec![0.0; channels],
+    };
+    (size, pad, conv)
+}

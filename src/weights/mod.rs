@@ -4,7 +4,7 @@
 
 mod fuse;
 
-pub use fuse::{FusedConv, fused_batchnorm, fused_connected, fused_conv};
+pub use fuse::{FusedConv, blur, fused_batchnorm, fused_connected, fused_conv};
 
 use crate::network::{LayerKind, Network};
 use crate::shape::Shapes;

@@ -206,3 +206,23 @@ impl ConvOp {
             });
     }
 }
+
+/// darknet's antialiasing blur ([`crate::weights::blur`]): a depthwise convolution over
+/// `channels` with the layer's own stride, linear, run after the layer at stride 1.
+pub fn blur(kind: usize, channels: usize, stride_x: usize, stride_y: usize) -> ConvOp {
+    let (size, pad, fused) = crate::weights::blur(kind, channels);
+    ConvOp {
+        c_in: channels,
+        filters: channels,
+        size,
+        stride_x,
+        stride_y,
+        pad,
+        dilation: 1,
+        groups: channels,
+        activation: Activation::Linear,
+        weights: fused.weights,
+        biases: fused.biases,
+        winograd: None,
+    }
+}

@@ -26,6 +26,10 @@ use std::time::Instant;
 enum Op {
     Conv(ConvOp),
     Pool(Pool, bool),
+    /// A convolution at stride 1, then darknet's antialiasing blur at the layer's stride.
+    BlurredConv(ConvOp, ConvOp),
+    /// A max pool at stride 1, then the blur.
+    BlurredPool(Pool, ConvOp),
     Avgpool,
     Route {
         groups: usize,
@@ -113,12 +117,33 @@ impl CpuNet {
                     let source = c.share_index.unwrap_or(i);
                     let fused = fused_conv(w, source)
                         .ok_or_else(|| BackendError::Internal(format!("layer {i}: no weights")))?;
-                    if c.antialiasing > 0 || c.xnor {
+                    if c.xnor {
                         return Err(unsupported());
                     }
-                    Op::Conv(ConvOp::new(c, s.input.c, fused)?.with_winograd(winograd))
+                    let unblurred = crate::network::Conv {
+                        stride_x: 1,
+                        stride_y: 1,
+                        antialiasing: 0,
+                        ..c.clone()
+                    };
+                    match c.antialiasing {
+                        0 => Op::Conv(ConvOp::new(c, s.input.c, fused)?.with_winograd(winograd)),
+                        kind => Op::BlurredConv(
+                            ConvOp::new(&unblurred, s.input.c, fused)?.with_winograd(winograd),
+                            conv::blur(kind, c.filters, c.stride_x, c.stride_y),
+                        ),
+                    }
                 }
-                LayerKind::Maxpool(p) if p.antialiasing == 0 => Op::Pool(p.clone(), false),
+                LayerKind::Maxpool(p) if p.antialiasing > 0 => Op::BlurredPool(
+                    Pool {
+                        stride_x: 1,
+                        stride_y: 1,
+                        antialiasing: 0,
+                        ..p.clone()
+                    },
+                    conv::blur(p.antialiasing, s.output.c, p.stride_x, p.stride_y),
+                ),
+                LayerKind::Maxpool(p) => Op::Pool(p.clone(), false),
                 LayerKind::LocalAvgpool(p) => Op::Pool(p.clone(), true),
                 LayerKind::Avgpool => Op::Avgpool,
                 LayerKind::Route(r) => Op::Route {
@@ -276,6 +301,15 @@ impl CpuNet {
         Ok(match &self.ops[i] {
             Op::Conv(c) => c.forward(first, self.threads, &self.scratch)?,
             Op::Pool(p, avg) => ops::pool(first, p, *avg, oh, ow),
+            Op::BlurredConv(c, blur) => {
+                let host = c.forward(first, self.threads, &self.scratch)?;
+                blur.forward(&host, self.threads, &self.scratch)?
+            }
+            Op::BlurredPool(p, blur) => {
+                let host = s.pre_blur.unwrap_or(s.output);
+                let pooled = ops::pool(first, p, false, host.h, host.w);
+                blur.forward(&pooled, self.threads, &self.scratch)?
+            }
             Op::Avgpool => ops::avgpool(first),
             Op::Route { groups, group_id } => ops::route(ins, *groups, *group_id),
             Op::Shortcut(sc, w) => ops::shortcut(first, &ins[1..], sc, w),

@@ -112,8 +112,9 @@ fn top(parent: &[Option<(usize, u64)>], mut i: usize, r: usize) -> usize {
     i
 }
 
-/// Layers whose commands read `i`'s inputs: a dispatch may not bind one buffer both to read and
-/// to write, and a copy may not copy within one buffer. Returns the link to undo.
+/// Finds the first layer whose commands would read from the region they write into (a dispatch
+/// may not bind one buffer both to read and to write, nor may a copy stay within one buffer)
+/// and returns the layer whose placement to undo.
 fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize> {
     for (k, layer) in a.network.layers.iter().enumerate() {
         let (rk, _) = root(parent, k);

@@ -257,34 +257,50 @@ impl GpuNet {
         };
         Ok(match &layer.kind {
             LayerKind::Convolutional(c) => {
-                if c.antialiasing > 0 || c.xnor {
+                if c.xnor {
                     return Err(unsupported());
                 }
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
+                // with antialiasing: at stride 1 into a buffer of its own, then the blur
+                let (host, target) = self.before_blur(&s, c.antialiasing, &out);
+                let (sx, sy) = match c.antialiasing {
+                    0 => (c.stride_x, c.stride_y),
+                    _ => (1, 1),
+                };
                 let geo = ConvParams {
                     in_c: s.input.c as u32,
                     in_h: s.input.h as u32,
                     in_w: s.input.w as u32,
                     out_c: c.filters as u32,
-                    out_h: s.output.h as u32,
-                    out_w: s.output.w as u32,
+                    out_h: host.output.h as u32,
+                    out_w: host.output.w as u32,
                     size: c.size as u32,
-                    stride_x: c.stride_x as u32,
-                    stride_y: c.stride_y as u32,
+                    stride_x: sx as u32,
+                    stride_y: sy as u32,
                     pad: c.padding as u32,
                     dilation: c.dilation as u32,
                     groups: c.groups as u32,
                     ..Default::default()
                 };
-                let (act, post) = self.epilogue(c.activation, &out, &s);
-                let mut cmds = self.conv(act, &fused, geo, &prev, &out);
+                let (act, post) = self.epilogue(c.activation, &target, &host);
+                let mut cmds = self.conv(act, &fused, geo, &prev, &target);
                 cmds.extend(post);
+                let stride = (c.stride_x, c.stride_y);
+                cmds.extend(self.blur(c.antialiasing, stride, &host, &target, &out, &s));
                 cmds
             }
-            LayerKind::Maxpool(pl) if pl.antialiasing > 0 => return Err(unsupported()),
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
                 let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
-                vec![self.pool(pl, avg, &s, &prev, &out)]
+                let (host, target) = self.before_blur(&s, pl.antialiasing, &out);
+                let unblurred = crate::network::Pool {
+                    stride_x: if pl.antialiasing > 0 { 1 } else { pl.stride_x },
+                    stride_y: if pl.antialiasing > 0 { 1 } else { pl.stride_y },
+                    ..pl.clone()
+                };
+                let mut cmds = vec![self.pool(&unblurred, avg, &host, &prev, &target)];
+                let stride = (pl.stride_x, pl.stride_y);
+                cmds.extend(self.blur(pl.antialiasing, stride, &host, &target, &out, &s));
+                cmds
             }
             LayerKind::Avgpool => {
                 let params = PoolParams {
@@ -404,6 +420,61 @@ impl GpuNet {
             linear_groups(h * w),
         );
         (0, vec![norm])
+    }
+
+    /// A layer with antialiasing computes at stride 1 into a buffer of its own (shape
+    /// `pre_blur`) that the blur then reads; without it, its output directly.
+    fn before_blur(&self, s: &LayerShape, antialiasing: usize, out: &View) -> (LayerShape, View) {
+        match (antialiasing, s.pre_blur) {
+            (1.., Some(host)) => {
+                let floats = host.c * host.h * host.w;
+                let shape = LayerShape {
+                    output: host,
+                    outputs: floats,
+                    ..*s
+                };
+                (
+                    shape,
+                    View::whole(storage(&self.ctx, "before the blur", floats)),
+                )
+            }
+            _ => (*s, out.clone()),
+        }
+    }
+
+    /// darknet's antialiasing blur ([`crate::weights::blur`]) from the stride-1 result
+    /// `input` (shape `host`) into the layer's output `out` at the layer's `stride`; nothing
+    /// without antialiasing.
+    fn blur(
+        &mut self,
+        kind: usize,
+        stride: (usize, usize),
+        host: &LayerShape,
+        input: &View,
+        out: &View,
+        s: &LayerShape,
+    ) -> Vec<Command> {
+        if kind == 0 || s.pre_blur.is_none() {
+            return Vec::new();
+        }
+        let c = host.output.c;
+        let (size, pad, fused) = crate::weights::blur(kind, c);
+        let geo = ConvParams {
+            in_c: c as u32,
+            in_h: host.output.h as u32,
+            in_w: host.output.w as u32,
+            out_c: c as u32,
+            out_h: s.output.h as u32,
+            out_w: s.output.w as u32,
+            size: size as u32,
+            stride_x: stride.0 as u32,
+            stride_y: stride.1 as u32,
+            pad: pad as u32,
+            dilation: 1,
+            groups: c as u32,
+            ..Default::default()
+        };
+        self.conv(0, &fused, geo, input, out)
     }
 
     /// Max or local-average pooling, or `maxpool_depth` (the maximum across channel groups).
