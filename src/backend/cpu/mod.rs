@@ -134,7 +134,7 @@ impl CpuNet {
                         ),
                     }
                 }
-                LayerKind::Maxpool(p) if p.antialiasing > 0 => Op::BlurredPool(
+                LayerKind::Maxpool(p) if s.pre_blur.is_some() => Op::BlurredPool(
                     Pool {
                         stride_x: 1,
                         stride_y: 1,

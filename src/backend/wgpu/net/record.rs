@@ -263,9 +263,9 @@ impl GpuNet {
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
                 // with antialiasing: at stride 1 into a buffer of its own, then the blur
                 let (host, target) = self.before_blur(&s, c.antialiasing, &out);
-                let (sx, sy) = match c.antialiasing {
-                    0 => (c.stride_x, c.stride_y),
-                    _ => (1, 1),
+                let (sx, sy) = match s.pre_blur {
+                    None => (c.stride_x, c.stride_y),
+                    Some(_) => (1, 1),
                 };
                 let geo = ConvParams {
                     in_c: s.input.c as u32,
@@ -292,9 +292,10 @@ impl GpuNet {
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
                 let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
                 let (host, target) = self.before_blur(&s, pl.antialiasing, &out);
+                let blurred = s.pre_blur.is_some();
                 let unblurred = crate::network::Pool {
-                    stride_x: if pl.antialiasing > 0 { 1 } else { pl.stride_x },
-                    stride_y: if pl.antialiasing > 0 { 1 } else { pl.stride_y },
+                    stride_x: if blurred { 1 } else { pl.stride_x },
+                    stride_y: if blurred { 1 } else { pl.stride_y },
                     ..pl.clone()
                 };
                 let mut cmds = vec![self.pool(&unblurred, avg, &host, &prev, &target)];
