@@ -42,13 +42,7 @@ impl GpuNet {
         let out = self.outputs[i].clone();
         let weights = shortcut_weights(sc, w.slice(&w.layers[i].weights), s.output.c);
         let (act, post) = self.epilogue(sc.activation, &out, &s);
-        let dims = EwParams {
-            n: s.outputs as u32,
-            c: s.output.c as u32,
-            h: s.output.h as u32,
-            w: s.output.w as u32,
-            ..Default::default()
-        };
+        let dims = output_dims(&s);
         let same = |j: usize| {
             let fs = a.shapes.layers[j].output;
             (fs.w, fs.h) == (s.output.w, s.output.h)
@@ -219,13 +213,7 @@ impl GpuNet {
     ) -> Option<Vec<Command>> {
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
-        let dims = EwParams {
-            n: s.outputs as u32,
-            c: s.output.c as u32,
-            h: s.output.h as u32,
-            w: s.output.w as u32,
-            ..Default::default()
-        };
+        let dims = output_dims(&s);
         let (kernel, act, params, second, threads, mut post) = match kind {
             LayerKind::Upsample(u) => {
                 let params = EwParams {
@@ -338,6 +326,17 @@ impl GpuNet {
         );
         post.insert(0, run);
         Some(post)
+    }
+}
+
+/// The element-wise kernels' parameters for a layer's output: values, channels, height, width.
+fn output_dims(s: &LayerShape) -> EwParams {
+    EwParams {
+        n: s.outputs as u32,
+        c: s.output.c as u32,
+        h: s.output.h as u32,
+        w: s.output.w as u32,
+        ..Default::default()
     }
 }
 
