@@ -76,6 +76,68 @@ fn resize_matches_darknet_resize_image_on_a_known_case() {
     assert_eq!(lb.data[4..12], [1.0; 8]);
 }
 
+/// darknet's `resize_image` (src/image.c) transcribed loop for loop.
+fn darknet_resize(im: &image::Image, w: usize, h: usize) -> Vec<f32> {
+    let at = |x: usize, y: usize, k: usize| im.data[(k * im.h + y) * im.w + x];
+    let w_scale = (im.w as f32 - 1.0) / (w as f32 - 1.0);
+    let h_scale = (im.h as f32 - 1.0) / (h as f32 - 1.0);
+    let mut part = vec![0f32; im.c * im.h * w];
+    for k in 0..im.c {
+        for r in 0..im.h {
+            for c in 0..w {
+                part[(k * im.h + r) * w + c] = if c == w - 1 || im.w == 1 {
+                    at(im.w - 1, r, k)
+                } else {
+                    let sx = c as f32 * w_scale;
+                    let ix = sx as usize;
+                    let dx = sx - ix as f32;
+                    (1.0 - dx) * at(ix, r, k) + dx * at(ix + 1, r, k)
+                };
+            }
+        }
+    }
+    let mut out = vec![0f32; im.c * h * w];
+    for k in 0..im.c {
+        for r in 0..h {
+            let sy = r as f32 * h_scale;
+            let iy = sy as usize;
+            let dy = sy - iy as f32;
+            for c in 0..w {
+                out[(k * h + r) * w + c] = (1.0 - dy) * part[(k * im.h + iy) * w + c];
+            }
+            if r == h - 1 || im.h == 1 {
+                continue;
+            }
+            for c in 0..w {
+                out[(k * h + r) * w + c] += dy * part[(k * im.h + iy + 1) * w + c];
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn resize_equals_darknets_loops_bit_for_bit() {
+    let mut rng = common::random::Lcg(7);
+    let im = image::Image {
+        w: 37,
+        h: 23,
+        c: 3,
+        data: (0..3 * 37 * 23).map(|_| rng.next().abs()).collect(),
+    };
+    for (w, h) in [(416, 416), (13, 7), (37, 23 * 3), (2, 2), (100, 9)] {
+        let ours = image::resize(&im, w, h).data;
+        let theirs = darknet_resize(&im, w, h);
+        assert!(
+            ours.iter()
+                .zip(&theirs)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{w}×{h}"
+        );
+        assert_eq!(ours.len(), theirs.len());
+    }
+}
+
 #[test]
 fn nms_kinds_follow_darknet() {
     use csplens::detect::boxes::{Candidate, NmsKind, RelBox, diou, iou, nms};

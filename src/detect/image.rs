@@ -1,6 +1,7 @@
 //! Image files → darknet's RGB planar 0..1 image, refusing corrupt and oversized files before
 //! any large allocation; darknet's bilinear `resize_image` and `letterbox_image`.
 
+use rayon::prelude::*;
 use std::io::Cursor;
 use thiserror::Error;
 
@@ -157,13 +158,14 @@ impl Image {
     }
 }
 
-/// Darknet's `resize_image`: bilinear, first along x, then along y.
+/// Darknet's `resize_image`: bilinear, first along x, then along y. The same arithmetic as
+/// darknet's loops (so the same floats), with each column's source taps found once and the
+/// rows of each pass computed in parallel.
 pub fn resize(im: &Image, w: usize, h: usize) -> Image {
     if im.w == w && im.h == h {
         return im.clone();
     }
     let c = im.c;
-    let mut part = vec![0f32; c * im.h * w];
     // darknet divides by zero for 1-pixel targets; such a target samples the first pixel
     let scale = |from: usize, to: usize| {
         if to > 1 {
@@ -173,38 +175,51 @@ pub fn resize(im: &Image, w: usize, h: usize) -> Image {
         }
     };
     let (w_scale, h_scale) = (scale(im.w, w), scale(im.h, h));
-    for k in 0..c {
-        for r in 0..im.h {
-            for col in 0..w {
-                let val = if col == w - 1 || im.w == 1 {
-                    im.at(im.w - 1, r, k)
-                } else {
-                    let sx = col as f32 * w_scale;
-                    let ix = sx as usize;
-                    let dx = sx - ix as f32;
-                    (1.0 - dx) * im.at(ix, r, k) + dx * im.at(ix + 1, r, k)
-                };
-                part[(k * im.h + r) * w + col] = val;
+    // per output column: the left source pixel and its right neighbour's weight (None: the
+    // last column, or a 1-pixel-wide source, copies the source's last pixel)
+    let cols: Vec<Option<(usize, f32)>> = (0..w)
+        .map(|col| {
+            if col == w - 1 || im.w == 1 {
+                None
+            } else {
+                let sx = col as f32 * w_scale;
+                let ix = sx as usize;
+                Some((ix, sx - ix as f32))
             }
-        }
-    }
+        })
+        .collect();
+    let mut part = vec![0f32; c * im.h * w];
+    part.par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(row, dst)| {
+            let src = &im.data[row * im.w..(row + 1) * im.w];
+            for (d, tap) in dst.iter_mut().zip(&cols) {
+                *d = match *tap {
+                    None => src[im.w - 1],
+                    Some((ix, dx)) => (1.0 - dx) * src[ix] + dx * src[ix + 1],
+                };
+            }
+        });
     let mut out = vec![0f32; c * h * w];
-    for k in 0..c {
-        for r in 0..h {
+    out.par_chunks_mut(w.max(1))
+        .enumerate()
+        .for_each(|(row, dst)| {
+            let (k, r) = (row / h, row % h);
             let sy = r as f32 * h_scale;
             let iy = sy as usize;
             let dy = sy - iy as f32;
-            for col in 0..w {
-                out[(k * h + r) * w + col] = (1.0 - dy) * part[(k * im.h + iy) * w + col];
+            let top = &part[(k * im.h + iy) * w..(k * im.h + iy + 1) * w];
+            for (d, t) in dst.iter_mut().zip(top) {
+                *d = (1.0 - dy) * t;
             }
             if r == h - 1 || im.h == 1 {
-                continue;
+                return;
             }
-            for col in 0..w {
-                out[(k * h + r) * w + col] += dy * part[(k * im.h + iy + 1) * w + col];
+            let below = &part[(k * im.h + iy + 1) * w..(k * im.h + iy + 2) * w];
+            for (d, b) in dst.iter_mut().zip(below) {
+                *d += dy * b;
             }
-        }
-    }
+        });
     Image { w, h, c, data: out }
 }
 
