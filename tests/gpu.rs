@@ -14,7 +14,15 @@ use csplens::backend::cpu::CpuNet;
 use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 use csplens::detect::{self, Params, image};
 
+/// One device for the whole test process: on an NVIDIA H200 (Vulkan) a process that created a
+/// device per test and destroyed one saw later device requests fail ("Parent device is lost")
+/// while each test passed in a process of its own. The lost-device test makes its own.
 fn context() -> Option<GpuContext> {
+    static SHARED: std::sync::OnceLock<Option<GpuContext>> = std::sync::OnceLock::new();
+    SHARED.get_or_init(fresh_context).clone()
+}
+
+fn fresh_context() -> Option<GpuContext> {
     if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
         eprintln!("CSPLENS_SKIP_GPU set: GPU tests skipped");
         return None;
@@ -522,7 +530,7 @@ fn per_layer_times_cover_every_layer() {
 
 #[test]
 fn a_lost_device_is_an_error_not_a_hang() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = fresh_context() else { return };
     let (a, w, input) = setup(
         &format!("{NET}[convolutional]\nfilters=4\nsize=1\nactivation=linear\n"),
         61,
