@@ -33,4 +33,14 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     print(os.path.basename(f), [(k["kernel"], round(k["gflops"])) for k in d["kernels"]],
           "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
           "default", n.get("default_kernels"), "forward", n.get("forward_ms"))
+    # per layer: each conv kernel's time and the fastest (the per-layer choice's lower bound)
+    by = n.get("layer_ms_by_conv_kernel")
+    if by and not os.path.basename(f).startswith("split"):
+        names = list(by)
+        best = [min(by[k][i] for k in names) for i in range(len(by[names[0]]))]
+        print("  layers, ms:", " ".join(names), "| sum of per-layer minima", round(sum(best), 3))
+        for i, b in enumerate(best):
+            if b > 0.02:
+                print("  %3d" % i, " ".join("%.3f" % by[k][i] for k in names),
+                      min(names, key=lambda k: by[k][i]))
 PY

@@ -304,25 +304,24 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     }
     let m = m0 + lid.y * 8u;
     let n = n0 + lid.x * 8u;
-    gemm_store(m, n, wg.z, c00, c01);
-    gemm_store(m + 1u, n, wg.z, c10, c11);
-    gemm_store(m + 2u, n, wg.z, c20, c21);
-    gemm_store(m + 3u, n, wg.z, c30, c31);
-    gemm_store(m + 4u, n, wg.z, c40, c41);
-    gemm_store(m + 5u, n, wg.z, c50, c51);
-    gemm_store(m + 6u, n, wg.z, c60, c61);
-    gemm_store(m + 7u, n, wg.z, c70, c71);
+    gemm_store(m, n, wg.z, c00); gemm_store(m, n + 4u, wg.z, c01);
+    gemm_store(m + 1u, n, wg.z, c10); gemm_store(m + 1u, n + 4u, wg.z, c11);
+    gemm_store(m + 2u, n, wg.z, c20); gemm_store(m + 2u, n + 4u, wg.z, c21);
+    gemm_store(m + 3u, n, wg.z, c30); gemm_store(m + 3u, n + 4u, wg.z, c31);
+    gemm_store(m + 4u, n, wg.z, c40); gemm_store(m + 4u, n + 4u, wg.z, c41);
+    gemm_store(m + 5u, n, wg.z, c50); gemm_store(m + 5u, n + 4u, wg.z, c51);
+    gemm_store(m + 6u, n, wg.z, c60); gemm_store(m + 6u, n + 4u, wg.z, c61);
+    gemm_store(m + 7u, n, wg.z, c70); gemm_store(m + 7u, n + 4u, wg.z, c71);
 }
 
-// Eight pixels of channel `oc` from `n`: with bias and activation, or as split z's partial.
-fn gemm_store(oc: u32, n: u32, split: u32, lo: vec4<f32>, hi: vec4<f32>) {
+// Four pixels of channel `oc` from `n`: with bias and activation, or as split z's partial.
+fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
     let pixels = p.out_h * p.out_w;
     if (oc >= p.out_c) {
         return;
     }
-    let v = array<f32, 8>(lo.x, lo.y, lo.z, lo.w, hi.x, hi.y, hi.z, hi.w);
     let b = biases[oc / 4u][oc % 4u];
-    for (var j = 0u; j < 8u; j++) {
+    for (var j = 0u; j < 4u; j++) {
         if (n + j >= pixels) {
             return;
         }
@@ -332,6 +331,70 @@ fn gemm_store(oc: u32, n: u32, split: u32, lo: vec4<f32>, hi: vec4<f32>) {
             output[p.out_offset + oc * pixels + n + j] = activate(v[j] + b);
         }
     }
+}
+
+// `conv_gemm` with 32 × 32 tiles, each invocation 4 channels × 4 pixels: a quarter of the
+// work per workgroup and four times the workgroups, for layers too small to fill a GPU with
+// 64 × 64 tiles (few channels, or few pixels). Same weights layout (blocks·4 = out_c rounded
+// up to 32 at least), taps table and split-K partials.
+// Dispatch: x = ⌈pixels/32⌉, y = blocks/8, z = splits.
+var<workgroup> g32_w: array<vec4<f32>, 128>;
+var<workgroup> g32_x: array<vec4<f32>, 128>;
+
+@compute @workgroup_size(8, 8)
+fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let pixels = p.out_h * p.out_w;
+    let k_tiles = (p.in_c * p.size * p.size + GK - 1u) / GK;
+    let per_split = (k_tiles + p.splits - 1u) / p.splits;
+    let t0 = wg.z * per_split;
+    let t1 = min(t0 + per_split, k_tiles);
+    let n0 = wg.x * 32u;
+    let m0 = wg.y * 32u;
+    let t = lid.y * 8u + lid.x;
+    // this invocation's loads: 4 consecutive pixels of K rows t/8 and t/8 + 8 of the X tile
+    let g = t % 8u;
+    let row = t / 8u;
+    let nv = vec4<u32>(n0 + g * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+    let ok = nv < vec4<u32>(pixels);
+    let y0 = vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - vec4<i32>(i32(p.pad));
+    let x0 = vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - vec4<i32>(i32(p.pad));
+    var c0 = vec4<f32>(0.0);
+    var c1 = vec4<f32>(0.0);
+    var c2 = vec4<f32>(0.0);
+    var c3 = vec4<f32>(0.0);
+    for (var kt = t0; kt < t1; kt++) {
+        let k0 = kt * GK;
+        // W tile: 16 rows × 8 vec4, two per invocation
+        for (var e = 0u; e < 2u; e++) {
+            let v = t + 64u * e;
+            g32_w[v] = weights[(k0 + v / 8u) * p.blocks + m0 / 4u + v % 8u];
+        }
+        for (var j = 0u; j < 2u; j++) {
+            let k = k0 + row + 8u * j;
+            g32_x[(row + 8u * j) * 8u + g] = vec4<f32>(
+                im2col(k, y0.x, x0.x, ok.x),
+                im2col(k, y0.y, x0.y, ok.y),
+                im2col(k, y0.z, x0.z, ok.z),
+                im2col(k, y0.w, x0.w, ok.w),
+            );
+        }
+        workgroupBarrier();
+        for (var k = 0u; k < GK; k++) {
+            let a = g32_w[k * 8u + lid.y];
+            let b = g32_x[k * 8u + lid.x];
+            c0 += a.x * b;
+            c1 += a.y * b;
+            c2 += a.z * b;
+            c3 += a.w * b;
+        }
+        workgroupBarrier();
+    }
+    let m = m0 + lid.y * 4u;
+    let n = n0 + lid.x * 4u;
+    gemm_store(m, n, wg.z, c0);
+    gemm_store(m + 1u, n, wg.z, c1);
+    gemm_store(m + 2u, n, wg.z, c2);
+    gemm_store(m + 3u, n, wg.z, c3);
 }
 
 // Split-K for layers with few output positions: invocation z sums input channels

@@ -49,6 +49,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     let mut rows = Vec::new();
     for (name, kernel) in [
         ("gemm", ConvKernel::Gemm),
+        ("gemm32", ConvKernel::Gemm32),
         ("blocked", ConvKernel::Blocked),
         ("blocked4", ConvKernel::Blocked4),
         ("naive", ConvKernel::Naive),
@@ -81,15 +82,18 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         let net = GpuNet::new(&ctx, &a, &w)?;
         let unshared = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?.buffer_bytes();
         doc["network_buffer_bytes"] = json!({"shared": net.buffer_bytes(), "per_layer": unshared});
-        let mut kernels = serde_json::Map::new();
+        let (mut kernels, mut layers) = (serde_json::Map::new(), serde_json::Map::new());
         for (name, kernel) in [
             ("gemm", ConvKernel::Gemm),
+            ("gemm unsplit", ConvKernel::GemmWhole),
+            ("gemm32", ConvKernel::Gemm32),
+            ("gemm32 unsplit", ConvKernel::Gemm32Whole),
             ("blocked", ConvKernel::Blocked),
             ("blocked4", ConvKernel::Blocked4),
         ] {
-            let ms = GpuNet::with_options(&ctx, &a, &w, kernel, true)?
-                .time_encoded(&input, args.iters)?;
-            kernels.insert(name.into(), json!(ms));
+            let net = GpuNet::with_options(&ctx, &a, &w, kernel, true)?;
+            kernels.insert(name.into(), json!(net.time_encoded(&input, args.iters)?));
+            layers.insert(name.into(), json!(net.forward_timed(&input)?.layer_ms));
         }
         let ms = net.time_encoded(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
@@ -100,6 +104,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             "default_kernels": net.kernel_summary(),
             "kernels_ms": ms,
             "kernels_ms_by_conv_kernel": kernels,
+            "layer_ms_by_conv_kernel": layers,
             "forward_ms": forward_ms,
             "gflops": a.profile.total_bflops as f64 / ms * 1e3,
             "buffer_copies": net.copies(),

@@ -44,6 +44,8 @@ fn compare(cfg: &str, seed: u64) {
         ConvKernel::Blocked4,
         ConvKernel::Gemm,
         ConvKernel::GemmSplit,
+        ConvKernel::Gemm32,
+        ConvKernel::Gemm32Split,
         ConvKernel::Blocked4Split,
         ConvKernel::Naive,
     ] {
@@ -486,7 +488,9 @@ fn a_kernel_per_layer_layer_by_layer() {
         ConvKernel::GemmSplit,
         ConvKernel::Blocked,
         ConvKernel::Naive,
+        ConvKernel::Gemm32Split,
         ConvKernel::Blocked4,
+        ConvKernel::Gemm32,
     ];
     let kernels: Vec<ConvKernel> = (0..a.network.layers.len())
         .map(|i| cycle[i % cycle.len()])

@@ -20,6 +20,8 @@ pub enum Kernel {
     ConvNaive,
     /// Implicit GEMM through workgroup memory, 64 × 64 tiles (split-K partials when split).
     ConvGemm,
+    /// Implicit GEMM with 32 × 32 tiles, for layers too small for 64 × 64 ones.
+    ConvGemm32,
     /// Max pooling.
     MaxPool,
     /// `maxpool_depth`: the maximum across channel groups.
@@ -97,6 +99,7 @@ impl Kernel {
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
             Self::ConvGemm => ("conv.wgsl", "conv_gemm"),
+            Self::ConvGemm32 => ("conv.wgsl", "conv_gemm32"),
             Self::MaxPool => ("pool.wgsl", "max_pool"),
             Self::MaxDepth => ("pool.wgsl", "max_depth"),
             Self::AvgPool => ("pool.wgsl", "avg_pool"),

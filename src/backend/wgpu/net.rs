@@ -138,6 +138,15 @@ pub enum ConvKernel {
     Gemm,
     /// `Gemm` split over K on every layer (tests).
     GemmSplit,
+    /// `Gemm` never split over K: one dispatch, no partial sums, fewer workgroups.
+    GemmWhole,
+    /// Implicit GEMM with 32 × 32 tiles, 4 × 4 outputs per invocation: four times the
+    /// workgroups of `Gemm` on the same layer, split-K where even that is too few.
+    Gemm32,
+    /// `Gemm32` split over K on every layer (tests).
+    Gemm32Split,
+    /// `Gemm32` never split over K.
+    Gemm32Whole,
     /// One output per invocation: the benchmark baseline.
     Naive,
 }
@@ -149,6 +158,9 @@ impl ConvKernel {
             Self::Blocked => "blocked",
             Self::Blocked4 | Self::Blocked4Split => "blocked4",
             Self::Gemm | Self::GemmSplit => "gemm",
+            Self::GemmWhole => "gemm unsplit",
+            Self::Gemm32 | Self::Gemm32Split => "gemm32",
+            Self::Gemm32Whole => "gemm32 unsplit",
             Self::Naive => "naive",
         }
     }
@@ -184,14 +196,25 @@ fn linear_groups(n: usize) -> [u32; 3] {
 
 impl GpuNet {
     /// Uploads the weights and records the network's commands. On a real GPU each convolution
-    /// gets whichever of the implicit-GEMM and the 4 × 4 register-blocked kernels runs it
-    /// faster on this device ([`GpuNet::fastest`]); on a software adapter every one gets the
+    /// gets whichever of the two implicit-GEMM kernels (each split over K where the layer is
+    /// small, and unsplit) and the 4 × 4 register-blocked one runs it fastest on this device ([`GpuNet::fastest`]); on a software adapter every one gets the
     /// kernel measured fastest there (`Gemm`).
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         if ctx.is_software() {
             return Self::with_options(ctx, a, w, ConvKernel::Gemm, true);
         }
-        Self::fastest(ctx, a, w, &[ConvKernel::Gemm, ConvKernel::Blocked4])
+        Self::fastest(
+            ctx,
+            a,
+            w,
+            &[
+                ConvKernel::Gemm,
+                ConvKernel::GemmWhole,
+                ConvKernel::Gemm32,
+                ConvKernel::Gemm32Whole,
+                ConvKernel::Blocked4,
+            ],
+        )
     }
 
     /// The network (buffers shared by liveness) with, for each convolution, whichever of
@@ -357,7 +380,9 @@ impl GpuNet {
                 entry_point: Some(entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
                     constants: &constants,
-                    ..Default::default()
+                    // every kernel writes its workgroup memory before a barrier and reads it
+                    // after one (conv.wgsl's GEMM tiles), so clearing it first is wasted work
+                    zero_initialize_workgroup_memory: false,
                 },
                 cache: None,
             })

@@ -38,7 +38,12 @@ impl GpuNet {
         };
         match self.conv_kernel {
             _ if geo.groups > 1 => self.conv_grouped(&conv, &fused.weights),
-            ConvKernel::Gemm | ConvKernel::GemmSplit => self.conv_gemm(&conv, &fused.weights),
+            ConvKernel::Gemm | ConvKernel::GemmSplit | ConvKernel::GemmWhole => {
+                self.conv_gemm(&conv, &fused.weights, 64)
+            }
+            ConvKernel::Gemm32 | ConvKernel::Gemm32Split | ConvKernel::Gemm32Whole => {
+                self.conv_gemm(&conv, &fused.weights, 32)
+            }
             ConvKernel::Naive => self.conv_naive(&conv, &fused.weights),
             ConvKernel::Blocked4 | ConvKernel::Blocked4Split => {
                 self.conv_blocked4(&conv, &fused.weights)
@@ -76,7 +81,7 @@ impl GpuNet {
         // the weights at binding 2; conv_gemm also reads the biases and its taps
         let mut bufs = vec![(1, c.input), (4, &partial)];
         bufs.extend(tables.first().map(|w| (2, *w)));
-        if kernel == Kernel::ConvGemm {
+        if matches!(kernel, Kernel::ConvGemm | Kernel::ConvGemm32) {
             bufs.push((3, c.biases));
             bufs.extend(tables.get(1).map(|t| (6, *t)));
         }
@@ -97,11 +102,12 @@ impl GpuNet {
         vec![split, reduce]
     }
 
-    /// The implicit-GEMM kernel: weights K-major, padded to 16 rows and 64 columns.
-    fn conv_gemm(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+    /// The implicit-GEMM kernels (`tile` = 64 or 32 output channels × pixels per workgroup):
+    /// weights K-major, padded to 16 rows and `tile` columns.
+    fn conv_gemm(&mut self, c: &Conv<'_>, weights: &[f32], tile: usize) -> Vec<Command> {
         let (f, size) = (c.geo.out_c as usize, c.geo.size as usize);
         let k = c.geo.in_c as usize * size * size;
-        let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(64));
+        let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(tile));
         let mut t = vec![0f32; kpad * mpad];
         for oc in 0..f {
             for kk in 0..k {
@@ -116,11 +122,20 @@ impl GpuNet {
             STORAGE,
         );
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
-        let groups = [pixels.div_ceil(64) as u32, (mpad / 64) as u32];
+        let groups = [pixels.div_ceil(tile) as u32, (mpad / tile) as u32];
         let k_tiles = kpad / 16;
+        let (kernel, least) = match tile {
+            64 => (Kernel::ConvGemm, 4),
+            _ => (Kernel::ConvGemm32, 8),
+        };
+        // at least `least` K tiles per split: fewer leave each workgroup too little work
         let splits = match self.conv_kernel {
-            ConvKernel::GemmSplit => k_tiles.min(3),
-            _ => self.splits(groups[0] as usize * groups[1] as usize * 64, k_tiles / 4),
+            ConvKernel::GemmSplit | ConvKernel::Gemm32Split => k_tiles.min(3),
+            ConvKernel::GemmWhole | ConvKernel::Gemm32Whole => 1,
+            _ => self.splits(
+                groups[0] as usize * groups[1] as usize * 64,
+                k_tiles / least,
+            ),
         };
         let params = ConvParams {
             blocks: (mpad / 4) as u32,
@@ -128,10 +143,10 @@ impl GpuNet {
             ..c.geo
         };
         if splits > 1 {
-            return self.split_k(Kernel::ConvGemm, c, params, &[&wb, &taps], groups);
+            return self.split_k(kernel, c, params, &[&wb, &taps], groups);
         }
         vec![self.dispatch(
-            Kernel::ConvGemm,
+            kernel,
             c.act,
             bytemuck::bytes_of(&params),
             &[
