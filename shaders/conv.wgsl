@@ -225,7 +225,8 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
 // workgroup memory feed 64 FMAs; the im2col rows' taps come from a table (`taps`), so loading
 // a value costs no division. Weights are laid out at load time K-major and padded,
 // [⌈K/16⌉·16][blocks·4] with blocks·4 = out_c rounded up to 64, so their tile loads are vec4
-// and unguarded. Split-K: workgroup z sums one range of K tiles into a partial output that
+// and unguarded. The next K tile is loaded into registers while the current one is multiplied
+// (software pipelining). Split-K: workgroup z sums one range of K tiles into a partial output that
 // `conv_reduce` adds up (splits = 1: bias and activation here).
 // Dispatch: x = ⌈pixels/64⌉, y = blocks/16, z = splits. Ungrouped only.
 const GK: u32 = 16u;
@@ -242,6 +243,21 @@ fn im2col(k: u32, y0: i32, x0: i32, pixel_ok: bool) -> f32 {
         return 0.0;
     }
     return input[p.in_offset + u32(t.x + iy * i32(p.in_w) + ix)];
+}
+
+// Element v of a W tile `width` vec4 wide (16 rows): 4 output channels of one K row.
+fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> vec4<f32> {
+    return weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width];
+}
+
+// Row k of the X tile at the four pixels whose windows start at (y0, x0).
+fn x_quad(k: u32, y0: vec4<i32>, x0: vec4<i32>, ok: vec4<bool>) -> vec4<f32> {
+    return vec4<f32>(
+        im2col(k, y0.x, x0.x, ok.x),
+        im2col(k, y0.y, x0.y, ok.y),
+        im2col(k, y0.z, x0.z, ok.z),
+        im2col(k, y0.w, x0.w, ok.w),
+    );
 }
 
 @compute @workgroup_size(8, 8)
@@ -269,23 +285,32 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     var c50 = vec4<f32>(0.0); var c51 = vec4<f32>(0.0);
     var c60 = vec4<f32>(0.0); var c61 = vec4<f32>(0.0);
     var c70 = vec4<f32>(0.0); var c71 = vec4<f32>(0.0);
+    // software pipelining: tile kt + 1 is loaded into registers while tile kt is multiplied
+    // from workgroup memory, so the global loads' latency hides behind the FMAs
+    var wr0 = vec4<f32>(0.0); var wr1 = vec4<f32>(0.0);
+    var wr2 = vec4<f32>(0.0); var wr3 = vec4<f32>(0.0);
+    var xr0 = vec4<f32>(0.0); var xr1 = vec4<f32>(0.0);
+    var xr2 = vec4<f32>(0.0); var xr3 = vec4<f32>(0.0);
+    if (t0 < t1) {
+        let k0 = t0 * GK;
+        wr0 = w_row(k0, m0, t, 16u); wr1 = w_row(k0, m0, t + 64u, 16u);
+        wr2 = w_row(k0, m0, t + 128u, 16u); wr3 = w_row(k0, m0, t + 192u, 16u);
+        xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 4u, y0, x0, ok);
+        xr2 = x_quad(k0 + row + 8u, y0, x0, ok); xr3 = x_quad(k0 + row + 12u, y0, x0, ok);
+    }
     for (var kt = t0; kt < t1; kt++) {
-        let k0 = kt * GK;
         // W tile: 16 rows × 16 vec4, four per invocation, consecutive invocations consecutive
-        for (var e = 0u; e < 4u; e++) {
-            let v = t + 64u * e;
-            gemm_w[v] = weights[(k0 + v / 16u) * p.blocks + m0 / 4u + v % 16u];
-        }
-        for (var j = 0u; j < 4u; j++) {
-            let k = k0 + row + 4u * j;
-            gemm_x[(row + 4u * j) * 16u + g] = vec4<f32>(
-                im2col(k, y0.x, x0.x, ok.x),
-                im2col(k, y0.y, x0.y, ok.y),
-                im2col(k, y0.z, x0.z, ok.z),
-                im2col(k, y0.w, x0.w, ok.w),
-            );
-        }
+        gemm_w[t] = wr0; gemm_w[t + 64u] = wr1; gemm_w[t + 128u] = wr2; gemm_w[t + 192u] = wr3;
+        gemm_x[row * 16u + g] = xr0; gemm_x[(row + 4u) * 16u + g] = xr1;
+        gemm_x[(row + 8u) * 16u + g] = xr2; gemm_x[(row + 12u) * 16u + g] = xr3;
         workgroupBarrier();
+        if (kt + 1u < t1) {
+            let k0 = (kt + 1u) * GK;
+            wr0 = w_row(k0, m0, t, 16u); wr1 = w_row(k0, m0, t + 64u, 16u);
+            wr2 = w_row(k0, m0, t + 128u, 16u); wr3 = w_row(k0, m0, t + 192u, 16u);
+            xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 4u, y0, x0, ok);
+            xr2 = x_quad(k0 + row + 8u, y0, x0, ok); xr3 = x_quad(k0 + row + 12u, y0, x0, ok);
+        }
         for (var k = 0u; k < GK; k++) {
             let a0 = gemm_w[k * 16u + lid.y * 2u];
             let a1 = gemm_w[k * 16u + lid.y * 2u + 1u];
@@ -362,23 +387,23 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     var c1 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
     var c3 = vec4<f32>(0.0);
+    var wr0 = vec4<f32>(0.0); var wr1 = vec4<f32>(0.0);
+    var xr0 = vec4<f32>(0.0); var xr1 = vec4<f32>(0.0);
+    if (t0 < t1) {
+        let k0 = t0 * GK;
+        wr0 = w_row(k0, m0, t, 8u); wr1 = w_row(k0, m0, t + 64u, 8u);
+        xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 8u, y0, x0, ok);
+    }
     for (var kt = t0; kt < t1; kt++) {
-        let k0 = kt * GK;
-        // W tile: 16 rows × 8 vec4, two per invocation
-        for (var e = 0u; e < 2u; e++) {
-            let v = t + 64u * e;
-            g32_w[v] = weights[(k0 + v / 8u) * p.blocks + m0 / 4u + v % 8u];
-        }
-        for (var j = 0u; j < 2u; j++) {
-            let k = k0 + row + 8u * j;
-            g32_x[(row + 8u * j) * 8u + g] = vec4<f32>(
-                im2col(k, y0.x, x0.x, ok.x),
-                im2col(k, y0.y, x0.y, ok.y),
-                im2col(k, y0.z, x0.z, ok.z),
-                im2col(k, y0.w, x0.w, ok.w),
-            );
-        }
+        // W tile: 16 rows × 8 vec4, two per invocation; X tile: 16 rows × 8 pixel quads
+        g32_w[t] = wr0; g32_w[t + 64u] = wr1;
+        g32_x[row * 8u + g] = xr0; g32_x[(row + 8u) * 8u + g] = xr1;
         workgroupBarrier();
+        if (kt + 1u < t1) {
+            let k0 = (kt + 1u) * GK;
+            wr0 = w_row(k0, m0, t, 8u); wr1 = w_row(k0, m0, t + 64u, 8u);
+            xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 8u, y0, x0, ok);
+        }
         for (var k = 0u; k < GK; k++) {
             let a = g32_w[k * 8u + lid.y];
             let b = g32_x[k * 8u + lid.x];
