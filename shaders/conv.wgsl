@@ -233,31 +233,29 @@ const GK: u32 = 16u;
 var<workgroup> gemm_w: array<vec4<f32>, 256>;
 var<workgroup> gemm_x: array<vec4<f32>, 256>;
 
-// The im2col value of row k for the output pixel whose window starts at (y0, x0), 0 outside
-// the image, past the pixels or past K.
-fn im2col(k: u32, y0: i32, x0: i32, pixel_ok: bool) -> f32 {
-    let t = taps[k];
-    let iy = y0 + t.y;
-    let ix = x0 + t.z;
-    if (!pixel_ok || t.w == 0 || iy < 0 || ix < 0 || iy >= i32(p.in_h) || ix >= i32(p.in_w)) {
-        return 0.0;
-    }
-    return input[p.in_offset + u32(t.x + iy * i32(p.in_w) + ix)];
-}
-
 // Element v of a W tile `width` vec4 wide (16 rows): 4 output channels of one K row.
 fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> vec4<f32> {
     return weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width];
 }
 
-// Row k of the X tile at the four pixels whose windows start at (y0, x0).
+// Row k of the X tile (the im2col values) at the four pixels whose windows start at (y0, x0):
+// 0 outside the image, past the pixels (`ok`) or past K. One taps read serves the four.
 fn x_quad(k: u32, y0: vec4<i32>, x0: vec4<i32>, ok: vec4<bool>) -> vec4<f32> {
-    return vec4<f32>(
-        im2col(k, y0.x, x0.x, ok.x),
-        im2col(k, y0.y, x0.y, ok.y),
-        im2col(k, y0.z, x0.z, ok.z),
-        im2col(k, y0.w, x0.w, ok.w),
-    );
+    let t = taps[k];
+    let iy = y0 + vec4<i32>(t.y);
+    let ix = x0 + vec4<i32>(t.z);
+    let zero = vec4<i32>(0);
+    let inside = ok & (iy >= zero) & (ix >= zero) & (iy < vec4<i32>(i32(p.in_h)))
+        & (ix < vec4<i32>(i32(p.in_w)));
+    let at = vec4<i32>(t.x + i32(p.in_offset)) + iy * i32(p.in_w) + ix;
+    var v = vec4<f32>(0.0);
+    if (t.w != 0) {
+        if (inside.x) { v.x = input[u32(at.x)]; }
+        if (inside.y) { v.y = input[u32(at.y)]; }
+        if (inside.z) { v.z = input[u32(at.z)]; }
+        if (inside.w) { v.w = input[u32(at.w)]; }
+    }
+    return v;
 }
 
 @compute @workgroup_size(8, 8)
