@@ -79,7 +79,9 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             w: s.w,
             data: vec![0.5; s.c * s.h * s.w],
         };
+        let t = std::time::Instant::now();
         let net = GpuNet::new(&ctx, &a, &w)?;
+        let build_ms = t.elapsed().as_secs_f64() * 1e3;
         let unshared = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?.buffer_bytes();
         doc["network_buffer_bytes"] = json!({"shared": net.buffer_bytes(), "per_layer": unshared});
         let (mut kernels, mut layers) = (serde_json::Map::new(), serde_json::Map::new());
@@ -102,6 +104,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             "layer_ms": layer_ms,
             "cfg": cfg.display().to_string(),
             "default_kernels": net.kernel_summary(),
+            "build_ms": build_ms,
             "kernels_ms": ms,
             "kernels_ms_by_conv_kernel": kernels,
             "layer_ms_by_conv_kernel": layers,

@@ -461,6 +461,27 @@ fn yolov4_tiny_real_weights_layer_by_layer() {
 }
 
 #[test]
+fn networks_on_one_device_share_compiled_pipelines() {
+    let Some(ctx) = fresh_context() else { return };
+    let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 23);
+    assert_eq!(ctx.compiled_pipelines(), 0);
+    let first = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true).unwrap();
+    let compiled = ctx.compiled_pipelines();
+    assert!(compiled >= 3, "{compiled}");
+    let second = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true).unwrap();
+    assert_eq!(
+        ctx.compiled_pipelines(),
+        compiled,
+        "the second build compiled again"
+    );
+    drop(first);
+    kept_outputs_equal_the_cpu(&a, &w, &input, &second);
+    // another kernel adds its own pipelines and keeps the others
+    GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm32, true).unwrap();
+    assert!(ctx.compiled_pipelines() > compiled);
+}
+
+#[test]
 fn the_fastest_kernel_is_picked_by_timing_and_runs_the_network() {
     // what GpuNet::new does on a real GPU, here on whatever adapter exists
     let Some(ctx) = context() else { return };

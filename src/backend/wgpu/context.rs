@@ -2,8 +2,13 @@
 //! (CLI, tests), plus the adapter facts `--backend auto` decides on.
 
 use super::super::BackendError;
-use std::sync::Arc;
+use super::kernels::{Kernel, compile};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Compiled pipelines by (kernel, activation, workgroup width).
+type PipelineCache = Mutex<HashMap<(Kernel, u32, u32), wgpu::ComputePipeline>>;
 
 /// A device, its queue and what the adapter is.
 #[derive(Debug, Clone)]
@@ -16,6 +21,9 @@ pub struct GpuContext {
     pub info: wgpu::AdapterInfo,
     /// Set by the device-lost callback.
     lost: Arc<AtomicBool>,
+    /// Pipelines compiled on this device, shared by every network built on it (the app
+    /// reopening a network, `GpuNet::fastest` building it with each kernel).
+    pipelines: Arc<PipelineCache>,
 }
 
 impl GpuContext {
@@ -33,7 +41,47 @@ impl GpuContext {
             queue,
             info,
             lost,
+            pipelines: Arc::default(),
         }
+    }
+
+    /// `kernel`'s pipeline with activation `act`, compiled once per device.
+    pub(crate) fn pipeline(&self, kernel: Kernel, act: u32, wg: u32) -> wgpu::ComputePipeline {
+        let key = (kernel, act, wg);
+        // a poisoned lock only means another thread panicked mid-insert: the map is still valid
+        let cached = self
+            .pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(p) = cached {
+            return p;
+        }
+        // compiled outside the lock, so that networks built on other threads do not wait
+        let compiled = compile(&self.device, kernel, act, wg);
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_insert(compiled)
+            .clone()
+    }
+
+    /// How many pipelines are compiled and cached on this device.
+    pub fn compiled_pipelines(&self) -> usize {
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Empties the pipeline cache (after a build that reported a validation error).
+    pub(crate) fn forget_pipelines(&self) {
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     /// True once the device was lost (driver reset, removal, `destroy`).

@@ -237,3 +237,30 @@ pub fn normalization(a: crate::network::Activation) -> Option<u32> {
         _ => None,
     }
 }
+
+/// Compiles `kernel` with activation `act` and `wg` threads per workgroup along x (the `ACT`
+/// and `WG` overrides).
+pub fn compile(device: &wgpu::Device, kernel: Kernel, act: u32, wg: u32) -> wgpu::ComputePipeline {
+    let (file, entry) = kernel.entry();
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(file),
+        source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+    });
+    let mut constants: Vec<(&str, f64)> = vec![("WG", wg as f64)];
+    if file != "pool.wgsl" {
+        constants.push(("ACT", act as f64));
+    }
+    device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(entry),
+        layout: None,
+        module: &module,
+        entry_point: Some(entry),
+        compilation_options: wgpu::PipelineCompilationOptions {
+            constants: &constants,
+            // every kernel writes its workgroup memory before a barrier and reads it after
+            // one (conv.wgsl's GEMM tiles), so clearing it first is wasted work
+            zero_initialize_workgroup_memory: false,
+        },
+        cache: None,
+    })
+}

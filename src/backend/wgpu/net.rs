@@ -356,37 +356,20 @@ impl GpuNet {
             )));
         }
         if let Some(e) = pollster::block_on(scope.pop()) {
+            // a pipeline compiled in a failed build may be the failure: compile afresh next time
+            ctx.forget_pipelines();
             return Err(BackendError::Gpu(e.to_string()));
         }
         Ok(net)
     }
 
+    /// The kernel's pipeline: from this network's table, else the context's cache (shared by
+    /// every network on the device), else compiled.
     fn pipeline(&mut self, kernel: Kernel, act: u32) -> &wgpu::ComputePipeline {
-        let device = &self.ctx.device;
-        self.pipelines.entry((kernel, act)).or_insert_with(|| {
-            let (file, entry) = kernel.entry();
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(file),
-                source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
-            });
-            let mut constants: Vec<(&str, f64)> = vec![("WG", WG as f64)];
-            if file != "pool.wgsl" {
-                constants.push(("ACT", act as f64));
-            }
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
-                layout: None,
-                module: &module,
-                entry_point: Some(entry),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &constants,
-                    // every kernel writes its workgroup memory before a barrier and reads it
-                    // after one (conv.wgsl's GEMM tiles), so clearing it first is wasted work
-                    zero_initialize_workgroup_memory: false,
-                },
-                cache: None,
-            })
-        })
+        let ctx = &self.ctx;
+        self.pipelines
+            .entry((kernel, act))
+            .or_insert_with(|| ctx.pipeline(kernel, act, WG))
     }
 
     /// A dispatch binding `(binding, buffer)` pairs plus the uniform at binding 0.
