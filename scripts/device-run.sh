@@ -32,7 +32,8 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     n = d.get("network", {})
     print(os.path.basename(f), [(k["kernel"], round(k["gflops"])) for k in d["kernels"]],
           "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
-          "default", n.get("default_kernels"), "forward", n.get("forward_ms"))
+          "default", n.get("default_kernels"), "forward", n.get("forward_ms"),
+          "transfers", n.get("transfer_ms"), "build", n.get("build_ms"))
     # per layer: each conv kernel's time and the fastest (the per-layer choice's lower bound)
     by = n.get("layer_ms_by_conv_kernel")
     if by and not os.path.basename(f).startswith("split"):

@@ -99,6 +99,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         }
         let ms = net.time_encoded(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
+        let transfer_ms = net.transfer_ms(&input, args.iters.max(3))?;
         let layer_ms = net.forward_timed(&input)?.layer_ms;
         doc["network"] = json!({
             "layer_ms": layer_ms,
@@ -109,6 +110,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             "kernels_ms_by_conv_kernel": kernels,
             "layer_ms_by_conv_kernel": layers,
             "forward_ms": forward_ms,
+            "transfer_ms": transfer_ms,
             "gflops": a.profile.total_bflops as f64 / ms * 1e3,
             "buffer_copies": net.copies(),
         });

@@ -551,6 +551,11 @@ fn per_layer_times_cover_every_layer() {
     let plain = net.forward(&input).unwrap();
     assert_eq!(plain.output(2).unwrap().data, timed.output(2).unwrap().data);
     assert!(net.buffer_bytes() > 0);
+    // the transfers alone take time and leave the network as it was
+    let transfers = net.transfer_ms(&input, 3).unwrap();
+    assert!(transfers.is_finite() && transfers > 0.0, "{transfers}");
+    let again = net.forward(&input).unwrap();
+    assert_eq!(again.output(2).unwrap().data, plain.output(2).unwrap().data);
 }
 
 #[test]

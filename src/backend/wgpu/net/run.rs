@@ -33,6 +33,17 @@ impl Readback {
     }
 }
 
+/// What a run records between the input's upload and the outputs' readback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encode {
+    /// Every layer, in one submission.
+    All,
+    /// One submission per layer, timed on the CPU.
+    PerLayer,
+    /// No layer: the transfers alone.
+    Nothing,
+}
+
 impl GpuNet {
     fn wait(&self) -> Result<(), BackendError> {
         if self.ctx.is_lost() {
@@ -50,7 +61,22 @@ impl GpuNet {
 
     /// Runs the network; reads back the heads and the layers nothing reads.
     pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
-        self.run(input, &self.keep, false)
+        self.run(input, &self.keep, Encode::All)
+    }
+
+    /// Median milliseconds of `runs` inferences' transfers alone: the input's upload and the
+    /// kept outputs' readback with their waits, no kernel (`forward` minus this is the
+    /// kernels and the gaps between them).
+    pub fn transfer_ms(&self, input: &Tensor, runs: usize) -> Result<f64, BackendError> {
+        self.run(input, &self.keep, Encode::Nothing)?;
+        let mut times = Vec::with_capacity(runs.max(1));
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            self.run(input, &self.keep, Encode::Nothing)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
     }
 
     /// Runs the network and reads back every layer (for layer-by-layer comparison).
@@ -61,7 +87,7 @@ impl GpuNet {
             ));
         }
         let all: Vec<usize> = (0..self.layers.len()).collect();
-        self.run(input, &all, false)
+        self.run(input, &all, Encode::All)
     }
 
     /// Runs the network with per-layer times: GPU timestamps around each layer's dispatches
@@ -76,9 +102,9 @@ impl GpuNet {
             || n == 0
             || 2 * n > 4096
         {
-            return self.run(input, &self.keep, true);
+            return self.run(input, &self.keep, Encode::PerLayer);
         }
-        let mut fwd = self.run(input, &self.keep, false)?;
+        let mut fwd = self.run(input, &self.keep, Encode::All)?;
         fwd.layer_ms = self.timestamps(input)?;
         Ok(fwd)
     }
@@ -159,12 +185,7 @@ impl GpuNet {
             .collect())
     }
 
-    fn run(
-        &self,
-        input: &Tensor,
-        keep: &[usize],
-        per_layer: bool,
-    ) -> Result<Forward, BackendError> {
+    fn run(&self, input: &Tensor, keep: &[usize], what: Encode) -> Result<Forward, BackendError> {
         if self.ctx.is_lost() {
             return Err(BackendError::Gpu("the GPU device was lost".into()));
         }
@@ -183,7 +204,7 @@ impl GpuNet {
             .queue
             .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
         let mut layer_ms = vec![0.0; self.layers.len()];
-        if per_layer {
+        if what == Encode::PerLayer {
             for (i, ms) in layer_ms.iter_mut().enumerate() {
                 let t = Instant::now();
                 let mut enc = self.ctx.device.create_command_encoder(&Default::default());
@@ -194,7 +215,7 @@ impl GpuNet {
             }
         }
         let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-        if !per_layer {
+        if what == Encode::All {
             self.encode(&mut enc, 0..self.layers.len());
         }
         // one mappable buffer for every output read back, kept between inferences (the lock
