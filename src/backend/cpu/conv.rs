@@ -1,5 +1,5 @@
 //! Convolution: im2col + GEMM per group, bias and activation fused in one pass afterwards;
-//! 3×3 stride-1 layers go through Winograd F(2×2, 3×3) where it pays.
+//! 3×3 stride-1 layers go through Winograd F(4×4, 3×3) where it pays.
 
 use super::BackendError;
 use super::activation::{activate, add_and_activate};
