@@ -3,7 +3,7 @@
 #   device run: command "bash scripts/device-run.sh", carry [".devrun", ".gl"], timeout 480 s
 # Writes to $OUT: the card and driver, the GPU tests that need no model files, and gpu-bench
 # for yolov4-tiny and yolov3-tiny (synthetic weights: the times do not depend on the values)
-# with every convolution kernel and split-K threshold.
+# with every convolution kernel, and the per-layer kernel and split-K choice GpuNet::new makes.
 set -u
 if ! ldconfig -p | grep -q libvulkan.so.1; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -21,10 +21,6 @@ tail -5 "$out/tests.txt"
 b=./.devrun/csplens
 $b gpu-bench --channels 256 --size 52 --iters 20 --cfg assets/yolov4-tiny.cfg >"$out/yolov4-tiny.json"
 $b gpu-bench --channels 512 --size 104 --iters 5 --cfg assets/yolov3-tiny.cfg >"$out/yolov3-tiny.json"
-for below in 65536 131072 524288 1048576; do
-  CSPLENS_SPLIT_BELOW=$below $b gpu-bench --channels 64 --size 26 --iters 20 \
-    --cfg assets/yolov4-tiny.cfg >"$out/split-$below.json"
-done
 python3 - "$out" <<'PY'
 import json, sys, glob, os
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
@@ -34,9 +30,12 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
           "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
           "default", n.get("default_kernels"), "forward", n.get("forward_ms"),
           "transfers", n.get("transfer_ms"), "build", n.get("build_ms"))
+    if n.get("conv_choices"):
+        print("  choice:", " ".join("%d:%s/%d" % (c["layer"], c["kernel"], c["splits"])
+                                    for c in n["conv_choices"]))
     # per layer: each conv kernel's time and the fastest (the per-layer choice's lower bound)
     by = n.get("layer_ms_by_conv_kernel")
-    if by and not os.path.basename(f).startswith("split"):
+    if by:
         names = list(by)
         best = [min(by[k][i] for k in names) for i in range(len(by[names[0]]))]
         print("  layers, ms:", " ".join(names), "| sum of per-layer minima", round(sum(best), 3))

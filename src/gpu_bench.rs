@@ -87,9 +87,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         let (mut kernels, mut layers) = (serde_json::Map::new(), serde_json::Map::new());
         for (name, kernel) in [
             ("gemm", ConvKernel::Gemm),
-            ("gemm unsplit", ConvKernel::GemmWhole),
             ("gemm32", ConvKernel::Gemm32),
-            ("gemm32 unsplit", ConvKernel::Gemm32Whole),
             ("blocked", ConvKernel::Blocked),
             ("blocked4", ConvKernel::Blocked4),
         ] {
@@ -105,6 +103,12 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             "layer_ms": layer_ms,
             "cfg": cfg.display().to_string(),
             "default_kernels": net.kernel_summary(),
+            "conv_choices": net
+                .conv_kernels()
+                .iter()
+                .zip(net.conv_splits())
+                .map(|((i, k), (_, s))| json!({"layer": i, "kernel": k.name(), "splits": s}))
+                .collect::<Vec<_>>(),
             "build_ms": build_ms,
             "kernels_ms": ms,
             "kernels_ms_by_conv_kernel": kernels,

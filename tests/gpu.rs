@@ -11,7 +11,7 @@ mod common;
 use common::models;
 use common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup, setup_sized, tame};
 use csplens::backend::cpu::CpuNet;
-use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+use csplens::backend::wgpu::{ConvChoice, ConvKernel, GpuContext, GpuNet};
 use csplens::detect::{self, Params, image};
 
 /// One device for the whole test process: on an NVIDIA H200 (Vulkan) a process that created a
@@ -520,6 +520,43 @@ fn a_kernel_per_layer_layer_by_layer() {
     assert!(net.conv_kernels().len() >= 3, "{:?}", net.conv_kernels());
     assert!(
         net.kernel_summary().contains('×'),
+        "{}",
+        net.kernel_summary()
+    );
+    kept_outputs_equal_the_cpu(&a, &w, &input, &net);
+}
+
+#[test]
+fn split_k_counts_per_layer() {
+    // what GpuNet::fastest builds when layers prefer different split-K counts: forced counts
+    // (more than some layers' K can take, which is clamped), the size rule and unsplit layers
+    // next to each other, on every kernel that splits
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 29);
+    let cycle: [ConvChoice; 7] = [
+        (ConvKernel::Gemm, Some(2)),
+        (ConvKernel::Gemm32, Some(5)),
+        (ConvKernel::Blocked4, Some(3)),
+        (ConvKernel::Gemm, Some(64)),
+        (ConvKernel::Gemm32, Some(1)),
+        (ConvKernel::Blocked4, Some(64)),
+        (ConvKernel::Gemm, None),
+    ];
+    let choices: Vec<ConvChoice> = (0..a.network.layers.len())
+        .map(|i| cycle[i % cycle.len()])
+        .collect();
+    let net = GpuNet::with_layer_choices(&ctx, &a, &w, &choices, true).unwrap();
+    let splits = net.conv_splits();
+    assert!(splits.iter().any(|&(_, s)| s > 1), "{splits:?}");
+    for &(i, s) in &splits {
+        let asked = choices[i].1.unwrap_or(1);
+        assert!(
+            s >= 1 && s <= asked.max(1),
+            "layer {i}: {s} splits for {asked}"
+        );
+    }
+    assert!(
+        net.kernel_summary().contains("split-K"),
         "{}",
         net.kernel_summary()
     );

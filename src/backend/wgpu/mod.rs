@@ -7,4 +7,4 @@ pub mod kernels;
 mod net;
 
 pub use context::GpuContext;
-pub use net::{ConvKernel, GpuNet};
+pub use net::{ConvChoice, ConvKernel, GpuNet};

@@ -20,8 +20,8 @@ mod plan;
 mod record;
 mod run;
 
-pub use choice::ConvKernel;
 use choice::split_below;
+pub use choice::{ConvChoice, ConvKernel};
 use run::Readback;
 
 use plan::Plan;
@@ -108,8 +108,13 @@ pub struct GpuNet {
     keep: Vec<usize>,
     /// The kernel the layer being recorded uses for an ungrouped convolution.
     conv_kernel: ConvKernel,
-    /// The kernel of each ungrouped convolution layer: (layer, kernel).
+    /// The split-K count asked for the layer being recorded (`None`: the size rule).
+    split: Option<usize>,
+    /// The split-K count the layer being recorded got (1: not split).
+    recorded_splits: usize,
+    /// The kernel and split-K count of each ungrouped convolution layer.
     kernels: Vec<(usize, ConvKernel)>,
+    splits: Vec<usize>,
     /// Layers share buffers by liveness.
     shared: bool,
     /// The mappable buffer outputs are read back through.
@@ -178,11 +183,25 @@ impl GpuNet {
         kernels: &[ConvKernel],
         shared: bool,
     ) -> Result<Self, BackendError> {
+        let choices: Vec<ConvChoice> = kernels.iter().map(|&k| (k, None)).collect();
+        Self::with_layer_choices(ctx, a, w, &choices, shared)
+    }
+
+    /// As [`GpuNet::with_layer_kernels`] with each layer's split-K count too: `Some(s)` splits
+    /// the layer's K into `s` ranges (fewer where K has fewer tiles or input channels), `None`
+    /// applies the size rule (split on real GPUs where a layer has too few workgroups).
+    pub fn with_layer_choices(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        choices: &[ConvChoice],
+        shared: bool,
+    ) -> Result<Self, BackendError> {
         let n = a.network.layers.len();
-        if kernels.len() != n {
+        if choices.len() != n {
             return Err(BackendError::Internal(format!(
                 "{} convolution kernels for {n} layers",
-                kernels.len()
+                choices.len()
             )));
         }
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -199,18 +218,23 @@ impl GpuNet {
             input: View::whole(storage(ctx, "input", input_len)),
             shapes: a.shapes.layers.clone(),
             keep: Vec::new(),
-            conv_kernel: kernels.first().copied().unwrap_or(ConvKernel::Blocked),
+            conv_kernel: ConvKernel::Blocked,
+            split: None,
+            recorded_splits: 1,
             kernels: Vec::new(),
+            splits: Vec::new(),
             shared,
             readback: std::sync::Mutex::new(None),
         };
         for (i, layer) in a.network.layers.iter().enumerate() {
-            net.conv_kernel = kernels[i];
-            if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {
-                net.kernels.push((i, kernels[i]));
-            }
+            (net.conv_kernel, net.split) = choices[i];
+            net.recorded_splits = 1;
             let cmds = net.record(a, w, i)?;
             net.layers.push(cmds);
+            if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {
+                net.kernels.push((i, choices[i].0));
+                net.splits.push(net.recorded_splits);
+            }
         }
         net.keep = a
             .network

@@ -14,6 +14,12 @@ pub(super) fn split_below() -> usize {
         .unwrap_or(SPLIT_BELOW)
 }
 
+/// Split-K counts [`GpuNet::fastest`] times each splitting kernel with (besides the size rule).
+const SPLIT_TRIALS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// A convolution's kernel and split-K count (`None`: the size rule).
+pub type ConvChoice = (ConvKernel, Option<usize>);
+
 /// The kernel for ungrouped convolutions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConvKernel {
@@ -29,29 +35,28 @@ pub enum ConvKernel {
     Gemm,
     /// `Gemm` split over K on every layer (tests).
     GemmSplit,
-    /// `Gemm` never split over K: one dispatch, no partial sums, fewer workgroups.
-    GemmWhole,
     /// Implicit GEMM with 32 × 32 tiles, 4 × 4 outputs per invocation: four times the
     /// workgroups of `Gemm` on the same layer, split-K where even that is too few.
     Gemm32,
     /// `Gemm32` split over K on every layer (tests).
     Gemm32Split,
-    /// `Gemm32` never split over K.
-    Gemm32Whole,
     /// One output per invocation: the benchmark baseline.
     Naive,
 }
 
 impl ConvKernel {
+    /// Whether the kernel can split a layer's K (input channels or K tiles) over workgroups.
+    pub fn splits_k(self) -> bool {
+        matches!(self, Self::Gemm | Self::Gemm32 | Self::Blocked4)
+    }
+
     /// The kernel's name as gpu-bench and the app print it.
     pub fn name(self) -> &'static str {
         match self {
             Self::Blocked => "blocked",
             Self::Blocked4 | Self::Blocked4Split => "blocked4",
             Self::Gemm | Self::GemmSplit => "gemm",
-            Self::GemmWhole => "gemm unsplit",
             Self::Gemm32 | Self::Gemm32Split => "gemm32",
-            Self::Gemm32Whole => "gemm32 unsplit",
             Self::Naive => "naive",
         }
     }
@@ -59,79 +64,77 @@ impl ConvKernel {
 
 impl GpuNet {
     /// Uploads the weights and records the network's commands. On a real GPU each convolution
-    /// gets whichever of the two implicit-GEMM kernels (each split over K where the layer is
-    /// small, and unsplit) and the 4 × 4 register-blocked one runs it fastest on this device
-    /// ([`GpuNet::fastest`]); on a software adapter every one gets the kernel measured fastest
-    /// there (`Gemm`).
+    /// gets whichever of the two implicit-GEMM kernels and the 4 × 4 register-blocked one, and
+    /// whichever split-K count, runs it fastest on this device ([`GpuNet::fastest`]); on a
+    /// software adapter every one gets the kernel measured fastest there (`Gemm`, unsplit).
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         if ctx.is_software() {
             return Self::with_options(ctx, a, w, ConvKernel::Gemm, true);
         }
-        Self::fastest(
-            ctx,
-            a,
-            w,
-            &[
-                ConvKernel::Gemm,
-                ConvKernel::GemmWhole,
-                ConvKernel::Gemm32,
-                ConvKernel::Gemm32Whole,
-                ConvKernel::Blocked4,
-            ],
-        )
+        let candidates = [ConvKernel::Gemm, ConvKernel::Gemm32, ConvKernel::Blocked4];
+        Self::fastest(ctx, a, w, &candidates)
     }
 
     /// The network (buffers shared by liveness) with, for each convolution, whichever of
-    /// `candidates` runs it fastest on this device: the network is built with each candidate
-    /// and timed per layer (timestamp queries where the device has them), then built with each
-    /// layer's fastest kernel; that mix is kept unless a single kernel ran the whole network
-    /// faster (three inferences each).
+    /// `candidates` and split-K counts runs it fastest on this device: the network is built
+    /// with each candidate — those that split K with the size rule and with each of 1, 2, 4 …
+    /// 64 splits — and timed per layer (timestamp queries where the device has them), then
+    /// built with each layer's fastest choice; that mix is kept unless a single trial ran the
+    /// whole network faster (three inferences each).
     pub fn fastest(
         ctx: &GpuContext,
         a: &Analysis,
         w: &Weights,
         candidates: &[ConvKernel],
     ) -> Result<Self, BackendError> {
+        let n = a.network.layers.len();
         let s = a.shapes.input;
         let input = Tensor::zeros(s.c, s.h, s.w);
-        let mut best: Option<(f64, Self)> = None;
-        let mut per_layer: Vec<(ConvKernel, Vec<f64>)> = Vec::new();
-        let mut failure = None;
+        let mut trials: Vec<ConvChoice> = Vec::new();
         for &kernel in candidates {
-            // a candidate that does not fit beside the best so far (memory) is passed over
-            let timed = Self::with_options(ctx, a, w, kernel, true).and_then(|net| {
-                let ms = net.time_encoded(&input, 3)?;
-                let layers = net.forward_timed(&input)?.layer_ms;
-                Ok((ms, layers, net))
-            });
+            trials.push((kernel, None));
+            if kernel.splits_k() {
+                trials.extend(SPLIT_TRIALS.iter().map(|&s| (kernel, Some(s))));
+            }
+        }
+        let mut best: Option<(f64, ConvChoice, Self)> = None;
+        let mut per_layer: Vec<(ConvChoice, Vec<f64>)> = Vec::new();
+        let mut failure = None;
+        for trial in trials {
+            // a trial that does not fit beside the best so far (memory) is passed over
+            let timed =
+                Self::with_layer_choices(ctx, a, w, &vec![trial; n], true).and_then(|net| {
+                    let ms = net.time_encoded(&input, 3)?;
+                    let layers = net.forward_timed(&input)?.layer_ms;
+                    Ok((ms, layers, net))
+                });
             match timed {
                 Ok((ms, layers, net)) => {
-                    per_layer.push((kernel, layers));
-                    if best.as_ref().is_none_or(|(fastest, _)| ms < *fastest) {
-                        best = Some((ms, net));
+                    per_layer.push((trial, layers));
+                    if best.as_ref().is_none_or(|(fastest, ..)| ms < *fastest) {
+                        best = Some((ms, trial, net));
                     }
                 }
                 Err(e) => failure = Some(e),
             }
         }
-        let Some((best_ms, best)) = best else {
+        let Some((best_ms, best_trial, best)) = best else {
             return Err(
                 failure.unwrap_or_else(|| BackendError::Internal("no convolution kernel".into()))
             );
         };
-        let choice: Vec<ConvKernel> = (0..a.network.layers.len())
+        let choice: Vec<ConvChoice> = (0..n)
             .map(|i| {
                 per_layer
                     .iter()
                     .min_by(|x, y| x.1[i].total_cmp(&y.1[i]))
-                    .map_or(best.conv_kernel, |(k, _)| *k)
+                    .map_or(best_trial, |(t, _)| *t)
             })
             .collect();
-        let uniform = best.kernels.iter().all(|(i, k)| choice[*i] == *k);
-        if uniform {
+        if best.kernels.iter().all(|(i, _)| choice[*i] == best_trial) {
             return Ok(best);
         }
-        let mixed = Self::with_layer_kernels(ctx, a, w, &choice, true)
+        let mixed = Self::with_layer_choices(ctx, a, w, &choice, true)
             .and_then(|net| Ok((net.time_encoded(&input, 3)?, net)));
         Ok(match mixed {
             Ok((ms, net)) if ms < best_ms => net,
@@ -144,8 +147,31 @@ impl GpuNet {
         &self.kernels
     }
 
-    /// The convolution kernels in words: one name, or each with its layer count.
+    /// The split-K count each ungrouped convolution runs with: (layer, splits; 1 = unsplit).
+    pub fn conv_splits(&self) -> Vec<(usize, usize)> {
+        self.kernels
+            .iter()
+            .zip(&self.splits)
+            .map(|((i, _), s)| (*i, *s))
+            .collect()
+    }
+
+    /// The convolution kernels in words: one name, or each with its layer count, and how many
+    /// layers are split over K.
     pub fn kernel_summary(&self) -> String {
+        let names = self.kernel_names();
+        let split: Vec<usize> = self.splits.iter().copied().filter(|&s| s > 1).collect();
+        match split.iter().max() {
+            Some(most) => format!(
+                "{names}; split-K on {} of {} (up to {most})",
+                split.len(),
+                self.splits.len()
+            ),
+            None => names,
+        }
+    }
+
+    fn kernel_names(&self) -> String {
         let mut counts: Vec<(&str, usize)> = Vec::new();
         for (_, k) in &self.kernels {
             match counts.iter_mut().find(|(name, _)| *name == k.name()) {

@@ -38,10 +38,8 @@ impl GpuNet {
         };
         match self.conv_kernel {
             _ if geo.groups > 1 => self.conv_grouped(&conv, &fused.weights),
-            ConvKernel::Gemm | ConvKernel::GemmSplit | ConvKernel::GemmWhole => {
-                self.conv_gemm(&conv, &fused.weights, 64)
-            }
-            ConvKernel::Gemm32 | ConvKernel::Gemm32Split | ConvKernel::Gemm32Whole => {
+            ConvKernel::Gemm | ConvKernel::GemmSplit => self.conv_gemm(&conv, &fused.weights, 64),
+            ConvKernel::Gemm32 | ConvKernel::Gemm32Split => {
                 self.conv_gemm(&conv, &fused.weights, 32)
             }
             ConvKernel::Naive => self.conv_naive(&conv, &fused.weights),
@@ -129,17 +127,19 @@ impl GpuNet {
             _ => (Kernel::ConvGemm32, 8),
         };
         // at least `least` K tiles per split: fewer leave each workgroup too little work
-        let splits = match self.conv_kernel {
-            ConvKernel::GemmSplit | ConvKernel::Gemm32Split => k_tiles.min(3),
-            ConvKernel::GemmWhole | ConvKernel::Gemm32Whole => 1,
+        let splits = match (self.conv_kernel, self.split) {
+            (ConvKernel::GemmSplit | ConvKernel::Gemm32Split, _) => k_tiles.min(3),
+            (_, Some(s)) => s.min(k_tiles),
             _ => self.splits(
                 groups[0] as usize * groups[1] as usize * 64,
                 k_tiles / least,
             ),
-        };
+        }
+        .max(1);
+        self.recorded_splits = splits;
         let params = ConvParams {
             blocks: (mpad / 4) as u32,
-            splits: splits.max(1) as u32,
+            splits: splits as u32,
             ..c.geo
         };
         if splits > 1 {
@@ -189,10 +189,13 @@ impl GpuNet {
             STORAGE,
         );
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
-        let splits = match self.conv_kernel {
-            ConvKernel::Blocked4Split => (cin / 2).clamp(1, 4),
+        let splits = match (self.conv_kernel, self.split) {
+            (ConvKernel::Blocked4Split, _) => (cin / 2).clamp(1, 4),
+            (_, Some(s)) => s.min(cin),
             _ => self.splits(x_groups as usize * blocks4, cin / 8),
-        };
+        }
+        .max(1);
+        self.recorded_splits = splits;
         let params = ConvParams {
             blocks: blocks4 as u32,
             splits: splits as u32,
