@@ -110,6 +110,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
                 .map(|((i, k), (_, s))| json!({"layer": i, "kernel": k.name(), "splits": s}))
                 .collect::<Vec<_>>(),
             "build_ms": build_ms,
+            "remembered": net.remembered(),
             "kernels_ms": ms,
             "kernels_ms_by_conv_kernel": kernels,
             "layer_ms_by_conv_kernel": layers,

@@ -482,6 +482,44 @@ fn networks_on_one_device_share_compiled_pipelines() {
 }
 
 #[test]
+fn a_measured_choice_is_remembered_per_device_and_network() {
+    let Some(ctx) = context() else { return };
+    let dir = std::env::temp_dir().join(format!("csplens-tuning-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (a, w, input) = setup(&format!("{NET}{POOLS_ROUTES_SHORTCUTS}"), 31);
+    let candidates = [ConvKernel::Gemm, ConvKernel::Blocked4];
+    let measured = GpuNet::tuned(&ctx, &a, &w, &candidates, Some(&dir)).unwrap();
+    assert!(!measured.remembered());
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "one entry, no partial file left");
+    let entry = files[0].path();
+    // built again from the entry: the same kernels and split counts, the same outputs
+    let again = GpuNet::tuned(&ctx, &a, &w, &candidates, Some(&dir)).unwrap();
+    assert!(again.remembered());
+    assert_eq!(again.conv_kernels(), measured.conv_kernels());
+    assert_eq!(again.conv_splits(), measured.conv_splits());
+    kept_outputs_equal_the_cpu(&a, &w, &input, &again);
+    // an entry that does not read is measured again and replaced
+    std::fs::write(&entry, "Gemm 0\nnot a kernel\n").unwrap();
+    let remeasured = GpuNet::tuned(&ctx, &a, &w, &candidates, Some(&dir)).unwrap();
+    assert!(!remeasured.remembered());
+    assert!(
+        GpuNet::tuned(&ctx, &a, &w, &candidates, Some(&dir))
+            .unwrap()
+            .remembered()
+    );
+    // another network (or candidate list) is another entry
+    let (b, wb, _) = setup(
+        &format!("{NET}[convolutional]\nfilters=8\nsize=3\npad=1\nactivation=leaky\n"),
+        37,
+    );
+    GpuNet::tuned(&ctx, &b, &wb, &candidates, Some(&dir)).unwrap();
+    GpuNet::tuned(&ctx, &a, &w, &[ConvKernel::Gemm], Some(&dir)).unwrap();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn the_fastest_kernel_is_picked_by_timing_and_runs_the_network() {
     // what GpuNet::new does on a real GPU, here on whatever adapter exists
     let Some(ctx) = context() else { return };

@@ -7,4 +7,4 @@ pub mod kernels;
 mod net;
 
 pub use context::GpuContext;
-pub use net::{ConvChoice, ConvKernel, GpuNet};
+pub use net::{ConvChoice, ConvKernel, GpuNet, tuning_dir};

@@ -19,10 +19,12 @@ mod elementwise;
 mod plan;
 mod record;
 mod run;
+mod tuning;
 
 use choice::split_below;
 pub use choice::{ConvChoice, ConvKernel};
 use run::Readback;
+pub use tuning::default_dir as tuning_dir;
 
 use plan::Plan;
 
@@ -115,6 +117,10 @@ pub struct GpuNet {
     /// The kernel and split-K count of each ungrouped convolution layer.
     kernels: Vec<(usize, ConvKernel)>,
     splits: Vec<usize>,
+    /// The choice each layer was built with.
+    choices: Vec<ConvChoice>,
+    /// Built from a stored measurement (`tuned`).
+    remembered: bool,
     /// Layers share buffers by liveness.
     shared: bool,
     /// The mappable buffer outputs are read back through.
@@ -223,6 +229,8 @@ impl GpuNet {
             recorded_splits: 1,
             kernels: Vec::new(),
             splits: Vec::new(),
+            choices: choices.to_vec(),
+            remembered: false,
             shared,
             readback: std::sync::Mutex::new(None),
         };

@@ -45,6 +45,18 @@ pub enum ConvKernel {
 }
 
 impl ConvKernel {
+    /// Every kernel.
+    pub const ALL: [Self; 8] = [
+        Self::Blocked,
+        Self::Blocked4,
+        Self::Blocked4Split,
+        Self::Gemm,
+        Self::GemmSplit,
+        Self::Gemm32,
+        Self::Gemm32Split,
+        Self::Naive,
+    ];
+
     /// Whether the kernel can split a layer's K (input channels or K tiles) over workgroups.
     pub fn splits_k(self) -> bool {
         matches!(self, Self::Gemm | Self::Gemm32 | Self::Blocked4)
@@ -65,14 +77,15 @@ impl ConvKernel {
 impl GpuNet {
     /// Uploads the weights and records the network's commands. On a real GPU each convolution
     /// gets whichever of the two implicit-GEMM kernels and the 4 × 4 register-blocked one, and
-    /// whichever split-K count, runs it fastest on this device ([`GpuNet::fastest`]); on a
-    /// software adapter every one gets the kernel measured fastest there (`Gemm`, unsplit).
+    /// whichever split-K count, runs it fastest on this device ([`GpuNet::fastest`], measured
+    /// once per device and network and remembered in [`tuning_dir`]); on a software adapter
+    /// every one gets the kernel measured fastest there (`Gemm`, unsplit).
     pub fn new(ctx: &GpuContext, a: &Analysis, w: &Weights) -> Result<Self, BackendError> {
         if ctx.is_software() {
             return Self::with_options(ctx, a, w, ConvKernel::Gemm, true);
         }
         let candidates = [ConvKernel::Gemm, ConvKernel::Gemm32, ConvKernel::Blocked4];
-        Self::fastest(ctx, a, w, &candidates)
+        Self::tuned(ctx, a, w, &candidates, tuning::default_dir().as_deref())
     }
 
     /// The network (buffers shared by liveness) with, for each convolution, whichever of
