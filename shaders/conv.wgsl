@@ -258,23 +258,46 @@ fn x_quad(k: u32, y0: vec4<i32>, x0: vec4<i32>, ok: vec4<bool>) -> vec4<f32> {
     return v;
 }
 
-@compute @workgroup_size(8, 8)
-fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let pixels = p.out_h * p.out_w;
+// The K tiles [x, y) of split z.
+fn split_range(z: u32) -> vec2<u32> {
     let k_tiles = (p.in_c * p.size * p.size + GK - 1u) / GK;
     let per_split = (k_tiles + p.splits - 1u) / p.splits;
-    let t0 = wg.z * per_split;
-    let t1 = min(t0 + per_split, k_tiles);
+    let t0 = z * per_split;
+    return vec2<u32>(t0, min(t0 + per_split, k_tiles));
+}
+
+// Four consecutive output pixels from n: which exist, and where their windows start.
+struct Quad {
+    ok: vec4<bool>,
+    y0: vec4<i32>,
+    x0: vec4<i32>,
+}
+
+fn pixel_quad(n: u32) -> Quad {
+    let nv = vec4<u32>(n) + vec4<u32>(0u, 1u, 2u, 3u);
+    let pad = vec4<i32>(i32(p.pad));
+    return Quad(
+        nv < vec4<u32>(p.out_h * p.out_w),
+        vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - pad,
+        vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - pad,
+    );
+}
+
+@compute @workgroup_size(8, 8)
+fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let ks = split_range(wg.z);
+    let t0 = ks.x;
+    let t1 = ks.y;
     let n0 = wg.x * 64u;
     let m0 = wg.y * 64u;
     let t = lid.y * 8u + lid.x;
     // this invocation's loads: 4 consecutive pixels of 4 K rows (t/16 + 4j) of the X tile
     let g = t % 16u;
     let row = t / 16u;
-    let nv = vec4<u32>(n0 + g * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
-    let ok = nv < vec4<u32>(pixels);
-    let y0 = vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - vec4<i32>(i32(p.pad));
-    let x0 = vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - vec4<i32>(i32(p.pad));
+    let q = pixel_quad(n0 + g * 4u);
+    let ok = q.ok;
+    let y0 = q.y0;
+    let x0 = q.x0;
     var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
     var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
     var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0);
@@ -366,21 +389,19 @@ var<workgroup> g32_x: array<vec4<f32>, 128>;
 
 @compute @workgroup_size(8, 8)
 fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let pixels = p.out_h * p.out_w;
-    let k_tiles = (p.in_c * p.size * p.size + GK - 1u) / GK;
-    let per_split = (k_tiles + p.splits - 1u) / p.splits;
-    let t0 = wg.z * per_split;
-    let t1 = min(t0 + per_split, k_tiles);
+    let ks = split_range(wg.z);
+    let t0 = ks.x;
+    let t1 = ks.y;
     let n0 = wg.x * 32u;
     let m0 = wg.y * 32u;
     let t = lid.y * 8u + lid.x;
     // this invocation's loads: 4 consecutive pixels of K rows t/8 and t/8 + 8 of the X tile
     let g = t % 8u;
     let row = t / 8u;
-    let nv = vec4<u32>(n0 + g * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
-    let ok = nv < vec4<u32>(pixels);
-    let y0 = vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - vec4<i32>(i32(p.pad));
-    let x0 = vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - vec4<i32>(i32(p.pad));
+    let q = pixel_quad(n0 + g * 4u);
+    let ok = q.ok;
+    let y0 = q.y0;
+    let x0 = q.x0;
     var c0 = vec4<f32>(0.0);
     var c1 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
