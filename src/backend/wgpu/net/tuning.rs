@@ -51,11 +51,15 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 /// The entry's file name: FNV-1a of everything the choice depends on — the device and driver,
-/// this build, the candidates, every layer's kind and shapes.
+/// the crate version and the shader sources, the candidates, every layer's kind and shapes.
 pub(super) fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel]) -> String {
     let mut h = Fnv::default();
     h.add(&ctx.describe());
     h.add(env!("CARGO_PKG_VERSION"));
+    // the kernels themselves: a changed shader is measured again
+    for (_, source) in crate::backend::wgpu::kernels::SOURCES {
+        h.add(source);
+    }
     h.add(&format!("{candidates:?} {:?}", a.shapes.input));
     for (layer, s) in a.network.layers.iter().zip(&a.shapes.layers) {
         h.add(&format!("{:?} {:?} {:?}", layer.kind, s.input, s.output));
