@@ -27,7 +27,8 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
     d = json.load(open(f))
     n = d.get("network", {})
     print(os.path.basename(f), [(k["kernel"], round(k["gflops"])) for k in d["kernels"]],
-          "round trip", round(d["round_trip_ms"], 3), "kernels", n.get("kernels_ms_by_conv_kernel"),
+          "round trip", round(d["round_trip_ms"], 3), "dispatch us", d.get("dependent_dispatch_us"),
+          "kernels", n.get("kernels_ms_by_conv_kernel"),
           "default", n.get("default_kernels"), "forward", n.get("forward_ms"),
           "transfers", n.get("transfer_ms"), "build", n.get("build_ms"))
     if n.get("conv_choices"):

@@ -63,8 +63,17 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     let (a, w, input) = synthetic(
         "[net]\nwidth=8\nheight=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n",
     )?;
-    let tiny = GpuNet::new(&ctx, &a, &w)?;
+    let tiny = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true)?;
     doc["round_trip_ms"] = json!(median_forward_ms(&tiny, &input, 50)?);
+    // the floor of one layer: a chain of tiny convolutions, each waiting for the one before
+    let chain = 64;
+    let (a, w, input) = synthetic(&format!(
+        "[net]\nwidth=8\nheight=8\nchannels=4\n{}",
+        "\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n".repeat(chain)
+    ))?;
+    let net = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true)?;
+    doc["dependent_dispatch_us"] =
+        json!(net.time_encoded(&input, args.iters)? * 1e3 / chain as f64);
     if let Some(cfg) = &args.cfg {
         let a = crate::cli::load(cfg, Default::default()).map_err(anyhow::Error::msg)?;
         let w = match &args.weights {
