@@ -128,9 +128,14 @@ impl Runner {
             Self::Cpu(_, threads) => format!("CPU, {threads} threads"),
             #[cfg(feature = "gpu")]
             Self::Gpu(net) => format!(
-                "{}, {} convolutions",
+                "{}; convolutions: {}{}",
                 net.context().describe(),
-                net.kernel_summary()
+                net.kernel_summary(),
+                if net.remembered() {
+                    " (choice remembered from an earlier measurement)"
+                } else {
+                    ""
+                }
             ),
         }
     }
