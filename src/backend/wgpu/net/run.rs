@@ -284,6 +284,22 @@ impl GpuNet {
             .collect())
     }
 
+    /// Median milliseconds of recording one inference's commands on the CPU (not submitted):
+    /// the part of every inference's latency that the GPU waits for.
+    pub fn encode_ms(&self, runs: usize) -> f64 {
+        let mut times: Vec<f64> = (0..runs.max(1))
+            .map(|_| {
+                let t = Instant::now();
+                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                self.encode(&mut enc, 0..self.layers.len());
+                drop(enc.finish());
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    }
+
     /// Milliseconds per inference of `iters` inferences recorded into one submission, without
     /// upload or readback: the kernels' own time as the CPU sees it.
     pub fn time_encoded(&self, input: &Tensor, iters: usize) -> Result<f64, BackendError> {
