@@ -92,8 +92,8 @@ impl GpuNet {
     /// `candidates` and split-K counts runs it fastest on this device: the network is built
     /// with each candidate — those that split K with the size rule and with each of 1, 2, 4 …
     /// 64 splits — and timed per layer (timestamp queries where the device has them), then
-    /// built with each layer's fastest choice; that mix is kept unless a single trial ran the
-    /// whole network faster (three inferences each).
+    /// built with each layer's fastest choice (medians of three timed inferences); that mix is
+    /// kept unless a single trial ran the whole network faster (three inferences each).
     pub fn fastest(
         ctx: &GpuContext,
         a: &Analysis,
@@ -118,7 +118,7 @@ impl GpuNet {
             let timed =
                 Self::with_layer_choices(ctx, a, w, &vec![trial; n], true).and_then(|net| {
                     let ms = net.time_encoded(&input, 3)?;
-                    let layers = net.forward_timed(&input)?.layer_ms;
+                    let layers = net.median_layer_ms(&input, 3)?;
                     Ok((ms, layers, net))
                 });
             match timed {
@@ -153,6 +153,21 @@ impl GpuNet {
             Ok((ms, net)) if ms < best_ms => net,
             _ => best,
         })
+    }
+
+    /// Each layer's median time over `runs` timed inferences (one timing is a few µs noisy,
+    /// as much as some layers take).
+    fn median_layer_ms(&self, input: &Tensor, runs: usize) -> Result<Vec<f64>, BackendError> {
+        let runs: Vec<Vec<f64>> = (0..runs.max(1))
+            .map(|_| Ok(self.forward_timed(input)?.layer_ms))
+            .collect::<Result<_, BackendError>>()?;
+        Ok((0..self.layers.len())
+            .map(|i| {
+                let mut t: Vec<f64> = runs.iter().map(|r| r[i]).collect();
+                t.sort_by(f64::total_cmp);
+                t[t.len() / 2]
+            })
+            .collect())
     }
 
     /// The kernel each ungrouped convolution runs with: (layer, kernel).
