@@ -17,6 +17,27 @@ pub(super) fn split_below() -> usize {
 /// Split-K counts [`GpuNet::fastest`] times each splitting kernel with (besides the size rule).
 const SPLIT_TRIALS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
 
+/// What [`GpuNet::fastest`] times: each candidate with the size rule, and those that split K
+/// with each of [`SPLIT_TRIALS`] too.
+fn trials(candidates: &[ConvKernel]) -> Vec<ConvChoice> {
+    let mut trials = Vec::new();
+    for &kernel in candidates {
+        trials.push((kernel, None));
+        if kernel.splits_k() {
+            trials.extend(SPLIT_TRIALS.iter().map(|&s| (kernel, Some(s))));
+        }
+    }
+    trials
+}
+
+/// The trial that ran layer `i` fastest.
+fn fastest_at(per_layer: &[(ConvChoice, Vec<f64>)], i: usize) -> Option<ConvChoice> {
+    per_layer
+        .iter()
+        .min_by(|x, y| x.1[i].total_cmp(&y.1[i]))
+        .map(|(t, _)| *t)
+}
+
 /// A convolution's kernel and split-K count (`None`: the size rule).
 pub type ConvChoice = (ConvKernel, Option<usize>);
 
@@ -103,17 +124,10 @@ impl GpuNet {
         let n = a.network.layers.len();
         let s = a.shapes.input;
         let input = Tensor::zeros(s.c, s.h, s.w);
-        let mut trials: Vec<ConvChoice> = Vec::new();
-        for &kernel in candidates {
-            trials.push((kernel, None));
-            if kernel.splits_k() {
-                trials.extend(SPLIT_TRIALS.iter().map(|&s| (kernel, Some(s))));
-            }
-        }
         let mut best: Option<(f64, ConvChoice, Self)> = None;
         let mut per_layer: Vec<(ConvChoice, Vec<f64>)> = Vec::new();
         let mut failure = None;
-        for trial in trials {
+        for trial in trials(candidates) {
             // a trial that does not fit beside the best so far (memory) is passed over
             let timed =
                 Self::with_layer_choices(ctx, a, w, &vec![trial; n], true).and_then(|net| {
@@ -137,12 +151,7 @@ impl GpuNet {
             );
         };
         let choice: Vec<ConvChoice> = (0..n)
-            .map(|i| {
-                per_layer
-                    .iter()
-                    .min_by(|x, y| x.1[i].total_cmp(&y.1[i]))
-                    .map_or(best_trial, |(t, _)| *t)
-            })
+            .map(|i| fastest_at(&per_layer, i).unwrap_or(best_trial))
             .collect();
         if best.kernels.iter().all(|(i, _)| choice[*i] == best_trial) {
             return Ok(best);
