@@ -238,14 +238,14 @@ fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> vec4<f32> {
     return weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width];
 }
 
-// Row k of the X tile (the im2col values) at the four pixels whose windows start at (y0, x0):
-// 0 outside the image, past the pixels (`ok`) or past K. One taps read serves the four.
-fn x_quad(k: u32, y0: vec4<i32>, x0: vec4<i32>, ok: vec4<bool>) -> vec4<f32> {
+// Row k of the X tile (the im2col values) at the four pixels of q: 0 outside the image, past
+// the pixels (`q.ok`) or past K. One taps read serves the four.
+fn x_quad(k: u32, q: Quad) -> vec4<f32> {
     let t = taps[k];
-    let iy = y0 + vec4<i32>(t.y);
-    let ix = x0 + vec4<i32>(t.z);
+    let iy = q.y0 + vec4<i32>(t.y);
+    let ix = q.x0 + vec4<i32>(t.z);
     let zero = vec4<i32>(0);
-    let inside = ok & (iy >= zero) & (ix >= zero) & (iy < vec4<i32>(i32(p.in_h)))
+    let inside = q.ok & (iy >= zero) & (ix >= zero) & (iy < vec4<i32>(i32(p.in_h)))
         & (ix < vec4<i32>(i32(p.in_w)));
     let at = vec4<i32>(t.x + i32(p.in_offset)) + iy * i32(p.in_w) + ix;
     var v = vec4<f32>(0.0);
@@ -295,9 +295,6 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     let g = t % 16u;
     let row = t / 16u;
     let q = pixel_quad(n0 + g * 4u);
-    let ok = q.ok;
-    let y0 = q.y0;
-    let x0 = q.x0;
     var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
     var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
     var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0);
@@ -316,8 +313,8 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
         let k0 = t0 * GK;
         wr0 = w_row(k0, m0, t, 16u); wr1 = w_row(k0, m0, t + 64u, 16u);
         wr2 = w_row(k0, m0, t + 128u, 16u); wr3 = w_row(k0, m0, t + 192u, 16u);
-        xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 4u, y0, x0, ok);
-        xr2 = x_quad(k0 + row + 8u, y0, x0, ok); xr3 = x_quad(k0 + row + 12u, y0, x0, ok);
+        xr0 = x_quad(k0 + row, q); xr1 = x_quad(k0 + row + 4u, q);
+        xr2 = x_quad(k0 + row + 8u, q); xr3 = x_quad(k0 + row + 12u, q);
     }
     for (var kt = t0; kt < t1; kt++) {
         // W tile: 16 rows × 16 vec4, four per invocation, consecutive invocations consecutive
@@ -329,8 +326,8 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
             let k0 = (kt + 1u) * GK;
             wr0 = w_row(k0, m0, t, 16u); wr1 = w_row(k0, m0, t + 64u, 16u);
             wr2 = w_row(k0, m0, t + 128u, 16u); wr3 = w_row(k0, m0, t + 192u, 16u);
-            xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 4u, y0, x0, ok);
-            xr2 = x_quad(k0 + row + 8u, y0, x0, ok); xr3 = x_quad(k0 + row + 12u, y0, x0, ok);
+            xr0 = x_quad(k0 + row, q); xr1 = x_quad(k0 + row + 4u, q);
+            xr2 = x_quad(k0 + row + 8u, q); xr3 = x_quad(k0 + row + 12u, q);
         }
         for (var k = 0u; k < GK; k++) {
             let a0 = gemm_w[k * 16u + lid.y * 2u];
@@ -399,9 +396,6 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let g = t % 8u;
     let row = t / 8u;
     let q = pixel_quad(n0 + g * 4u);
-    let ok = q.ok;
-    let y0 = q.y0;
-    let x0 = q.x0;
     var c0 = vec4<f32>(0.0);
     var c1 = vec4<f32>(0.0);
     var c2 = vec4<f32>(0.0);
@@ -411,7 +405,7 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     if (t0 < t1) {
         let k0 = t0 * GK;
         wr0 = w_row(k0, m0, t, 8u); wr1 = w_row(k0, m0, t + 64u, 8u);
-        xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 8u, y0, x0, ok);
+        xr0 = x_quad(k0 + row, q); xr1 = x_quad(k0 + row + 8u, q);
     }
     for (var kt = t0; kt < t1; kt++) {
         // W tile: 16 rows × 8 vec4, two per invocation; X tile: 16 rows × 8 pixel quads
@@ -421,7 +415,7 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
         if (kt + 1u < t1) {
             let k0 = (kt + 1u) * GK;
             wr0 = w_row(k0, m0, t, 8u); wr1 = w_row(k0, m0, t + 64u, 8u);
-            xr0 = x_quad(k0 + row, y0, x0, ok); xr1 = x_quad(k0 + row + 8u, y0, x0, ok);
+            xr0 = x_quad(k0 + row, q); xr1 = x_quad(k0 + row + 8u, q);
         }
         for (var k = 0u; k < GK; k++) {
             let a = g32_w[k * 8u + lid.y];
