@@ -1,5 +1,6 @@
 //! A network prepared for the GPU: weights uploaded in the kernels' layouts, one uniform per
-//! dispatch, pipelines cached by (kernel, activation), and the command list of one inference.
+//! dispatch, each dispatch holding its pipeline (compiled once per device), and the command
+//! list of one inference.
 
 use super::context::GpuContext;
 use super::kernels::{ConvParams, EwParams, Kernel, PoolParams, activation_id, normalization};
@@ -9,7 +10,6 @@ use crate::network::{Activation, LayerKind, Src, WeightsType};
 use crate::shape::LayerShape;
 use crate::tensor::Tensor;
 use crate::weights::{Weights, fused_batchnorm, fused_connected, fused_conv};
-use std::collections::HashMap;
 use std::time::Instant;
 use wgpu::util::DeviceExt;
 
@@ -34,8 +34,7 @@ const WG: u32 = 64;
 #[derive(Debug)]
 enum Command {
     Dispatch {
-        kernel: Kernel,
-        act: u32,
+        pipeline: wgpu::ComputePipeline,
         bind: wgpu::BindGroup,
         groups: [u32; 3],
     },
@@ -97,7 +96,6 @@ impl View {
 #[derive(Debug)]
 pub struct GpuNet {
     ctx: GpuContext,
-    pipelines: HashMap<(Kernel, u32), wgpu::ComputePipeline>,
     /// Commands of each layer, in order.
     layers: Vec<Vec<Command>>,
     /// Where each layer's output lives (a range of one of the plan's buffers).
@@ -217,7 +215,6 @@ impl GpuNet {
         let plan = plan::plan(a, align);
         let mut net = Self {
             ctx: ctx.clone(),
-            pipelines: HashMap::new(),
             layers: Vec::new(),
             outputs: allocate(ctx, &plan, shared),
             plan,
@@ -265,15 +262,6 @@ impl GpuNet {
         Ok(net)
     }
 
-    /// The kernel's pipeline: from this network's table, else the context's cache (shared by
-    /// every network on the device), else compiled.
-    fn pipeline(&mut self, kernel: Kernel, act: u32) -> &wgpu::ComputePipeline {
-        let ctx = &self.ctx;
-        self.pipelines
-            .entry((kernel, act))
-            .or_insert_with(|| ctx.pipeline(kernel, act, WG))
-    }
-
     /// A dispatch binding `(binding, buffer)` pairs plus the uniform at binding 0.
     fn dispatch(
         &mut self,
@@ -284,7 +272,9 @@ impl GpuNet {
         groups: [u32; 3],
     ) -> Command {
         let uniform = upload(&self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
-        let layout = self.pipeline(kernel, act).get_bind_group_layout(0);
+        // compiled once per device, shared by every network built on it
+        let pipeline = self.ctx.pipeline(kernel, act, WG);
+        let layout = pipeline.get_bind_group_layout(0);
         let mut entries = vec![wgpu::BindGroupEntry {
             binding: 0,
             resource: uniform.binding(),
@@ -302,8 +292,7 @@ impl GpuNet {
                 entries: &entries,
             });
         Command::Dispatch {
-            kernel,
-            act,
+            pipeline,
             bind,
             groups,
         }
@@ -347,14 +336,10 @@ impl GpuNet {
             for cmd in cmds {
                 match cmd {
                     Command::Dispatch {
-                        kernel,
-                        act,
+                        pipeline,
                         bind,
                         groups,
                     } => {
-                        let Some(pipeline) = self.pipelines.get(&(*kernel, *act)) else {
-                            continue;
-                        };
                         let p = pass.get_or_insert_with(|| {
                             encoder
                                 .begin_compute_pass(&Default::default())

@@ -153,12 +153,10 @@ impl GpuNet {
             });
             for cmd in cmds {
                 if let Command::Dispatch {
-                    kernel,
-                    act,
+                    pipeline,
                     bind,
                     groups,
                 } = cmd
-                    && let Some(pipeline) = self.pipelines.get(&(*kernel, *act))
                 {
                     pass.set_pipeline(pipeline);
                     pass.set_bind_group(0, bind, &[]);
