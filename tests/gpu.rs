@@ -551,9 +551,7 @@ fn a_kernel_per_layer_layer_by_layer() {
         ConvKernel::Blocked4,
         ConvKernel::Gemm32,
     ];
-    let kernels: Vec<ConvKernel> = (0..a.network.layers.len())
-        .map(|i| cycle[i % cycle.len()])
-        .collect();
+    let kernels = cycled(&a, &cycle);
     let net = GpuNet::with_layer_kernels(&ctx, &a, &w, &kernels, true).unwrap();
     assert!(net.conv_kernels().len() >= 3, "{:?}", net.conv_kernels());
     assert!(
@@ -562,6 +560,13 @@ fn a_kernel_per_layer_layer_by_layer() {
         net.kernel_summary()
     );
     kept_outputs_equal_the_cpu(&a, &w, &input, &net);
+}
+
+/// One entry per layer of `a`, going round `cycle`.
+fn cycled<T: Copy>(a: &csplens::Analysis, cycle: &[T]) -> Vec<T> {
+    (0..a.network.layers.len())
+        .map(|i| cycle[i % cycle.len()])
+        .collect()
 }
 
 #[test]
@@ -580,9 +585,7 @@ fn split_k_counts_per_layer() {
         (ConvKernel::Blocked4, Some(64)),
         (ConvKernel::Gemm, None),
     ];
-    let choices: Vec<ConvChoice> = (0..a.network.layers.len())
-        .map(|i| cycle[i % cycle.len()])
-        .collect();
+    let choices = cycled(&a, &cycle);
     let net = GpuNet::with_layer_choices(&ctx, &a, &w, &choices, true).unwrap();
     let splits = net.conv_splits();
     assert!(splits.iter().any(|&(_, s)| s > 1), "{splits:?}");
