@@ -107,7 +107,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
         let ms = net.time_encoded(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
         let transfer_ms = net.transfer_ms(&input, args.iters.max(3))?;
-        let encode_ms = net.encode_ms(args.iters.max(3));
+        let encode_ms = net.encode_ms(args.iters.max(3))?;
         let layer_ms = net.forward_timed(&input)?.layer_ms;
         doc["network"] = json!({
             "layer_ms": layer_ms,

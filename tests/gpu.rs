@@ -632,7 +632,7 @@ fn per_layer_times_cover_every_layer() {
     // the transfers alone take time and leave the network as it was
     let transfers = net.transfer_ms(&input, 3).unwrap();
     assert!(transfers.is_finite() && transfers > 0.0, "{transfers}");
-    let encode = net.encode_ms(3);
+    let encode = net.encode_ms(3).unwrap();
     assert!(encode.is_finite() && encode > 0.0, "{encode}");
     let again = net.forward(&input).unwrap();
     assert_eq!(again.output(2).unwrap().data, plain.output(2).unwrap().data);

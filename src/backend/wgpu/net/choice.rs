@@ -171,11 +171,7 @@ impl GpuNet {
             .map(|_| Ok(self.forward_timed(input)?.layer_ms))
             .collect::<Result<_, BackendError>>()?;
         Ok((0..self.layers.len())
-            .map(|i| {
-                let mut t: Vec<f64> = runs.iter().map(|r| r[i]).collect();
-                t.sort_by(f64::total_cmp);
-                t[t.len() / 2]
-            })
+            .map(|i| run::median(runs.iter().map(|r| r[i]).collect()))
             .collect())
     }
 

@@ -69,14 +69,9 @@ impl GpuNet {
     /// kernels and the gaps between them).
     pub fn transfer_ms(&self, input: &Tensor, runs: usize) -> Result<f64, BackendError> {
         self.run(input, &self.keep, Encode::Nothing)?;
-        let mut times = Vec::with_capacity(runs.max(1));
-        for _ in 0..runs.max(1) {
-            let t = Instant::now();
-            self.run(input, &self.keep, Encode::Nothing)?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        median_ms(runs, || {
+            self.run(input, &self.keep, Encode::Nothing).map(drop)
+        })
     }
 
     /// Runs the network and reads back every layer (for layer-by-layer comparison).
@@ -284,18 +279,13 @@ impl GpuNet {
 
     /// Median milliseconds of recording one inference's commands on the CPU (not submitted):
     /// the part of every inference's latency that the GPU waits for.
-    pub fn encode_ms(&self, runs: usize) -> f64 {
-        let mut times: Vec<f64> = (0..runs.max(1))
-            .map(|_| {
-                let t = Instant::now();
-                let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-                self.encode(&mut enc, 0..self.layers.len());
-                drop(enc.finish());
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
-        times[times.len() / 2]
+    pub fn encode_ms(&self, runs: usize) -> Result<f64, BackendError> {
+        median_ms(runs, || {
+            let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+            self.encode(&mut enc, 0..self.layers.len());
+            drop(enc.finish());
+            Ok(())
+        })
     }
 
     /// Milliseconds per inference of `iters` inferences recorded into one submission, without
@@ -325,4 +315,24 @@ impl GpuNet {
         }
         Ok(ms)
     }
+}
+
+/// Median milliseconds of `runs` (at least one) calls of `f`.
+fn median_ms(
+    runs: usize,
+    mut f: impl FnMut() -> Result<(), BackendError>,
+) -> Result<f64, BackendError> {
+    let times = (0..runs.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f().map(|()| t.elapsed().as_secs_f64() * 1e3)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(median(times))
+}
+
+/// The middle value (the upper one of an even count; 0 when there is none).
+pub(super) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
