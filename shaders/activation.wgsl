@@ -1,4 +1,4 @@
-// darknet's element-wise activations (src/activations.h), shared by the kernel families that
+// darknet's element-wise activations (src/activations.h) and the yolo head's, shared by the kernel families that
 // apply one in their epilogue: the registry prepends this file to conv.wgsl and
 // elementwise.wgsl, so the pipeline's `ACT` override picks the function at compile time.
 //
@@ -42,6 +42,20 @@ fn stair(x: f32) -> f32 {
         return floor(x / 2.0);
     }
     return (x - n) + floor(x / 2.0);
+}
+
+// darknet's yolo head on one value of entry `entry` (0..classes + 5 of an anchor): logistic on
+// x, y, objectness and the classes (not on w and h, and not at all with new_coords, whose
+// convolution applies it), then x and y scaled by scale_x_y.
+fn yolo_entry(v: f32, entry: u32, new_coords: bool, scale_x_y: f32) -> f32 {
+    var h = v;
+    if (!new_coords && entry != 2u && entry != 3u) {
+        h = logistic(h);
+    }
+    if (entry < 2u) {
+        h = h * scale_x_y - 0.5 * (scale_x_y - 1.0);
+    }
+    return h;
 }
 
 fn activate(x: f32) -> f32 {

@@ -30,6 +30,12 @@ struct Params {
     blocks: u32,
     // split-K: the number of input-channel ranges summed by `conv_reduce` (1 = no split)
     splits: u32,
+    // a yolo head fused into the epilogue: entries per anchor (classes + 5; 0 = no head),
+    // new_coords (1: no logistic) and scale_x_y
+    head_per: u32,
+    head_new_coords: u32,
+    head_scale_x_y: f32,
+    head_pad: u32,
 }
 
 // `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
@@ -44,6 +50,15 @@ override WG: u32 = 64u;
 // conv_gemm: each im2col row k as (ic·in_h·in_w, ky·dilation, kx·dilation, 1), laid out at
 // load time so that no invocation divides to find its taps; w = 0 on the padding rows past K
 @group(0) @binding(6) var<storage, read> taps: array<vec4<i32>>;
+
+// The epilogue of output channel `oc`: the layer's activation, then the fused yolo head's.
+fn finish(oc: u32, v: f32) -> f32 {
+    let a = activate(v);
+    if (p.head_per == 0u) {
+        return a;
+    }
+    return yolo_entry(a, oc % p.head_per, p.head_new_coords != 0u, p.head_scale_x_y);
+}
 
 fn load(c: u32, y: i32, x: i32) -> f32 {
     if (y < 0 || x < 0 || y >= i32(p.in_h) || x >= i32(p.in_w)) {
@@ -109,7 +124,7 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
                 } else {
                     v = hi[i][j - 4u] + b1[j - 4u];
                 }
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(v);
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, v);
             }
         }
     }
@@ -151,7 +166,7 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var i = 0u; i < 4u; i++) {
             let ox = ox0 + i;
             if (ox < p.out_w) {
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i][j] + b[j]);
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc[i][j] + b[j]);
             }
         }
     }
@@ -187,7 +202,7 @@ fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < 4u; i++) {
         let ox = ox0 + i;
         if (ox < p.out_w) {
-            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc[i] + b);
+            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc[i] + b);
         }
     }
 }
@@ -214,7 +229,7 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = activate(acc + biases[oc / 4u][oc % 4u]);
+    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc + biases[oc / 4u][oc % 4u]);
 }
 
 // Implicit-GEMM convolution: C (out_c × pixels) = W (out_c × K) · X (K × pixels), K =
@@ -371,7 +386,7 @@ fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
         if (p.splits > 1u) {
             output[(split * p.out_c + oc) * pixels + n + j] = v[j];
         } else {
-            output[p.out_offset + oc * pixels + n + j] = activate(v[j] + b);
+            output[p.out_offset + oc * pixels + n + j] = finish(oc, v[j] + b);
         }
     }
 }
@@ -497,5 +512,5 @@ fn conv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
         sum += input[s * n + i];
     }
     let oc = i / (p.out_h * p.out_w);
-    output[p.out_offset + i] = activate(sum + biases[oc / 4u][oc % 4u]);
+    output[p.out_offset + i] = finish(oc, sum + biases[oc / 4u][oc % 4u]);
 }

@@ -171,14 +171,7 @@ fn yolo(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let plane = p.h * p.w;
     let entry = (i / plane) % p.per;
-    var v = input[i];
-    if (p.new_coords == 0u && entry != 2u && entry != 3u) {
-        v = logistic(v);
-    }
-    if (entry < 2u) {
-        v = v * p.scale_x_y - 0.5 * (p.scale_x_y - 1.0);
-    }
-    output[i] = v;
+    output[i] = yolo_entry(input[i], entry, p.new_coords != 0u, p.scale_x_y);
 }
 
 // scale_channels: output[i] = from[i] · scale[i / plane] (`second` = from, `input` = scales);

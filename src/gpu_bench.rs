@@ -129,6 +129,7 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
             "encode_ms": encode_ms,
             "gflops": a.profile.total_bflops as f64 / ms * 1e3,
             "buffer_copies": net.copies(),
+            "dispatches": net.dispatches(),
         });
     }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")

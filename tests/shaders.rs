@@ -76,8 +76,26 @@ fn params_structs_match_their_rust_mirrors() {
         "conv.wgsl",
         ConvParams,
         [
-            in_c, in_h, in_w, out_c, out_h, out_w, size, stride_x, stride_y, pad, dilation, groups,
-            in_offset, out_offset, blocks, splits
+            in_c,
+            in_h,
+            in_w,
+            out_c,
+            out_h,
+            out_w,
+            size,
+            stride_x,
+            stride_y,
+            pad,
+            dilation,
+            groups,
+            in_offset,
+            out_offset,
+            blocks,
+            splits,
+            head_per,
+            head_new_coords,
+            head_scale_x_y,
+            head_pad
         ]
     );
     check!(

@@ -135,7 +135,7 @@ impl Kernel {
 
 /// Mirror of `Params` in shaders/conv.wgsl — keep in sync.
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Pod, Zeroable)]
 pub struct ConvParams {
     pub in_c: u32,
     pub in_h: u32,
@@ -153,6 +153,13 @@ pub struct ConvParams {
     pub out_offset: u32,
     pub blocks: u32,
     pub splits: u32,
+    /// A yolo head fused into the epilogue: entries per anchor (0: none).
+    pub head_per: u32,
+    /// The fused head's `new_coords` (1: no logistic).
+    pub head_new_coords: u32,
+    /// The fused head's `scale_x_y`.
+    pub head_scale_x_y: f32,
+    pub head_pad: u32,
 }
 
 /// Mirror of `Params` in shaders/pool.wgsl — keep in sync.

@@ -121,6 +121,8 @@ pub struct GpuNet {
     remembered: bool,
     /// Layers share buffers by liveness.
     shared: bool,
+    /// The yolo head fused into each convolution (`record::fused_heads`).
+    heads: Vec<Option<usize>>,
     /// The mappable buffer outputs are read back through.
     readback: std::sync::Mutex<Option<Readback>>,
 }
@@ -212,7 +214,8 @@ impl GpuNet {
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
         let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
-        let plan = plan::plan(a, align);
+        let heads = plan::fused_heads(a, shared);
+        let plan = plan::plan(a, align, &heads);
         let mut net = Self {
             ctx: ctx.clone(),
             layers: Vec::new(),
@@ -229,6 +232,7 @@ impl GpuNet {
             choices: choices.to_vec(),
             remembered: false,
             shared,
+            heads,
             readback: std::sync::Mutex::new(None),
         };
         for (i, layer) in a.network.layers.iter().enumerate() {
@@ -377,6 +381,15 @@ impl GpuNet {
             .iter()
             .flatten()
             .filter(|c| matches!(c, Command::Copy { .. }))
+            .count()
+    }
+
+    /// Compute dispatches one inference records (kernels, split-K reductions included).
+    pub fn dispatches(&self) -> usize {
+        self.layers
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c, Command::Dispatch { .. }))
             .count()
     }
 

@@ -60,10 +60,17 @@ fn out_bytes(a: &Analysis, i: usize) -> u64 {
 
 /// Places every layer. `align` is the device's storage-buffer offset alignment: a view or an
 /// in-place write needs its offset to be a multiple of it (else the route copies).
-pub fn plan(a: &Analysis, align: u64) -> Plan {
+/// `heads[j] = Some(k)`: yolo layer `k` is fused into convolution `j`, which then writes the
+/// head's output (its own place is the head's).
+pub fn plan(a: &Analysis, align: u64, heads: &[Option<usize>]) -> Plan {
     let n = a.network.layers.len();
     let align = align.max(4);
     let mut parent: Vec<Option<(usize, u64)>> = vec![None; n];
+    for (j, head) in heads.iter().enumerate() {
+        if let Some(k) = *head {
+            parent[j] = Some((k, 0));
+        }
+    }
     for (i, layer) in a.network.layers.iter().enumerate() {
         let LayerKind::Route(r) = &layer.kind else {
             continue;
@@ -214,6 +221,38 @@ pub fn share(regions: &[Region], shared: bool) -> (Vec<usize>, Vec<u64>) {
     (slot_of, sizes)
 }
 
+/// For each layer, the yolo head fused into it: a convolution whose one reader is a yolo layer
+/// reading nothing else writes the head's output itself (one dispatch fewer per head). Only
+/// where buffers are shared: without sharing every layer's own output is kept for the caller
+/// ([`GpuNet::forward_all`]), the convolution's before the head too.
+pub fn fused_heads(a: &Analysis, shared: bool) -> Vec<Option<usize>> {
+    let layers = &a.network.layers;
+    if !shared {
+        return vec![None; layers.len()];
+    }
+    let readers = a.network.consumers();
+    let shapes = &a.shapes.layers;
+    layers
+        .iter()
+        .enumerate()
+        .map(|(i, layer)| {
+            let LayerKind::Convolutional(c) = &layer.kind else {
+                return None;
+            };
+            let [k] = readers[i][..] else {
+                return None;
+            };
+            let head = &layers[k];
+            let fusable = matches!(head.kind, LayerKind::Yolo(_))
+                && head.inputs == [Src::Layer(i)]
+                && c.antialiasing == 0
+                && crate::backend::wgpu::kernels::normalization(c.activation).is_none()
+                && shapes[k].outputs == shapes[i].outputs;
+            fusable.then_some(k)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -259,7 +298,7 @@ mod tests {
     #[test]
     fn yolov4_tiny_routes_cost_nothing_at_416() {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
-        let p = plan(&a, 256);
+        let p = plan(&a, 256, &[]);
         check_disjoint(&a, &p);
         // (route, input) pairs that copy: the inner CSP concats, whose second input is read by
         // their first (a dispatch may not read and write one buffer), and layer 23, which feeds
@@ -290,6 +329,35 @@ mod tests {
     }
 
     #[test]
+    fn fused_heads_are_written_by_their_convolutions() {
+        let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
+        let heads = fused_heads(&a, true);
+        let fused: Vec<_> = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(j, k)| k.map(|k| (j, k)))
+            .collect();
+        assert_eq!(fused, [(29, 30), (36, 37)]);
+        assert!(fused_heads(&a, false).iter().all(Option::is_none));
+        let p = plan(&a, 256, &heads);
+        check_disjoint(&a, &p);
+        for &(j, k) in &fused {
+            assert_eq!(p.places[j], p.places[k], "conv {j} writes head {k}");
+            let region = p.regions[p.places[k].region];
+            assert_eq!((region.first, region.last), (j, usize::MAX));
+        }
+        // the head slots are live from their convolutions: no region of a layer the
+        // convolution reads shares their buffers
+        let (slot_of, _) = share(&p.regions, true);
+        for (j, _) in fused {
+            let Some(Src::Layer(input)) = a.network.layers[j].inputs.first().copied() else {
+                panic!("layer {j} reads a layer");
+            };
+            assert_ne!(slot_of[p.places[input].region], slot_of[p.places[j].region]);
+        }
+    }
+
+    #[test]
     fn misaligned_offsets_fall_back_to_copies() {
         // 13 × 11 planes: a channel is 572 bytes, never a multiple of 256
         let a = analysis(
@@ -299,7 +367,7 @@ mod tests {
              [convolutional]\nfilters=3\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-3\n",
         );
-        let p = plan(&a, 256);
+        let p = plan(&a, 256, &[]);
         assert!(!p.is_view(&a, 1), "a 3-channel offset is not aligned");
         // the first input of the concat sits at offset 0: it is written in place
         assert!(p.writes_in_place(2, 3));
@@ -307,7 +375,7 @@ mod tests {
         check_disjoint(&a, &p);
         // with 4-byte alignment the slice is a view and layer 0 writes into the concat; layer 2
         // reads that region (through the view), so it writes its own and is copied
-        let p = plan(&a, 4);
+        let p = plan(&a, 4, &[]);
         assert!(p.is_view(&a, 1));
         assert!(p.writes_in_place(0, 3) && !p.writes_in_place(2, 3));
         check_disjoint(&a, &p);
@@ -325,7 +393,7 @@ mod tests {
              [route]\nlayers=-1,-2\n\n\
              [route]\nlayers=-1,0\n",
         );
-        let p = plan(&a, 4);
+        let p = plan(&a, 4, &[]);
         check_disjoint(&a, &p);
         for (k, layer) in a.network.layers.iter().enumerate() {
             if p.is_view(&a, k) {
@@ -351,7 +419,7 @@ mod tests {
              [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-1,-2\n",
         );
-        let p = plan(&a, 4);
+        let p = plan(&a, 4, &[]);
         assert!(!p.writes_in_place(1, 2));
         assert!(p.writes_in_place(0, 2));
         check_disjoint(&a, &p);
@@ -360,7 +428,7 @@ mod tests {
     #[test]
     fn regions_share_buffers_only_when_their_lifetimes_do_not_overlap() {
         let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
-        let p = plan(&a, 256);
+        let p = plan(&a, 256, &[]);
         let (slot_of, sizes) = share(&p.regions, true);
         for (x, rx) in p.regions.iter().enumerate() {
             assert!(sizes[slot_of[x]] >= rx.bytes);

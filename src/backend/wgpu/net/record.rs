@@ -28,6 +28,8 @@ impl GpuNet {
                     return Err(unsupported());
                 }
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
+                // a fused yolo head (the plan placed this output in the head's region)
+                let head = self.heads[i].map(|k| &a.network.layers[k].kind);
                 // with antialiasing: at stride 1 into a buffer of its own, then the blur
                 let (host, target) = self.before_blur(&s, c.antialiasing, &out);
                 let (sx, sy) = match s.pre_blur {
@@ -47,7 +49,7 @@ impl GpuNet {
                     pad: c.padding as u32,
                     dilation: c.dilation as u32,
                     groups: c.groups as u32,
-                    ..Default::default()
+                    ..head_params(head)
                 };
                 let (act, post) = self.epilogue(c.activation, &target, &host);
                 let mut cmds = self.conv(act, &fused, geo, &prev, &target);
@@ -130,6 +132,8 @@ impl GpuNet {
             },
             LayerKind::Route(r) => self.route(a, i, r),
             LayerKind::Shortcut(sc) => self.shortcut(a, w, i, sc, &prev),
+            // fused into the convolution before it
+            LayerKind::Yolo(_) if self.heads.contains(&Some(i)) => Vec::new(),
             LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out),
             LayerKind::Implicit { .. } => {
                 let values = w.slice(&w.layers[i].weights);
@@ -284,5 +288,18 @@ impl GpuNet {
             &[(1, input), (2, out)],
             groups,
         )
+    }
+}
+
+/// The convolution parameters of a fused yolo head (`kind`), none without one.
+fn head_params(kind: Option<&LayerKind>) -> ConvParams {
+    match kind {
+        Some(LayerKind::Yolo(y)) => ConvParams {
+            head_per: (y.classes + 5) as u32,
+            head_new_coords: y.new_coords as u32,
+            head_scale_x_y: y.scale_x_y,
+            ..Default::default()
+        },
+        _ => ConvParams::default(),
     }
 }

@@ -1,0 +1,105 @@
+//! The wgpu backend against the CPU backend: every kernel on random inputs of odd sizes
+//! (`layers`), whole networks (`networks`: yolov4-tiny and yolov3-tiny on bus.jpg, corpus
+//! cfgs), the kernel choice (`choice`). Runs on whatever adapter exists (lavapipe in CI); set
+//! CSPLENS_SKIP_GPU=1 only on machines without any Vulkan/GL driver.
+//! Tolerance: |gpu − cpu| ≤ 1e-4·max(1, |cpu|) per value.
+
+#![cfg(feature = "gpu")]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod choice;
+#[path = "../common/mod.rs"]
+mod common;
+mod layers;
+mod networks;
+
+use common::random::setup;
+use csplens::backend::cpu::CpuNet;
+use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+
+/// One device for the whole test process: on an NVIDIA H200 (Vulkan) a process that created a
+/// device per test and destroyed one saw later device requests fail ("Parent device is lost")
+/// while each test passed in a process of its own. The lost-device test makes its own.
+fn context() -> Option<GpuContext> {
+    static SHARED: std::sync::OnceLock<Option<GpuContext>> = std::sync::OnceLock::new();
+    SHARED.get_or_init(fresh_context).clone()
+}
+
+fn fresh_context() -> Option<GpuContext> {
+    if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
+        eprintln!("CSPLENS_SKIP_GPU set: GPU tests skipped");
+        return None;
+    }
+    Some(GpuContext::new().expect("a wgpu adapter (install mesa-vulkan-drivers for lavapipe)"))
+}
+
+fn compare(cfg: &str, seed: u64) {
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(cfg, seed);
+    // the CPU backend's exact path (no Winograd) is the reference
+    let cpu = CpuNet::with_winograd(&a, &w, 2, false)
+        .expect("cpu")
+        .forward_all(&input)
+        .expect("cpu forward");
+    // every convolution kernel, whichever the adapter would pick
+    for kernel in [
+        ConvKernel::Blocked,
+        ConvKernel::Blocked4,
+        ConvKernel::Gemm,
+        ConvKernel::GemmSplit,
+        ConvKernel::Gemm32,
+        ConvKernel::Gemm32Split,
+        ConvKernel::Blocked4Split,
+        ConvKernel::Naive,
+    ] {
+        let gpu = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)
+            .expect("gpu net")
+            .forward_all(&input)
+            .expect("gpu forward");
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            let (c, g) = (
+                cpu.output(i).expect("cpu kept"),
+                gpu.output(i).expect("gpu kept"),
+            );
+            assert_eq!(c.data.len(), g.data.len(), "layer {i}");
+            for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
+                let kind = layer.kind.type_name();
+                assert!(
+                    (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                    "{kernel:?} layer {i} ({kind}) value {j}: cpu {x} gpu {y}"
+                );
+            }
+        }
+    }
+}
+
+/// The outputs `net` keeps (heads, layers nothing reads) against the CPU backend's exact path,
+/// within 1e-4 per value.
+fn kept_outputs_equal_the_cpu(
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    input: &csplens::tensor::Tensor,
+    net: &GpuNet,
+) {
+    let cpu = CpuNet::with_winograd(a, w, 2, false)
+        .unwrap()
+        .forward(input)
+        .unwrap();
+    let gpu = net.forward(input).unwrap();
+    for (i, c) in &cpu.outputs {
+        let g = gpu.output(*i).expect("kept");
+        for (x, y) in c.data.iter().zip(&g.data) {
+            assert!(
+                (x - y).abs() <= 1e-4 * x.abs().max(1.0),
+                "layer {i}: {x} vs {y}"
+            );
+        }
+    }
+}
+
+/// One entry per layer of `a`, going round `cycle`.
+fn cycled<T: Copy>(a: &csplens::Analysis, cycle: &[T]) -> Vec<T> {
+    (0..a.network.layers.len())
+        .map(|i| cycle[i % cycle.len()])
+        .collect()
+}
