@@ -31,7 +31,8 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
           "kernels", n.get("kernels_ms_by_conv_kernel"),
           "default", n.get("default_kernels"), "forward", n.get("forward_ms"),
           "transfers", n.get("transfer_ms"), "encode", n.get("encode_ms"),
-          "build", n.get("build_ms"), "remembered", n.get("remembered"))
+          "build", n.get("build_ms"), "remembered", n.get("remembered"),
+          "dispatches", n.get("dispatches"), "copies", n.get("buffer_copies"))
     if n.get("conv_choices"):
         print("  choice:", " ".join("%d:%s/%d" % (c["layer"], c["kernel"], c["splits"])
                                     for c in n["conv_choices"]))
