@@ -186,6 +186,8 @@ fn yolo_heads_fused_into_their_convolutions() {
                 apart.dispatches(),
                 "{kernel:?} {split:?}: two heads fused"
             );
+            let summary = fused.kernel_summary();
+            assert!(summary.ends_with("2 yolo heads in their convolutions"), "{summary}");
             kept_outputs_equal_the_cpu(&a, &w, &input, &fused);
         }
     }

@@ -189,19 +189,21 @@ impl GpuNet {
             .collect()
     }
 
-    /// The convolution kernels in words: one name, or each with its layer count, and how many
-    /// layers are split over K.
+    /// The convolution kernels in words: one name, or each with its layer count, how many
+    /// layers are split over K, and how many yolo heads run in their convolutions.
     pub fn kernel_summary(&self) -> String {
-        let names = self.kernel_names();
+        let mut text = self.kernel_names();
         let split: Vec<usize> = self.splits.iter().copied().filter(|&s| s > 1).collect();
-        match split.iter().max() {
-            Some(most) => format!(
-                "{names}; split-K on {} of {} (up to {most})",
-                split.len(),
-                self.splits.len()
-            ),
-            None => names,
+        if let Some(most) = split.iter().max() {
+            let all = self.splits.len();
+            text += &format!("; split-K on {} of {all} (up to {most})", split.len());
         }
+        match self.heads.iter().flatten().count() {
+            0 => {}
+            1 => text += "; the yolo head in its convolution",
+            n => text += &format!("; {n} yolo heads in their convolutions"),
+        }
+        text
     }
 
     fn kernel_names(&self) -> String {
