@@ -187,8 +187,25 @@ fn yolo_heads_fused_into_their_convolutions() {
                 "{kernel:?} {split:?}: two heads fused"
             );
             let summary = fused.kernel_summary();
-            assert!(summary.ends_with("2 yolo heads in their convolutions"), "{summary}");
+            assert!(
+                summary.ends_with("2 yolo heads in their convolutions"),
+                "{summary}"
+            );
             kept_outputs_equal_the_cpu(&a, &w, &input, &fused);
         }
     }
+    // a route concatenating the head with the convolution's own input (16 × 16 planes: every
+    // offset aligned, so the plan first places both in the route and must then undo one)
+    let cfg = "[net]\nwidth=16\nheight=16\nchannels=3\n\n\
+         [convolutional]\nfilters=14\nsize=3\npad=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=14\nsize=1\nactivation=linear\n\n\
+         [yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n\n\
+         [route]\nlayers=0,2\n";
+    let (a, w, input) = setup(cfg, 41);
+    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    assert!(
+        net.kernel_summary()
+            .ends_with("the yolo head in its convolution")
+    );
+    kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }

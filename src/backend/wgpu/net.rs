@@ -214,8 +214,9 @@ impl GpuNet {
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
         let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
-        let heads = plan::fused_heads(a, shared);
-        let plan = plan::plan(a, align, &heads);
+        let asked = plan::fused_heads(a, shared);
+        let plan = plan::plan(a, align, &asked);
+        let heads = plan.placed_heads(&asked);
         let mut net = Self {
             ctx: ctx.clone(),
             layers: Vec::new(),

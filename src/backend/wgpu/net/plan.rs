@@ -45,6 +45,16 @@ impl Plan {
         matches!(self.parent[j], Some((p, _)) if p == i)
     }
 
+    /// The fused heads of `heads` whose convolutions the plan kept in the head's place (a
+    /// conflict may have undone one: that head then runs as its own kernel).
+    pub fn placed_heads(&self, heads: &[Option<usize>]) -> Vec<Option<usize>> {
+        heads
+            .iter()
+            .enumerate()
+            .map(|(j, &k)| k.filter(|&k| self.parent[j] == Some((k, 0))))
+            .collect()
+    }
+
     /// Whether layer `i` is a view of its producer (it runs nothing).
     pub fn is_view(&self, a: &Analysis, i: usize) -> bool {
         match (&a.network.layers[i].kind, self.parent[i]) {
@@ -341,6 +351,7 @@ mod tests {
         assert!(fused_heads(&a, false).iter().all(Option::is_none));
         let p = plan(&a, 256, &heads);
         check_disjoint(&a, &p);
+        assert_eq!(p.placed_heads(&heads), heads);
         for &(j, k) in &fused {
             assert_eq!(p.places[j], p.places[k], "conv {j} writes head {k}");
             let region = p.regions[p.places[k].region];
