@@ -121,8 +121,12 @@ pub struct GpuNet {
     remembered: bool,
     /// Layers share buffers by liveness.
     shared: bool,
-    /// The yolo head fused into each convolution (`record::fused_heads`).
+    /// The yolo head fused into each convolution (`plan::fused_heads`).
     heads: Vec<Option<usize>>,
+    /// While building: the weight buffers uploaded so far (shared between trial builds).
+    uploads: conv::Uploads,
+    /// While building: (layer, convolutions recorded in it so far).
+    conv_slot: (usize, usize),
     /// The mappable buffer outputs are read back through.
     readback: std::sync::Mutex<Option<Readback>>,
 }
@@ -203,6 +207,22 @@ impl GpuNet {
         choices: &[ConvChoice],
         shared: bool,
     ) -> Result<Self, BackendError> {
+        let mut net = Self::build(ctx, a, w, choices, shared, conv::Uploads::new())?;
+        // the buffers the commands bind stay alive through them; no other layout is kept
+        net.uploads.clear();
+        Ok(net)
+    }
+
+    /// [`GpuNet::with_layer_choices`] reusing the weight buffers `uploads` holds (from earlier
+    /// builds of the same network and weights); the result keeps them with its own added.
+    fn build(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        choices: &[ConvChoice],
+        shared: bool,
+        uploads: conv::Uploads,
+    ) -> Result<Self, BackendError> {
         let n = a.network.layers.len();
         if choices.len() != n {
             return Err(BackendError::Internal(format!(
@@ -234,11 +254,14 @@ impl GpuNet {
             remembered: false,
             shared,
             heads,
+            uploads,
+            conv_slot: (0, 0),
             readback: std::sync::Mutex::new(None),
         };
         for (i, layer) in a.network.layers.iter().enumerate() {
             (net.conv_kernel, net.split) = choices[i];
             net.recorded_splits = 1;
+            net.conv_slot = (i, 0);
             let cmds = net.record(a, w, i)?;
             net.layers.push(cmds);
             if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {

@@ -127,14 +127,24 @@ impl GpuNet {
         let mut best: Option<(f64, ConvChoice, Self)> = None;
         let mut per_layer: Vec<(ConvChoice, Vec<f64>)> = Vec::new();
         let mut failure = None;
+        // each layout of each layer's weights is made and uploaded once for all trials
+        let mut uploads = conv::Uploads::new();
         for trial in trials(candidates) {
             // a trial that does not fit beside the best so far (memory) is passed over
-            let timed =
-                Self::with_layer_choices(ctx, a, w, &vec![trial; n], true).and_then(|net| {
-                    let ms = net.time_encoded(&input, 3)?;
-                    let layers = net.median_layer_ms(&input, 3)?;
-                    Ok((ms, layers, net))
-                });
+            let timed = Self::build(
+                ctx,
+                a,
+                w,
+                &vec![trial; n],
+                true,
+                std::mem::take(&mut uploads),
+            )
+            .and_then(|mut net| {
+                uploads = std::mem::take(&mut net.uploads);
+                let ms = net.time_encoded(&input, 3)?;
+                let layers = net.median_layer_ms(&input, 3)?;
+                Ok((ms, layers, net))
+            });
             match timed {
                 Ok((ms, layers, net)) => {
                     per_layer.push((trial, layers));
@@ -156,8 +166,10 @@ impl GpuNet {
         if best.kernels.iter().all(|(i, _)| choice[*i] == best_trial) {
             return Ok(best);
         }
-        let mixed = Self::with_layer_choices(ctx, a, w, &choice, true)
-            .and_then(|net| Ok((net.time_encoded(&input, 3)?, net)));
+        let mixed = Self::build(ctx, a, w, &choice, true, uploads).and_then(|mut net| {
+            net.uploads.clear();
+            Ok((net.time_encoded(&input, 3)?, net))
+        });
         Ok(match mixed {
             Ok((ms, net)) if ms < best_ms => net,
             _ => best,

@@ -2,11 +2,34 @@
 //! where a layer is too small to fill a GPU, and the dispatches.
 
 use super::*;
+use rayon::prelude::*;
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
 
+/// A convolution's weight buffers by (layer, convolution within the layer, layout): the
+/// trial builds of [`GpuNet::fastest`] share them, so each layout of each layer is computed
+/// and uploaded once, not once per trial.
+pub(super) type Uploads = std::collections::HashMap<(usize, usize, Layout), View>;
+
+/// How a weight buffer is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Layout {
+    /// Biases padded to a multiple of 8.
+    Biases,
+    /// The GEMM kernels' K-major weights, output channels padded to this many.
+    KMajor(usize),
+    /// The GEMM kernels' im2col taps.
+    Taps,
+    /// Output channels in blocks of this many.
+    Blocks(usize),
+    /// darknet's own layout.
+    Darknet,
+}
+
 /// What every convolution kernel binds.
 struct Conv<'a> {
+    /// The upload cache's (layer, convolution within the layer).
+    slot: (usize, usize),
     act: u32,
     geo: ConvParams,
     input: &'a View,
@@ -26,10 +49,15 @@ impl GpuNet {
         out: &View,
     ) -> Vec<Command> {
         let f = geo.out_c as usize;
-        let mut bias = vec![0f32; f.div_ceil(8) * 8];
-        bias[..f].copy_from_slice(&fused.biases);
-        let biases = upload(&self.ctx, "biases", bytemuck::cast_slice(&bias), STORAGE);
+        let slot = self.conv_slot;
+        self.conv_slot.1 += 1;
+        let biases = self.cached(slot, Layout::Biases, "biases", || {
+            let mut bias = vec![0f32; f.div_ceil(8) * 8];
+            bias[..f].copy_from_slice(&fused.biases);
+            bias
+        });
         let conv = Conv {
+            slot,
             act,
             geo,
             input,
@@ -48,6 +76,24 @@ impl GpuNet {
             }
             ConvKernel::Blocked => self.conv_blocked(&conv, &fused.weights),
         }
+    }
+
+    /// The buffer of `layout` for convolution `slot`: uploaded by an earlier build sharing
+    /// this one's uploads, or made and uploaded now.
+    fn cached<T: bytemuck::Pod>(
+        &mut self,
+        slot: (usize, usize),
+        layout: Layout,
+        label: &str,
+        make: impl FnOnce() -> Vec<T>,
+    ) -> View {
+        let key = (slot.0, slot.1, layout);
+        if let Some(view) = self.uploads.get(&key) {
+            return view.clone();
+        }
+        let view = upload(&self.ctx, label, bytemuck::cast_slice(&make()), STORAGE);
+        self.uploads.insert(key, view.clone());
+        view
     }
 
     /// How many input-channel (or K-tile) ranges a layer launching `invocations` is split
@@ -106,19 +152,10 @@ impl GpuNet {
         let (f, size) = (c.geo.out_c as usize, c.geo.size as usize);
         let k = c.geo.in_c as usize * size * size;
         let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(tile));
-        let mut t = vec![0f32; kpad * mpad];
-        for oc in 0..f {
-            for kk in 0..k {
-                t[kk * mpad + oc] = weights[oc * k + kk];
-            }
-        }
-        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(&t), STORAGE);
-        let taps = upload(
-            &self.ctx,
-            "taps",
-            bytemuck::cast_slice(&gemm_taps(&c.geo, kpad)),
-            STORAGE,
-        );
+        let wb = self.cached(c.slot, Layout::KMajor(mpad), "weights", || {
+            k_major(weights, f, k, kpad, mpad)
+        });
+        let taps = self.cached(c.slot, Layout::Taps, "taps", || gemm_taps(&c.geo, kpad));
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
         let groups = [pixels.div_ceil(tile) as u32, (mpad / tile) as u32];
         let k_tiles = kpad / 16;
@@ -162,7 +199,7 @@ impl GpuNet {
 
     /// One output per invocation (the benchmark baseline), weights in darknet's layout.
     fn conv_naive(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
-        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(weights), STORAGE);
+        let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
         let pixels = c.geo.out_h * c.geo.out_w;
         vec![self.dispatch(
             Kernel::ConvNaive,
@@ -181,13 +218,9 @@ impl GpuNet {
             c.geo.size as usize,
         );
         let blocks4 = f.div_ceil(4);
-        let blocked = channel_blocks(weights, f, cin, size * size, 4);
-        let wb = upload(
-            &self.ctx,
-            "weights",
-            bytemuck::cast_slice(&blocked),
-            STORAGE,
-        );
+        let wb = self.cached(c.slot, Layout::Blocks(4), "weights", || {
+            channel_blocks(weights, f, cin, size * size, 4)
+        });
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
         let splits = match (self.conv_kernel, self.split) {
             (ConvKernel::Blocked4Split, _) => (cin / 2).clamp(1, 4),
@@ -221,13 +254,9 @@ impl GpuNet {
             c.geo.out_c as usize,
             c.geo.size as usize,
         );
-        let blocked = channel_blocks(weights, f, cin, size * size, 8);
-        let wb = upload(
-            &self.ctx,
-            "weights",
-            bytemuck::cast_slice(&blocked),
-            STORAGE,
-        );
+        let wb = self.cached(c.slot, Layout::Blocks(8), "weights", || {
+            channel_blocks(weights, f, cin, size * size, 8)
+        });
         let params = ConvParams {
             blocks: f.div_ceil(8) as u32,
             ..c.geo
@@ -244,7 +273,7 @@ impl GpuNet {
 
     /// Grouped and depthwise layers, weights in darknet's layout.
     fn conv_grouped(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
-        let wb = upload(&self.ctx, "weights", bytemuck::cast_slice(weights), STORAGE);
+        let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
         vec![self.dispatch(
             Kernel::ConvGrouped,
@@ -254,6 +283,26 @@ impl GpuNet {
             [x_groups.div_ceil(WG), c.geo.out_c, 1],
         )]
     }
+}
+
+/// `filters × k` weights (darknet's layout) transposed to `[kpad][mpad]`, zero-padded: in
+/// bands of K rows, in parallel, so that each band's strided writes stay in cache (yolov4 has
+/// 64 M weights, re-laid out once per kernel the choice tries).
+fn k_major(weights: &[f32], filters: usize, k: usize, kpad: usize, mpad: usize) -> Vec<f32> {
+    const BAND: usize = 64;
+    let mut t = vec![0f32; kpad * mpad];
+    t.par_chunks_mut(BAND * mpad)
+        .enumerate()
+        .for_each(|(band, rows)| {
+            let k0 = band * BAND;
+            let k1 = (k0 + BAND).min(k);
+            for oc in 0..filters {
+                for (r, v) in weights[oc * k + k0.min(k1)..oc * k + k1].iter().enumerate() {
+                    rows[r * mpad + oc] = *v;
+                }
+            }
+        });
+    t
 }
 
 /// conv_gemm's im2col rows: (ic·in_h·in_w, ky·dilation, kx·dilation, 1) for k = (ic·size +
@@ -294,4 +343,66 @@ fn channel_blocks(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn network() -> (Analysis, Weights) {
+        let cfg = "[net]\nwidth=9\nheight=7\nchannels=3\n\n\
+                   [convolutional]\nbatch_normalize=1\nfilters=40\nsize=3\npad=1\nactivation=leaky\n\n\
+                   [convolutional]\nfilters=24\nsize=1\nactivation=linear\n";
+        let a = crate::analyze("t.cfg", cfg.as_bytes(), Default::default()).unwrap();
+        let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        for i in 0..a.profile.weight_floats {
+            bytes.extend(((i % 7) as f32 * 0.1 + 0.1).to_le_bytes());
+        }
+        let w = crate::weights::parse(&bytes, &a.network, &a.shapes).unwrap();
+        (a, w)
+    }
+
+    #[test]
+    fn trial_builds_share_weight_buffers() {
+        if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
+            return;
+        }
+        let ctx = GpuContext::new().expect("a wgpu adapter (install mesa-vulkan-drivers)");
+        let (a, w) = network();
+        let all = |choice: ConvChoice| vec![choice; a.network.layers.len()];
+        let build = |choice, uploads| GpuNet::build(&ctx, &a, &w, &all(choice), true, uploads);
+        let first = build((ConvKernel::Gemm, None), Uploads::new()).unwrap();
+        // per convolution: biases, K-major weights (40 and 24 channels padded to 64), taps
+        assert_eq!(first.uploads.len(), 6);
+        // another split count: every buffer reused, the very same ones
+        let split = build((ConvKernel::Gemm, Some(2)), first.uploads.clone()).unwrap();
+        assert_eq!(split.uploads.len(), 6);
+        for (key, view) in &first.uploads {
+            assert!(split.uploads[key].buffer == view.buffer, "{key:?}");
+        }
+        // 32 × 32 tiles: 40 channels pad to 64 again (shared), 24 to 32 (one new layout)
+        let gemm32 = build((ConvKernel::Gemm32, None), split.uploads.clone()).unwrap();
+        assert_eq!(gemm32.uploads.len(), 7);
+        assert!(gemm32.uploads.contains_key(&(1, 0, Layout::KMajor(32))));
+        // the same results as a network built from nothing
+        let input = Tensor {
+            c: 3,
+            h: 7,
+            w: 9,
+            data: (0..189).map(|i| (i % 11) as f32 * 0.1).collect(),
+        };
+        let fresh =
+            GpuNet::with_layer_choices(&ctx, &a, &w, &all((ConvKernel::Gemm32, None)), true)
+                .unwrap();
+        assert!(
+            fresh.uploads.is_empty(),
+            "a finished build keeps no spare layouts"
+        );
+        let (x, y) = (
+            fresh.forward(&input).unwrap(),
+            gemm32.forward(&input).unwrap(),
+        );
+        assert_eq!(x.output(1).unwrap().data, y.output(1).unwrap().data);
+    }
 }
