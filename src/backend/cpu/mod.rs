@@ -6,6 +6,7 @@ mod activation;
 mod conv;
 mod gemm;
 pub mod ops;
+mod pool;
 mod scratch;
 mod winograd;
 
@@ -300,17 +301,17 @@ impl CpuNet {
         };
         Ok(match &self.ops[i] {
             Op::Conv(c) => c.forward(first, self.threads, &self.scratch)?,
-            Op::Pool(p, avg) => ops::pool(first, p, *avg, oh, ow),
+            Op::Pool(p, avg) => pool::pool(first, p, *avg, oh, ow),
             Op::BlurredConv(c, blur) => {
                 let host = c.forward(first, self.threads, &self.scratch)?;
                 blur.forward(&host, self.threads, &self.scratch)?
             }
             Op::BlurredPool(p, blur) => {
                 let host = s.pre_blur.unwrap_or(s.output);
-                let pooled = ops::pool(first, p, false, host.h, host.w);
+                let pooled = pool::pool(first, p, false, host.h, host.w);
                 blur.forward(&pooled, self.threads, &self.scratch)?
             }
-            Op::Avgpool => ops::avgpool(first),
+            Op::Avgpool => pool::avgpool(first),
             Op::Route { groups, group_id } => ops::route(ins, *groups, *group_id),
             Op::Shortcut(sc, w) => ops::shortcut(first, &ins[1..], sc, w),
             Op::Upsample { stride, scale } => ops::upsample(first, *stride, *scale, oh, ow),

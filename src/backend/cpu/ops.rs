@@ -2,81 +2,8 @@
 //! it (src/*_layer.c, src/blas.c).
 
 use super::activation::{activate, apply};
-use crate::network::{Activation, Pool, Region, Shortcut, WeightsType, Yolo};
+use crate::network::{Activation, Region, Shortcut, WeightsType, Yolo};
 use crate::tensor::Tensor;
-use rayon::prelude::*;
-
-/// Max or average pooling with darknet's padding (total `padding`, offset `-padding/2`); the
-/// window is clamped to the image once per output, channels run in parallel.
-pub fn pool(x: &Tensor, p: &Pool, avg: bool, oh: usize, ow: usize) -> Tensor {
-    if p.maxpool_depth {
-        return max_depth(x, p.out_channels);
-    }
-    let mut out = Tensor::zeros(x.c, oh, ow);
-    let off = (p.padding / 2) as isize;
-    let clamp = |o: usize, stride: usize, n: usize| {
-        let start = (o * stride) as isize - off;
-        (
-            start.max(0) as usize,
-            ((start + p.size as isize).max(0) as usize).min(n),
-        )
-    };
-    let rows: Vec<(usize, usize)> = (0..oh).map(|i| clamp(i, p.stride_y, x.h)).collect();
-    let cols: Vec<(usize, usize)> = (0..ow).map(|j| clamp(j, p.stride_x, x.w)).collect();
-    let plane = x.plane();
-    out.data
-        .par_chunks_mut((oh * ow).max(1))
-        .enumerate()
-        .for_each(|(k, dst)| {
-            let src = &x.data[k * plane..(k + 1) * plane];
-            for (i, &(y0, y1)) in rows.iter().enumerate() {
-                for (j, &(x0, x1)) in cols.iter().enumerate() {
-                    let (mut best, mut sum) = (f32::MIN, 0f32);
-                    for y in y0..y1 {
-                        for &v in &src[y * x.w + x0..y * x.w + x1] {
-                            best = best.max(v);
-                            sum += v;
-                        }
-                    }
-                    let count = (y1 - y0) * (x1 - x0);
-                    dst[i * ow + j] = if avg { sum / count.max(1) as f32 } else { best };
-                }
-            }
-        });
-    out
-}
-
-/// `maxpool_depth=1`: the maximum over channel groups at each position.
-fn max_depth(x: &Tensor, out_c: usize) -> Tensor {
-    let mut out = Tensor::zeros(out_c, x.h, x.w);
-    let plane = x.plane();
-    for g in 0..out_c {
-        for i in 0..plane {
-            let mut best = f32::MIN;
-            let mut k = g;
-            while k < x.c {
-                best = best.max(x.data[k * plane + i]);
-                k += out_c;
-            }
-            out.data[g * plane + i] = best;
-        }
-    }
-    out
-}
-
-/// Global average pooling.
-pub fn avgpool(x: &Tensor) -> Tensor {
-    let plane = x.plane().max(1) as f32;
-    let data = (0..x.c)
-        .map(|k| x.channel(k).iter().sum::<f32>() / plane)
-        .collect();
-    Tensor {
-        c: x.c,
-        h: 1,
-        w: 1,
-        data,
-    }
-}
 
 /// Concatenates channel slices `[group_id·C/groups, (group_id+1)·C/groups)` of each input.
 pub fn route(inputs: &[&Tensor], groups: usize, group_id: usize) -> Tensor {
