@@ -358,6 +358,19 @@ fn convolutions_grouped_dilated_strided_with_batch_norm() {
 }
 
 #[test]
+fn large_convolutions_in_bands_of_output_rows() {
+    // column matrices of half a million values and more run im2col + GEMM band by band:
+    // stride 2 (yolov4-tiny's layers 0 and 1), stride 1 with 3 input channels (yolov3-tiny's
+    // first layer, too few channels for Winograd), dilation, odd sizes and a last band shorter
+    // than the others
+    let cfg = "[net]\nwidth=181\nheight=131\nchannels=3\n\n\
+         [convolutional]\nfilters=21\nsize=3\npad=1\nbatch_normalize=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=13\nsize=3\nstride=2\npad=1\nactivation=mish\n\n\
+         [convolutional]\nfilters=11\nsize=5\npad=1\ndilation=2\nactivation=linear\n";
+    assert_eq!(check(cfg, 17), 3);
+}
+
+#[test]
 fn every_activation_through_a_convolution() {
     let acts = [
         "linear",

@@ -1,5 +1,6 @@
 //! Convolution: im2col + GEMM per group, bias and activation fused in one pass afterwards;
-//! 3×3 stride-1 layers go through Winograd F(4×4, 3×3) where it pays.
+//! 3×3 stride-1 layers go through Winograd F(4×4, 3×3) where it pays, large ungrouped ones
+//! through im2col + GEMM in bands of output rows (`banded.rs`).
 
 use super::BackendError;
 use super::activation::{activate, add_and_activate};
@@ -106,11 +107,14 @@ impl ConvOp {
             self.finish(&mut out);
             return Ok(out);
         }
-        let mut out = Tensor::zeros(self.filters, oh, ow);
         let (cg, fg) = (self.c_in / self.groups, self.filters / self.groups);
         let kk = cg * self.size * self.size;
         let n = oh * ow;
         let direct = self.size == 1 && self.stride_x == 1 && self.stride_y == 1 && self.pad == 0;
+        if !direct && self.banded_fits(kk * n) {
+            return self.forward_banded(x, oh, ow);
+        }
+        let mut out = Tensor::zeros(self.filters, oh, ow);
         let mut col = if direct {
             Vec::new()
         } else {
@@ -121,7 +125,7 @@ impl ConvOp {
             let b: &[f32] = if direct {
                 input
             } else {
-                self.im2col(input, x.h, x.w, oh, ow, &mut col);
+                self.im2col(input, (x.h, x.w), ow, 0..oh, &mut col, true);
                 &col
             };
             let a = &self.weights[g * fg * kk..(g + 1) * fg * kk];
@@ -155,55 +159,68 @@ impl ConvOp {
             .for_each(|(ch, b)| add_and_activate(act, ch, *b));
     }
 
-    /// Darknet's im2col (with dilation): rows are (channel, ky, kx), columns output pixels.
-    /// Each row is a run of copies between zero-filled borders, so the inner loop has no
-    /// bounds tests (a slice copy at stride 1).
-    fn im2col(&self, input: &[f32], h: usize, w: usize, oh: usize, ow: usize, col: &mut [f32]) {
+    /// Darknet's im2col (with dilation) of output rows `ys`: rows are (channel, ky, kx),
+    /// columns output pixels. Each row is a run of copies between zero-filled borders, so the
+    /// inner loop has no bounds tests (a slice copy at stride 1). `parallel`: rows of `col`
+    /// in parallel.
+    pub(super) fn im2col(
+        &self,
+        input: &[f32],
+        (h, w): (usize, usize),
+        ow: usize,
+        ys: std::ops::Range<usize>,
+        col: &mut [f32],
+        parallel: bool,
+    ) {
         let (s, d, p) = (self.size, self.dilation, self.pad as isize);
         let (sx, sy) = (self.stride_x, self.stride_y);
-        col.par_chunks_mut(oh * ow)
-            .enumerate()
-            .for_each(|(row, dst)| {
-                let (ch, ky, kx) = (row / (s * s), (row / s) % s, row % s);
-                let src = &input[ch * h * w..(ch + 1) * h * w];
-                let off = (kx * d) as isize - p;
-                // output columns whose input column x·sx + off lies inside 0..w
-                let lo = if off >= 0 {
-                    0
-                } else {
-                    ((-off) as usize).div_ceil(sx)
+        let cols = ys.len() * ow;
+        let each = |(row, dst): (usize, &mut [f32])| {
+            let (ch, ky, kx) = (row / (s * s), (row / s) % s, row % s);
+            let src = &input[ch * h * w..(ch + 1) * h * w];
+            let off = (kx * d) as isize - p;
+            // output columns whose input column x·sx + off lies inside 0..w
+            let lo = if off >= 0 {
+                0
+            } else {
+                ((-off) as usize).div_ceil(sx)
+            }
+            .min(ow);
+            let hi = if (w as isize) <= off {
+                0
+            } else {
+                ((w as isize - 1 - off) as usize / sx + 1).min(ow)
+            }
+            .max(lo);
+            for (r, y) in ys.clone().enumerate() {
+                let iy = (y * sy) as isize - p + (ky * d) as isize;
+                let line = &mut dst[r * ow..(r + 1) * ow];
+                if iy < 0 || iy >= h as isize {
+                    line.fill(0.0);
+                    continue;
                 }
-                .min(ow);
-                let hi = if (w as isize) <= off {
-                    0
+                let srow = &src[iy as usize * w..(iy as usize + 1) * w];
+                line[..lo].fill(0.0);
+                line[hi..].fill(0.0);
+                let start = (lo * sx) as isize + off;
+                if sx == 1 {
+                    line[lo..hi].copy_from_slice(&srow[start as usize..start as usize + (hi - lo)]);
                 } else {
-                    ((w as isize - 1 - off) as usize / sx + 1).min(ow)
-                }
-                .max(lo);
-                for y in 0..oh {
-                    let iy = (y * sy) as isize - p + (ky * d) as isize;
-                    let line = &mut dst[y * ow..(y + 1) * ow];
-                    if iy < 0 || iy >= h as isize {
-                        line.fill(0.0);
-                        continue;
-                    }
-                    let srow = &src[iy as usize * w..(iy as usize + 1) * w];
-                    line[..lo].fill(0.0);
-                    line[hi..].fill(0.0);
-                    let start = (lo * sx) as isize + off;
-                    if sx == 1 {
-                        line[lo..hi]
-                            .copy_from_slice(&srow[start as usize..start as usize + (hi - lo)]);
-                    } else {
-                        for (v, x) in line[lo..hi]
-                            .iter_mut()
-                            .zip(srow[start as usize..].iter().step_by(sx))
-                        {
-                            *v = *x;
-                        }
+                    for (v, x) in line[lo..hi]
+                        .iter_mut()
+                        .zip(srow[start as usize..].iter().step_by(sx))
+                    {
+                        *v = *x;
                     }
                 }
-            });
+            }
+        };
+        // a whole layer's rows in parallel; a band's (already one task of many) serially
+        if parallel {
+            col.par_chunks_mut(cols.max(1)).enumerate().for_each(each);
+        } else {
+            col.chunks_mut(cols.max(1)).enumerate().for_each(each);
+        }
     }
 }
 

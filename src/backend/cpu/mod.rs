@@ -3,6 +3,7 @@
 //! against and the fast path without a GPU.
 
 mod activation;
+mod banded;
 mod conv;
 mod gemm;
 pub mod ops;
