@@ -371,6 +371,19 @@ fn large_convolutions_in_bands_of_output_rows() {
 }
 
 #[test]
+fn winograd_in_bands_of_tile_rows() {
+    // 140 output tiles of 4 × 4 (53 × 37: the last tile row and column are partial): the
+    // second layer runs in two bands of tile rows (the second shorter), the third in one.
+    // Logistic inputs keep the sums of 360 and 216 random products small enough that F(4×4, 3×3)'s
+    // rounding stays within the tolerance (with leaky inputs it reaches 1.04e-4, banded or not)
+    let cfg = "[net]\nwidth=53\nheight=37\nchannels=3\n\n\
+         [convolutional]\nfilters=40\nsize=3\npad=1\nactivation=logistic\n\n\
+         [convolutional]\nfilters=24\nsize=3\npad=1\nbatch_normalize=1\nactivation=logistic\n\n\
+         [convolutional]\nfilters=13\nsize=3\npad=1\nactivation=linear\n";
+    assert_eq!(check(cfg, 23), 3);
+}
+
+#[test]
 fn every_activation_through_a_convolution() {
     let acts = [
         "linear",

@@ -1,6 +1,7 @@
 //! Winograd F(4×4, 3×3) for 3×3 stride-1 convolutions (Lavin & Gray 2016): 6×6 input tiles,
 //! 36 element-wise matrix products of (filters × channels)·(channels × tiles) instead of
-//! 9 multiply-adds per output and channel — 4× fewer multiplications.
+//! 9 multiply-adds per output and channel — 4× fewer multiplications. Layers with many tiles
+//! run in bands of tile rows, each band's transforms and products within a core's cache.
 
 // The tile transforms index rows and columns of 6×6 arrays; index loops say it plainly.
 #![allow(clippy::needless_range_loop)]
@@ -10,6 +11,12 @@ use super::gemm::matmul;
 use super::scratch::Scratch;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
+
+/// Layers with at least this many 4 × 4 output tiles run in bands of tile rows.
+const BANDED_MIN_TILES: usize = 128;
+
+/// Transformed input plus products per band: about 1 MB, half a core's L2.
+const BAND_VALUES: usize = 256 * 1024;
 
 /// Kernels transformed once at load: `u[p]` is the filters × channels matrix of tile
 /// position `p` (0..36).
@@ -79,7 +86,8 @@ impl Winograd {
         }
     }
 
-    /// Runs the convolution into `oh × ow` outputs (no bias, no activation).
+    /// Runs the convolution into `oh × ow` outputs (no bias, no activation): in bands of tile
+    /// rows where a layer has enough tiles ([`Winograd::forward_banded`]), else whole.
     ///
     /// The transformed input is laid out `V[c][p][t]` (one contiguous block per channel, written
     /// in parallel); the 36 products read it through a row stride and write `M[p][f][t]`.
@@ -92,51 +100,18 @@ impl Winograd {
         scratch: &Scratch,
     ) -> Result<Tensor, BackendError> {
         let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
+        if th * tw >= BANDED_MIN_TILES && th >= 4 * threads {
+            return self.forward_banded(x, oh, ow);
+        }
         let tiles = th * tw;
         let (c, m) = (self.channels, self.filters);
         let mut v = scratch.take(36 * c * tiles);
-        let pad = self.pad as isize;
         let plane = x.plane();
-        let (h, w) = (x.h as isize, x.w as isize);
         v.par_chunks_mut(36 * tiles)
             .enumerate()
             .for_each(|(ch, out)| {
                 let src = &x.data[ch * plane..(ch + 1) * plane];
-                for ty in 0..th {
-                    for tx in 0..tw {
-                        let (y0, x0) = ((ty * 4) as isize - pad, (tx * 4) as isize - pad);
-                        let mut d = [[0f32; 6]; 6];
-                        let inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
-                        for (i, row) in d.iter_mut().enumerate() {
-                            let y = y0 + i as isize;
-                            if inside {
-                                let at = (y * w + x0) as usize;
-                                row.copy_from_slice(&src[at..at + 6]);
-                            } else if y >= 0 && y < h {
-                                for (j, val) in row.iter_mut().enumerate() {
-                                    let xx = x0 + j as isize;
-                                    if xx >= 0 && xx < w {
-                                        *val = src[(y * w + xx) as usize];
-                                    }
-                                }
-                            }
-                        }
-                        // Bᵀ d B: columns first, then rows.
-                        let mut tmp = [[0f32; 6]; 6];
-                        for j in 0..6 {
-                            let col = bt([d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]]);
-                            for i in 0..6 {
-                                tmp[i][j] = col[i];
-                            }
-                        }
-                        let t = ty * tw + tx;
-                        for (i, row) in tmp.iter().enumerate() {
-                            for (j, val) in bt(*row).iter().enumerate() {
-                                out[(i * 6 + j) * tiles + t] = *val;
-                            }
-                        }
-                    }
-                }
+                self.input_tiles(src, (x.h, x.w), 0..th, tw, out);
             });
         // M[p][f][t] = Σ_c U[p][f][c] · V[c][p][t]: the 36 products in parallel, each into its
         // own block; V is read through a row stride of 36·t.
@@ -164,43 +139,153 @@ impl Winograd {
                 )
             })?;
         scratch.give(v);
-        // Aᵀ M A per filter and tile.
         let mut out = Tensor::zeros(m, oh, ow);
         out.data
             .par_chunks_mut(oh * ow)
             .enumerate()
-            .for_each(|(f, dst)| {
-                let at_p = |p: usize, t: usize| prod[(p * m + f) * tiles + t];
-                for ty in 0..th {
-                    for tx in 0..tw {
-                        let t = ty * tw + tx;
-                        let mut tmp = [[0f32; 6]; 4];
-                        for j in 0..6 {
-                            let col = at([
-                                at_p(j, t),
-                                at_p(6 + j, t),
-                                at_p(12 + j, t),
-                                at_p(18 + j, t),
-                                at_p(24 + j, t),
-                                at_p(30 + j, t),
-                            ]);
-                            for i in 0..4 {
-                                tmp[i][j] = col[i];
+            .for_each(|(f, dst)| output_tiles(&prod, (f, m), 0..th, (tw, oh, ow), dst));
+        scratch.give(prod);
+        Ok(out)
+    }
+
+    /// The convolution in bands of tile rows, the bands in parallel: each band transforms its
+    /// tiles of every channel, runs the 36 products on one thread and transforms the results
+    /// into its rows of every output channel, all within about a core's L2 (a whole layer's
+    /// transformed input and products are megabytes each, written to memory and read back).
+    fn forward_banded(&self, x: &Tensor, oh: usize, ow: usize) -> Result<Tensor, BackendError> {
+        let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
+        let (c, m) = (self.channels, self.filters);
+        let rows = (BAND_VALUES / (36 * (c + m) * tw)).clamp(1, th);
+        let mut out = Tensor::zeros(m, oh, ow);
+        // each band's rows of every output channel (disjoint slices, one list per band)
+        let mut pieces: Vec<Vec<&mut [f32]>> = (0..th.div_ceil(rows))
+            .map(|_| Vec::with_capacity(m))
+            .collect();
+        for plane in out.data.chunks_mut(oh * ow) {
+            for (band, piece) in plane.chunks_mut(4 * rows * ow).enumerate() {
+                pieces[band].push(piece);
+            }
+        }
+        let plane = x.plane();
+        pieces
+            .into_par_iter()
+            .enumerate()
+            .try_for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(v, prod), (band, dst)| {
+                    let tys = band * rows..((band + 1) * rows).min(th);
+                    let tb = tys.len() * tw;
+                    v.resize(36 * c * tb, 0.0);
+                    prod.resize(36 * m * tb, 0.0);
+                    for (ch, block) in v.chunks_mut(36 * tb).enumerate() {
+                        let src = &x.data[ch * plane..(ch + 1) * plane];
+                        self.input_tiles(src, (x.h, x.w), tys.clone(), tw, block);
+                    }
+                    for (p, dst) in prod.chunks_mut(m * tb).enumerate() {
+                        let u = &self.u[p * m * c..(p + 1) * m * c];
+                        matmul(m, tb, c, u, c, &v[p * tb..], 36 * tb, dst, tb, 1)?;
+                    }
+                    for (f, piece) in dst.into_iter().enumerate() {
+                        output_tiles(prod, (f, m), tys.clone(), (tw, oh, ow), piece);
+                    }
+                    Ok(())
+                },
+            )
+            .map(|()| out)
+    }
+
+    /// `Bᵀ d B` of the tiles in tile rows `tys` of one channel plane (`h × w`) into `out`,
+    /// `out[p·T + t]` for tile position `p` and tile `t` (counted from the first row of `tys`,
+    /// `T` tiles in all).
+    fn input_tiles(
+        &self,
+        src: &[f32],
+        (h, w): (usize, usize),
+        tys: std::ops::Range<usize>,
+        tw: usize,
+        out: &mut [f32],
+    ) {
+        let tiles = tys.len() * tw;
+        let pad = self.pad as isize;
+        let (h, w) = (h as isize, w as isize);
+        for (r, ty) in tys.enumerate() {
+            for tx in 0..tw {
+                let (y0, x0) = ((ty * 4) as isize - pad, (tx * 4) as isize - pad);
+                let mut d = [[0f32; 6]; 6];
+                let inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= h && x0 + 6 <= w;
+                for (i, row) in d.iter_mut().enumerate() {
+                    let y = y0 + i as isize;
+                    if inside {
+                        let at = (y * w + x0) as usize;
+                        row.copy_from_slice(&src[at..at + 6]);
+                    } else if y >= 0 && y < h {
+                        for (j, val) in row.iter_mut().enumerate() {
+                            let xx = x0 + j as isize;
+                            if xx >= 0 && xx < w {
+                                *val = src[(y * w + xx) as usize];
                             }
-                        }
-                        for (i, row) in tmp.iter().enumerate() {
-                            let y = ty * 4 + i;
-                            if y >= oh {
-                                break;
-                            }
-                            let r = at(*row);
-                            let n = (ow - tx * 4).min(4);
-                            dst[y * ow + tx * 4..y * ow + tx * 4 + n].copy_from_slice(&r[..n]);
                         }
                     }
                 }
-            });
-        scratch.give(prod);
-        Ok(out)
+                // Bᵀ d B: columns first, then rows.
+                let mut tmp = [[0f32; 6]; 6];
+                for j in 0..6 {
+                    let col = bt([d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]]);
+                    for i in 0..6 {
+                        tmp[i][j] = col[i];
+                    }
+                }
+                let t = r * tw + tx;
+                for (i, row) in tmp.iter().enumerate() {
+                    for (j, val) in bt(*row).iter().enumerate() {
+                        out[(i * 6 + j) * tiles + t] = *val;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Aᵀ M A` of filter `f` (of `m`) for the tiles in tile rows `tys`, from products laid out
+/// `prod[(p·m + f)·T + t]` (`T` tiles, counted from the first row of `tys`), into `dst`: the
+/// filter's output rows from `4·tys.start` on (`oh × ow` plane).
+fn output_tiles(
+    prod: &[f32],
+    (f, m): (usize, usize),
+    tys: std::ops::Range<usize>,
+    (tw, oh, ow): (usize, usize, usize),
+    dst: &mut [f32],
+) {
+    let tiles = tys.len() * tw;
+    let first = tys.start;
+    let at_p = |p: usize, t: usize| prod[(p * m + f) * tiles + t];
+    for ty in tys {
+        for tx in 0..tw {
+            let t = (ty - first) * tw + tx;
+            let mut tmp = [[0f32; 6]; 4];
+            for j in 0..6 {
+                let col = at([
+                    at_p(j, t),
+                    at_p(6 + j, t),
+                    at_p(12 + j, t),
+                    at_p(18 + j, t),
+                    at_p(24 + j, t),
+                    at_p(30 + j, t),
+                ]);
+                for i in 0..4 {
+                    tmp[i][j] = col[i];
+                }
+            }
+            for (i, row) in tmp.iter().enumerate() {
+                let y = ty * 4 + i;
+                if y >= oh {
+                    break;
+                }
+                let r = at(*row);
+                let n = (ow - tx * 4).min(4);
+                let line = (y - 4 * first) * ow + tx * 4;
+                dst[line..line + n].copy_from_slice(&r[..n]);
+            }
+        }
     }
 }
