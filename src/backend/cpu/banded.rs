@@ -39,31 +39,41 @@ impl ConvOp {
         let (m, kk) = (self.filters, self.c_in * self.size * self.size);
         let rows = (BAND_VALUES / (kk * ow).max(1)).clamp(1, oh.max(1));
         let mut out = Tensor::zeros(m, oh, ow);
-        // each band's piece of every output channel (disjoint slices, one list per band)
-        let mut pieces: Vec<Vec<&mut [f32]>> = (0..oh.div_ceil(rows))
-            .map(|_| Vec::with_capacity(m))
-            .collect();
-        for plane in out.data.chunks_mut((oh * ow).max(1)) {
-            for (band, piece) in plane.chunks_mut(rows * ow).enumerate() {
-                pieces[band].push(piece);
-            }
-        }
-        pieces.into_par_iter().enumerate().try_for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(col, prod), (band, dst)| {
-                let ys = band * rows..((band + 1) * rows).min(oh);
-                let cols = ys.len() * ow;
-                col.resize(kk * cols, 0.0);
-                prod.resize(m * cols, 0.0);
-                self.im2col(&x.data, (x.h, x.w), ow, ys, col, false);
-                matmul(m, cols, kk, &self.weights, kk, col, cols, prod, cols, 1)?;
-                for (piece, src) in dst.into_iter().zip(prod.chunks(cols)) {
-                    piece.copy_from_slice(src);
-                }
-                Ok(())
-            },
-        )?;
+        row_bands(&mut out.data, oh * ow, rows * ow)
+            .into_par_iter()
+            .enumerate()
+            .try_for_each_init(
+                || (Vec::new(), Vec::new()),
+                |(col, prod), (band, dst)| {
+                    let ys = band * rows..((band + 1) * rows).min(oh);
+                    let cols = ys.len() * ow;
+                    col.resize(kk * cols, 0.0);
+                    prod.resize(m * cols, 0.0);
+                    self.im2col(&x.data, (x.h, x.w), ow, ys, col, false);
+                    matmul(m, cols, kk, &self.weights, kk, col, cols, prod, cols, 1)?;
+                    for (piece, src) in dst.into_iter().zip(prod.chunks(cols)) {
+                        piece.copy_from_slice(src);
+                    }
+                    Ok(())
+                },
+            )?;
         self.finish(&mut out);
         Ok(out)
     }
+}
+
+/// Each band's piece of every plane of `data` (planes of `plane` values cut into pieces of
+/// `band` values): disjoint slices, one list per band, for bands that run in parallel and
+/// each write their rows of every output channel.
+pub(super) fn row_bands(data: &mut [f32], plane: usize, band: usize) -> Vec<Vec<&mut [f32]>> {
+    let (plane, band) = (plane.max(1), band.max(1));
+    let mut bands: Vec<Vec<&mut [f32]>> = (0..plane.div_ceil(band))
+        .map(|_| Vec::with_capacity(data.len() / plane))
+        .collect();
+    for p in data.chunks_mut(plane) {
+        for (k, piece) in p.chunks_mut(band).enumerate() {
+            bands[k].push(piece);
+        }
+    }
+    bands
 }

@@ -157,17 +157,8 @@ impl Winograd {
         let (c, m) = (self.channels, self.filters);
         let rows = (BAND_VALUES / (36 * (c + m) * tw)).clamp(1, th);
         let mut out = Tensor::zeros(m, oh, ow);
-        // each band's rows of every output channel (disjoint slices, one list per band)
-        let mut pieces: Vec<Vec<&mut [f32]>> = (0..th.div_ceil(rows))
-            .map(|_| Vec::with_capacity(m))
-            .collect();
-        for plane in out.data.chunks_mut(oh * ow) {
-            for (band, piece) in plane.chunks_mut(4 * rows * ow).enumerate() {
-                pieces[band].push(piece);
-            }
-        }
         let plane = x.plane();
-        pieces
+        super::banded::row_bands(&mut out.data, oh * ow, 4 * rows * ow)
             .into_par_iter()
             .enumerate()
             .try_for_each_init(
