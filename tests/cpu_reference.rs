@@ -384,6 +384,18 @@ fn winograd_in_bands_of_tile_rows() {
 }
 
 #[test]
+fn winograd_on_small_planes() {
+    // 13 × 11 outputs: 4 × 3 tiles of 4 × 4 with the last row and column partial, the whole
+    // layer at once (too few tiles for bands)
+    let cfg = format!(
+        "{NET}[convolutional]\nfilters=16\nsize=3\npad=1\nactivation=logistic\n\n\
+         [convolutional]\nfilters=24\nsize=3\npad=1\nbatch_normalize=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=13\nsize=3\npad=1\nactivation=linear\n"
+    );
+    assert_eq!(check(&cfg, 29), 3);
+}
+
+#[test]
 fn every_activation_through_a_convolution() {
     let acts = [
         "linear",
