@@ -65,12 +65,19 @@ impl GpuNet {
             out,
         };
         match self.conv_kernel {
-            _ if geo.groups > 1 => self.conv_grouped(&conv, &fused.weights),
+            _ if geo.groups > 1 => {
+                // one output channel × 4 columns per invocation
+                let x_groups = geo.out_h * geo.out_w.div_ceil(4);
+                self.conv_darknet_layout(&conv, &fused.weights, Kernel::ConvGrouped, x_groups)
+            }
             ConvKernel::Gemm | ConvKernel::GemmSplit => self.conv_gemm(&conv, &fused.weights, 64),
             ConvKernel::Gemm32 | ConvKernel::Gemm32Split => {
                 self.conv_gemm(&conv, &fused.weights, 32)
             }
-            ConvKernel::Naive => self.conv_naive(&conv, &fused.weights),
+            ConvKernel::Naive => {
+                let pixels = geo.out_h * geo.out_w;
+                self.conv_darknet_layout(&conv, &fused.weights, Kernel::ConvNaive, pixels)
+            }
             ConvKernel::Blocked4 | ConvKernel::Blocked4Split => {
                 self.conv_blocked4(&conv, &fused.weights)
             }
@@ -197,16 +204,23 @@ impl GpuNet {
         )]
     }
 
-    /// One output per invocation (the benchmark baseline), weights in darknet's layout.
-    fn conv_naive(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+    /// The kernels that read weights in darknet's layout: `conv_naive` (one output per
+    /// invocation, the benchmark baseline) and `conv_grouped` (grouped and depthwise layers),
+    /// `invocations` per output channel.
+    fn conv_darknet_layout(
+        &mut self,
+        c: &Conv<'_>,
+        weights: &[f32],
+        kernel: Kernel,
+        invocations: u32,
+    ) -> Vec<Command> {
         let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
-        let pixels = c.geo.out_h * c.geo.out_w;
         vec![self.dispatch(
-            Kernel::ConvNaive,
+            kernel,
             c.act,
             bytemuck::bytes_of(&c.geo),
             &[(1, c.input), (3, c.biases), (4, c.out), (5, &wb)],
-            [pixels.div_ceil(WG), c.geo.out_c, 1],
+            [invocations.div_ceil(WG), c.geo.out_c, 1],
         )]
     }
 
@@ -268,19 +282,6 @@ impl GpuNet {
             bytemuck::bytes_of(&params),
             &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
             [x_groups.div_ceil(WG), params.blocks, 1],
-        )]
-    }
-
-    /// Grouped and depthwise layers, weights in darknet's layout.
-    fn conv_grouped(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
-        let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
-        let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
-        vec![self.dispatch(
-            Kernel::ConvGrouped,
-            c.act,
-            bytemuck::bytes_of(&c.geo),
-            &[(1, c.input), (3, c.biases), (4, c.out), (5, &wb)],
-            [x_groups.div_ceil(WG), c.geo.out_c, 1],
         )]
     }
 }
