@@ -38,33 +38,50 @@ impl ConvOp {
         let (m, kk) = (self.filters, self.c_in * self.size * self.size);
         let rows = (BAND_VALUES / (kk * ow).max(1)).clamp(1, oh.max(1));
         let mut out = Tensor::zeros(m, oh, ow);
-        row_bands(&mut out.data, oh * ow, rows * ow)
-            .into_par_iter()
-            .enumerate()
-            .try_for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(col, prod), (band, dst)| {
-                    let ys = band * rows..((band + 1) * rows).min(oh);
-                    let cols = ys.len() * ow;
-                    col.resize(kk * cols, 0.0);
-                    prod.resize(m * cols, 0.0);
-                    self.im2col(&x.data, (x.h, x.w), ow, ys, col, false);
-                    matmul(m, cols, kk, &self.weights, kk, col, cols, prod, cols, 1)?;
-                    for (piece, src) in dst.into_iter().zip(prod.chunks(cols)) {
-                        piece.copy_from_slice(src);
-                    }
-                    Ok(())
-                },
-            )?;
+        in_bands(&mut out.data, oh * ow, rows * ow, |band, dst, col, prod| {
+            let ys = band * rows..((band + 1) * rows).min(oh);
+            let cols = ys.len() * ow;
+            col.resize(kk * cols, 0.0);
+            prod.resize(m * cols, 0.0);
+            self.im2col(&x.data, (x.h, x.w), ow, ys, col, false);
+            matmul(m, cols, kk, &self.weights, kk, col, cols, prod, cols, 1)?;
+            for (piece, src) in dst.into_iter().zip(prod.chunks(cols)) {
+                piece.copy_from_slice(src);
+            }
+            Ok(())
+        })?;
         self.finish(&mut out);
         Ok(out)
     }
 }
 
+/// Runs `run(k, pieces, a, b)` for every band `k` of `data` in parallel: `pieces` are band
+/// `k`'s slices of every plane ([`row_bands`]), `a` and `b` two scratch buffers each worker
+/// keeps from band to band.
+pub(super) fn in_bands<F>(
+    data: &mut [f32],
+    plane: usize,
+    band: usize,
+    run: F,
+) -> Result<(), BackendError>
+where
+    F: Fn(usize, Vec<&mut [f32]>, &mut Vec<f32>, &mut Vec<f32>) -> Result<(), BackendError>
+        + Sync
+        + Send,
+{
+    row_bands(data, plane, band)
+        .into_par_iter()
+        .enumerate()
+        .try_for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(a, b), (k, pieces)| run(k, pieces, a, b),
+        )
+}
+
 /// Each band's piece of every plane of `data` (planes of `plane` values cut into pieces of
 /// `band` values): disjoint slices, one list per band, for bands that run in parallel and
 /// each write their rows of every output channel.
-pub(super) fn row_bands(data: &mut [f32], plane: usize, band: usize) -> Vec<Vec<&mut [f32]>> {
+fn row_bands(data: &mut [f32], plane: usize, band: usize) -> Vec<Vec<&mut [f32]>> {
     let (plane, band) = (plane.max(1), band.max(1));
     let mut bands: Vec<Vec<&mut [f32]>> = (0..plane.div_ceil(band))
         .map(|_| Vec::with_capacity(data.len() / plane))

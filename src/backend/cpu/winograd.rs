@@ -158,31 +158,30 @@ impl Winograd {
         let rows = (BAND_VALUES / (36 * (c + m) * tw)).clamp(1, th);
         let mut out = Tensor::zeros(m, oh, ow);
         let plane = x.plane();
-        super::banded::row_bands(&mut out.data, oh * ow, 4 * rows * ow)
-            .into_par_iter()
-            .enumerate()
-            .try_for_each_init(
-                || (Vec::new(), Vec::new()),
-                |(v, prod), (band, dst)| {
-                    let tys = band * rows..((band + 1) * rows).min(th);
-                    let tb = tys.len() * tw;
-                    v.resize(36 * c * tb, 0.0);
-                    prod.resize(36 * m * tb, 0.0);
-                    for (ch, block) in v.chunks_mut(36 * tb).enumerate() {
-                        let src = &x.data[ch * plane..(ch + 1) * plane];
-                        self.input_tiles(src, (x.h, x.w), tys.clone(), tw, block);
-                    }
-                    for (p, dst) in prod.chunks_mut(m * tb).enumerate() {
-                        let u = &self.u[p * m * c..(p + 1) * m * c];
-                        matmul(m, tb, c, u, c, &v[p * tb..], 36 * tb, dst, tb, 1)?;
-                    }
-                    for (f, piece) in dst.into_iter().enumerate() {
-                        output_tiles(prod, (f, m), tys.clone(), (tw, oh, ow), piece);
-                    }
-                    Ok(())
-                },
-            )
-            .map(|()| out)
+        super::banded::in_bands(
+            &mut out.data,
+            oh * ow,
+            4 * rows * ow,
+            |band, dst, v, prod| {
+                let tys = band * rows..((band + 1) * rows).min(th);
+                let tb = tys.len() * tw;
+                v.resize(36 * c * tb, 0.0);
+                prod.resize(36 * m * tb, 0.0);
+                for (ch, block) in v.chunks_mut(36 * tb).enumerate() {
+                    let src = &x.data[ch * plane..(ch + 1) * plane];
+                    self.input_tiles(src, (x.h, x.w), tys.clone(), tw, block);
+                }
+                for (p, dst) in prod.chunks_mut(m * tb).enumerate() {
+                    let u = &self.u[p * m * c..(p + 1) * m * c];
+                    matmul(m, tb, c, u, c, &v[p * tb..], 36 * tb, dst, tb, 1)?;
+                }
+                for (f, piece) in dst.into_iter().enumerate() {
+                    output_tiles(prod, (f, m), tys.clone(), (tw, oh, ow), piece);
+                }
+                Ok(())
+            },
+        )
+        .map(|()| out)
     }
 
     /// `Bᵀ d B` of the tiles in tile rows `tys` of one channel plane (`h × w`) into `out`,
