@@ -15,6 +15,9 @@ use rayon::prelude::*;
 /// Layers with at least this many 4 × 4 output tiles run in bands of tile rows.
 const BANDED_MIN_TILES: usize = 128;
 
+/// Transformed kernel values made per block while loading: about 1 MB.
+const KERNEL_BLOCK_VALUES: usize = 256 * 1024;
+
 /// Transformed input plus products per band: about 1 MB, half a core's L2.
 const BAND_VALUES: usize = 256 * 1024;
 
@@ -62,21 +65,48 @@ fn at(m: [f32; 6]) -> [f32; 4] {
     ]
 }
 
+/// `G g Gᵀ` of one 3 × 3 kernel (row-major), the 36 values in tile-position order.
+fn kernel_tile(g: &[f32]) -> [f32; 36] {
+    let cols: [[f32; 6]; 3] = std::array::from_fn(|x| g3([g[x], g[3 + x], g[6 + x]]));
+    let mut tile = [0f32; 36];
+    for i in 0..6 {
+        let row = g3([cols[0][i], cols[1][i], cols[2][i]]);
+        tile[i * 6..i * 6 + 6].copy_from_slice(&row);
+    }
+    tile
+}
+
 impl Winograd {
-    /// Transforms `filters × channels × 3 × 3` weights.
+    /// Transforms `filters × channels × 3 × 3` weights: `G g Gᵀ` of every kernel, a block of
+    /// filters at a time (their 36 × channels values made in parallel into a block kept in
+    /// cache, then copied to their places in each tile position's matrix).
     pub fn new(weights: &[f32], filters: usize, channels: usize, pad: usize) -> Self {
+        let per_filter = 36 * channels;
+        let block = (KERNEL_BLOCK_VALUES / per_filter.max(1)).max(1);
         let mut u = vec![0f32; 36 * filters * channels];
-        for f in 0..filters {
-            for c in 0..channels {
-                let g = &weights[(f * channels + c) * 9..(f * channels + c) * 9 + 9];
-                let cols: Vec<[f32; 6]> = (0..3).map(|x| g3([g[x], g[3 + x], g[6 + x]])).collect();
-                for i in 0..6 {
-                    let row = g3([cols[0][i], cols[1][i], cols[2][i]]);
-                    for (j, v) in row.iter().enumerate() {
-                        u[((i * 6 + j) * filters + f) * channels + c] = *v;
+        let mut made = vec![0f32; block * per_filter];
+        for first in (0..filters).step_by(block) {
+            let n = block.min(filters - first);
+            let kernels = &weights[first * 9 * channels..(first + n) * 9 * channels];
+            made[..n * per_filter]
+                .par_chunks_mut(per_filter.max(1))
+                .zip(kernels.par_chunks((9 * channels).max(1)))
+                .for_each(|(dst, g)| {
+                    for (c, k) in g.chunks_exact(9).enumerate() {
+                        for (p, v) in kernel_tile(k).into_iter().enumerate() {
+                            dst[p * channels + c] = v;
+                        }
                     }
-                }
-            }
+                });
+            // u[p][f][c] = made[f - first][p][c]
+            u.par_chunks_mut((filters * channels).max(1))
+                .enumerate()
+                .for_each(|(p, dst)| {
+                    for f in 0..n {
+                        let from = &made[f * per_filter + p * channels..][..channels];
+                        dst[(first + f) * channels..][..channels].copy_from_slice(from);
+                    }
+                });
         }
         Self {
             filters,
@@ -275,6 +305,50 @@ fn output_tiles(
                 let n = (ow - tx * 4).min(4);
                 let line = (y - 4 * first) * ow + tx * 4;
                 dst[line..line + n].copy_from_slice(&r[..n]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// F(4×4, 3×3)'s kernel transform matrix `G`.
+    const G: [[f64; 3]; 6] = [
+        [0.25, 0.0, 0.0],
+        [-1.0 / 6.0, -1.0 / 6.0, -1.0 / 6.0],
+        [-1.0 / 6.0, 1.0 / 6.0, -1.0 / 6.0],
+        [1.0 / 24.0, 1.0 / 12.0, 1.0 / 6.0],
+        [1.0 / 24.0, -1.0 / 12.0, 1.0 / 6.0],
+        [0.0, 0.0, 1.0],
+    ];
+
+    #[test]
+    fn kernels_transformed_in_blocks_land_at_their_tile_positions() {
+        // 700 channels: blocks of 10 filters, so 23 filters make two whole blocks and a
+        // partial third
+        let (filters, channels) = (23, 700);
+        assert_eq!(KERNEL_BLOCK_VALUES / (36 * channels), 10);
+        let weights: Vec<f32> = (0..filters * channels * 9)
+            .map(|i| ((i * 7919 % 1013) as f32 / 1013.0) - 0.5)
+            .collect();
+        let w = Winograd::new(&weights, filters, channels, 1);
+        for f in 0..filters {
+            for c in (0..channels).step_by(37) {
+                let g = &weights[(f * channels + c) * 9..][..9];
+                for (i, gi) in G.iter().enumerate() {
+                    for (j, gj) in G.iter().enumerate() {
+                        let want: f64 = (0..9)
+                            .map(|k| gi[k / 3] * f64::from(g[k]) * gj[k % 3])
+                            .sum();
+                        let got = w.u[((i * 6 + j) * filters + f) * channels + c];
+                        assert!(
+                            (f64::from(got) - want).abs() < 1e-6,
+                            "filter {f} channel {c} position ({i}, {j}): {got} vs {want}"
+                        );
+                    }
+                }
             }
         }
     }
