@@ -202,16 +202,20 @@ impl ConvOp {
                 let srow = &src[iy as usize * w..(iy as usize + 1) * w];
                 line[..lo].fill(0.0);
                 line[hi..].fill(0.0);
-                let start = (lo * sx) as isize + off;
+                let start = ((lo * sx) as isize + off) as usize;
                 if sx == 1 {
-                    line[lo..hi].copy_from_slice(&srow[start as usize..start as usize + (hi - lo)]);
-                } else {
-                    for (v, x) in line[lo..hi]
+                    line[lo..hi].copy_from_slice(&srow[start..start + (hi - lo)]);
+                } else if hi > lo {
+                    // whole strides of the row (a form the compiler vectorises), then the
+                    // last value, whose stride may run past the row's end
+                    let last = hi - 1;
+                    for (v, run) in line[lo..last]
                         .iter_mut()
-                        .zip(srow[start as usize..].iter().step_by(sx))
+                        .zip(srow[start..].chunks_exact(sx))
                     {
-                        *v = *x;
+                        *v = run[0];
                     }
+                    line[last] = srow[start + (last - lo) * sx];
                 }
             }
         };
