@@ -201,6 +201,7 @@ fn profile_json_carries_memory_gradient_and_traffic() {
         "sources_copy",
         "sources_channelwise",
         "activation_bytes",
+        "live_bytes_during",
         "live_bytes_after",
     ] {
         assert!(l.get(key).is_some(), "layer.{key}");

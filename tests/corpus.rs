@@ -48,6 +48,19 @@ fn all_149_cfgs_profile_or_fail_cleanly() {
                         || rel.contains("gru"),
                     "{rel}: zero BFLOPs"
                 );
+                // the peak is the live set while some layer runs, and each step's live set
+                // holds what is still live after it
+                let m = &a.memory;
+                let during = m.layers.iter().map(|l| l.live_bytes_during).max();
+                if m.peak_layer.is_some() {
+                    assert_eq!(during, Some(m.peak_activation_bytes), "{rel}: peak");
+                }
+                for (i, l) in m.layers.iter().enumerate() {
+                    assert!(
+                        l.live_bytes_during >= l.live_bytes_after,
+                        "{rel}: layer {i}"
+                    );
+                }
             }
             Err(f) => {
                 let text = f.render();

@@ -22,6 +22,10 @@ fn liveness_peak_views_and_workspace_by_hand() {
     let m = &a.memory;
     let live: Vec<u64> = m.layers.iter().map(|l| l.live_bytes_after).collect();
     assert_eq!(live, vec![128, 256, 256, 64]);
+    // while each layer runs: its output and everything not yet freed (the image until
+    // layer 0 is done, both convolutions while the route copies them)
+    let during: Vec<u64> = m.layers.iter().map(|l| l.live_bytes_during).collect();
+    assert_eq!(during, vec![192, 256, 512, 320]);
     assert_eq!((m.peak_activation_bytes, m.peak_layer), (512, Some(2)));
     assert_eq!(m.naive_activation_bytes, 576);
     assert_eq!(

@@ -112,7 +112,7 @@ fn cumulative(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
 }
 
 fn memory(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
-    ui.strong("live activation memory (MiB) in execution order");
+    ui.strong("live activation memory (MiB) while each layer runs");
     plot(&format!("{id}-memory"), h, "layer", "MiB").show(ui, |p| {
         for (k, d) in docs.iter().enumerate() {
             let m = &d.analysis.memory;
@@ -121,7 +121,7 @@ fn memory(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
                 .layers
                 .iter()
                 .enumerate()
-                .map(|(i, l)| [i as f64, mib(l.live_bytes_after)])
+                .map(|(i, l)| [i as f64, mib(l.live_bytes_during)])
                 .collect();
             p.line(Line::new(d.title(), pts).color(SERIES[k]).width(2.0));
             if let Some(peak) = m.peak_layer {

@@ -90,6 +90,7 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
                 format!("{}{view}", bytes(m.activation_bytes)),
             );
             row(ui, "weights memory", bytes(m.weight_bytes));
+            row(ui, "live while running", bytes(m.live_bytes_during));
             row(ui, "live after", bytes(m.live_bytes_after));
             if let Some(n) = g.sources_copy {
                 row(

@@ -19,6 +19,9 @@ pub struct LayerMemory {
     /// The output is a view of an earlier tensor (dropout/empty alias, single-input routes,
     /// a single-input `groups` route's channel slice), so it costs no memory of its own.
     pub view: bool,
+    /// Bytes of all live tensors while this layer runs: its output allocated, its inputs and
+    /// every tensor still needed later not yet freed (the largest of these is the peak).
+    pub live_bytes_during: u64,
     /// Bytes of all live tensors after this layer ran and dead tensors were freed.
     pub live_bytes_after: u64,
 }
@@ -116,6 +119,7 @@ pub fn memory(net: &Network, shapes: &Shapes, profile: &Profile) -> Memory {
         if live > peak {
             (peak, peak_layer) = (live, Some(i));
         }
+        let during = live;
         for &k in &free_at[i] {
             live = live.saturating_sub(if k == n { image_bytes } else { bytes(k) });
         }
@@ -123,6 +127,7 @@ pub fn memory(net: &Network, shapes: &Shapes, profile: &Profile) -> Memory {
             activation_bytes: bytes(i),
             weight_bytes: profile.layers[i].weight_floats.saturating_mul(F32),
             view,
+            live_bytes_during: during,
             live_bytes_after: live,
         });
     }

@@ -85,6 +85,7 @@ pub fn profile_json(a: &Analysis) -> Value {
                 let mem = &a.memory.layers[i];
                 let g = &a.gradient.layers[i];
                 m.insert("activation_bytes".into(), json!(mem.activation_bytes));
+                m.insert("live_bytes_during".into(), json!(mem.live_bytes_during));
                 m.insert("live_bytes_after".into(), json!(mem.live_bytes_after));
                 m.insert("view".into(), json!(mem.view));
                 m.insert("log2_paths".into(), json!(g.log2_paths));
