@@ -358,6 +358,33 @@ fn convolutions_grouped_dilated_strided_with_batch_norm() {
 }
 
 #[test]
+fn dilation_wider_than_the_map() {
+    // 4 × 4 maps under a 3 × 3 kernel at dilation 3 (a trident block on a small input): the
+    // outer taps of most positions fall wholly in the padding, whole im2col rows are zeros
+    let cfg = "[net]\nwidth=4\nheight=4\nchannels=6\n\n\
+         [convolutional]\nfilters=5\nsize=3\npad=1\ndilation=3\nactivation=leaky\n\n\
+         [convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\ndilation=3\nactivation=linear\n";
+    assert_eq!(check(cfg, 31), 2);
+}
+
+/// A convolution sharing the kernels of a layer with other input channels cannot run (darknet
+/// stops there too): the backend says so instead of reading the kernels with the wrong layout.
+#[test]
+fn sharing_kernels_made_for_other_input_channels_is_refused() {
+    let cfg = format!(
+        "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nshare_index=0\n"
+    );
+    let (a, w, _) = setup(&cfg, 3);
+    let err = CpuNet::new(&a, &w, 2).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("layer 1 shares the weights of layer 0") && text.contains("cannot run"),
+        "{text}"
+    );
+}
+
+#[test]
 fn large_convolutions_in_bands_of_output_rows() {
     // column matrices of half a million values and more run im2col + GEMM band by band:
     // stride 2 (yolov4-tiny's layers 0 and 1), stride 1 with 3 input channels (yolov3-tiny's

@@ -74,6 +74,30 @@ fn weighted_multi_input_shortcut_and_shared_conv() {
         "share_index layers read no weights"
     );
     assert_eq!(a.network.layers[2].inputs.len(), 3);
+    assert!(a.warnings().is_empty(), "{:?}", a.warnings());
+}
+
+#[test]
+fn sharing_the_weights_of_a_layer_with_other_input_channels_is_a_warning() {
+    // layer 2 reads 8 channels but shares layer 0's kernels, made for the image's 4: darknet
+    // stops at its "don't match for the share_layer" message; the counts stay darknet's
+    let a = run(
+        "[convolutional]\nfilters=8\nsize=3\npad=1\n\n[convolutional]\nfilters=8\nsize=1\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nshare_index=0\n",
+    );
+    let w = a.warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].line, 15);
+    for part in [
+        "layer 2 (convolutional, line 15): shares the weights of layer 0",
+        "4 input channels",
+        "8 input channels",
+        "288 weights as this layer's 576",
+    ] {
+        assert!(w[0].message.contains(part), "{part}: {}", w[0].message);
+    }
+    assert_eq!(a.profile.layers[2].weight_floats, 0);
+    assert!((a.profile.layers[2].bflops as f64 - 2.0 * 576.0 * 32.0 * 32.0 / 1e9).abs() < 1e-9);
 }
 
 #[test]

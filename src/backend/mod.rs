@@ -37,6 +37,14 @@ pub enum BackendError {
         /// Layer kind.
         kind: &'static str,
     },
+    /// A layer that cannot run as the cfg describes it (darknet cannot run it either).
+    #[error("layer {layer} {reason}")]
+    Invalid {
+        /// Layer index.
+        layer: usize,
+        /// Why, as a clause after the layer's number ("shares the weights of …").
+        reason: String,
+    },
     /// The input does not have the network's size.
     #[error("the input is {got}, the network needs {want}")]
     InputSize {

@@ -4,7 +4,7 @@
 mod rules;
 
 use crate::diag::{Span, Warning};
-use crate::network::Network;
+use crate::network::{LayerKind, Network};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -91,6 +91,23 @@ pub struct ShapeError {
     pub message: String,
 }
 
+/// Why convolution `i` cannot use the weights of the layer it shares them with
+/// (`share_index`), or `None` when it can (or shares nothing). Darknet requires the same size,
+/// filters, input channels and weight count; otherwise it prints "Layer size, nweights,
+/// channels or filters don't match for the share_layer", waits for a key, and then reads the
+/// shared layer's weights with the wrong layout.
+pub fn share_mismatch(net: &Network, shapes: &Shapes, i: usize) -> Option<String> {
+    let LayerKind::Convolutional(c) = &net.layers.get(i)?.kind else {
+        return None;
+    };
+    let s = c.share_index?;
+    let LayerKind::Convolutional(shared) = &net.layers.get(s)?.kind else {
+        return None;
+    };
+    let c_in = |j: usize| shapes.layers.get(j).map_or(0, |l| l.input.c);
+    rules::share_mismatch((c, c_in(i)), (shared, c_in(s)), s)
+}
+
 /// Infers every layer's shape.
 pub fn infer(net: &Network, over: InputOverride) -> Result<Shapes, ShapeError> {
     let width = over.width.unwrap_or(net.net.width);
@@ -125,6 +142,7 @@ pub fn infer(net: &Network, over: InputOverride) -> Result<Shapes, ShapeError> {
         };
         let mut cx = rules::Ctx {
             layer,
+            layers: &net.layers,
             done: &layers,
             prev,
             prev_flat,

@@ -6,6 +6,8 @@ use crate::network::{Conv, ConvRecurrent, Layer, LayerKind, Pool, Reorg, Scale, 
 
 pub(super) struct Ctx<'a> {
     pub layer: &'a Layer,
+    /// Every layer of the network (a convolution checks the one it shares weights with).
+    pub layers: &'a [Layer],
     pub done: &'a [LayerShape],
     pub prev: Shape,
     pub prev_flat: usize,
@@ -289,6 +291,12 @@ fn conv(cx: &mut Ctx, c: &Conv) -> Result<LayerShape, ShapeError> {
     };
     let w = window(cx, i.w, 2 * c.padding, c.size, sx, "kernel size")?;
     let h = window(cx, i.h, 2 * c.padding, c.size, sy, "kernel size")?;
+    if let Some(s) = c.share_index
+        && let Some(LayerKind::Convolutional(shared)) = cx.layers.get(s).map(|l| &l.kind)
+        && let Some(message) = share_mismatch((c, i.c), (shared, cx.source(s)?.input.c), s)
+    {
+        cx.warn(message);
+    }
     let host = Shape::new(w, h, c.filters);
     if c.antialiasing == 0 {
         return cx.out(i, host);
@@ -297,6 +305,44 @@ fn conv(cx: &mut Ctx, c: &Conv) -> Result<LayerShape, ShapeError> {
     let mut shape = cx.out(i, o)?;
     shape.pre_blur = Some(host);
     Ok(shape)
+}
+
+/// Why a convolution (`this`, with its input channels) cannot use the weights of layer `s`
+/// (`shared`, with its input channels): darknet's test of size, weight count, channels and
+/// filters. `None` when they match.
+pub(super) fn share_mismatch(
+    (this, c_in): (&Conv, usize),
+    (shared, shared_c_in): (&Conv, usize),
+    s: usize,
+) -> Option<String> {
+    let nweights = |c: &Conv, c_in: usize| {
+        (c_in / c.groups.max(1))
+            .saturating_mul(c.filters)
+            .saturating_mul(c.size * c.size)
+    };
+    let describe = |c: &Conv, c_in: usize| {
+        let groups = match c.groups {
+            1 => String::new(),
+            g => format!(" in {g} groups"),
+        };
+        format!(
+            "{}×{} with {} filters on {c_in} input channels{groups}",
+            c.size, c.size, c.filters
+        )
+    };
+    let same = this.size == shared.size
+        && this.filters == shared.filters
+        && c_in == shared_c_in
+        && nweights(this, c_in) == nweights(shared, shared_c_in);
+    (!same).then(|| {
+        format!(
+            "shares the weights of layer {s} ({}) but is {}: darknet prints \"Layer size, nweights, channels or filters don't match for the share_layer\", waits for a key, then uses layer {s}'s {} weights as this layer's {}, so this network cannot run",
+            describe(shared, shared_c_in),
+            describe(this, c_in),
+            nweights(shared, shared_c_in),
+            nweights(this, c_in)
+        )
+    })
 }
 
 fn route(cx: &mut Ctx, layers: &[usize], groups: usize) -> Result<LayerShape, ShapeError> {

@@ -20,6 +20,34 @@ fn convolutions_of_odd_sizes() {
 }
 
 #[test]
+fn dilation_wider_than_the_map() {
+    // 4 × 4 maps under a 3 × 3 kernel at dilation 3: most taps fall in the padding
+    compare(
+        "[net]\nwidth=4\nheight=4\nchannels=6\n\n\
+         [convolutional]\nfilters=5\nsize=3\npad=1\ndilation=3\nactivation=leaky\n\n\
+         [convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\ndilation=3\nactivation=linear\n",
+        31,
+    );
+}
+
+#[test]
+fn sharing_kernels_made_for_other_input_channels_is_refused() {
+    let Some(ctx) = context() else { return };
+    let (a, w, _) = setup(
+        &format!(
+            "{NET}[convolutional]\nfilters=8\nsize=3\npad=1\n\n\
+             [convolutional]\nfilters=8\nsize=3\npad=1\nshare_index=0\n"
+        ),
+        3,
+    );
+    let text = GpuNet::new(&ctx, &a, &w).unwrap_err().to_string();
+    assert!(
+        text.starts_with("layer 1 shares the weights of layer 0"),
+        "{text}"
+    );
+}
+
+#[test]
 fn wide_convolutions_cross_every_tile_boundary() {
     // 70 channels (two 64-wide tiles), K = 37·9 (not a multiple of 16), 67 × 9 pixels
     compare(

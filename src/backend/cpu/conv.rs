@@ -202,10 +202,15 @@ impl ConvOp {
                 let srow = &src[iy as usize * w..(iy as usize + 1) * w];
                 line[..lo].fill(0.0);
                 line[hi..].fill(0.0);
+                if hi == lo {
+                    // every tap of this row falls in the padding (a dilation wider than the
+                    // map): the row is zeros, and its first input column may lie past the row
+                    continue;
+                }
                 let start = ((lo * sx) as isize + off) as usize;
                 if sx == 1 {
                     line[lo..hi].copy_from_slice(&srow[start..start + (hi - lo)]);
-                } else if hi > lo {
+                } else {
                     // whole strides of the row (a form the compiler vectorises), then the
                     // last value, whose stride may run past the row's end
                     let last = hi - 1;

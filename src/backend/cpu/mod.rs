@@ -116,11 +116,17 @@ impl CpuNet {
             };
             let op = match &layer.kind {
                 LayerKind::Convolutional(c) => {
+                    if let Some(reason) = crate::shape::share_mismatch(net, &a.shapes, i) {
+                        return Err(BackendError::Invalid { layer: i, reason });
+                    }
                     let source = c.share_index.unwrap_or(i);
                     let fused = fused_conv(w, source)
                         .ok_or_else(|| BackendError::Internal(format!("layer {i}: no weights")))?;
                     if c.xnor {
-                        return Err(unsupported());
+                        return Err(BackendError::Unsupported {
+                            layer: i,
+                            kind: "XNOR convolutional",
+                        });
                     }
                     let unblurred = crate::network::Conv {
                         stride_x: 1,

@@ -25,7 +25,13 @@ impl GpuNet {
         Ok(match &layer.kind {
             LayerKind::Convolutional(c) => {
                 if c.xnor {
-                    return Err(unsupported());
+                    return Err(BackendError::Unsupported {
+                        layer: i,
+                        kind: "XNOR convolutional",
+                    });
+                }
+                if let Some(reason) = crate::shape::share_mismatch(&a.network, &a.shapes, i) {
+                    return Err(BackendError::Invalid { layer: i, reason });
                 }
                 let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
                 // a fused yolo head (the plan placed this output in the head's region)
