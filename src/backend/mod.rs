@@ -45,6 +45,14 @@ pub enum BackendError {
         /// Why, as a clause after the layer's number ("shares the weights of …").
         reason: String,
     },
+    /// A layer needs more of the GPU than the device allows (a buffer larger than it binds).
+    #[error("layer {layer} {detail}")]
+    DeviceLimit {
+        /// Layer index.
+        layer: usize,
+        /// What it needs and what the device allows, after the layer's number.
+        detail: String,
+    },
     /// The input does not have the network's size.
     #[error("the input is {got}, the network needs {want}")]
     InputSize {

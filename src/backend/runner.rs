@@ -78,9 +78,9 @@ impl Runner {
                         Self::Gpu(Box::new(net)),
                         format!("backend: wgpu on {}", ctx.describe()),
                     )),
-                    Err(e @ BackendError::Unsupported { .. }) if choice == BackendChoice::Auto => {
-                        cpu(format!(": {e}"))
-                    }
+                    Err(
+                        e @ (BackendError::Unsupported { .. } | BackendError::DeviceLimit { .. }),
+                    ) if choice == BackendChoice::Auto => cpu(format!(": {e}")),
                     Err(e) => Err(e),
                 }
             }

@@ -48,6 +48,35 @@ fn sharing_kernels_made_for_other_input_channels_is_refused() {
 }
 
 #[test]
+fn a_buffer_larger_than_the_device_binds_names_its_layer() {
+    // a 4100 × 4100 × 2 input is 134.5 MB, just over the 128 MiB storage binding that
+    // lavapipe (and WebGPU's default) allows: the build names the layer instead of reporting a
+    // validation error; a device that binds more runs it
+    let Some(ctx) = context() else { return };
+    let (a, w, input) = setup(
+        "[net]\nwidth=4100\nheight=4100\nchannels=2\n\n\
+         [convolutional]\nfilters=1\nsize=1\nactivation=linear\n",
+        5,
+    );
+    let bytes = input.data.len() as u64 * 4;
+    let limit = ctx.device.limits().max_storage_buffer_binding_size;
+    match GpuNet::new(&ctx, &a, &w) {
+        Err(e) => {
+            assert!(bytes > limit, "{e}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with("layer 0 (convolutional) reads or writes 134.5 MB in one buffer"),
+                "{text}"
+            );
+        }
+        Ok(net) => {
+            assert!(bytes <= limit);
+            assert!(net.forward(&input).is_ok());
+        }
+    }
+}
+
+#[test]
 fn wide_convolutions_cross_every_tile_boundary() {
     // 70 channels (two 64-wide tiles), K = 37·9 (not a multiple of 16), 67 × 9 pixels
     compare(

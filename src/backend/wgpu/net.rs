@@ -129,6 +129,9 @@ pub struct GpuNet {
     conv_slot: (usize, usize),
     /// The mappable buffer outputs are read back through.
     readback: std::sync::Mutex<Option<Readback>>,
+    /// While building: the largest binding the layer being recorded asked for beyond the
+    /// device's limit, in bytes.
+    oversize: Option<u64>,
 }
 
 fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
@@ -257,12 +260,25 @@ impl GpuNet {
             uploads,
             conv_slot: (0, 0),
             readback: std::sync::Mutex::new(None),
+            oversize: None,
         };
         for (i, layer) in a.network.layers.iter().enumerate() {
             (net.conv_kernel, net.split) = choices[i];
             net.recorded_splits = 1;
             net.conv_slot = (i, 0);
             let cmds = net.record(a, w, i)?;
+            if let Some(bytes) = net.oversize.take() {
+                let limit = ctx.device.limits().max_storage_buffer_binding_size;
+                return Err(BackendError::DeviceLimit {
+                    layer: i,
+                    detail: format!(
+                        "({}) reads or writes {:.1} MB in one buffer; this GPU binds at most {:.1} MB",
+                        layer.kind.type_name(),
+                        bytes as f64 / 1e6,
+                        limit as f64 / 1e6
+                    ),
+                });
+            }
             net.layers.push(cmds);
             if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {
                 net.kernels.push((i, choices[i].0));
@@ -299,6 +315,16 @@ impl GpuNet {
         bufs: &[(u32, &View)],
         groups: [u32; 3],
     ) -> Command {
+        let limit = self.ctx.device.limits().max_storage_buffer_binding_size;
+        if let Some(big) = bufs
+            .iter()
+            .map(|(_, v)| v.bytes)
+            .filter(|&b| b > limit)
+            .max()
+        {
+            // the bind group below fails validation; the build reports the layer instead
+            self.oversize = self.oversize.max(Some(big));
+        }
         let uniform = upload(&self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
         // compiled once per device, shared by every network built on it
         let pipeline = self.ctx.pipeline(kernel, act, WG);
