@@ -209,3 +209,48 @@ fn yolo_heads_fused_into_their_convolutions() {
     );
     kept_outputs_equal_the_cpu(&a, &w, &input, &net);
 }
+
+#[test]
+fn small_corpus_networks_keep_the_cpu_outputs() {
+    // the corpus cfgs of up to 12 M weights that both backends run (tests/corpus_runs.rs runs
+    // the same set on the CPU alone), at 64 × 64 with tamed random weights: the outputs
+    // `GpuNet::new` keeps (its own kernel choice, regions sharing buffers) against the CPU's
+    // exact path, within 1e-3 of each output's largest value (see the test above)
+    let Some(ctx) = context() else { return };
+    let dir = common::corpus_dir();
+    let over = csplens::shape::InputOverride {
+        width: Some(64),
+        height: Some(64),
+    };
+    let mut ran = 0;
+    for path in common::cfgs_under(&dir) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(a) = csplens::analyze("t.cfg", text.as_bytes(), over) else {
+            continue;
+        };
+        if a.profile.weight_floats > 12_000_000 {
+            continue;
+        }
+        let (a, mut w, input) = setup_sized(&text, 90, over);
+        tame(&a, &mut w);
+        let Ok(cpu) = CpuNet::with_winograd(&a, &w, 2, false) else {
+            continue;
+        };
+        let name = path.display().to_string();
+        let cpu = cpu.forward(&input).unwrap();
+        let gpu = GpuNet::new(&ctx, &a, &w).unwrap().forward(&input).unwrap();
+        assert_eq!(cpu.outputs.len(), gpu.outputs.len(), "{name}");
+        for (i, c) in &cpu.outputs {
+            let g = gpu.output(*i).expect("kept");
+            let scale = c.data.iter().fold(1f32, |m, v| m.max(v.abs()));
+            for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
+                assert!(
+                    (x - y).abs() <= 1e-3 * scale,
+                    "{name} layer {i} value {j}: {x} vs {y}"
+                );
+            }
+        }
+        ran += 1;
+    }
+    assert!(ran >= 25, "{ran} networks");
+}
