@@ -46,6 +46,46 @@ pub fn analyze_corpus(rel: &str) -> csplens::Analysis {
         std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     csplens::analyze(rel, &bytes, Default::default()).unwrap_or_else(|f| panic!("{}", f.render()))
 }
+/// Input side of the corpus runs: large enough for nearly every corpus cfg (those it is too
+/// small for are left out), small enough that the layers cost little.
+pub const RUN_SIDE: usize = 64;
+
+/// Weight floats up to which a corpus cfg is run through a backend in tests: a debug build
+/// spends about 0.1 µs per weight reading, folding and transforming them, so the corpus'
+/// large networks (up to 159 M weights, the same layer kinds as the small ones) would take
+/// minutes.
+pub const RUN_MAX_WEIGHTS: u64 = 12_000_000;
+
+/// The corpus cfgs that shape at [`RUN_SIDE`] × [`RUN_SIDE`] and have at most
+/// [`RUN_MAX_WEIGHTS`] weights, plus those named in `always` whatever their size: (path
+/// relative to the corpus, text), sorted.
+pub fn runnable_corpus(always: &[&str]) -> Vec<(String, String)> {
+    let dir = corpus_dir();
+    let over = run_size();
+    cfgs_under(&dir)
+        .into_iter()
+        .filter_map(|path| {
+            let rel = path
+                .strip_prefix(&dir)
+                .expect("under corpus")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let text = std::fs::read_to_string(&path).expect("read cfg");
+            let a = csplens::analyze(&rel, text.as_bytes(), over).ok()?;
+            (a.profile.weight_floats <= RUN_MAX_WEIGHTS || always.contains(&rel.as_str()))
+                .then_some((rel, text))
+        })
+        .collect()
+}
+
+/// The input size override of the corpus runs.
+pub fn run_size() -> csplens::shape::InputOverride {
+    csplens::shape::InputOverride {
+        width: Some(RUN_SIDE),
+        height: Some(RUN_SIDE),
+    }
+}
+
 pub mod models;
 pub mod random;
 

@@ -217,26 +217,13 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
     // `GpuNet::new` keeps (its own kernel choice, regions sharing buffers) against the CPU's
     // exact path, within 1e-3 of each output's largest value (see the test above)
     let Some(ctx) = context() else { return };
-    let dir = common::corpus_dir();
-    let over = csplens::shape::InputOverride {
-        width: Some(64),
-        height: Some(64),
-    };
     let mut ran = 0;
-    for path in common::cfgs_under(&dir) {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let Ok(a) = csplens::analyze("t.cfg", text.as_bytes(), over) else {
-            continue;
-        };
-        if a.profile.weight_floats > 12_000_000 {
-            continue;
-        }
-        let (a, mut w, input) = setup_sized(&text, 90, over);
+    for (name, text) in common::runnable_corpus(&[]) {
+        let (a, mut w, input) = setup_sized(&text, 90, common::run_size());
         tame(&a, &mut w);
         let Ok(cpu) = CpuNet::with_winograd(&a, &w, 2, false) else {
             continue;
         };
-        let name = path.display().to_string();
         let cpu = cpu.forward(&input).unwrap();
         let gpu = GpuNet::new(&ctx, &a, &w).unwrap().forward(&input).unwrap();
         assert_eq!(cpu.outputs.len(), gpu.outputs.len(), "{name}");
