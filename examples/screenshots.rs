@@ -1,6 +1,7 @@
 //! Regenerates the README's pictures in `screenshots/`: the graph with a CSP split highlighted,
 //! the compare view and detection on bus.jpg, rendered headless (wgpu, lavapipe without a GPU).
-//! Run after `scripts/fetch-models.sh`: `cargo run --example screenshots`.
+//! Run after `scripts/fetch-models.sh`: `cargo run --release --example screenshots` (a debug
+//! build would print a debug forward time in the detection picture).
 
 use csplens::backend::BackendChoice;
 use csplens::gui::doc::Slot;
