@@ -1,5 +1,5 @@
-//! Time to profile the largest corpus cfgs (text → network → shapes → costs) and to lay out
-//! their graphs: medians of repeated runs. Run with `cargo bench --bench profile`; `CSPLENS_CFG_DIR` picks the corpus.
+//! Time to profile the largest corpus cfgs (text → network → shapes → costs), to lay out
+//! their graphs and to find their CSP stages: medians of repeated runs. Run with `cargo bench --bench profile`; `CSPLENS_CFG_DIR` picks the corpus.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -62,6 +62,26 @@ fn main() {
             "",
             "",
             median(layout_ms)
+        );
+        let mut stage_ms = Vec::new();
+        let mut stages = 0;
+        for _ in 0..runs {
+            let t = Instant::now();
+            let found = csplens::profile::csp_stages(
+                &a.network,
+                &a.shapes,
+                &a.profile,
+                &a.memory,
+                &a.gradient,
+            );
+            stage_ms.push(t.elapsed().as_secs_f64() * 1e3);
+            stages = std::hint::black_box(found).stages.len();
+        }
+        println!(
+            "{:<28} {:>7} {:>10.3}   (CSP stages: {stages}, with totals)",
+            "",
+            "",
+            median(stage_ms)
         );
     }
 }

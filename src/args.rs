@@ -68,6 +68,21 @@ pub enum Command {
         #[command(flatten)]
         view: ViewArgs,
     },
+    /// CSP stages: every cross-stage partial stage (base, both parts, block, fusion, totals)
+    /// and every partial residual.
+    Stages {
+        /// The Darknet .cfg file.
+        cfg: PathBuf,
+        /// Input width (overrides [net] width).
+        #[arg(long)]
+        width: Option<usize>,
+        /// Input height (overrides [net] height).
+        #[arg(long)]
+        height: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+        format: DetectFormat,
+    },
     /// YOLO detection on one image, as `darknet detector test` reports it.
     Detect(DetectArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.

@@ -2,7 +2,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use csplens::args::{Cli, Command};
+use csplens::args::{Cli, Command, DetectFormat};
 use csplens::limits::Limits;
 use csplens::report;
 use csplens::shape::InputOverride;
@@ -31,6 +31,17 @@ pub fn main() -> i32 {
         Command::Profile { cfg, view } => {
             load(&cfg, view.input()).map(|a| report::render(&a, view.format.into()))
         }
+        Command::Stages {
+            cfg,
+            width,
+            height,
+            format,
+        } => load(&cfg, InputOverride { width, height }).map(|a| match format {
+            DetectFormat::Table => report::stages_table(&a),
+            DetectFormat::Json => {
+                serde_json::to_string_pretty(&report::stages_json(&a)).unwrap_or_default() + "\n"
+            }
+        }),
         Command::Detect(args) => crate::detect_cmd::run(&args),
         Command::Bench(args) => crate::detect_cmd::bench(&args),
         #[cfg(feature = "gpu")]

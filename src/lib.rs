@@ -42,6 +42,8 @@ pub struct Analysis {
     pub gradient: profile::Gradient,
     /// Forward memory traffic.
     pub traffic: profile::Traffic,
+    /// CSP stages and partial residuals.
+    pub csp: profile::CspStages,
 }
 
 impl Analysis {
@@ -179,6 +181,7 @@ pub fn analyze_with(
     let memory = profile::memory(&network, &shapes, &costs);
     let gradient = profile::gradient(&network, &shapes, &costs);
     let traffic = profile::traffic(&network, &shapes, &costs);
+    let csp = profile::csp_stages(&network, &shapes, &costs, &memory, &gradient);
     Ok(Analysis {
         path: path.to_string(),
         source,
@@ -188,5 +191,6 @@ pub fn analyze_with(
         memory,
         gradient,
         traffic,
+        csp,
     })
 }

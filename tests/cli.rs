@@ -354,3 +354,53 @@ fn bench_reports_medians_and_per_layer_times() {
     }
     assert_eq!(v["per_layer_ms"].as_array().unwrap().len(), 24);
 }
+
+#[test]
+fn stages_table_json_and_input_size() {
+    let out = csplens(&["stages", "assets/yolov4-tiny.cfg"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("3 CSP stages in assets/yolov4-tiny.cfg"),
+        "{text}"
+    );
+    assert!(text.contains("2→8"), "{text}");
+    let out = csplens(&[
+        "stages",
+        "assets/yolov4-tiny.cfg",
+        "--width",
+        "320",
+        "--height",
+        "320",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["cfg"], "assets/yolov4-tiny.cfg");
+    // 320 / 4 = 80: the first stage merges after the two stride-2 convolutions
+    assert_eq!(v["stages"][0]["resolution"]["width"], 80);
+    for key in [
+        "base",
+        "merge",
+        "fusion",
+        "part1",
+        "part2",
+        "resolution",
+        "block",
+        "totals",
+    ] {
+        assert!(v["stages"][0].get(key).is_some(), "missing {key}");
+    }
+    assert!(v["partial_residuals"].is_array());
+    let out = csplens(&["stages", "no-such.cfg"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,12 +1,14 @@
-//! Network + shapes → per-layer costs, memory, gradient paths and traffic: side tables keyed
-//! by layer index (the network is never changed).
+//! Network + shapes → per-layer costs, memory, gradient paths, traffic and CSP stages: side
+//! tables keyed by layer index (the network is never changed).
 
+pub mod csp;
 pub mod flops;
 pub mod gradient;
 pub mod memory;
 pub mod traffic;
 
+pub use csp::{CspStages, csp_stages};
 pub use flops::{LayerCost, Profile, ProfileError, profile};
 pub use gradient::{Gradient, gradient};
 pub use memory::{Memory, memory};
-pub use traffic::{Traffic, traffic};
+pub use traffic::{Traffic, layer_traffic, traffic};

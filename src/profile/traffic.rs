@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::flops::Profile;
 
 /// Traffic in values (floats) for one inference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Traffic {
     /// Σ over weighted layers of input + output values.
     pub cio: u64,
@@ -17,30 +17,46 @@ pub struct Traffic {
     pub concat_copy_volume: u64,
 }
 
+impl Traffic {
+    /// Adds another count to this one (saturating).
+    pub fn add(&mut self, other: Traffic) {
+        self.cio = self.cio.saturating_add(other.cio);
+        self.mac = self.mac.saturating_add(other.mac);
+        self.concat_copy_volume = self
+            .concat_copy_volume
+            .saturating_add(other.concat_copy_volume);
+    }
+}
+
+/// The traffic of layer `i` alone.
+pub fn layer_traffic(net: &Network, shapes: &Shapes, profile: &Profile, i: usize) -> Traffic {
+    let mut t = Traffic::default();
+    let (Some(layer), Some(s)) = (net.layers.get(i), shapes.layers.get(i)) else {
+        return t;
+    };
+    match &layer.kind {
+        LayerKind::Convolutional(_) | LayerKind::Connected(_) => {
+            let io = (s.inputs as u64).saturating_add(s.outputs as u64);
+            let weights = match &layer.kind {
+                LayerKind::Convolutional(_) => profile.layers.get(i).map_or(0, |c| c.conv_weights),
+                _ => (s.inputs as u64).saturating_mul(s.outputs as u64),
+            };
+            t.cio = io;
+            t.mac = io.saturating_add(weights);
+        }
+        LayerKind::Route(r) if r.layers.len() > 1 || r.groups > 1 => {
+            t.concat_copy_volume = s.outputs as u64;
+        }
+        _ => {}
+    }
+    t
+}
+
 /// Computes the traffic figures.
 pub fn traffic(net: &Network, shapes: &Shapes, profile: &Profile) -> Traffic {
-    let mut t = Traffic {
-        cio: 0,
-        mac: 0,
-        concat_copy_volume: 0,
-    };
-    for (i, layer) in net.layers.iter().enumerate() {
-        let s = &shapes.layers[i];
-        match &layer.kind {
-            LayerKind::Convolutional(_) | LayerKind::Connected(_) => {
-                let io = (s.inputs as u64).saturating_add(s.outputs as u64);
-                let weights = match &layer.kind {
-                    LayerKind::Convolutional(_) => profile.layers[i].conv_weights,
-                    _ => (s.inputs as u64).saturating_mul(s.outputs as u64),
-                };
-                t.cio = t.cio.saturating_add(io);
-                t.mac = t.mac.saturating_add(io.saturating_add(weights));
-            }
-            LayerKind::Route(r) if r.layers.len() > 1 || r.groups > 1 => {
-                t.concat_copy_volume = t.concat_copy_volume.saturating_add(s.outputs as u64);
-            }
-            _ => {}
-        }
+    let mut t = Traffic::default();
+    for i in 0..net.layers.len() {
+        t.add(layer_traffic(net, shapes, profile, i));
     }
     t
 }

@@ -88,6 +88,7 @@ pub fn profile_json(a: &Analysis) -> Value {
                 m.insert("live_bytes_during".into(), json!(mem.live_bytes_during));
                 m.insert("live_bytes_after".into(), json!(mem.live_bytes_after));
                 m.insert("view".into(), json!(mem.view));
+                m.insert("csp_stage".into(), json!(a.csp.stage_of(i)));
                 m.insert("log2_paths".into(), json!(g.log2_paths));
                 if g.log2_paths_plain.is_some() {
                     m.insert("log2_paths_plain".into(), json!(g.log2_paths_plain));

@@ -3,11 +3,13 @@
 pub mod compare;
 mod darknet_line;
 mod json;
+mod stages;
 
 pub use darknet_line::darknet_line;
 
 pub use compare::{compare_json, render_compare};
 pub use json::{layer_json, profile_json};
+pub use stages::{stages_json, stages_table};
 
 use crate::Analysis;
 

@@ -72,6 +72,10 @@ pub struct LayerGradient {
     pub dup_as_source_copy: u64,
     /// The same for `channelwise`.
     pub dup_as_source_channelwise: u64,
+    /// This layer's share of T, Σ over its sources of their volume (`copy`; 0 unless weighted).
+    pub volume_copy: u64,
+    /// The same for `channelwise`.
+    pub volume_channelwise: u64,
     /// log2 of the channel-aware path count to the outputs.
     pub log2_paths: Option<f64>,
     /// log2 of the plain path count, when it differs.
@@ -192,6 +196,8 @@ pub fn gradient(net: &Network, shapes: &Shapes, profile: &Profile) -> Gradient {
             dup_channelwise: w.then_some(chan.attributed[v]),
             dup_as_source_copy: clamp(copy.dup_as_source[v]),
             dup_as_source_channelwise: clamp(chan.dup_as_source[v]),
+            volume_copy: clamp(copy.volume[v]),
+            volume_channelwise: clamp(chan.volume[v]),
             log2_paths,
             log2_paths_plain: (plain[v] != aware).then(|| log2(&plain[v])).flatten(),
             log2_paths_per_channel: segments,
