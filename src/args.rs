@@ -83,6 +83,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
         format: DetectFormat,
     },
+    /// Make a CSP network from a plain one: each residual or dense stage becomes a CSP stage.
+    Cspify(CspifyArgs),
     /// YOLO detection on one image, as `darknet detector test` reports it.
     Detect(DetectArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
@@ -246,5 +248,69 @@ impl From<BackendArg> for BackendChoice {
             BackendArg::Wgpu => Self::Wgpu,
             BackendArg::Auto => Self::Auto,
         }
+    }
+}
+
+/// Options of `csplens cspify`.
+#[derive(clap::Args)]
+pub struct CspifyArgs {
+    /// The plain Darknet .cfg file.
+    pub cfg: PathBuf,
+    /// Where to write the CSP cfg (written whole, then renamed into place).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Where the transitions go: csp (before and after the merge), first (after), last
+    /// (before).
+    #[arg(long, value_enum, default_value_t = FusionArg::Csp)]
+    pub fusion: FusionArg,
+    /// Part 2's share of each stage's channels.
+    #[arg(long, default_value_t = 0.5)]
+    pub ratio: f64,
+    /// Which stages: all, or a comma list of their numbers (1-based, as cspify lists them).
+    #[arg(long, default_value = "all")]
+    pub stages: String,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FusionArg {
+    Csp,
+    First,
+    Last,
+}
+
+impl From<FusionArg> for crate::profile::csp::Fusion {
+    fn from(f: FusionArg) -> Self {
+        match f {
+            FusionArg::Csp => Self::Csp,
+            FusionArg::First => Self::First,
+            FusionArg::Last => Self::Last,
+        }
+    }
+}
+
+impl CspifyArgs {
+    /// The options, or a sentence saying what is wrong with `--stages`.
+    pub fn options(&self) -> Result<crate::cspify::Options, String> {
+        use crate::cspify::StageSelect;
+        let stages = if self.stages.trim() == "all" {
+            StageSelect::All
+        } else {
+            let list: Result<Vec<usize>, _> = self
+                .stages
+                .split(',')
+                .map(|s| s.trim().parse::<usize>())
+                .collect();
+            StageSelect::Some(list.map_err(|_| {
+                format!(
+                    "--stages must be `all` or a comma list of stage numbers such as 1,3, not `{}`",
+                    self.stages
+                )
+            })?)
+        };
+        Ok(crate::cspify::Options {
+            fusion: self.fusion.into(),
+            ratio: self.ratio,
+            stages,
+        })
     }
 }

@@ -42,6 +42,7 @@ pub fn main() -> i32 {
                 serde_json::to_string_pretty(&report::stages_json(&a)).unwrap_or_default() + "\n"
             }
         }),
+        Command::Cspify(args) => cspify(&args),
         Command::Detect(args) => crate::detect_cmd::run(&args),
         Command::Bench(args) => crate::detect_cmd::bench(&args),
         #[cfg(feature = "gpu")]
@@ -94,4 +95,45 @@ pub(crate) fn load(path: &Path, over: InputOverride) -> Result<csplens::Analysis
         .map_err(|e| format!("error: {e:#}"))?;
     let caps = limits();
     csplens::analyze_with(&path.display().to_string(), &bytes, over, &caps).map_err(|f| f.render())
+}
+
+/// `csplens cspify`: converts, checks that the result loads, writes it atomically and says
+/// what changed.
+fn cspify(args: &csplens::args::CspifyArgs) -> Result<String, String> {
+    let opts = args.options().map_err(|e| format!("error: {e}"))?;
+    let plain = load(&args.cfg, InputOverride::default())?;
+    let made = csplens::cspify::cspify(&plain, &opts).map_err(|e| format!("error: {e}"))?;
+    let csp = csplens::analyze(
+        &args.output.display().to_string(),
+        made.text.as_bytes(),
+        InputOverride::default(),
+    )
+    .map_err(|f| f.render())?;
+    write_atomically(&args.output, made.text.as_bytes())
+        .map_err(|e| format!("error: cannot write {}: {e:#}", args.output.display()))?;
+    let rows = report::compare::compare_rows(&plain, &csp);
+    let mut out = format!(
+        "wrote {}: {} CSP stage{} (fusion {}, ratio {})\n",
+        args.output.display(),
+        made.converted.len(),
+        if made.converted.len() == 1 { "" } else { "s" },
+        opts.fusion.name(),
+        opts.ratio
+    );
+    for r in rows.iter().take(3) {
+        out += &format!("  {}: {} → {} {}\n", r[0], r[1], r[2], r[3]);
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .context("the output path has no file name")?
+        .to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.csplens-tmp"));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod backend;
 pub mod cfg;
+pub mod cspify;
 pub mod detect;
 pub mod diag;
 pub mod graph;

@@ -404,3 +404,44 @@ fn stages_table_json_and_input_size() {
     let out = csplens(&["stages", "no-such.cfg"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn cspify_writes_a_cfg_that_stages_finds() {
+    let dir = std::env::temp_dir().join(format!("csplens-cspify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_cfg = dir.join("csdarknet53-made.cfg");
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg/cspnet/darknet53.cfg");
+    let corpus = std::env::var_os("CSPLENS_CFG_DIR")
+        .map(|d| Path::new(&d).join("cspnet/darknet53.cfg"))
+        .unwrap_or(corpus);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "cspify",
+            corpus.to_str().unwrap(),
+            "-o",
+            out_cfg.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        csplens(&args)
+    };
+    let out = run(&["--fusion", "last", "--ratio", "0.5"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.contains("5 CSP stages (fusion last"), "{said}");
+    assert!(said.contains("BFLOPs: 18.576 →"), "{said}");
+    let out = csplens(&["stages", out_cfg.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["stages"].as_array().unwrap().len(), 5);
+    assert_eq!(v["stages"][0]["fusion"], "last");
+    // a bad option leaves the written file as it was and exits 2
+    let before = std::fs::read(&out_cfg).unwrap();
+    let out = run(&["--stages", "1,x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stages"));
+    assert_eq!(std::fs::read(&out_cfg).unwrap(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
