@@ -445,3 +445,44 @@ fn cspify_writes_a_cfg_that_stages_finds() {
     assert_eq!(std::fs::read(&out_cfg).unwrap(), before);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn compare_puts_the_csp_network_on_the_compared_side_in_either_slot() {
+    let cfg = |rel: &str| {
+        std::env::var_os("CSPLENS_CFG_DIR")
+            .map(|d| Path::new(&d).join(rel))
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../shared/cfg")
+                    .join(rel)
+            })
+            .display()
+            .to_string()
+    };
+    let (plain, csp) = (cfg("cspnet/darknet53.cfg"), cfg("cspnet/csdarknet53.cfg"));
+    for (a, b, baseline, side) in [(&plain, &csp, "a", "b"), (&csp, &plain, "b", "a")] {
+        let out = csplens(&["compare", a, b, "--format", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(
+            (v["baseline"].as_str(), v["csp_side"].as_str()),
+            (Some(baseline), Some(side))
+        );
+        // the CSPNet README: 41.57M → 27.61M conv weights (−34%), 18.57 → 13.07 BFLOPs (−30%)
+        let w = v["delta"]["conv_weights_pct"].as_f64().unwrap();
+        assert!(
+            (w - (27_605_856.0 / 41_573_216.0 - 1.0) * 100.0).abs() < 1e-9,
+            "{w}"
+        );
+        assert_eq!(v["csp_stages"].as_array().unwrap().len(), 5);
+        assert_eq!(v["csp_stages"][2]["width"], 32);
+        assert!(v["csp_stages"][2]["baseline"]["bflops"].as_f64().unwrap() > 5.9);
+        let text = String::from_utf8(csplens(&["compare", a, b]).stdout).unwrap();
+        assert!(
+            text.starts_with(&format!(
+                "CSP side: {csp} (5 CSP stages); baseline: {plain}"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("13.071 (−30%)"), "{text}");
+    }
+}

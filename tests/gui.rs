@@ -110,7 +110,11 @@ fn charts_and_compare_panels() {
     h.snapshot("charts");
     h.state_mut().tab = Tab::Compare;
     h.run_steps(3);
-    h.get_by_label("B vs A");
+    // yolov4-tiny opened as A is the CSP side: the deltas are its change from yolov3-tiny
+    h.get_by_label("baseline: yolov3-tiny.cfg");
+    h.get_by_label("CSP: yolov4-tiny.cfg");
+    h.get_by_label("CSP vs baseline");
+    h.get_by_label("CSP stage 1 · 104×104");
     h.snapshot("compare");
 }
 

@@ -295,9 +295,9 @@ impl App {
                 clicked = Some(i);
             }
             ui.weak(format!(
-                "{} layers, {} CSP splits, {:.3} BFLOPs",
+                "{} layers, {} CSP stages, {:.3} BFLOPs",
                 doc.analysis.network.layers.len(),
-                doc.splits.len(),
+                doc.analysis.csp.stages.len(),
                 doc.analysis.profile.total_bflops
             ));
         });
@@ -379,7 +379,16 @@ fn summary(ui: &mut egui::Ui, doc: &Document) {
         "peak activations {:.1} MiB",
         a.memory.peak_activation_bytes as f64 / (1u64 << 20) as f64
     ));
-    ui.label(format!("{} CSP splits (groups routes)", doc.splits.len()));
+    ui.label(format!("{} CSP stages", a.csp.stages.len()));
+    for s in &a.csp.stages {
+        ui.weak(s.label());
+    }
+    if !a.csp.partial_residuals.is_empty() {
+        ui.label(format!(
+            "{} partial residuals (a [shortcut] adding fewer channels)",
+            a.csp.partial_residuals.len()
+        ));
+    }
     if let Some((p, _)) = &doc.weights {
         let name = p
             .file_name()

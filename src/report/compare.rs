@@ -153,8 +153,9 @@ fn show(v: Option<f64>, unit: Unit) -> String {
     }
 }
 
-/// The comparison as display rows: (label, A, B, B's change against A), formatted as the
-/// `compare` table prints them.
+/// The comparison as display rows: (label, baseline, compared, the compared side's change
+/// against the baseline), formatted as the `compare` table prints them; pass the pair
+/// through [`oriented`] to put a CSP network on the compared side.
 pub fn compare_rows(a: &Analysis, b: &Analysis) -> Vec<[String; 4]> {
     let (sa, sb) = (Summary::of(a), Summary::of(b));
     sa.rows()
@@ -258,14 +259,78 @@ pub fn stage_rows(a: &Analysis, b: &Analysis) -> Vec<StageRow> {
         .collect()
 }
 
-/// The `compare --format json` document.
+/// Which network is compared against which: when exactly one of the two has CSP stages, it
+/// is the CSP side and the other its baseline, whichever slot it was given in. Returns
+/// (baseline, compared, whether the slots were swapped).
+pub fn oriented<'x>(a: &'x Analysis, b: &'x Analysis) -> (&'x Analysis, &'x Analysis, bool) {
+    if !a.csp.stages.is_empty() && b.csp.stages.is_empty() {
+        (b, a, true)
+    } else {
+        (a, b, false)
+    }
+}
+
+/// The CSP side, if exactly one network has CSP stages: `Some(true)` when it is `b`.
+fn csp_side(a: &Analysis, b: &Analysis) -> Option<bool> {
+    match (a.csp.stages.is_empty(), b.csp.stages.is_empty()) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// One CSP stage of the compared side beside the baseline's layers at its resolution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CspStageRow {
+    /// The stage's 1-based index.
+    pub index: usize,
+    /// The stage's label.
+    pub label: String,
+    /// Its output width.
+    pub width: usize,
+    /// Its output height.
+    pub height: usize,
+    /// The stage's own totals.
+    pub csp: crate::profile::csp::StageTotals,
+    /// The baseline's layers at that resolution.
+    pub baseline: Option<StageFigures>,
+}
+
+/// The CSP stages of `csp` beside the baseline's figures at the same resolution.
+pub fn csp_stage_rows(baseline: &Analysis, csp: &Analysis) -> Vec<CspStageRow> {
+    csp.csp
+        .stages
+        .iter()
+        .map(|s| CspStageRow {
+            index: s.index,
+            label: s.label(),
+            width: s.resolution.width,
+            height: s.resolution.height,
+            csp: s.totals,
+            baseline: stage_figures(baseline, s.resolution.width, s.resolution.height),
+        })
+        .collect()
+}
+
+/// The `compare --format json` document: `a` and `b` as given; `delta` is the compared side's
+/// change against the baseline (B against A, unless A alone has CSP stages).
 pub fn compare_json(a: &Analysis, b: &Analysis) -> Value {
-    let (sa, sb) = (Summary::of(a), Summary::of(b));
+    let (base, other, swapped) = oriented(a, b);
+    let (sa, sb) = (Summary::of(base), Summary::of(other));
     let mut d = serde_json::Map::new();
     for ((key, _, va, _), (_, _, vb, _)) in sa.rows().into_iter().zip(sb.rows()) {
         d.insert(format!("{key}_pct"), json!(delta(va, vb)));
     }
-    json!({"a": sa, "b": sb, "delta": d, "stages": stage_rows(a, b)})
+    let slot = |is_b: bool| if is_b { "b" } else { "a" };
+    json!({
+        "a": Summary::of(a),
+        "b": Summary::of(b),
+        "baseline": slot(swapped),
+        "csp_side": csp_side(a, b).map(slot),
+        "delta": d,
+        "stages": stage_rows(a, b),
+        "csp_stages": csp_stage_rows(base, other),
+    })
 }
 
 /// Renders the comparison.
@@ -273,6 +338,7 @@ pub fn render_compare(a: &Analysis, b: &Analysis, format: Format) -> String {
     if format == Format::Json {
         return serde_json::to_string_pretty(&compare_json(a, b)).unwrap_or_default() + "\n";
     }
+    let (a, b, _) = oriented(a, b);
     let (sa, sb) = (Summary::of(a), Summary::of(b));
     let mut rows: Vec<[String; 3]> = vec![["metric".into(), sa.cfg.clone(), sb.cfg.clone()]];
     for ((_, label, va, unit), (_, _, vb, _)) in sa.rows().into_iter().zip(sb.rows()) {
@@ -282,10 +348,15 @@ pub fn render_compare(a: &Analysis, b: &Analysis, format: Format) -> String {
             format!("{}{}", show(vb, unit), show_delta(delta(va, vb))),
         ]);
     }
+    let (first, second) = if csp_side(a, b).is_some() {
+        ("baseline", "CSP")
+    } else {
+        ("A", "B")
+    };
     let mut stage_table: Vec<[String; 3]> = vec![[
         "stage W×H".into(),
-        "A: BFLOPs, params, D/T copy/chw".into(),
-        "B".into(),
+        format!("{first}: BFLOPs, params, D/T copy/chw"),
+        second.into(),
     ]];
     for r in stage_rows(a, b) {
         let cell = |f: Option<StageFigures>| {
@@ -301,10 +372,61 @@ pub fn render_compare(a: &Analysis, b: &Analysis, format: Format) -> String {
         };
         stage_table.push([format!("{}×{}", r.width, r.height), cell(r.a), cell(r.b)]);
     }
-    let mut out = table(&rows, format);
+    let mut out = String::new();
+    if csp_side(a, b).is_some() && format == Format::Table {
+        out += &format!(
+            "CSP side: {} ({} CSP stages); baseline: {}\n\n",
+            b.path,
+            b.csp.stages.len(),
+            a.path
+        );
+    }
+    out += &table(&rows, format);
     out.push('\n');
     out += &table(&stage_table, format);
+    if !b.csp.stages.is_empty() {
+        out.push('\n');
+        out += &table(&csp_stage_table(a, b), format);
+    }
     out
+}
+
+fn figures_cell(bflops: f64, params: u64, copy: f64, chw: f64) -> String {
+    format!(
+        "{bflops:.3}, {:.2}M, {:.1}%/{:.1}%",
+        params as f64 / 1e6,
+        copy * 100.0,
+        chw * 100.0
+    )
+}
+
+fn csp_stage_table(base: &Analysis, csp: &Analysis) -> Vec<[String; 3]> {
+    let mut rows: Vec<[String; 3]> = vec![[
+        "CSP stage".into(),
+        "CSP: BFLOPs, params, D/T copy/chw".into(),
+        "baseline at that resolution".into(),
+    ]];
+    for r in csp_stage_rows(base, csp) {
+        let t = r.csp;
+        rows.push([
+            format!("{} {}×{}", r.index, r.width, r.height),
+            figures_cell(
+                t.bflops,
+                t.params,
+                t.dup_ratio_copy,
+                t.dup_ratio_channelwise,
+            ),
+            r.baseline.map_or("–".into(), |f| {
+                figures_cell(
+                    f.bflops,
+                    f.params,
+                    f.dup_ratio_copy,
+                    f.dup_ratio_channelwise,
+                )
+            }),
+        ]);
+    }
+    rows
 }
 
 fn table(rows: &[[String; 3]], format: Format) -> String {
