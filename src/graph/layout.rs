@@ -9,6 +9,8 @@ pub enum NodeKind {
     Input,
     /// A layer (its index).
     Layer(usize),
+    /// A collapsed group of layers (its index in the view's groups).
+    Group(usize),
     /// A bend point of an edge that spans several ranks.
     Dummy,
 }
@@ -22,12 +24,15 @@ pub struct LayoutNode {
     pub rank: usize,
     /// Horizontal position in node widths.
     pub x: f32,
+    /// The cluster it is kept together with (an expanded CSP stage), if any.
+    pub cluster: Option<usize>,
 }
 
 /// A laid-out DAG.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
-    /// All nodes: index 0 is the input, 1 + i is layer i, dummies follow.
+    /// All nodes: the DAG's nodes in their order (for a whole network, index 0 is the input
+    /// and 1 + i is layer i), dummies follow.
     pub nodes: Vec<LayoutNode>,
     /// Each original edge (from node, to node) as its chain of node indices through dummies.
     pub edges: Vec<Vec<usize>>,
@@ -36,7 +41,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The node of layer `i`.
+    /// The node of layer `i` (in the layout of a whole network).
     pub fn layer_node(&self, i: usize) -> Option<&LayoutNode> {
         self.nodes.get(i + 1)
     }
@@ -46,51 +51,67 @@ impl Layout {
 const SWEEPS: usize = 12;
 /// Minimum horizontal distance between neighbours in a rank, in node widths.
 const GAP: f32 = 1.0;
+/// Room between a cluster's frame and a node outside it, in node widths.
+const FRAME_GAP: f32 = 0.35;
 
 /// Lays out the network.
 pub fn layout(net: &Network) -> Layout {
-    let n = net.layers.len() + 1;
     let node_of = |s: &Src| match s {
         Src::Image => 0,
         Src::Layer(j) => j + 1,
     };
+    let mut kinds = vec![NodeKind::Input];
+    let mut inputs = vec![Vec::new()];
+    for (i, layer) in net.layers.iter().enumerate() {
+        kinds.push(NodeKind::Layer(i));
+        inputs.push(layer.inputs.iter().map(node_of).collect());
+    }
+    let clusters = vec![None; kinds.len()];
+    layout_dag(&kinds, &inputs, &clusters)
+}
+
+/// Lays out a DAG whose nodes are in topological order: node `v` reads `inputs[v]` (earlier
+/// nodes, repeats drawn once). Nodes of one cluster stay side by side in every rank, and the
+/// other nodes of those ranks are pushed out of the cluster's bounding box, so frames drawn
+/// around clusters never cover a node that is not theirs.
+pub fn layout_dag(kinds: &[NodeKind], inputs: &[Vec<usize>], clusters: &[Option<usize>]) -> Layout {
+    let n = kinds.len();
     let mut nodes: Vec<LayoutNode> = (0..n)
         .map(|v| LayoutNode {
-            kind: if v == 0 {
-                NodeKind::Input
-            } else {
-                NodeKind::Layer(v - 1)
-            },
+            kind: kinds[v],
             rank: 0,
             x: 0.0,
+            cluster: clusters.get(v).copied().flatten(),
         })
         .collect();
-    // longest-path ranks (layers only read earlier layers, so index order is topological)
-    for (i, layer) in net.layers.iter().enumerate() {
-        nodes[i + 1].rank = layer
-            .inputs
+    // longest-path ranks (inputs come first, so index order is topological)
+    for v in 1..n {
+        nodes[v].rank = inputs[v]
             .iter()
-            .map(|s| nodes[node_of(s)].rank + 1)
+            .filter(|&&u| u < v)
+            .map(|&u| nodes[u].rank + 1)
             .max()
             .unwrap_or(1);
     }
     // edges, split by dummies where they skip ranks
     let mut edges = Vec::new();
-    for (i, layer) in net.layers.iter().enumerate() {
-        let to = i + 1;
+    for to in 1..n {
         let mut seen = Vec::new();
-        for s in &layer.inputs {
-            let from = node_of(s);
-            if seen.contains(&from) {
+        for &from in &inputs[to] {
+            if seen.contains(&from) || from >= to {
                 continue;
             }
             seen.push(from);
+            let inside = nodes[from]
+                .cluster
+                .filter(|c| nodes[to].cluster == Some(*c));
             let mut chain = vec![from];
             for r in nodes[from].rank + 1..nodes[to].rank {
                 nodes.push(LayoutNode {
                     kind: NodeKind::Dummy,
                     rank: r,
                     x: 0.0,
+                    cluster: inside,
                 });
                 chain.push(nodes.len() - 1);
             }
@@ -104,8 +125,10 @@ pub fn layout(net: &Network) -> Layout {
         ranks[node.rank].push(v);
     }
     let (up, down) = adjacency(nodes.len(), &edges);
-    order(&mut ranks, &up, &down);
+    let cluster: Vec<Option<usize>> = nodes.iter().map(|v| v.cluster).collect();
+    order(&mut ranks, &up, &down, &cluster);
     place(&mut nodes, &ranks, &up, &down);
+    separate_clusters(&mut nodes, &ranks);
     Layout {
         nodes,
         edges,
@@ -135,8 +158,14 @@ fn positions(ranks: &[Vec<usize>], n: usize) -> Vec<f32> {
     pos
 }
 
-/// Barycentre sweeps, keeping the ordering with the fewest crossings seen.
-fn order(ranks: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>]) {
+/// Barycentre sweeps, keeping the ordering with the fewest crossings seen; the nodes of a
+/// cluster sort by their cluster's mean key, so they stay next to each other.
+fn order(
+    ranks: &mut [Vec<usize>],
+    up: &[Vec<usize>],
+    down: &[Vec<usize>],
+    cluster: &[Option<usize>],
+) {
     let n = up.len();
     let mut best = ranks.to_vec();
     let mut best_cross = crossings_of(ranks, down);
@@ -162,7 +191,8 @@ fn order(ranks: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>]) {
                     (key, v)
                 })
                 .collect();
-            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            group_clusters(&mut keyed, cluster);
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             ranks[r] = keyed.into_iter().map(|(_, v)| v).collect();
         }
         let c = crossings_of(ranks, down);
@@ -172,6 +202,69 @@ fn order(ranks: &mut [Vec<usize>], up: &[Vec<usize>], down: &[Vec<usize>]) {
         }
     }
     ranks.clone_from_slice(&best);
+}
+
+/// Replaces the key of each clustered node by its cluster's mean key plus a small share of
+/// its own, so that a stable sort keeps a cluster's nodes together in their own order.
+fn group_clusters(keyed: &mut [(f32, usize)], cluster: &[Option<usize>]) {
+    let mut sums: Vec<(usize, f32, usize)> = Vec::new();
+    for &(k, v) in keyed.iter() {
+        if let Some(c) = cluster[v] {
+            match sums.iter_mut().find(|s| s.0 == c) {
+                Some(s) => {
+                    s.1 += k;
+                    s.2 += 1;
+                }
+                None => sums.push((c, k, 1)),
+            }
+        }
+    }
+    for (k, v) in keyed.iter_mut() {
+        if let Some(c) = cluster[*v]
+            && let Some(s) = sums.iter().find(|s| s.0 == c)
+        {
+            *k = s.1 / s.2 as f32 + *k * 1e-3;
+        }
+    }
+}
+
+/// Pushes the nodes that are not in a cluster out of the cluster's bounding box, rank by
+/// rank (the cluster's nodes are contiguous in each rank), shifting their neighbours on.
+fn separate_clusters(nodes: &mut [LayoutNode], ranks: &[Vec<usize>]) {
+    let mut ids: Vec<usize> = nodes.iter().filter_map(|v| v.cluster).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for c in ids {
+        let members = || nodes.iter().filter(|v| v.cluster == Some(c));
+        let lo = members().map(|v| v.x).fold(f32::MAX, f32::min) - 0.5 - FRAME_GAP;
+        let hi = members().map(|v| v.x).fold(f32::MIN, f32::max) + 0.5 + FRAME_GAP;
+        let r0 = members().map(|v| v.rank).min().unwrap_or(0);
+        let r1 = members().map(|v| v.rank).max().unwrap_or(0);
+        for rank in &ranks[r0..=r1.min(ranks.len() - 1)] {
+            let first = rank.iter().position(|&v| nodes[v].cluster == Some(c));
+            let last = rank.iter().rposition(|&v| nodes[v].cluster == Some(c));
+            let (Some(first), Some(last)) = (first, last) else {
+                continue;
+            };
+            // left of the cluster: at most lo − ½, each at least GAP left of its neighbour
+            let mut bound = lo - 0.5;
+            for &v in rank[..first].iter().rev() {
+                nodes[v].x = nodes[v].x.min(bound);
+                bound = nodes[v].x - GAP;
+            }
+            let mut bound = hi + 0.5;
+            for &v in &rank[last + 1..] {
+                nodes[v].x = nodes[v].x.max(bound);
+                bound = nodes[v].x + GAP;
+            }
+        }
+    }
+    let min = nodes.iter().map(|v| v.x).fold(f32::MAX, f32::min);
+    if min.is_finite() {
+        for v in nodes.iter_mut() {
+            v.x -= min;
+        }
+    }
 }
 
 /// x positions: start from the order, then pull each node towards the mean of its neighbours

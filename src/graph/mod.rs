@@ -5,5 +5,6 @@
 
 pub mod csp;
 mod layout;
+pub mod view;
 
-pub use layout::{Layout, LayoutNode, NodeKind, crossings, layout};
+pub use layout::{Layout, LayoutNode, NodeKind, crossings, layout, layout_dag};
