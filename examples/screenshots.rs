@@ -1,5 +1,6 @@
-//! Regenerates the README's pictures in `screenshots/`: the graph with a CSP split highlighted,
-//! the compare view and detection on bus.jpg, rendered headless (wgpu, lavapipe without a GPU).
+//! Regenerates the README's pictures in `screenshots/`: yolov4-tiny's graph with its CSP
+//! stages framed, the compare view, detection on bus.jpg, and CSPDarknet-53 opened collapsed
+//! with one stage expanded, rendered headless (wgpu, lavapipe without a GPU).
 //! Run after `scripts/fetch-models.sh`: `cargo run --release --example screenshots` (a debug
 //! build would print a debug forward time in the detection picture).
 
@@ -37,7 +38,7 @@ fn main() -> Result<(), String> {
     h.run_steps(2);
     let ctx = h.ctx.clone();
     h.state_mut().settle(&ctx);
-    // the graph around yolov4-tiny's second CSP split, the split route selected
+    // the graph around yolov4-tiny's second CSP stage, its slice route selected
     h.state_mut().select(Some(11));
     h.run_steps(6);
     save(&mut h, "graph-csp-split")?;
@@ -49,5 +50,29 @@ fn main() -> Result<(), String> {
     h.state_mut().tab = Tab::Detection;
     h.run_steps(4);
     save(&mut h, "detection-bus")?;
-    Ok(())
+    csdarknet53()
+}
+
+/// CSPDarknet-53 from the corpus: its stages collapsed (as it opens), then stage 3 expanded
+/// and selected.
+fn csdarknet53() -> Result<(), String> {
+    let corpus = std::env::var_os("CSPLENS_CFG_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg"),
+        PathBuf::from,
+    );
+    let mut app = App::default();
+    app.open_many(vec![corpus.join("cspnet/csdarknet53.cfg")]);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1600.0, 1000.0))
+        .wgpu()
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    h.run_steps(2);
+    let ctx = h.ctx.clone();
+    h.state_mut().settle(&ctx);
+    h.run_steps(4);
+    save(&mut h, "graph-csdarknet53-collapsed")?;
+    h.state_mut().set_stage_collapsed(2, false);
+    h.state_mut().select_stage(Some(2));
+    h.run_steps(6);
+    save(&mut h, "graph-csdarknet53-stage3")
 }

@@ -85,6 +85,10 @@ fn graph_panel_with_a_csp_split_selected() {
     let app = h.state();
     assert_eq!(app.doc().unwrap().splits.len(), 3);
     h.get_by_label("3 route");
+    // yolov4-tiny is small enough to open expanded: its three stages are framed
+    let g = h.state().graph().unwrap();
+    assert!(g.collapsed.iter().all(|&c| !c));
+    assert_eq!(g.view.frames.len(), 3);
     h.snapshot("graph");
 }
 
@@ -203,6 +207,58 @@ fn detection_panel_on_bus_jpg() {
     h.state_mut().tab = Tab::Detection;
     h.run_steps(3);
     h.snapshot("detection");
+}
+
+fn click(h: &mut Harness<'static, App>, at: Pos2) {
+    h.event(Event::PointerMoved(at));
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(Event::PointerButton {
+            pos: at,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+        h.run_steps(1);
+    }
+    h.run_steps(2);
+}
+
+#[test]
+fn csdarknet53_opens_collapsed_and_a_stage_expands_in_its_frame() {
+    let mut app = App::default();
+    app.open_many(vec![corpus("cspnet/csdarknet53.cfg")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    // 108 layers in ~100 ranks would be unreadable fitted: one node per stage and run instead
+    assert!(h.state().graph().unwrap().collapsed.iter().all(|&c| c));
+    h.get_by_label("Expand all");
+    h.snapshot("graph-csdarknet53-collapsed");
+    // clicking stage 3's node expands it in a frame and selects the stage
+    let merge = h.state().doc().unwrap().analysis.csp.stages[2].merge;
+    let ctx = h.ctx.clone();
+    let at = h.state().node_screen_pos(&ctx, merge).expect("stage node");
+    click(&mut h, at);
+    assert_eq!(h.state().selected_stage, Some(2));
+    let g = h.state().graph().unwrap();
+    assert_eq!(g.collapsed.iter().filter(|&&c| !c).count(), 1);
+    assert_eq!(g.view.frames.len(), 1);
+    h.get_by_label("CSP stage 3");
+    h.get_by_label("Collapse in the graph");
+    h.snapshot("graph-csdarknet53-stage3");
+    // a layer near the top selected (the view centres on it), then the frame's title
+    // clicked: the stage is selected again
+    let part1 = h.state().doc().unwrap().analysis.csp.stages[2].part1.input;
+    h.state_mut().select(Some(part1));
+    h.run_steps(3);
+    assert_eq!(h.state().selected_stage, None);
+    let title = h.state().frame_screen_pos(&ctx, 2).expect("frame title");
+    click(&mut h, title);
+    assert_eq!(h.state().selected_stage, Some(2));
+    // and the inspector's button collapses it again
+    h.get_by_label("Collapse in the graph").click();
+    h.run_steps(3);
+    assert!(h.state().graph().unwrap().collapsed.iter().all(|&c| c));
 }
 
 #[test]

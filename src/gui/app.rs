@@ -4,10 +4,11 @@
 
 use super::diagnostics::{self, Diagnostic};
 use super::doc::{Document, Slot};
+use super::graph_view::Pick;
 use super::graph_view::{ColorBy, GraphState};
 use super::jobs::Jobs;
 use super::table::TableState;
-use super::{compare_view, detect_view, inspector, table};
+use super::{compare_view, detect_view, inspector, stage_inspector, table};
 use crate::backend::BackendChoice;
 use crate::limits::Limits;
 use std::path::PathBuf;
@@ -47,6 +48,9 @@ pub struct App {
     pub tab: Tab,
     /// The selected layer of the active network.
     pub selected: Option<usize>,
+    /// The selected CSP stage of the active network (position in `csp.stages`), shown by the
+    /// inspector while no layer is selected.
+    pub selected_stage: Option<usize>,
     pub(super) scroll_table: bool,
     /// Table sort.
     pub table: TableState,
@@ -85,6 +89,7 @@ impl Default for App {
             active: Slot::A,
             tab: Tab::Graph,
             selected: None,
+            selected_stage: None,
             scroll_table: false,
             table: TableState::default(),
             table_rows: table::RowCache::default(),
@@ -113,12 +118,36 @@ impl App {
     /// Selects a layer of the active network everywhere (graph, table, inspector).
     pub fn select(&mut self, layer: Option<usize>) {
         self.selected = layer;
+        self.selected_stage = None;
         self.scroll_table = true;
-        if let Some(g) = &mut self.graphs[self.active.index()] {
+        let k = self.active.index();
+        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+            g.selected_stage = None;
             match layer {
-                Some(i) => g.go_to(i),
+                Some(i) => g.go_to(doc, i),
                 None => g.select(None),
             }
+        }
+    }
+
+    /// Selects CSP stage `stage` of the active network: the inspector shows its analysis and
+    /// its frame is drawn selected.
+    pub fn select_stage(&mut self, stage: Option<usize>) {
+        self.selected = None;
+        self.selected_stage = stage;
+        if let Some(g) = &mut self.graphs[self.active.index()] {
+            g.select(None);
+            g.selected_stage = stage;
+        }
+    }
+
+    /// Collapses or expands the group of stage `stage` in the active graph.
+    pub fn set_stage_collapsed(&mut self, stage: usize, collapsed: bool) {
+        let k = self.active.index();
+        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k])
+            && let Some(group) = GraphState::stage_group(doc, stage)
+        {
+            g.set_collapsed(doc, Some(group), collapsed);
         }
     }
 
@@ -130,6 +159,17 @@ impl App {
                 self.accept(ctx, out);
             }
         }
+    }
+
+    /// The active network's graph view state.
+    pub fn graph(&self) -> Option<&GraphState> {
+        self.graphs[self.active.index()].as_ref()
+    }
+
+    /// Where the title of stage `stage`'s frame in the active graph is on screen (after a
+    /// frame was drawn).
+    pub fn frame_screen_pos(&self, ctx: &egui::Context, stage: usize) -> Option<egui::Pos2> {
+        self.graph()?.frame_screen_pos(ctx, stage)
     }
 
     /// Where layer `i`'s node of the active network is on screen (after a frame was drawn).
@@ -166,20 +206,37 @@ impl App {
                     self.select(Some(layer));
                 }
             });
+        let mut stage_action = None;
         egui::Panel::right("inspector")
             .resizable(true)
             .default_size(340.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("inspector")
-                    .show(ui, |ui| match (self.doc(), self.selected) {
-                        (Some(doc), Some(i)) => inspector::show(ui, doc, i, &self.diagnostics),
-                        (Some(doc), None) => summary(ui, doc),
-                        _ => {
-                            ui.weak("Open a .cfg (File → Open, or drop it here).");
+                    .show(ui, |ui| {
+                        match (self.doc(), self.selected, self.selected_stage) {
+                            (Some(doc), Some(i), _) => {
+                                inspector::show(ui, doc, i, &self.diagnostics)
+                            }
+                            (Some(doc), None, Some(s)) => {
+                                let collapsed = self.graphs[self.active.index()]
+                                    .as_ref()
+                                    .zip(GraphState::stage_group(doc, s))
+                                    .is_some_and(|(g, k)| g.collapsed.get(k) == Some(&true));
+                                stage_action = stage_inspector::show(ui, doc, s, collapsed);
+                            }
+                            (Some(doc), None, None) => summary(ui, doc),
+                            _ => {
+                                ui.weak("Open a .cfg (File → Open, or drop it here).");
+                            }
                         }
                     });
             });
+        match stage_action {
+            Some(stage_inspector::Action::Collapse(s, c)) => self.set_stage_collapsed(s, c),
+            Some(stage_inspector::Action::Select(l)) => self.select(Some(l)),
+            None => {}
+        }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
     }
 
@@ -283,6 +340,22 @@ impl App {
             if ui.button("Fit").clicked() {
                 g.fit();
             }
+            if !doc.groups.is_empty() {
+                if ui
+                    .button("Expand all")
+                    .on_hover_text("show every layer of every stage and run")
+                    .clicked()
+                {
+                    g.set_collapsed(doc, None, false);
+                }
+                if ui
+                    .button("Collapse all")
+                    .on_hover_text("one node per CSP stage and per run of plain layers")
+                    .clicked()
+                {
+                    g.set_collapsed(doc, None, true);
+                }
+            }
             let r = ui.add(
                 egui::TextEdit::singleline(&mut g.search)
                     .hint_text("find: index or type")
@@ -302,9 +375,15 @@ impl App {
             ));
         });
         self.color_by = g.color_by;
-        if let Some(i) = g.show(ui) {
-            self.selected = Some(i);
-            self.scroll_table = true;
+        match g.show(ui, doc) {
+            Some(Pick::Layer(i)) => {
+                self.selected = Some(i);
+                self.selected_stage = None;
+                g.selected_stage = None;
+                self.scroll_table = true;
+            }
+            Some(Pick::Stage(s)) => self.select_stage(Some(s)),
+            None => {}
         }
         if clicked.is_some() {
             self.select(clicked);
@@ -381,7 +460,7 @@ fn summary(ui: &mut egui::Ui, doc: &Document) {
     ));
     ui.label(format!("{} CSP stages", a.csp.stages.len()));
     for s in &a.csp.stages {
-        ui.weak(s.label());
+        ui.weak(super::graph_build::gui_text(&s.label()));
     }
     if !a.csp.partial_residuals.is_empty() {
         ui.label(format!(

@@ -99,6 +99,12 @@ pub struct Document {
     pub edges: Arc<Vec<EdgeInfo>>,
     /// The `groups` splits and where they rejoin.
     pub splits: Arc<Vec<Split>>,
+    /// CSP stages and runs of plain layers, each collapsible into one node.
+    pub groups: Arc<Vec<graph::view::Group>>,
+    /// Which groups the graph opens collapsed (all when the whole graph is too tall to read).
+    pub collapsed: Vec<bool>,
+    /// The graph's opening view.
+    pub view: Arc<graph::view::ViewLayout>,
     /// Attached weights.
     pub weights: Option<(PathBuf, Arc<Weights>)>,
     /// Class names.
@@ -115,12 +121,18 @@ impl Document {
         let layout = graph::layout(&analysis.network);
         let edges = graph::csp::edges(&analysis.network, &analysis.shapes);
         let splits = graph::csp::splits(&analysis.network, &edges);
+        let groups = graph::view::groups(&analysis);
+        let collapsed = vec![graph::view::opens_collapsed(&layout); groups.len()];
+        let view = graph::view::view_layout(&analysis, &groups, &collapsed);
         Self {
             path,
             analysis: Arc::new(analysis),
             layout: Arc::new(layout),
             edges: Arc::new(edges),
             splits: Arc::new(splits),
+            groups: Arc::new(groups),
+            collapsed,
+            view: Arc::new(view),
             weights: None,
             names: None,
             detection: None,

@@ -14,8 +14,10 @@ pub const NODE: Vec2 = Vec2::new(176.0, 58.0);
 /// What a node shows.
 #[derive(Debug, Clone, Default)]
 pub struct NodeData {
-    /// The layer (None for the input image).
+    /// The layer (None for the input image and collapsed groups).
     pub layer: Option<usize>,
+    /// The collapsed group it stands for.
+    pub group: Option<usize>,
     /// "12 conv", first line.
     pub title: String,
     /// Key parameters, second line.

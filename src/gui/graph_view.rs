@@ -1,11 +1,13 @@
 //! The graph view: the layered layout of a document drawn with egui_graphs, nodes coloured by
-//! BFLOPs or memory (with a legend), CSP splits highlighted in two colours up to where they
-//! rejoin, pan/zoom, fit, search by index or type, click to select.
+//! BFLOPs or memory (with a legend), each CSP stage framed with its parts in a colour pair,
+//! stages and runs of plain layers collapsible into one node, pan/zoom, fit, search by index
+//! or type, click to select a layer or a stage.
 
 use super::doc::Document;
+use super::graph_build::build;
 use super::graph_draw::{EdgeData, LayerEdge, LayerNode, NODE, NodeData};
-use crate::graph::NodeKind;
-use crate::graph::csp::EdgeKind;
+use super::graph_frames::{self, Frame};
+use crate::graph::view::{ViewLayout, view_layout};
 use crate::network::LayerKind;
 use egui::{Color32, Pos2, Rect, Vec2};
 use egui_graphs::{GraphChange, GraphView, MetadataFrame, SettingsInteraction, SettingsNavigation};
@@ -15,10 +17,6 @@ use petgraph::stable_graph::{DefaultIx, NodeIndex};
 /// The egui_graphs graph of a document.
 pub type LayerGraph =
     egui_graphs::Graph<NodeData, EdgeData, Directed, DefaultIx, LayerNode, LayerEdge>;
-
-/// Horizontal distance of one layout unit, vertical distance of one rank (canvas units).
-const X_UNIT: f32 = NODE.x * 1.12;
-const Y_UNIT: f32 = NODE.y * 2.1;
 
 /// What the nodes are coloured by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,7 +28,7 @@ pub enum ColorBy {
 }
 
 /// Colours of the two halves of a split (sliced branch, bypass), per split in turn.
-const SPLIT_COLORS: [(Color32, Color32); 3] = [
+pub const SPLIT_COLORS: [(Color32, Color32); 3] = [
     (
         Color32::from_rgb(255, 120, 40),
         Color32::from_rgb(40, 190, 255),
@@ -64,7 +62,7 @@ pub fn ramp(t: f32) -> Color32 {
 }
 
 /// The value a node is coloured by and its maximum over the network.
-fn metric(doc: &Document, by: ColorBy, layer: usize) -> f64 {
+pub fn metric(doc: &Document, by: ColorBy, layer: usize) -> f64 {
     let a = &doc.analysis;
     match by {
         ColorBy::Bflops => a.profile.layers.get(layer).map_or(0.0, |c| c.bflops as f64),
@@ -111,84 +109,30 @@ pub fn detail(kind: &LayerKind) -> String {
     }
 }
 
-/// Builds the egui_graphs graph of a document; returns it and each layer's node (index 0 is
-/// the input image).
-pub fn build(doc: &Document, by: ColorBy) -> (LayerGraph, Vec<NodeIndex>) {
-    let a = &doc.analysis;
-    let l = &doc.layout;
-    let max = (0..a.network.layers.len())
-        .map(|i| metric(doc, by, i))
-        .fold(0.0f64, f64::max)
-        .max(1e-12);
-    let pos = |v: usize| {
-        let n = &l.nodes[v];
-        Pos2::new(n.x * X_UNIT, n.rank as f32 * Y_UNIT)
-    };
-    let mut marks = vec![None; a.network.layers.len()];
-    let mut edge_color = vec![None; doc.edges.len()];
-    for (k, s) in doc.splits.iter().enumerate() {
-        let (ca, cb) = SPLIT_COLORS[k % SPLIT_COLORS.len()];
-        marks[s.route] = Some(ca);
-        if let Some(m) = s.merge {
-            marks[m] = Some(MERGE_COLOR);
-        }
-        s.taken.iter().for_each(|&e| edge_color[e] = Some(ca));
-        s.bypass.iter().for_each(|&e| edge_color[e] = Some(cb));
-    }
-    let mut g = LayerGraph::new();
-    let mut nodes = Vec::new();
-    for v in 0..=a.network.layers.len() {
-        let data = match l.nodes[v].kind {
-            NodeKind::Layer(i) => {
-                let layer = &a.network.layers[i];
-                let t = (metric(doc, by, i) / max).sqrt() as f32;
-                NodeData {
-                    layer: Some(i),
-                    title: format!("{i} {}", layer.kind.type_name()),
-                    detail: detail(&layer.kind),
-                    shape: a.shapes.layers[i].output.text(),
-                    fill: ramp(t),
-                    mark: marks[i],
-                }
-            }
-            _ => NodeData {
-                layer: None,
-                title: "input".into(),
-                detail: String::new(),
-                shape: a.shapes.input.text(),
-                fill: Color32::from_gray(70),
-                mark: None,
-            },
-        };
-        nodes.push(g.add_node_with_location(data, pos(v)));
-    }
-    for (k, (info, chain)) in doc.edges.iter().zip(&l.edges).enumerate() {
-        let bends = chain[1..chain.len() - 1].iter().map(|&v| pos(v)).collect();
-        let color = edge_color[k].unwrap_or(match info.kind {
-            EdgeKind::Shortcut => Color32::from_rgb(200, 160, 90),
-            EdgeKind::Route | EdgeKind::Slice => Color32::from_rgb(150, 170, 200),
-            EdgeKind::Sequential => Color32::from_gray(130),
-        });
-        let split = edge_color[k].is_some();
-        let data = EdgeData {
-            bends,
-            color,
-            width: if split { 3.0 } else { 1.5 },
-            dashed: info.kind == EdgeKind::Shortcut,
-            label: (split || info.kind == EdgeKind::Slice || info.kind == EdgeKind::Route)
-                .then(|| info.label()),
-        };
-        g.add_edge(nodes[info.from], nodes[info.to], data);
-    }
-    (g, nodes)
+/// The smallest zoom "Fit" goes to while the graph's width allows: node titles about 8 px.
+const READABLE_ZOOM: f32 = 0.62;
+
+/// What a click in the graph picked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    /// A layer.
+    Layer(usize),
+    /// A CSP stage (position in `csp.stages`): its frame's title or its collapsed node.
+    Stage(usize),
 }
 
 /// A document's graph and its view state.
 pub struct GraphState {
     /// The graph.
     pub graph: LayerGraph,
-    /// Node of each layout node (0 = input, 1 + i = layer i).
-    pub nodes: Vec<NodeIndex>,
+    /// The egui node of each layout node (none for dummies).
+    pub nodes: Vec<Option<NodeIndex>>,
+    /// Which groups (`Document::groups`) are collapsed.
+    pub collapsed: Vec<bool>,
+    /// The laid-out view.
+    pub view: ViewLayout,
+    /// The frames of the expanded stages.
+    frames: Vec<Frame>,
     /// What the colours show.
     pub color_by: ColorBy,
     /// The search text.
@@ -199,6 +143,8 @@ pub struct GraphState {
     pub id: String,
     /// The widget's top-left corner in the last frame.
     origin: Pos2,
+    /// The stage whose frame is drawn selected.
+    pub selected_stage: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -208,34 +154,73 @@ enum View {
 }
 
 impl GraphState {
-    /// The graph of `doc`, fitted on its first frame.
+    /// The graph of `doc` in its opening view (collapsed when the whole graph is too tall to
+    /// read), fitted on its first frame.
     pub fn new(doc: &Document, by: ColorBy, id: String) -> Self {
-        let (graph, nodes) = build(doc, by);
+        let view = (*doc.view).clone();
+        let (graph, nodes) = build(doc, by, &view);
         Self {
             graph,
             nodes,
+            collapsed: doc.collapsed.clone(),
+            frames: graph_frames::frames(doc, &view),
+            view,
             color_by: by,
             search: String::new(),
             pending_view: Some(View::Fit),
             id,
             origin: Pos2::ZERO,
+            selected_stage: None,
         }
+    }
+
+    /// Rebuilds the graph after a change of colours or of what is collapsed.
+    fn rebuild(&mut self, doc: &Document) {
+        let selected = self.selected();
+        let (graph, nodes) = build(doc, self.color_by, &self.view);
+        self.graph = graph;
+        self.nodes = nodes;
+        self.frames = graph_frames::frames(doc, &self.view);
+        self.select(selected);
     }
 
     /// Recolours the nodes.
     pub fn recolor(&mut self, doc: &Document, by: ColorBy) {
-        let selected = self.selected();
-        let (graph, nodes) = build(doc, by);
-        self.graph = graph;
-        self.nodes = nodes;
         self.color_by = by;
-        self.select(selected);
+        self.rebuild(doc);
+    }
+
+    /// Collapses or expands group `g` (all groups with `None`) and lays the view out again.
+    pub fn set_collapsed(&mut self, doc: &Document, g: Option<usize>, collapsed: bool) {
+        match g {
+            Some(g) => {
+                if let Some(c) = self.collapsed.get_mut(g) {
+                    *c = collapsed;
+                }
+            }
+            None => self.collapsed.iter_mut().for_each(|c| *c = collapsed),
+        }
+        self.view = view_layout(&doc.analysis, &doc.groups, &self.collapsed);
+        self.rebuild(doc);
+        self.pending_view = Some(View::Fit);
+    }
+
+    /// The group of stage `stage`.
+    pub fn stage_group(doc: &Document, stage: usize) -> Option<usize> {
+        doc.groups.iter().position(|g| g.stage == Some(stage))
     }
 
     /// The selected layer.
     pub fn selected(&self) -> Option<usize> {
         let n = *self.graph.selected_nodes().first()?;
         self.graph.node(n)?.payload().layer
+    }
+
+    fn node_of_layer(&self, i: usize) -> Option<NodeIndex> {
+        self.nodes
+            .get(*self.view.node_of_layer.get(i)?)
+            .copied()
+            .flatten()
     }
 
     /// Selects `layer` (None clears) without moving the view.
@@ -246,15 +231,19 @@ impl GraphState {
                 n.set_selected(false);
             }
         }
-        let target = layer.and_then(|i| self.nodes.get(i + 1).copied());
+        let target = layer.and_then(|i| self.node_of_layer(i));
         if let Some(n) = target.and_then(|t| self.graph.node_mut(t)) {
             n.set_selected(true);
         }
         self.graph.set_selected_nodes(target.into_iter().collect());
     }
 
-    /// Selects `layer` and centres the view on it.
-    pub fn go_to(&mut self, layer: usize) {
+    /// Selects `layer` and centres the view on it, expanding the group that hides it.
+    pub fn go_to(&mut self, doc: &Document, layer: usize) {
+        let node = self.view.node_of_layer.get(layer).copied().unwrap_or(0);
+        if let crate::graph::NodeKind::Group(g) = self.view.layout.nodes[node].kind {
+            self.set_collapsed(doc, Some(g), false);
+        }
         self.select(Some(layer));
         self.pending_view = Some(View::Center(layer));
     }
@@ -263,9 +252,20 @@ impl GraphState {
     pub fn screen_pos(&self, ctx: &egui::Context, i: usize) -> Option<Pos2> {
         let id = egui::Id::new(MetadataFrame::new(Some(self.id.clone())).get_id());
         let meta = ctx.data_mut(|d| d.get_persisted::<MetadataFrame>(id))?;
-        let n = self.graph.node(*self.nodes.get(i + 1)?)?;
+        let n = self.graph.node(self.node_of_layer(i)?)?;
         // egui_graphs keeps the pan relative to the widget's top-left corner
         Some(meta.canvas_to_screen_pos(n.location()) + self.origin.to_vec2())
+    }
+
+    /// Where the title strip of stage `stage`'s frame is on screen (after a frame was drawn).
+    pub fn frame_screen_pos(&self, ctx: &egui::Context, stage: usize) -> Option<Pos2> {
+        let id = egui::Id::new(MetadataFrame::new(Some(self.id.clone())).get_id());
+        let meta = ctx.data_mut(|d| d.get_persisted::<MetadataFrame>(id))?;
+        let f = self.frames.iter().find(|f| f.stage == stage)?;
+        Some(
+            meta.canvas_to_screen_pos(f.header.left_center() + Vec2::new(30.0, 0.0))
+                + self.origin.to_vec2(),
+        )
     }
 
     /// Fits the whole graph on the next frame.
@@ -274,20 +274,32 @@ impl GraphState {
     }
 
     fn apply_view(&mut self, ui: &mut egui::Ui, rect: Rect) {
+        // the first frames may give the view a placeholder size before the panels settle
+        if rect.width() < 240.0 || rect.height() < 240.0 {
+            return;
+        }
         let Some(view) = self.pending_view.take() else {
             return;
         };
         let mut meta = MetadataFrame::new(Some(self.id.clone())).load(ui);
         match view {
             View::Fit => {
-                let pts: Vec<Pos2> = self.graph.nodes_iter().map(|(_, n)| n.location()).collect();
+                let mut pts: Vec<Pos2> =
+                    self.graph.nodes_iter().map(|(_, n)| n.location()).collect();
+                pts.extend(self.frames.iter().flat_map(|f| [f.rect.min, f.rect.max]));
                 let b = Rect::from_points(&pts).expand2(NODE);
-                let zoom = (rect.width() / b.width()).min(rect.height() / b.height()) * 0.95;
-                meta.zoom = zoom.clamp(0.02, 2.0);
-                meta.pan = rect.size() / 2.0 - b.center().to_vec2() * meta.zoom;
+                let wide = rect.width() / b.width() * 0.95;
+                let fit = wide.min(rect.height() / b.height() * 0.95);
+                // a tall graph is fitted to its width down to a readable zoom, top first
+                let zoom = fit.max(READABLE_ZOOM.min(wide)).clamp(0.02, 2.0);
+                meta.zoom = zoom;
+                meta.pan = rect.size() / 2.0 - b.center().to_vec2() * zoom;
+                if zoom > fit {
+                    meta.pan.y = NODE.y * zoom * 0.5 - b.min.y * zoom;
+                }
             }
             View::Center(i) => {
-                let Some(n) = self.nodes.get(i + 1).and_then(|&n| self.graph.node(n)) else {
+                let Some(n) = self.node_of_layer(i).and_then(|n| self.graph.node(n)) else {
                     return;
                 };
                 meta.zoom = meta.zoom.max(0.85);
@@ -297,11 +309,17 @@ impl GraphState {
         meta.save(ui);
     }
 
-    /// Draws the view; returns the layer the user clicked.
-    pub fn show(&mut self, ui: &mut egui::Ui) -> Option<usize> {
+    /// Draws the view; returns what the user clicked. A click on a collapsed group expands
+    /// it (and picks its stage, if it is one).
+    pub fn show(&mut self, ui: &mut egui::Ui, doc: &Document) -> Option<Pick> {
         let rect = ui.available_rect_before_wrap();
         self.origin = rect.min;
         self.apply_view(ui, rect);
+        let meta = MetadataFrame::new(Some(self.id.clone())).load(ui);
+        let mut framed = ui.new_child(egui::UiBuilder::new().max_rect(rect));
+        framed.set_clip_rect(rect);
+        let shifted = shift(&meta, rect.min);
+        graph_frames::draw(&framed, &shifted, &self.frames, self.selected_stage);
         let interaction = SettingsInteraction::new()
             .with_dragging_enabled(false)
             .with_hover_enabled(true)
@@ -316,14 +334,37 @@ impl GraphState {
             .with_interactions(&interaction)
             .with_navigations(&navigation)
             .show(ui, &mut self.graph);
-        let mut clicked = None;
+        let mut picked = None;
+        let mut expand = None;
         for change in &resp.changes {
-            if let GraphChange::NodeClicked { node } | GraphChange::NodeSelected { node } = change {
-                clicked = self.graph.node(*node).and_then(|n| n.payload().layer);
+            if let GraphChange::NodeClicked { node } | GraphChange::NodeSelected { node } = change
+                && let Some(n) = self.graph.node(*node)
+            {
+                let p = n.payload();
+                if let Some(i) = p.layer {
+                    picked = Some(Pick::Layer(i));
+                } else if let Some(g) = p.group {
+                    expand = Some(g);
+                    picked = doc.groups[g].stage.map(Pick::Stage);
+                }
             }
         }
+        if picked.is_none()
+            && let Some(pos) = ui.input(|i| {
+                i.pointer
+                    .primary_clicked()
+                    .then(|| i.pointer.interact_pos())
+                    .flatten()
+            })
+            && rect.contains(pos)
+        {
+            picked = graph_frames::header_at(&shifted, &self.frames, pos).map(Pick::Stage);
+        }
+        if let Some(g) = expand {
+            self.set_collapsed(doc, Some(g), false);
+        }
         legend(ui, rect, self.color_by);
-        clicked
+        picked
     }
 
     /// The first layer at or after `from` matching the search text: an index, or a type name.
@@ -341,6 +382,14 @@ impl GraphState {
             layers[i].kind.type_name().contains(&q) || layers[i].section_name.contains(&q)
         })
     }
+}
+
+/// The view's transform in screen coordinates (egui_graphs keeps its pan relative to the
+/// widget's top-left corner).
+fn shift(meta: &MetadataFrame, origin: Pos2) -> MetadataFrame {
+    let mut m = meta.clone();
+    m.pan += origin.to_vec2();
+    m
 }
 
 /// The colour legend in the view's bottom-left corner.
@@ -372,10 +421,10 @@ fn legend(ui: &egui::Ui, rect: Rect, by: ColorBy) {
     let key = [
         (
             SPLIT_COLORS[0].0,
-            "sliced half (colour pair cycles per split)",
+            "CSP part 1 (colour pair cycles per stage)",
         ),
-        (SPLIT_COLORS[0].1, "other half"),
-        (MERGE_COLOR, "rejoining concat (outline)"),
+        (SPLIT_COLORS[0].1, "CSP part 2"),
+        (MERGE_COLOR, "merging concat (outline)"),
         (Color32::from_rgb(200, 160, 90), "shortcut (dashed)"),
     ];
     for (k, (c, t)) in key.iter().enumerate() {

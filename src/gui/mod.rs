@@ -13,11 +13,14 @@ mod compare_view;
 mod detect_view;
 pub mod diagnostics;
 pub mod doc;
+mod graph_build;
 mod graph_draw;
+mod graph_frames;
 pub mod graph_view;
 mod inspector;
 pub mod jobs;
 pub mod load;
+mod stage_inspector;
 mod table;
 
 pub use actions::write_atomic;
