@@ -145,6 +145,9 @@ pub struct GraphState {
     origin: Pos2,
     /// The stage whose frame is drawn selected.
     pub selected_stage: Option<usize>,
+    /// No frame drawn yet: egui_graphs fits a new widget on its first frame, so the view's
+    /// own fit waits for the second.
+    first_show: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -171,6 +174,7 @@ impl GraphState {
             id,
             origin: Pos2::ZERO,
             selected_stage: None,
+            first_show: true,
         }
     }
 
@@ -314,7 +318,11 @@ impl GraphState {
     pub fn show(&mut self, ui: &mut egui::Ui, doc: &Document) -> Option<Pick> {
         let rect = ui.available_rect_before_wrap();
         self.origin = rect.min;
-        self.apply_view(ui, rect);
+        if std::mem::take(&mut self.first_show) {
+            ui.ctx().request_repaint();
+        } else {
+            self.apply_view(ui, rect);
+        }
         let meta = MetadataFrame::new(Some(self.id.clone())).load(ui);
         let mut framed = ui.new_child(egui::UiBuilder::new().max_rect(rect));
         framed.set_clip_rect(rect);

@@ -1,5 +1,6 @@
-//! The layer table: darknet's columns plus memory, sortable by clicking a header, only the
-//! visible rows laid out, the selected layer highlighted and scrolled to.
+//! The layer table: darknet's columns plus memory and the CSP stage, sortable by clicking a
+//! header (sorting by stage groups the rows stage by stage), only the visible rows laid out,
+//! the selected layer highlighted and scrolled to.
 
 use super::doc::Document;
 use crate::network::LayerKind;
@@ -18,6 +19,8 @@ pub enum SortBy {
     Params,
     /// Output memory.
     Memory,
+    /// CSP stage, then index: the rows grouped stage by stage, layers outside stages last.
+    Stage,
 }
 
 /// Sort state.
@@ -52,6 +55,7 @@ pub fn order(doc: &Document, st: &TableState) -> Vec<usize> {
         }),
         SortBy::Params => rows.sort_by_key(|&i| a.profile.layers[i].params),
         SortBy::Memory => rows.sort_by_key(|&i| a.memory.layers[i].activation_bytes),
+        SortBy::Stage => rows.sort_by_key(|&i| (a.csp.stage_of(i).unwrap_or(usize::MAX), i)),
     }
     if st.descending {
         rows.reverse();
@@ -96,7 +100,7 @@ fn filters_size(kind: &LayerKind) -> (String, String) {
     }
 }
 
-const HEADERS: [(&str, Option<SortBy>); 9] = [
+const HEADERS: [(&str, Option<SortBy>); 10] = [
     ("layer", Some(SortBy::Index)),
     ("type", Some(SortBy::Type)),
     ("filters/from", None),
@@ -106,6 +110,7 @@ const HEADERS: [(&str, Option<SortBy>); 9] = [
     ("BFLOPs", Some(SortBy::Bflops)),
     ("params", Some(SortBy::Params)),
     ("memory KiB", Some(SortBy::Memory)),
+    ("CSP stage", Some(SortBy::Stage)),
 ];
 
 /// Draws the table; returns the layer of a clicked row.
@@ -128,7 +133,7 @@ pub fn show(
         .column(Column::auto().at_least(80.0))
         .columns(Column::auto().at_least(60.0), 2)
         .columns(Column::auto().at_least(90.0), 2)
-        .columns(Column::auto().at_least(70.0), 3)
+        .columns(Column::auto().at_least(70.0), 4)
         .min_scrolled_height(0.0);
     if scroll_to_selected
         && let Some(pos) = selected.and_then(|s| rows.iter().position(|&r| r == s))
@@ -172,6 +177,9 @@ pub fn show(
                     format!("{:.3}", a.profile.layers[i].bflops),
                     a.profile.layers[i].params.to_string(),
                     format!("{:.1}", a.memory.layers[i].activation_bytes as f64 / 1024.0),
+                    a.csp
+                        .stage_of(i)
+                        .map_or_else(String::new, |k| k.to_string()),
                 ];
                 for text in cells {
                     row.col(|ui| {
@@ -184,4 +192,27 @@ pub fn show(
             });
         });
     clicked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_by_stage_groups_the_rows_stage_by_stage() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/yolov4-tiny.cfg");
+        let text = std::fs::read(path).unwrap();
+        let a = crate::analyze("yolov4-tiny.cfg", &text, Default::default()).unwrap();
+        let doc = Document::new(path.into(), a);
+        let st = TableState {
+            by: SortBy::Stage,
+            descending: false,
+        };
+        let rows = order(&doc, &st);
+        // yolov4-tiny's stages hold layers 3–8, 11–16 and 19–24; the others follow in order
+        let stages: Vec<usize> = (3..=8).chain(11..=16).chain(19..=24).collect();
+        assert_eq!(&rows[..18], stages.as_slice());
+        assert_eq!(&rows[18..21], &[0, 1, 2]);
+        assert_eq!(rows.len(), doc.analysis.network.layers.len());
+    }
 }
