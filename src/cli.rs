@@ -109,8 +109,8 @@ fn cspify(args: &csplens::args::CspifyArgs) -> Result<String, String> {
         InputOverride::default(),
     )
     .map_err(|f| f.render())?;
-    write_atomically(&args.output, made.text.as_bytes())
-        .map_err(|e| format!("error: cannot write {}: {e:#}", args.output.display()))?;
+    csplens::files::write_atomic(&args.output, made.text.as_bytes())
+        .map_err(|e| format!("error: {e}"))?;
     let rows = report::compare::compare_rows(&plain, &csp);
     let mut out = format!(
         "wrote {}: {} CSP stage{} (fusion {}, ratio {})\n",
@@ -124,16 +124,4 @@ fn cspify(args: &csplens::args::CspifyArgs) -> Result<String, String> {
         out += &format!("  {}: {} → {} {}\n", r[0], r[1], r[2], r[3]);
     }
     Ok(out)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{name}.csplens-tmp"));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
 }

@@ -10,6 +10,7 @@ pub mod cfg;
 pub mod cspify;
 pub mod detect;
 pub mod diag;
+pub mod files;
 pub mod graph;
 #[cfg(feature = "gui")]
 pub mod gui;

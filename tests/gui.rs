@@ -506,3 +506,48 @@ fn exports_are_written_whole_or_not_at_all() {
     assert!(csplens::gui::write_atomic(&bad, b"x").is_err());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 }
+
+#[test]
+fn make_csp_writes_the_csp_network_and_opens_it_beside_the_plain_one() {
+    let mut app = App::default();
+    app.open_many(vec![corpus("cspnet/darknet53.cfg")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    // the form lists Darknet-53's five convertible stages
+    h.get_by_label("Make CSP…").click();
+    h.run_steps(3);
+    h.get_by_label("all 5 stages");
+    h.get_by_label("Save as…");
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Save as…").is_none());
+    // the form's work without the native dialog: written whole, opened as B, on Compare
+    let dir = tempdir();
+    let out = dir.join("csdarknet53-made.cfg");
+    let opts = csplens::cspify::Options::default();
+    h.state_mut().make_csp_to(out.clone(), opts);
+    settle(&mut h);
+    assert!(out.exists());
+    let app = h.state();
+    assert_eq!(app.tab, Tab::Compare);
+    let b = app.docs[1].as_ref().expect("network B");
+    assert_eq!(b.analysis.csp.stages.len(), 5);
+    h.get_by_label("CSP: csdarknet53-made.cfg");
+    h.get_by_label("baseline: darknet53.cfg");
+    // a plain network with nothing to convert says why and writes nothing
+    let mut app = App::default();
+    app.open_many(vec![corpus("darknet/vgg-16.cfg")]);
+    let mut h = harness(app);
+    settle(&mut h);
+    let out = dir.join("vgg-csp.cfg");
+    h.state_mut()
+        .make_csp_to(out.clone(), csplens::cspify::Options::default());
+    settle(&mut h);
+    assert!(!out.exists());
+    assert!(
+        h.state()
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("no stage to convert"))
+    );
+}

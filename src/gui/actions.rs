@@ -10,6 +10,7 @@ use super::graph_view::GraphState;
 use super::jobs::{Outcome, outcome};
 use super::load::{self, DetectInput};
 use crate::detect::Params;
+pub use crate::files::write_atomic;
 use crate::report::{self, Format};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -204,6 +205,7 @@ impl App {
             Outcome::Saved(path) => {
                 self.report(Diagnostic::info(&path.display().to_string(), "saved"));
             }
+            Outcome::MadeCsp(path) => self.made_csp(path),
             Outcome::Failed(d) => self.report(d),
         }
     }
@@ -350,16 +352,4 @@ fn short(p: &Path) -> String {
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
-}
-
-/// Writes `data` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), String> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".part");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, data).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
 }

@@ -48,6 +48,8 @@ pub struct App {
     pub tab: Tab,
     /// The selected layer of the active network.
     pub selected: Option<usize>,
+    /// The open "Make CSP" form.
+    pub(super) make_csp: Option<super::make_csp::MakeCspForm>,
     /// The selected CSP stage of the active network (position in `csp.stages`), shown by the
     /// inspector while no layer is selected.
     pub selected_stage: Option<usize>,
@@ -90,6 +92,7 @@ impl Default for App {
             tab: Tab::Graph,
             selected: None,
             selected_stage: None,
+            make_csp: None,
             scroll_table: false,
             table: TableState::default(),
             table_rows: table::RowCache::default(),
@@ -238,6 +241,11 @@ impl App {
             None => {}
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        if let Some(form) = &mut self.make_csp
+            && let Some(action) = super::make_csp::show(ui.ctx(), form)
+        {
+            self.make_csp_action(action);
+        }
     }
 
     fn top_bar(&mut self, ui: &mut egui::Ui) {
@@ -329,7 +337,15 @@ impl App {
             return;
         };
         let mut clicked = None;
+        let mut make_csp = false;
         ui.horizontal(|ui| {
+            if ui
+                .button("Make CSP…")
+                .on_hover_text("rewrite this network's residual or dense stages as CSP stages")
+                .clicked()
+            {
+                make_csp = true;
+            }
             ui.label("colour by");
             let mut by = g.color_by;
             ui.selectable_value(&mut by, ColorBy::Bflops, "BFLOPs");
@@ -387,6 +403,9 @@ impl App {
         }
         if clicked.is_some() {
             self.select(clicked);
+        }
+        if make_csp {
+            self.open_make_csp();
         }
     }
 

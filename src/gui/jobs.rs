@@ -62,6 +62,8 @@ pub enum Outcome {
     },
     /// A file was written.
     Saved(PathBuf),
+    /// A CSP network was written by Make CSP.
+    MadeCsp(PathBuf),
     /// Something went wrong; nothing open was changed.
     Failed(Diagnostic),
 }

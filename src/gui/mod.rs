@@ -20,6 +20,7 @@ pub mod graph_view;
 mod inspector;
 pub mod jobs;
 pub mod load;
+mod make_csp;
 mod stage_inspector;
 mod table;
 
