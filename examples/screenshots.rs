@@ -27,10 +27,8 @@ fn save(h: &mut Harness<'static, App>, name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn main() -> Result<(), String> {
-    let mut app = App::default();
-    app.backend = BackendChoice::Cpu;
-    app.open_models(&models());
+/// The app in a 1600×1000 window, its jobs finished.
+fn settled(app: App) -> Harness<'static, App> {
     let mut h = Harness::builder()
         .with_size(egui::vec2(1600.0, 1000.0))
         .wgpu()
@@ -38,6 +36,14 @@ fn main() -> Result<(), String> {
     h.run_steps(2);
     let ctx = h.ctx.clone();
     h.state_mut().settle(&ctx);
+    h
+}
+
+fn main() -> Result<(), String> {
+    let mut app = App::default();
+    app.backend = BackendChoice::Cpu;
+    app.open_models(&models());
+    let mut h = settled(app);
     // the graph around yolov4-tiny's second CSP stage, its slice route selected
     h.state_mut().select(Some(11));
     h.run_steps(6);
@@ -62,13 +68,7 @@ fn csdarknet53() -> Result<(), String> {
     );
     let mut app = App::default();
     app.open_many(vec![corpus.join("cspnet/csdarknet53.cfg")]);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1600.0, 1000.0))
-        .wgpu()
-        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
-    h.run_steps(2);
-    let ctx = h.ctx.clone();
-    h.state_mut().settle(&ctx);
+    let mut h = settled(app);
     h.run_steps(4);
     save(&mut h, "graph-csdarknet53-collapsed")?;
     h.state_mut().set_stage_collapsed(2, false);

@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn csplens(args: &[&str]) -> std::process::Output {
@@ -355,6 +355,16 @@ fn bench_reports_medians_and_per_layer_times() {
     assert_eq!(v["per_layer_ms"].as_array().unwrap().len(), 24);
 }
 
+/// A corpus cfg's path: under `$CSPLENS_CFG_DIR`, else `../shared/cfg`.
+fn corpus_cfg(rel: &str) -> String {
+    std::env::var_os("CSPLENS_CFG_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg"))
+        .join(rel)
+        .display()
+        .to_string()
+}
+
 #[test]
 fn stages_table_json_and_input_size() {
     let out = csplens(&["stages", "assets/yolov4-tiny.cfg"]);
@@ -410,10 +420,7 @@ fn cspify_writes_a_cfg_that_stages_finds() {
     let dir = std::env::temp_dir().join(format!("csplens-cspify-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out_cfg = dir.join("csdarknet53-made.cfg");
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg/cspnet/darknet53.cfg");
-    let corpus = std::env::var_os("CSPLENS_CFG_DIR")
-        .map(|d| Path::new(&d).join("cspnet/darknet53.cfg"))
-        .unwrap_or(corpus);
+    let corpus = PathBuf::from(corpus_cfg("cspnet/darknet53.cfg"));
     let run = |extra: &[&str]| {
         let mut args = vec![
             "cspify",
@@ -448,18 +455,10 @@ fn cspify_writes_a_cfg_that_stages_finds() {
 
 #[test]
 fn compare_puts_the_csp_network_on_the_compared_side_in_either_slot() {
-    let cfg = |rel: &str| {
-        std::env::var_os("CSPLENS_CFG_DIR")
-            .map(|d| Path::new(&d).join(rel))
-            .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../shared/cfg")
-                    .join(rel)
-            })
-            .display()
-            .to_string()
-    };
-    let (plain, csp) = (cfg("cspnet/darknet53.cfg"), cfg("cspnet/csdarknet53.cfg"));
+    let (plain, csp) = (
+        corpus_cfg("cspnet/darknet53.cfg"),
+        corpus_cfg("cspnet/csdarknet53.cfg"),
+    );
     for (a, b, baseline, side) in [(&plain, &csp, "a", "b"), (&csp, &plain, "b", "a")] {
         let out = csplens(&["compare", a, b, "--format", "json"]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -268,18 +268,7 @@ fn clicking_a_node_selects_it_in_inspector_and_table() {
     h.run_steps(4);
     let ctx = h.ctx.clone();
     let at = h.state().node_screen_pos(&ctx, 9).expect("node on screen");
-    h.event(Event::PointerMoved(at));
-    h.run_steps(1);
-    for pressed in [true, false] {
-        h.event(Event::PointerButton {
-            pos: at,
-            button: PointerButton::Primary,
-            pressed,
-            modifiers: Default::default(),
-        });
-        h.run_steps(1);
-    }
-    h.run_steps(2);
+    click(&mut h, at);
     assert_eq!(h.state().selected, Some(9));
     h.get_by_label("9 maxpool");
     h.state_mut().tab = Tab::Table;
