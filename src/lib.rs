@@ -14,6 +14,7 @@ pub mod files;
 pub mod graph;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod kinds;
 pub mod limits;
 pub mod network;
 pub mod profile;

@@ -144,7 +144,7 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
                 }
             }
         }
-        LayerKind::Avgpool => {
+        LayerKind::Avgpool(_) => {
             for k in 0..oc {
                 out.data[k] =
                     x.channel(k).iter().map(|&v| v as f64).sum::<f64>() as f32 / x.plane() as f32;
@@ -273,7 +273,7 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
                 out.data[o] = act(c.activation, v + b[o]);
             }
         }
-        LayerKind::Batchnorm => {
+        LayerKind::Batchnorm(_) => {
             let [sc, mean, var] = lw.bn.clone().unwrap();
             for k in 0..oc {
                 for p in 0..oh * ow {

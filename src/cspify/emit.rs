@@ -42,10 +42,7 @@ pub(super) fn refs_of(kind: &LayerKind) -> Option<(&'static str, Vec<usize>)> {
         LayerKind::Shortcut(s) => Some(("from", s.from.clone())),
         LayerKind::Sam(s) | LayerKind::ScaleChannels(s) => Some(("from", vec![s.from])),
         LayerKind::Convolutional(c) => c.share_index.map(|s| ("share_index", vec![s])),
-        LayerKind::Contrastive {
-            yolo_layer: Some(y),
-            ..
-        } => Some(("yolo_layer", vec![*y])),
+        LayerKind::Contrastive(c) => c.yolo_layer.map(|y| ("yolo_layer", vec![y])),
         _ => None,
     }
 }

@@ -101,10 +101,10 @@ pub fn candidates(
         match &layer.kind {
             LayerKind::Yolo(y) => {
                 classes = y.classes;
-                kind = match y.nms_kind.as_str() {
-                    "greedynms" => NmsKind::Greedy,
-                    "diounms" => NmsKind::Diou(y.beta_nms),
-                    _ => kind,
+                kind = match y.nms_kind {
+                    crate::kinds::NmsKind::Greedynms => NmsKind::Greedy,
+                    crate::kinds::NmsKind::Diounms => NmsKind::Diou(y.beta_nms),
+                    crate::kinds::NmsKind::Default => kind,
                 };
                 all.extend(boxes::yolo_candidates(out, y, &geo, p.thresh));
             }

@@ -1,59 +1,22 @@
 //! Sections → a typed network: one [`Layer`] per section after `[net]`, references made
 //! absolute, and the DAG (inputs, consumers, order) ready for later stages.
 
-mod activation;
+pub(crate) mod activation;
+pub(crate) mod error;
+pub(crate) mod keys;
 mod layer;
-mod options;
-mod parse;
+pub(crate) mod options;
 
+pub use crate::kinds::*;
 pub use activation::Activation;
-pub use layer::*;
-pub use parse::MAX_DIM;
+pub use error::{NetworkError, NetworkErrorKind};
+pub use keys::MAX_DIM;
+pub use layer::Layer;
 
 use crate::cfg::{CfgFile, Section};
 use crate::diag::{Span, Warning};
+use keys::ParseCx;
 use options::Opts;
-use parse::Ctx;
-use thiserror::Error;
-
-/// What went wrong while typing the sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetworkErrorKind {
-    /// The first section is not `[net]`.
-    MissingNet,
-    /// A section name darknet does not know.
-    UnknownSection,
-    /// A value of the wrong type.
-    BadValue,
-    /// A value outside what darknet can work with.
-    OutOfRange,
-    /// A required key is absent.
-    MissingKey,
-    /// A layer reference that points nowhere valid.
-    BadReference,
-}
-
-/// A cfg that cannot become a network, with where and why.
-#[derive(Debug, Clone, PartialEq, Error)]
-#[error("{message}")]
-pub struct NetworkError {
-    /// The class of problem.
-    pub kind: NetworkErrorKind,
-    /// Where it is.
-    pub span: Span,
-    /// The sentence shown to the user.
-    pub message: String,
-}
-
-impl NetworkError {
-    pub(crate) fn new(kind: NetworkErrorKind, span: Span, message: String) -> Self {
-        Self {
-            kind,
-            span,
-            message,
-        }
-    }
-}
 
 /// The `[net]` section's facts that shape and run the network.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,10 +97,10 @@ pub fn build(cfg: &CfgFile) -> Result<Network, NetworkError> {
     })?;
     let net = net_info(first)?;
     let mut layers: Vec<Layer> = Vec::with_capacity(rest.len());
-    let mut kinds: Vec<LayerKind> = Vec::with_capacity(rest.len());
+    let mut kinds: Vec<&'static str> = Vec::with_capacity(rest.len());
     for (index, section) in rest.iter().enumerate() {
         let layer = build_layer(section, index, &kinds, &mut warnings)?;
-        kinds.push(layer.kind.clone());
+        kinds.push(layer.kind.type_name());
         layers.push(layer);
     }
     if layers.is_empty() {
@@ -201,10 +164,10 @@ fn net_info(section: &Section) -> Result<NetInfo, NetworkError> {
 fn build_layer(
     section: &Section,
     index: usize,
-    previous: &[LayerKind],
+    previous: &[&'static str],
     warnings: &mut Vec<Warning>,
 ) -> Result<Layer, NetworkError> {
-    let Some(name) = parse::canonical(&section.name) else {
+    let Some(name) = LayerKind::canonical(&section.name) else {
         let message = if matches!(section.name.as_str(), "net" | "network") {
             format!(
                 "[{}] may only be the first section; darknet stops with 'Type not recognized'",
@@ -223,32 +186,19 @@ fn build_layer(
         ));
     };
     let o = Opts::new(section);
-    let mut cx = Ctx {
+    let mut cx = ParseCx {
         index,
         previous,
         warnings,
     };
-    let kind = match name {
-        "convolutional" => parse::conv(&o, &mut cx)?,
-        "route" => parse::route(&o, &mut cx)?,
-        "shortcut" => parse::shortcut(&o, &mut cx)?,
-        "maxpool" => parse::pool(&o, false)?,
-        "local_avgpool" => parse::pool(&o, true)?,
-        "yolo" => parse::yolo(&o, &mut cx, false)?,
-        "gaussian_yolo" => parse::yolo(&o, &mut cx, true)?,
-        "region" => parse::region(&o)?,
-        "detection" => parse::detection(&o)?,
-        "sam" => parse::scale(&o, &mut cx, true)?,
-        "scale_channels" => parse::scale(&o, &mut cx, false)?,
-        "rnn" | "lstm" | "gru" => parse::recurrent(&o, &mut cx, name)?,
-        "crnn" => parse::conv_recurrent(&o, &mut cx, false)?,
-        "conv_lstm" => parse::conv_recurrent(&o, &mut cx, true)?,
-        "deconvolutional" => parse::spatial(&o, &mut cx, false)?,
-        "local" => parse::spatial(&o, &mut cx, true)?,
-        "contrastive" => parse::contrastive(&o, &mut cx)?,
-        _ => parse::simple(&o, &mut cx, name)?,
-    };
-    if matches!(name, "deconvolutional" | "l2norm") {
+    let kind = LayerKind::parse(name, &o, &mut cx).ok_or_else(|| {
+        NetworkError::new(
+            NetworkErrorKind::UnknownSection,
+            section.span,
+            format!("[{}] names no registered kind", section.name),
+        )
+    })??;
+    if matches!(name, DeconvolutionalKind::NAME | L2normKind::NAME) {
         warnings.push(Warning::at(
             section.span,
             format!("AlexeyAB darknet does not know [{}] (it stops with 'Type not recognized'); layer {index} follows pjreddie darknet's rules", section.name),
@@ -263,15 +213,7 @@ fn build_layer(
     } else {
         Src::Layer(index - 1)
     };
-    let inputs = match &kind {
-        LayerKind::Route(r) => r.layers.iter().map(|&i| Src::Layer(i)).collect(),
-        LayerKind::Shortcut(s) => std::iter::once(prev)
-            .chain(s.from.iter().map(|&i| Src::Layer(i)))
-            .collect(),
-        LayerKind::Sam(s) | LayerKind::ScaleChannels(s) => vec![prev, Src::Layer(s.from)],
-        LayerKind::Implicit { .. } => Vec::new(),
-        _ => vec![prev],
-    };
+    let inputs = kind.sources(prev);
     let key_spans = section
         .entries
         .iter()

@@ -1,6 +1,6 @@
 //! Typed access to one section's entries, with darknet's defaults and "Unused field" tracking.
 
-use super::{NetworkError, NetworkErrorKind};
+use super::error::{NetworkError, NetworkErrorKind};
 use crate::cfg::{Entry, Section};
 use crate::diag::{Span, Warning};
 use std::cell::RefCell;

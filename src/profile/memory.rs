@@ -59,7 +59,7 @@ fn storage_of(net: &Network, i: usize, storage: &[Src]) -> Src {
         Src::Image => Src::Image,
     };
     match &layer.kind {
-        LayerKind::Dropout { .. } | LayerKind::Empty => {
+        LayerKind::Dropout(_) | LayerKind::Empty(_) => {
             layer.inputs.first().map_or(Src::Layer(i), |&s| alias_of(s))
         }
         LayerKind::Route(r) if r.layers.len() == 1 => alias_of(Src::Layer(r.layers[0])),

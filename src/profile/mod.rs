@@ -1,6 +1,7 @@
 //! Network + shapes → per-layer costs, memory, gradient paths, traffic and CSP stages: side
 //! tables keyed by layer index (the network is never changed).
 
+pub mod cost;
 pub mod csp;
 pub mod flops;
 pub mod gradient;

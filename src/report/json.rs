@@ -1,49 +1,13 @@
 //! The JSON form of `csplens profile` (keys are additive: later stages add, never rename).
 
 use crate::Analysis;
-use crate::network::{Layer, LayerKind};
+use crate::network::Layer;
 use crate::profile::LayerCost;
 use crate::shape::{LayerShape, Shape};
 use serde_json::{Map, Value, json};
 
 fn shape(s: Shape) -> Value {
     json!([s.w, s.h, s.c])
-}
-
-fn kind_fields(kind: &LayerKind) -> Value {
-    match kind {
-        LayerKind::Convolutional(x) => json!(x),
-        LayerKind::Route(x) => json!(x),
-        LayerKind::Shortcut(x) => json!(x),
-        LayerKind::Maxpool(x) | LayerKind::LocalAvgpool(x) => json!(x),
-        LayerKind::Upsample(x) => json!(x),
-        LayerKind::Reorg(x) | LayerKind::Reorg3d(x) => json!(x),
-        LayerKind::Yolo(x) | LayerKind::GaussianYolo(x) => json!(x),
-        LayerKind::Region(x) => json!(x),
-        LayerKind::Detection(x) => json!(x),
-        LayerKind::Connected(x) => json!(x),
-        LayerKind::Crop(x) => json!(x),
-        LayerKind::Sam(x) | LayerKind::ScaleChannels(x) => json!(x),
-        LayerKind::Rnn(x) | LayerKind::Lstm(x) | LayerKind::Gru(x) => json!(x),
-        LayerKind::Crnn(x) | LayerKind::ConvLstm(x) => json!(x),
-        LayerKind::Deconvolutional(x) | LayerKind::Local(x) => json!(x),
-        LayerKind::Softmax {
-            groups,
-            temperature,
-        } => json!({"groups": groups, "temperature": temperature}),
-        LayerKind::Dropout { probability } => json!({"probability": probability}),
-        LayerKind::Cost { cost_type } => json!({"cost_type": cost_type}),
-        LayerKind::Implicit { filters, atoms } => json!({"filters": filters, "atoms": atoms}),
-        LayerKind::Contrastive {
-            classes,
-            yolo_layer,
-        } => json!({"classes": classes, "yolo_layer": yolo_layer}),
-        LayerKind::Activation(a) => json!({"activation": a}),
-        LayerKind::Normalization { size } => json!({"size": size}),
-        LayerKind::Avgpool | LayerKind::Batchnorm | LayerKind::Empty | LayerKind::L2norm => {
-            json!({})
-        }
-    }
 }
 
 /// One layer's JSON object (shape and cost facts; [`profile_json`] adds memory and gradients).
@@ -62,7 +26,7 @@ pub fn layer_json(layer: &Layer, s: &LayerShape, c: &LayerCost) -> Value {
     m.insert("bflops".into(), json!(c.bflops as f64));
     m.insert("params".into(), json!(c.params));
     m.insert("weight_floats".into(), json!(c.weight_floats));
-    if let Value::Object(extra) = kind_fields(&layer.kind) {
+    if let Value::Object(extra) = layer.kind.json_fields() {
         for (k, v) in extra {
             m.entry(k).or_insert(v);
         }

@@ -6,7 +6,8 @@ mod fuse;
 
 pub use fuse::{FusedConv, blur, fused_batchnorm, fused_connected, fused_conv};
 
-use crate::network::{LayerKind, Network};
+use crate::kinds::WeightBlock;
+use crate::network::Network;
 use crate::shape::Shapes;
 use std::ops::Range;
 use thiserror::Error;
@@ -92,6 +93,9 @@ pub enum WeightsError {
         /// Floats in the file.
         have: usize,
     },
+    /// The network's weight counts do not fit in 64 bits, so no file can be laid out.
+    #[error("cannot lay out a .weights file for this network: {0}")]
+    Profile(#[from] crate::profile::ProfileError),
     /// Reading the file failed.
     #[error("cannot read the .weights file: {0}")]
     Io(String),
@@ -185,33 +189,31 @@ pub fn parse(bytes: &[u8], net: &Network, shapes: &Shapes) -> Result<Weights, We
     layout(h, data, body.len() % 4, net, shapes)
 }
 
-/// The float counts darknet reads for one layer: (biases, has batch-norm triplet, weights).
-fn layer_counts(
-    net: &Network,
-    shapes: &Shapes,
-    i: usize,
-    weight_floats: usize,
-) -> Vec<(usize, bool, usize)> {
-    let layer = &net.layers[i];
-    let s = &shapes.layers[i];
-    if layer.dontload {
-        return Vec::new();
-    }
-    match &layer.kind {
-        LayerKind::Convolutional(c) if c.share_index.is_none() => {
-            let nweights = s.input.c / c.groups * c.filters * c.size * c.size;
-            vec![(
-                c.filters,
-                c.batch_normalize && !layer.dontloadscales,
-                nweights,
-            )]
-        }
-        LayerKind::Connected(c) => vec![(c.output, c.batch_normalize, c.output * s.inputs)],
-        LayerKind::Batchnorm => vec![(s.input.c, true, 0)],
-        // Weighted shortcuts, implicit, recurrent and local layers: read as one block of the
-        // size the profiler counts (the CPU backend runs only the first two).
-        _ if weight_floats > 0 => vec![(0, false, weight_floats)],
-        _ => Vec::new(),
+/// Where one block's biases, batch-norm triplet and weights lie from float `at` on.
+fn block_ranges(
+    at: usize,
+    biases: usize,
+    bn: bool,
+    weights: usize,
+    bn_after_weights: bool,
+) -> LayerWeights {
+    let after_biases = at + biases;
+    let n_bn = if bn { 3 * biases } else { 0 };
+    let (w0, t) = if bn_after_weights {
+        (after_biases, after_biases + weights)
+    } else {
+        (after_biases + n_bn, after_biases)
+    };
+    LayerWeights {
+        biases: at..after_biases,
+        bn: bn.then(|| {
+            [
+                t..t + biases,
+                t + biases..t + 2 * biases,
+                t + 2 * biases..t + 3 * biases,
+            ]
+        }),
+        weights: w0..w0 + weights,
     }
 }
 
@@ -222,14 +224,25 @@ fn layout(
     net: &Network,
     shapes: &Shapes,
 ) -> Result<Weights, WeightsError> {
-    let costs =
-        crate::profile::profile(net, shapes).map_err(|e| WeightsError::Io(e.to_string()))?;
+    let costs = crate::profile::profile(net, shapes)?;
     let mut at = 0usize;
     let mut layers = Vec::with_capacity(net.layers.len());
     for (i, layer) in net.layers.iter().enumerate() {
         let mut lw = LayerWeights::default();
         let wf = costs.layers[i].weight_floats as usize;
-        for (biases, bn, weights) in layer_counts(net, shapes, i, wf) {
+        let blocks = if layer.dontload {
+            Vec::new()
+        } else {
+            layer.kind.weight_blocks(&shapes.layers[i], wf as u64)
+        };
+        for block in blocks {
+            let WeightBlock {
+                biases,
+                weights,
+                bn_after_weights,
+                ..
+            } = block;
+            let bn = block.bn && !layer.dontloadscales;
             let n_bn = if bn { 3 * biases } else { 0 };
             let need = biases + n_bn + weights;
             if at + need > data.len() {
@@ -242,28 +255,7 @@ fn layout(
                     offset: header.bytes + 4 * at,
                 });
             }
-            let (b0, w0) = (at, at + biases + n_bn);
-            lw.biases = b0..b0 + biases;
-            lw.bn = bn.then(|| {
-                [
-                    b0 + biases..b0 + 2 * biases,
-                    b0 + 2 * biases..b0 + 3 * biases,
-                    b0 + 3 * biases..b0 + 4 * biases,
-                ]
-            });
-            lw.weights = w0..w0 + weights;
-            if matches!(layer.kind, LayerKind::Connected(_)) {
-                // connected: biases, weights, then the batch-norm triplet
-                lw.weights = b0 + biases..b0 + biases + weights;
-                let t = b0 + biases + weights;
-                lw.bn = bn.then(|| {
-                    [
-                        t..t + biases,
-                        t + biases..t + 2 * biases,
-                        t + 2 * biases..t + 3 * biases,
-                    ]
-                });
-            }
+            lw = block_ranges(at, biases, bn, weights, bn_after_weights);
             at += need;
         }
         layers.push(lw);

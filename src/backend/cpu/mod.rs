@@ -153,7 +153,7 @@ impl CpuNet {
                 ),
                 LayerKind::Maxpool(p) => Op::Pool(p.clone(), false),
                 LayerKind::LocalAvgpool(p) => Op::Pool(p.clone(), true),
-                LayerKind::Avgpool => Op::Avgpool,
+                LayerKind::Avgpool(_) => Op::Avgpool,
                 LayerKind::Route(r) => Op::Route {
                     groups: r.groups,
                     group_id: r.group_id,
@@ -178,12 +178,9 @@ impl CpuNet {
                     act: sc.activation,
                 },
                 LayerKind::Sam(sc) => Op::Sam(sc.activation),
-                LayerKind::Softmax {
-                    groups,
-                    temperature,
-                } => Op::Softmax {
-                    groups: *groups,
-                    temperature: *temperature,
+                LayerKind::Softmax(sm) => Op::Softmax {
+                    groups: sm.groups,
+                    temperature: sm.temperature,
                 },
                 LayerKind::Connected(c) => {
                     let f = crate::weights::fused_connected(w, i, s.inputs).ok_or_else(|| {
@@ -195,7 +192,7 @@ impl CpuNet {
                         act: c.activation,
                     }
                 }
-                LayerKind::Batchnorm => match &lw.bn {
+                LayerKind::Batchnorm(_) => match &lw.bn {
                     Some([sc, mean, var]) => Op::Batchnorm {
                         biases: floats(w, &lw.biases),
                         scales: floats(w, sc),
@@ -204,17 +201,27 @@ impl CpuNet {
                     },
                     None => Op::Identity,
                 },
-                LayerKind::Implicit { .. } => Op::Implicit(floats(w, &lw.weights)),
-                LayerKind::Dropout { .. }
-                | LayerKind::Empty
-                | LayerKind::Cost { .. }
-                | LayerKind::Contrastive { .. } => Op::Identity,
-                LayerKind::Activation(a) => Op::Activate(*a),
+                LayerKind::Implicit(_) => Op::Implicit(floats(w, &lw.weights)),
+                LayerKind::Dropout(_)
+                | LayerKind::Empty(_)
+                | LayerKind::Cost(_)
+                | LayerKind::Contrastive(_) => Op::Identity,
+                LayerKind::Activation(a) => Op::Activate(a.activation),
                 LayerKind::Crop(_) => Op::Crop,
                 // Gaussian_yolo lays its entries out differently (σ per coordinate); not run yet
                 LayerKind::Yolo(y) => Op::Yolo(y.clone()),
                 LayerKind::Region(r) => Op::Region(r.clone()),
-                _ => return Err(unsupported()),
+                LayerKind::GaussianYolo(_)
+                | LayerKind::Detection(_)
+                | LayerKind::Rnn(_)
+                | LayerKind::Lstm(_)
+                | LayerKind::Gru(_)
+                | LayerKind::Crnn(_)
+                | LayerKind::ConvLstm(_)
+                | LayerKind::Deconvolutional(_)
+                | LayerKind::Local(_)
+                | LayerKind::Normalization(_)
+                | LayerKind::L2norm(_) => return Err(unsupported()),
             };
             ops.push(op);
         }

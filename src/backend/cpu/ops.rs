@@ -42,24 +42,17 @@ pub fn shortcut(prev: &Tensor, froms: &[&Tensor], s: &Shortcut, weights: &[f32])
     } else {
         1
     };
+    let normalized = if weighted {
+        s.weights_normalization
+            .normalize(weights, n + 1, layer_step)
+    } else {
+        Vec::new()
+    };
     let weight = |src_i: usize, i: usize| -> f32 {
         if !weighted {
             return 1.0;
         }
-        let at = |k: usize| weights[src_i / step + k * layer_step];
-        let w = at(i);
-        match s.weights_normalization.as_str() {
-            "relu" | "avg_relu" => {
-                let sum = 0.0001 + (0..=n).map(|k| at(k).max(0.0)).sum::<f32>();
-                w.max(0.0) / sum
-            }
-            "softmax" => {
-                let max = (0..=n).map(at).fold(f32::MIN, f32::max);
-                let sum = 0.0001 + (0..=n).map(|k| (at(k) - max).exp()).sum::<f32>();
-                (w - max).exp() / sum
-            }
-            _ => w,
-        }
+        normalized[src_i / step + i * layer_step]
     };
     if weighted {
         for (id, v) in out.data.iter_mut().enumerate() {

@@ -125,20 +125,43 @@ impl ChannelGraph {
                     }));
                     e
                 }
-                LayerKind::Implicit { .. } => Vec::new(),
-                _ => layer.inputs.iter().map(|&s| whole(node(s))).collect(),
+                // every other kind reads its sources whole (implicit reads none)
+                LayerKind::Convolutional(_)
+                | LayerKind::Maxpool(_)
+                | LayerKind::LocalAvgpool(_)
+                | LayerKind::Avgpool(_)
+                | LayerKind::Upsample(_)
+                | LayerKind::Reorg(_)
+                | LayerKind::Reorg3d(_)
+                | LayerKind::Yolo(_)
+                | LayerKind::GaussianYolo(_)
+                | LayerKind::Region(_)
+                | LayerKind::Detection(_)
+                | LayerKind::Connected(_)
+                | LayerKind::Softmax(_)
+                | LayerKind::Dropout(_)
+                | LayerKind::Cost(_)
+                | LayerKind::Crop(_)
+                | LayerKind::Sam(_)
+                | LayerKind::ScaleChannels(_)
+                | LayerKind::Batchnorm(_)
+                | LayerKind::Implicit(_)
+                | LayerKind::Contrastive(_)
+                | LayerKind::Empty(_)
+                | LayerKind::Activation(_)
+                | LayerKind::Rnn(_)
+                | LayerKind::Lstm(_)
+                | LayerKind::Gru(_)
+                | LayerKind::Crnn(_)
+                | LayerKind::ConvLstm(_)
+                | LayerKind::Deconvolutional(_)
+                | LayerKind::Local(_)
+                | LayerKind::Normalization(_)
+                | LayerKind::L2norm(_) => layer.inputs.iter().map(|&s| whole(node(s))).collect(),
             };
             edges_in.push(edges);
             let c_in = channels[prev];
-            map.push(match &layer.kind {
-                LayerKind::Convolutional(c) => ChanMap::Groups {
-                    groups: c.groups as u64,
-                    c_in,
-                },
-                LayerKind::Reorg(_) | LayerKind::Reorg3d(_) => ChanMap::Reorg { c_in },
-                k if channel_wise(k) || matches!(k, LayerKind::Route(_)) => ChanMap::Identity,
-                _ => ChanMap::All,
-            });
+            map.push(chan_map(&layer.kind, c_in));
             weighted.push(matches!(
                 layer.kind,
                 LayerKind::Convolutional(_) | LayerKind::Connected(_)
@@ -163,7 +186,7 @@ impl ChannelGraph {
                                     | LayerKind::GaussianYolo(_)
                                     | LayerKind::Region(_)
                                     | LayerKind::Detection(_)
-                                    | LayerKind::Cost { .. }
+                                    | LayerKind::Cost(_)
                             )
                         ))
             })
@@ -202,21 +225,87 @@ impl ChannelGraph {
     }
 }
 
+/// How a kind's input channels reach its output channels in the backward pass.
+fn chan_map(kind: &LayerKind, c_in: u64) -> ChanMap {
+    match kind {
+        LayerKind::Convolutional(c) => ChanMap::Groups {
+            groups: c.groups as u64,
+            c_in,
+        },
+        LayerKind::Reorg(_) | LayerKind::Reorg3d(_) => ChanMap::Reorg { c_in },
+        LayerKind::Route(_) => ChanMap::Identity,
+        k if channel_wise(k) => ChanMap::Identity,
+        LayerKind::Shortcut(_)
+        | LayerKind::Maxpool(_)
+        | LayerKind::LocalAvgpool(_)
+        | LayerKind::Avgpool(_)
+        | LayerKind::Upsample(_)
+        | LayerKind::Dropout(_)
+        | LayerKind::Sam(_)
+        | LayerKind::ScaleChannels(_)
+        | LayerKind::Batchnorm(_)
+        | LayerKind::Activation(_)
+        | LayerKind::Yolo(_)
+        | LayerKind::GaussianYolo(_)
+        | LayerKind::Region(_)
+        | LayerKind::Detection(_)
+        | LayerKind::Connected(_)
+        | LayerKind::Softmax(_)
+        | LayerKind::Cost(_)
+        | LayerKind::Crop(_)
+        | LayerKind::Implicit(_)
+        | LayerKind::Contrastive(_)
+        | LayerKind::Empty(_)
+        | LayerKind::Rnn(_)
+        | LayerKind::Lstm(_)
+        | LayerKind::Gru(_)
+        | LayerKind::Crnn(_)
+        | LayerKind::ConvLstm(_)
+        | LayerKind::Deconvolutional(_)
+        | LayerKind::Local(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::L2norm(_) => ChanMap::All,
+    }
+}
+
 /// Weightless kinds whose backward pass sends channel c's gradient only to channel c.
 fn channel_wise(kind: &LayerKind) -> bool {
-    matches!(
-        kind,
+    match kind {
         LayerKind::Shortcut(_)
-            | LayerKind::Maxpool(_)
-            | LayerKind::LocalAvgpool(_)
-            | LayerKind::Avgpool
-            | LayerKind::Upsample(_)
-            | LayerKind::Dropout { .. }
-            | LayerKind::Sam(_)
-            | LayerKind::ScaleChannels(_)
-            | LayerKind::Batchnorm
-            | LayerKind::Activation(_)
-    )
+        | LayerKind::Maxpool(_)
+        | LayerKind::LocalAvgpool(_)
+        | LayerKind::Avgpool(_)
+        | LayerKind::Upsample(_)
+        | LayerKind::Dropout(_)
+        | LayerKind::Sam(_)
+        | LayerKind::ScaleChannels(_)
+        | LayerKind::Batchnorm(_)
+        | LayerKind::Activation(_) => true,
+        LayerKind::Convolutional(_)
+        | LayerKind::Route(_)
+        | LayerKind::Reorg(_)
+        | LayerKind::Reorg3d(_)
+        | LayerKind::Yolo(_)
+        | LayerKind::GaussianYolo(_)
+        | LayerKind::Region(_)
+        | LayerKind::Detection(_)
+        | LayerKind::Connected(_)
+        | LayerKind::Softmax(_)
+        | LayerKind::Cost(_)
+        | LayerKind::Crop(_)
+        | LayerKind::Implicit(_)
+        | LayerKind::Contrastive(_)
+        | LayerKind::Empty(_)
+        | LayerKind::Rnn(_)
+        | LayerKind::Lstm(_)
+        | LayerKind::Gru(_)
+        | LayerKind::Crnn(_)
+        | LayerKind::ConvLstm(_)
+        | LayerKind::Deconvolutional(_)
+        | LayerKind::Local(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::L2norm(_) => false,
+    }
 }
 
 /// Sorts and merges an interval list into disjoint, non-adjacent intervals.

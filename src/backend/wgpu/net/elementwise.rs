@@ -242,16 +242,13 @@ impl GpuNet {
                 let from = self.outputs[sc.from].clone();
                 (kernel, act, params, Some(from), s.outputs, post)
             }
-            LayerKind::Softmax {
-                groups,
-                temperature,
-            } => {
+            LayerKind::Softmax(sm) => {
                 let params = EwParams {
-                    groups: *groups as u32,
-                    scale: *temperature,
+                    groups: sm.groups as u32,
+                    scale: sm.temperature,
                     ..dims
                 };
-                (Kernel::Softmax, 0, params, None, *groups, Vec::new())
+                (Kernel::Softmax, 0, params, None, sm.groups, Vec::new())
             }
             LayerKind::Reorg(r) | LayerKind::Reorg3d(r) => {
                 // the dims darknet passes to reorg_cpu: the input's for [reorg], the output's
@@ -301,7 +298,7 @@ impl GpuNet {
                 (Kernel::Crop, 0, params, None, s.outputs, Vec::new())
             }
             LayerKind::Activation(act) => {
-                let (id, post) = self.epilogue(*act, &out, &s);
+                let (id, post) = self.epilogue(act.activation, &out, &s);
                 let mut cmds = vec![copy_prev];
                 if id != 0 {
                     cmds.push(self.activate(id, &out, dims));
@@ -359,21 +356,6 @@ fn shortcut_weights(
     if raw.len() < n * per {
         return None;
     }
-    let mut out = raw[..n * per].to_vec();
-    for ch in 0..per {
-        let at = |k: usize| raw[k * per + ch];
-        match sc.weights_normalization.as_str() {
-            "relu" | "avg_relu" => {
-                let sum = 0.0001 + (0..n).map(|k| at(k).max(0.0)).sum::<f32>();
-                (0..n).for_each(|k| out[k * per + ch] = at(k).max(0.0) / sum);
-            }
-            "softmax" => {
-                let max = (0..n).map(at).fold(f32::MIN, f32::max);
-                let sum = 0.0001 + (0..n).map(|k| (at(k) - max).exp()).sum::<f32>();
-                (0..n).for_each(|k| out[k * per + ch] = (at(k) - max).exp() / sum);
-            }
-            _ => {}
-        }
-    }
+    let out = sc.weights_normalization.normalize(raw, n, per);
     Some(out)
 }

@@ -78,7 +78,7 @@ impl GpuNet {
                 cmds.extend(self.blur(pl.antialiasing, stride, &host, &target, &out, &s));
                 cmds
             }
-            LayerKind::Avgpool => {
+            LayerKind::Avgpool(_) => {
                 let params = PoolParams {
                     c: s.input.c as u32,
                     in_h: s.input.h as u32,
@@ -113,7 +113,7 @@ impl GpuNet {
                 };
                 self.conv(act, &fused, geo, &prev, &out)
             }
-            LayerKind::Batchnorm => match fused_batchnorm(w, i) {
+            LayerKind::Batchnorm(_) => match fused_batchnorm(w, i) {
                 // without its statistics the layer passes its input on (as the CPU backend)
                 None => vec![copy_prev],
                 Some(fused) => {
@@ -157,10 +157,10 @@ impl GpuNet {
                     dst: out,
                 }]
             }
-            LayerKind::Dropout { .. }
-            | LayerKind::Empty
-            | LayerKind::Cost { .. }
-            | LayerKind::Contrastive { .. } => vec![copy_prev],
+            LayerKind::Dropout(_)
+            | LayerKind::Empty(_)
+            | LayerKind::Cost(_)
+            | LayerKind::Contrastive(_) => vec![copy_prev],
             kind => self
                 .elementwise(a, i, kind, &prev, copy_prev)
                 .ok_or_else(unsupported)?,

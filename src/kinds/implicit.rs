@@ -1,0 +1,59 @@
+//! `[implicit]`: YOLOR's learned constant, a 1×1×filters output read from the weights.
+
+use super::{Kind, LineCx, Src, WeightBlock, plain_line};
+use crate::network::error::NetworkError;
+use crate::network::keys::{ParseCx, dim};
+use crate::network::options::Opts;
+use crate::profile::cost::{LayerCost, mul};
+use crate::shape::cx::ShapeCx;
+use crate::shape::types::{LayerShape, Shape, ShapeError};
+use serde::Serialize;
+
+/// `[implicit]` parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Implicit {
+    /// Output channels.
+    pub filters: usize,
+    /// Values per channel in the file.
+    pub atoms: usize,
+}
+
+/// The implicit kind.
+pub struct ImplicitKind;
+
+impl Kind for ImplicitKind {
+    type Params = Implicit;
+    const NAME: &'static str = "implicit";
+    const SECTIONS: &'static [&'static str] = &["implicit"];
+    const HEAD: bool = false;
+
+    fn parse(o: &Opts, _: &mut ParseCx) -> Result<Implicit, NetworkError> {
+        o.touch("mean");
+        o.touch("std");
+        Ok(Implicit {
+            filters: dim(o, "filters", 128)?,
+            atoms: dim(o, "atoms", 1)?,
+        })
+    }
+    /// It reads no layer.
+    fn sources(_: &Implicit, _: Src) -> Vec<Src> {
+        Vec::new()
+    }
+    fn shape(p: &Implicit, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+        cx.out(Shape::default(), Shape::new(1, 1, p.filters))
+    }
+    fn cost(p: &Implicit, _: &LayerShape) -> Option<LayerCost> {
+        let params = mul(&[p.filters, p.atoms])?;
+        Some(LayerCost {
+            params,
+            weight_floats: params,
+            ..LayerCost::default()
+        })
+    }
+    fn line(_: &Implicit, cx: &LineCx) -> String {
+        plain_line(Self::NAME, cx)
+    }
+    fn weights(_: &Implicit, _: &LayerShape, floats: u64) -> Vec<WeightBlock> {
+        WeightBlock::plain(floats)
+    }
+}

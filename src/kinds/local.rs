@@ -1,0 +1,175 @@
+//! Spatial kinds with their own weight layouts: `[local]` (a convolution with separate weights
+//! at every output position, YOLOv1's) and pjreddie darknet's `[deconvolutional]`.
+
+use super::{Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use crate::network::activation::Activation;
+use crate::network::error::NetworkError;
+use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim};
+use crate::network::options::Opts;
+use crate::profile::cost::{ConvCount, LayerCost, mul};
+use crate::shape::cx::ShapeCx;
+use crate::shape::types::{LayerShape, Shape, ShapeError};
+use serde::Serialize;
+
+/// `[local]` and `[deconvolutional]` parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spatial {
+    /// Output channels.
+    pub filters: usize,
+    /// Kernel side.
+    pub size: usize,
+    /// Stride.
+    pub stride: usize,
+    /// For `[local]`: the raw `pad` value, which darknet's im2col uses as pixels on each
+    /// side; for `[deconvolutional]`: pixels.
+    pub pad: usize,
+    /// Applied to the output.
+    pub activation: Activation,
+    /// With a batch-norm triplet (`[deconvolutional]` only).
+    pub batch_normalize: bool,
+}
+
+/// The local kind.
+pub struct LocalKind;
+/// The deconvolutional kind (pjreddie darknet).
+pub struct DeconvolutionalKind;
+
+impl Spatial {
+    /// Darknet's `local_out_height`: `(h − (pad ? 1 : size)) / stride + 1`.
+    pub fn local_out(&self, side: usize) -> Option<usize> {
+        let cut = if self.pad != 0 { 1 } else { self.size };
+        Some(side.checked_sub(cut)? / self.stride + 1)
+    }
+
+    /// The side darknet's im2col fills for `[local]`: `(h + 2·pad − size) / stride + 1`.
+    pub fn im2col_out(&self, side: usize) -> Option<usize> {
+        Some((side + 2 * self.pad).checked_sub(self.size)? / self.stride + 1)
+    }
+}
+
+fn parse_spatial(o: &Opts, cx: &mut ParseCx, local: bool) -> Result<Spatial, NetworkError> {
+    let filters = dim(o, "filters", 1)?;
+    let size = dim(o, "size", 1)?;
+    let stride = dim(o, "stride", 1)?;
+    let pad_flag = o.int_in("pad", 0, 0, MAX_DIM)? as usize;
+    let activation = activation(o, cx, "activation", "logistic");
+    let batch_normalize = if local {
+        false
+    } else {
+        o.flag("batch_normalize")?
+    };
+    let pad = if local {
+        pad_flag
+    } else {
+        let padding = count(o, "padding", 0)?;
+        if pad_flag != 0 { size / 2 } else { padding }
+    };
+    Ok(Spatial {
+        filters,
+        size,
+        stride,
+        pad,
+        activation,
+        batch_normalize,
+    })
+}
+
+impl Kind for LocalKind {
+    type Params = Spatial;
+    const NAME: &'static str = "local";
+    const SECTIONS: &'static [&'static str] = &["local"];
+    const HEAD: bool = false;
+
+    fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Spatial, NetworkError> {
+        parse_spatial(o, cx, true)
+    }
+    fn sources(_: &Spatial, prev: Src) -> Vec<Src> {
+        previous(prev)
+    }
+    /// Darknet's `make_local_layer`: `local_out_height` and `local_out_width`.
+    fn shape(l: &Spatial, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+        let i = cx.image()?;
+        let (Some(w), Some(h)) = (l.local_out(i.w), l.local_out(i.h)) else {
+            return Err(cx.err_at(
+                "size",
+                format!(
+                    "the kernel {} is larger than the input {}",
+                    l.size,
+                    i.text()
+                ),
+            ));
+        };
+        cx.out(i, Shape::new(w, h, l.filters))
+    }
+    /// A weight matrix per output position and a bias per output value.
+    fn cost(l: &Spatial, s: &LayerShape) -> Option<LayerCost> {
+        let locations = mul(&[s.output.w, s.output.h])?;
+        let w = mul(&[l.size, l.size, s.input.c, l.filters])?.checked_mul(locations)?;
+        let params = w.checked_add(s.outputs as u64)?;
+        Some(LayerCost {
+            params,
+            weight_floats: params,
+            ..LayerCost::default()
+        })
+    }
+    fn line(_: &Spatial, cx: &LineCx) -> String {
+        plain_line(Self::NAME, cx)
+    }
+    /// Darknet's `load_weights_upto`: `l.outputs` biases, then the weights of every position
+    /// (position-major, each an n × size²·c matrix).
+    fn weights(l: &Spatial, s: &LayerShape, _: u64) -> Vec<WeightBlock> {
+        let locations = s.output.w * s.output.h;
+        let weights = l.size * l.size * s.input.c * l.filters * locations;
+        vec![WeightBlock::conv(s.outputs, false, weights)]
+    }
+}
+
+impl Kind for DeconvolutionalKind {
+    type Params = Spatial;
+    const NAME: &'static str = "deconvolutional";
+    const SECTIONS: &'static [&'static str] = &["deconv", "deconvolutional"];
+    const HEAD: bool = false;
+
+    fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Spatial, NetworkError> {
+        parse_spatial(o, cx, false)
+    }
+    fn sources(_: &Spatial, prev: Src) -> Vec<Src> {
+        previous(prev)
+    }
+    /// pjreddie's `make_deconvolutional_layer`: `(h − 1)·stride + size − 2·pad`.
+    fn shape(d: &Spatial, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+        let i = cx.image()?;
+        let side = |n: usize| -> Option<usize> {
+            ((n - 1).checked_mul(d.stride)?.checked_add(d.size)?).checked_sub(2 * d.pad)
+        };
+        match (side(i.w), side(i.h)) {
+            (Some(w), Some(h)) => cx.out(i, Shape::new(w, h, d.filters)),
+            (None, _) | (_, None) => {
+                Err(cx.err_at("pad", format!("the padding {} leaves no output", d.pad)))
+            }
+        }
+    }
+    fn cost(d: &Spatial, s: &LayerShape) -> Option<LayerCost> {
+        let cc = ConvCount::new(
+            s.input.c,
+            d.filters,
+            1,
+            d.size,
+            Shape::default(),
+            d.batch_normalize,
+        )?;
+        Some(LayerCost {
+            params: cc.params()?,
+            weight_floats: cc.floats()?,
+            ..LayerCost::default()
+        })
+    }
+    fn line(_: &Spatial, cx: &LineCx) -> String {
+        plain_line(Self::NAME, cx)
+    }
+    /// Biases, the batch-norm triplet, then the kernel (`load_convolutional_weights`).
+    fn weights(d: &Spatial, s: &LayerShape, _: u64) -> Vec<WeightBlock> {
+        let nweights = s.input.c * d.filters * d.size * d.size;
+        vec![WeightBlock::conv(d.filters, d.batch_normalize, nweights)]
+    }
+}

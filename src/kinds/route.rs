@@ -1,0 +1,127 @@
+//! `[route]`: concatenation of earlier layers' outputs, or one group of channels of one.
+
+use super::{Kind, LineCx, Src, WeightBlock, dims};
+use crate::network::error::{NetworkError, NetworkErrorKind};
+use crate::network::keys::{MAX_DIM, ParseCx, references};
+use crate::network::options::Opts;
+use crate::profile::cost::LayerCost;
+use crate::shape::cx::ShapeCx;
+use crate::shape::types::{LayerShape, Shape, ShapeError};
+use serde::Serialize;
+
+/// `[route]` parameters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    /// The layers joined, absolute.
+    pub layers: Vec<usize>,
+    /// Channel groups of the joined tensor.
+    pub groups: usize,
+    /// The group kept.
+    pub group_id: usize,
+}
+
+/// The route kind.
+pub struct RouteKind;
+
+impl Kind for RouteKind {
+    type Params = Route;
+    const NAME: &'static str = "route";
+    const SECTIONS: &'static [&'static str] = &["route"];
+    const HEAD: bool = false;
+
+    fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Route, NetworkError> {
+        let layers = references(o, cx, "layers")?;
+        let groups = o.int_in("groups", 1, 1, MAX_DIM)? as usize;
+        let group_id = o.int_in("group_id", 0, 0, MAX_DIM)? as usize;
+        if group_id >= groups {
+            return Err(NetworkError::new(
+                NetworkErrorKind::OutOfRange,
+                o.span_of("group_id"),
+                format!(
+                    "`group_id={group_id}` in layer {} must be below `groups={groups}`",
+                    cx.index
+                ),
+            ));
+        }
+        o.touch("stream");
+        o.touch("wait_stream");
+        Ok(Route {
+            layers,
+            groups,
+            group_id,
+        })
+    }
+
+    fn sources(r: &Route, _: Src) -> Vec<Src> {
+        r.layers.iter().map(|&i| Src::Layer(i)).collect()
+    }
+
+    fn shape(r: &Route, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+        let groups = r.groups;
+        let mut first: Option<(usize, Shape)> = None;
+        let (mut c, mut total) = (0usize, 0usize);
+        for &idx in &r.layers {
+            let s = cx.source(idx)?;
+            if let Some((fi, f)) = first {
+                if (s.output.w, s.output.h) != (f.w, f.h) {
+                    return Err(cx.err_at("layers", format!(
+                        "joins layer {fi} ({}) and layer {idx} ({}): the widths and heights differ, so no concatenation exists (darknet prints 'The width and height of the input layers are different' and gives 0×0×0)",
+                        f.text(), s.output.text()
+                    )));
+                }
+            } else {
+                first = Some((idx, s.output));
+            }
+            if s.output.c % groups != 0 {
+                cx.warn(format!(
+                    "layer {idx} has {} channels, not divisible by groups={groups}",
+                    s.output.c
+                ));
+            }
+            c = c.checked_add(s.output.c).ok_or_else(|| cx.overflow())?;
+            total = total.checked_add(s.outputs).ok_or_else(|| cx.overflow())?;
+        }
+        let (_, f) = first.ok_or_else(|| cx.err("lists no layers".into()))?;
+        let output = Shape::new(f.w, f.h, c / groups);
+        let outputs = total / groups;
+        if outputs == 0 {
+            return Err(cx.err(format!(
+                "the output would be {}, which has no values",
+                output.text()
+            )));
+        }
+        Ok(LayerShape {
+            input: f,
+            output,
+            inputs: total,
+            outputs,
+            pre_blur: None,
+        })
+    }
+
+    fn cost(_: &Route, _: &LayerShape) -> Option<LayerCost> {
+        Some(LayerCost::default())
+    }
+
+    fn line(r: &Route, cx: &LineCx) -> String {
+        let list: String = r.layers.iter().map(|l| format!(" {l}")).collect();
+        let gap = match r.layers.len() {
+            n if n > 3 => " \t    ",
+            n if n > 1 => " \t            ",
+            _ => " \t\t            ",
+        };
+        let groups = if r.groups > 1 {
+            format!("{}/{}", r.group_id, r.groups)
+        } else {
+            "   ".into()
+        };
+        format!(
+            "route {list}{gap}           {groups} -> {}",
+            dims(cx.shape.output)
+        )
+    }
+
+    fn weights(_: &Route, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
+        Vec::new()
+    }
+}
