@@ -9,6 +9,9 @@ use crate::report::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The exit code for input the tool refuses (a bad cfg, an unreadable file).
+pub const EXIT_BAD_INPUT: i32 = 2;
+
 #[derive(Parser)]
 #[command(
     name = "csplens",

@@ -2,7 +2,13 @@
 //! AlexeyAB darknet does, and compare CSP networks with their baselines.
 //!
 //! Data flows one way, each stage a pure function with its own error type:
-//! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`].
+//! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`]; each layer kind's
+//! rules live in one file under [`kinds`].
+//!
+//! No `match` in the crate has a wildcard arm over an enum (`clippy::wildcard_enum_match_arm`
+//! is denied with CI's `-D warnings`), so adding a layer kind is a compile error at every place
+//! that must handle it.
+#![warn(clippy::wildcard_enum_match_arm)]
 
 pub mod args;
 pub mod backend;
@@ -113,6 +119,47 @@ impl Failure {
             &self.error.to_string(),
         )
     }
+}
+
+/// A cfg file that could not be read or analysed.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The path as given.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The text did not analyse.
+    #[error("{}", .0.render())]
+    Analysis(Box<Failure>),
+}
+
+impl LoadError {
+    /// The text a command line prints: `error: …` for a file it cannot read, the
+    /// `file:line:col` diagnostic with its caret for one that does not analyse.
+    pub fn render(&self) -> String {
+        match self {
+            Self::Read { .. } => format!("error: {self}"),
+            Self::Analysis(f) => f.render(),
+        }
+    }
+}
+
+/// Reads and analyses one cfg file under `caps`.
+pub fn analyze_file(
+    path: &std::path::Path,
+    over: shape::InputOverride,
+    caps: &limits::Limits,
+) -> Result<Analysis, LoadError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    analyze_with(&name, &bytes, over, caps).map_err(LoadError::Analysis)
 }
 
 /// Runs every core stage on cfg bytes, with the default [`limits::Limits`].

@@ -1,11 +1,9 @@
-//! The `csplens` command line.
+//! The `csplens` command line (its subcommands are in `cmd/`).
 
-mod cli;
-mod detect_cmd;
-mod draw;
-#[cfg(feature = "gpu")]
-mod gpu_bench;
+#![warn(clippy::wildcard_enum_match_arm)]
+
+mod cmd;
 
 fn main() {
-    std::process::exit(cli::main());
+    std::process::exit(cmd::main());
 }

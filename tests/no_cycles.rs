@@ -8,6 +8,8 @@
 //!
 //! `cargo test --test no_cycles -- --nocapture` prints the edges of any cycle it finds.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -75,19 +75,23 @@ fn conv_chain(a: &Analysis, lo: usize, hi: usize) -> bool {
 /// The unit closed by layer `last`, if it closes one.
 fn unit_at(a: &Analysis, last: usize) -> Option<(UnitKind, Unit)> {
     let layer = a.network.layers.get(last)?;
-    let (kind, input) = match &layer.kind {
-        LayerKind::Shortcut(s) if s.from.len() == 1 && s.weights_type == WeightsType::None => {
-            (UnitKind::Residual, s.from[0])
-        }
-        LayerKind::Route(r) if r.groups == 1 && r.layers.len() == 2 => {
-            let other = match r.layers[..] {
-                [a, b] if a + 1 == last => b,
-                [a, b] if b + 1 == last => a,
-                _ => return None,
-            };
-            (UnitKind::Dense, other)
-        }
-        _ => return None,
+    let (kind, input) = if let LayerKind::Shortcut(s) = &layer.kind
+        && s.from.len() == 1
+        && s.weights_type == WeightsType::None
+    {
+        (UnitKind::Residual, s.from[0])
+    } else if let LayerKind::Route(r) = &layer.kind
+        && r.groups == 1
+        && let [a, b] = r.layers[..]
+    {
+        let other = match (a + 1 == last, b + 1 == last) {
+            (true, _) => b,
+            (false, true) => a,
+            (false, false) => return None,
+        };
+        (UnitKind::Dense, other)
+    } else {
+        return None;
     };
     let first = input + 1;
     (conv_chain(a, first, last) && a.network.layers[first].inputs == [Src::Layer(input)])

@@ -261,9 +261,10 @@ impl Builder<'_> {
                 let narrow = c.kind == UnitKind::Residual && l + 1 == u.last;
                 self.copy(l, narrow.then_some(w2), None);
             }
-            let refs = match &a.network.layers[u.last].kind {
-                LayerKind::Route(r) => r
-                    .layers
+            // a dense unit's route reads the unit's input and its body; a residual unit's
+            // shortcut reads the previous layer
+            let refs = if let LayerKind::Route(r) = &a.network.layers[u.last].kind {
+                r.layers
                     .iter()
                     .map(|&j| {
                         if j == u.input {
@@ -272,8 +273,9 @@ impl Builder<'_> {
                             Target::Old(j)
                         }
                     })
-                    .collect(),
-                _ => vec![Target::Item(prev)],
+                    .collect()
+            } else {
+                vec![Target::Item(prev)]
             };
             prev = self.copy(u.last, None, Some(refs));
         }

@@ -112,7 +112,39 @@ pub fn candidates(
                 classes = r.classes;
                 all.extend(boxes::region_candidates(out, r, &geo, p.thresh));
             }
-            _ => {}
+            // the backends refuse the other heads; every other kind is not a head
+            LayerKind::Convolutional(_)
+            | LayerKind::Route(_)
+            | LayerKind::Shortcut(_)
+            | LayerKind::Maxpool(_)
+            | LayerKind::LocalAvgpool(_)
+            | LayerKind::Avgpool(_)
+            | LayerKind::Upsample(_)
+            | LayerKind::Reorg(_)
+            | LayerKind::Reorg3d(_)
+            | LayerKind::GaussianYolo(_)
+            | LayerKind::Detection(_)
+            | LayerKind::Connected(_)
+            | LayerKind::Softmax(_)
+            | LayerKind::Dropout(_)
+            | LayerKind::Cost(_)
+            | LayerKind::Crop(_)
+            | LayerKind::Sam(_)
+            | LayerKind::ScaleChannels(_)
+            | LayerKind::Batchnorm(_)
+            | LayerKind::Implicit(_)
+            | LayerKind::Contrastive(_)
+            | LayerKind::Empty(_)
+            | LayerKind::Activation(_)
+            | LayerKind::Rnn(_)
+            | LayerKind::Lstm(_)
+            | LayerKind::Gru(_)
+            | LayerKind::Crnn(_)
+            | LayerKind::ConvLstm(_)
+            | LayerKind::Deconvolutional(_)
+            | LayerKind::Local(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::L2norm(_) => {}
         }
     }
     (all, classes, kind)

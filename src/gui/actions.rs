@@ -9,6 +9,8 @@ use super::doc::{FileKind, Slot};
 use super::graph_view::GraphState;
 use super::jobs::{Outcome, outcome};
 use super::load::{self, DetectInput};
+use super::make_csp::{FormAction, MakeCspForm, write_cspified};
+use crate::cspify::Options;
 use crate::detect::Params;
 pub use crate::files::write_atomic;
 use crate::report::{self, Format};
@@ -287,7 +289,7 @@ impl App {
         let ext = match format {
             Format::Csv => "csv",
             Format::Json => "json",
-            _ => "md",
+            Format::Md | Format::Table => "md",
         };
         let a = doc.analysis.clone();
         let name = format!("{}.{ext}", doc.title().trim_end_matches(".cfg"));
@@ -352,4 +354,54 @@ fn short(p: &Path) -> String {
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     )
+}
+
+/// "Make CSP…": the form opened, its job and its result.
+impl App {
+    /// Opens the "Make CSP" form for the active network.
+    pub fn open_make_csp(&mut self) {
+        let form = self.doc().map(|d| MakeCspForm::new(d, self.selected));
+        self.make_csp = form;
+    }
+
+    /// Applies the form's action.
+    pub(super) fn make_csp_action(&mut self, action: FormAction) {
+        self.make_csp = None;
+        let FormAction::SaveAs(opts) = action else {
+            return;
+        };
+        let Some(doc) = self.doc() else { return };
+        let a = Arc::clone(&doc.analysis);
+        let name = format!("cs{}", doc.title());
+        self.jobs.spawn(format!("make CSP {name}"), move |_| {
+            let Some(file) = pollster::block_on(
+                rfd::AsyncFileDialog::new()
+                    .set_file_name(&name)
+                    .add_filter("cfg", &["cfg"])
+                    .save_file(),
+            ) else {
+                return Outcome::Failed(Diagnostic::info(&name, "not saved (dialog cancelled)"));
+            };
+            write_cspified(&a, &opts, file.path().to_path_buf())
+        });
+    }
+
+    /// Converts the active network with `opts` into `path` (no dialog) and opens the result
+    /// as network B on the Compare tab: the form's work, for scripts and tests.
+    pub fn make_csp_to(&mut self, path: PathBuf, opts: Options) {
+        let Some(doc) = self.doc() else { return };
+        let a = Arc::clone(&doc.analysis);
+        self.jobs
+            .spawn("make CSP", move |_| write_cspified(&a, &opts, path));
+    }
+
+    /// A written CSP network: opened as B beside its plain network, on the Compare tab.
+    pub(super) fn made_csp(&mut self, path: PathBuf) {
+        self.report(Diagnostic::info(
+            &path.display().to_string(),
+            "written by Make CSP; opened as B",
+        ));
+        self.open(path, Some(Slot::B));
+        self.tab = Tab::Compare;
+    }
 }

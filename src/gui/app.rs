@@ -479,7 +479,7 @@ fn summary(ui: &mut egui::Ui, doc: &Document) {
     ));
     ui.label(format!("{} CSP stages", a.csp.stages.len()));
     for s in &a.csp.stages {
-        ui.weak(super::graph_build::gui_text(&s.label()));
+        ui.weak(super::graph_style::gui_text(&s.label()));
     }
     if !a.csp.partial_residuals.is_empty() {
         ui.label(format!(

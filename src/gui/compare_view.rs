@@ -102,7 +102,7 @@ fn stages_grid(
             }
             for r in csp_stage_rows(base, other) {
                 ui.label(format!("CSP stage {} · {}×{}", r.index, r.width, r.height))
-                    .on_hover_text(super::graph_build::gui_text(&r.label));
+                    .on_hover_text(super::graph_style::gui_text(&r.label));
                 ui.label(fmt(r.baseline.map(|s| s.bflops), false));
                 ui.label(fmt(Some(r.csp.bflops), false));
                 ui.label(fmt(r.baseline.map(|s| s.dup_ratio_channelwise), true));

@@ -4,35 +4,16 @@
 //! transitions named; `groups` splits outside any stage keep their own pair.
 
 use super::doc::Document;
-use super::graph_draw::{EdgeData, NODE, NodeData};
-use super::graph_view::{ColorBy, LayerGraph, MERGE_COLOR, SPLIT_COLORS, detail, metric, ramp};
+use super::graph_draw::{EdgeData, NodeData};
+use super::graph_style::{
+    ColorBy, LayerGraph, MERGE_COLOR, detail, gui_text, metric, position, ramp, stage_colors,
+};
 use crate::graph::NodeKind;
 use crate::graph::csp::EdgeKind;
 use crate::graph::view::ViewLayout;
-use egui::{Color32, Pos2};
+use egui::Color32;
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
-
-/// Horizontal distance of one layout unit, vertical distance of one rank (canvas units).
-pub const X_UNIT: f32 = NODE.x * 1.12;
-/// Vertical distance of one rank.
-pub const Y_UNIT: f32 = NODE.y * 2.1;
-
-/// Where layout node `v` is drawn.
-pub fn position(view: &ViewLayout, v: usize) -> Pos2 {
-    let n = &view.layout.nodes[v];
-    Pos2::new(n.x * X_UNIT, n.rank as f32 * Y_UNIT)
-}
-
-/// Text for the app's fonts, which have no arrows: "→" becomes "->".
-pub fn gui_text(s: &str) -> String {
-    s.replace('→', "->")
-}
-
-/// The colour pair of stage `k` (part 1, part 2).
-pub fn stage_colors(k: usize) -> (Color32, Color32) {
-    SPLIT_COLORS[k % SPLIT_COLORS.len()]
-}
 
 /// Outline colours of layers and colours of edges (by edge index) from the CSP stages and
 /// the `groups` splits that no stage covers.
@@ -153,7 +134,7 @@ pub fn build(
     let full = |v: usize| match l.nodes[v].kind {
         NodeKind::Input => Some(0),
         NodeKind::Layer(i) => Some(i + 1),
-        _ => None,
+        NodeKind::Group(_) | NodeKind::Dummy => None,
     };
     for chain in &l.edges {
         let (from, to) = (chain[0], chain[chain.len() - 1]);

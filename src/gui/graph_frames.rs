@@ -3,8 +3,8 @@
 //! residual units · fusion csp"); clicking the strip selects the stage.
 
 use super::doc::Document;
-use super::graph_build::{position, stage_colors};
 use super::graph_draw::NODE;
+use super::graph_style::{position, stage_colors};
 use crate::graph::view::ViewLayout;
 use egui::{Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_graphs::MetadataFrame;
@@ -49,7 +49,7 @@ pub fn frames(doc: &Document, view: &ViewLayout) -> Vec<Frame> {
             .csp
             .stages
             .get(stage)
-            .map_or_else(String::new, |s| super::graph_build::gui_text(&s.label()));
+            .map_or_else(String::new, |s| super::graph_style::gui_text(&s.label()));
         out.push(Frame {
             stage,
             rect,

@@ -5,109 +5,14 @@
 
 use super::doc::Document;
 use super::graph_build::build;
-use super::graph_draw::{EdgeData, LayerEdge, LayerNode, NODE, NodeData};
+use super::graph_draw::NODE;
 use super::graph_frames::{self, Frame};
+pub use super::graph_style::ColorBy;
+use super::graph_style::{LayerGraph, MERGE_COLOR, SPLIT_COLORS, ramp};
 use crate::graph::view::{ViewLayout, view_layout};
-use crate::network::LayerKind;
 use egui::{Color32, Pos2, Rect, Vec2};
 use egui_graphs::{GraphChange, GraphView, MetadataFrame, SettingsInteraction, SettingsNavigation};
-use petgraph::Directed;
-use petgraph::stable_graph::{DefaultIx, NodeIndex};
-
-/// The egui_graphs graph of a document.
-pub type LayerGraph =
-    egui_graphs::Graph<NodeData, EdgeData, Directed, DefaultIx, LayerNode, LayerEdge>;
-
-/// What the nodes are coloured by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum ColorBy {
-    /// Darknet's BFLOPs of the layer.
-    Bflops,
-    /// The layer's output tensor bytes.
-    Memory,
-}
-
-/// Colours of the two halves of a split (sliced branch, bypass), per split in turn.
-pub const SPLIT_COLORS: [(Color32, Color32); 3] = [
-    (
-        Color32::from_rgb(255, 120, 40),
-        Color32::from_rgb(40, 190, 255),
-    ),
-    (
-        Color32::from_rgb(240, 70, 200),
-        Color32::from_rgb(90, 230, 110),
-    ),
-    (
-        Color32::from_rgb(255, 220, 60),
-        Color32::from_rgb(170, 130, 255),
-    ),
-];
-/// Outline of a concatenation that rejoins a split.
-pub const MERGE_COLOR: Color32 = Color32::from_rgb(255, 255, 255);
-
-/// A perceptual ramp (dark blue → teal → yellow) for t in 0..=1.
-pub fn ramp(t: f32) -> Color32 {
-    const STOPS: [[f32; 3]; 5] = [
-        [48.0, 18.0, 84.0],
-        [59.0, 82.0, 139.0],
-        [33.0, 145.0, 140.0],
-        [94.0, 201.0, 98.0],
-        [253.0, 231.0, 37.0],
-    ];
-    let t = t.clamp(0.0, 1.0) * 4.0;
-    let i = (t.floor() as usize).min(3);
-    let f = t - i as f32;
-    let c = |k: usize| (STOPS[i][k] + (STOPS[i + 1][k] - STOPS[i][k]) * f) as u8;
-    Color32::from_rgb(c(0), c(1), c(2))
-}
-
-/// The value a node is coloured by and its maximum over the network.
-pub fn metric(doc: &Document, by: ColorBy, layer: usize) -> f64 {
-    let a = &doc.analysis;
-    match by {
-        ColorBy::Bflops => a.profile.layers.get(layer).map_or(0.0, |c| c.bflops as f64),
-        ColorBy::Memory => a
-            .memory
-            .layers
-            .get(layer)
-            .map_or(0.0, |m| m.activation_bytes as f64),
-    }
-}
-
-/// The second line of a node: the layer's key parameters.
-pub fn detail(kind: &LayerKind) -> String {
-    match kind {
-        LayerKind::Convolutional(c) => {
-            let g = if c.groups > 1 {
-                format!(" g{}", c.groups)
-            } else {
-                String::new()
-            };
-            format!(
-                "{} {}×{}/{}{g} {}",
-                c.filters,
-                c.size,
-                c.size,
-                c.stride_x,
-                c.activation.name()
-            )
-        }
-        LayerKind::Route(r) if r.groups > 1 => {
-            format!("{:?} groups {} id {}", r.layers, r.groups, r.group_id)
-        }
-        LayerKind::Route(r) => format!("{:?}", r.layers),
-        LayerKind::Shortcut(s) => format!("from {:?} {}", s.from, s.activation.name()),
-        LayerKind::Maxpool(p) | LayerKind::LocalAvgpool(p) => {
-            format!("{}×{}/{}", p.size, p.size, p.stride_x)
-        }
-        LayerKind::Upsample(u) => format!("×{}", u.stride),
-        LayerKind::Yolo(y) | LayerKind::GaussianYolo(y) => {
-            format!("mask {:?} cls {}", y.mask, y.classes)
-        }
-        LayerKind::Region(r) => format!("num {} cls {}", r.num, r.classes),
-        _ => String::new(),
-    }
-}
+use petgraph::stable_graph::NodeIndex;
 
 /// The smallest zoom "Fit" goes to while the graph's width allows: node titles about 8 px.
 const READABLE_ZOOM: f32 = 0.62;

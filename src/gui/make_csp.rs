@@ -2,14 +2,12 @@
 //! part ratio, the whole network or the stage holding the selected layer), and the job that
 //! asks where to save it, writes it whole and opens it as network B on the Compare tab.
 
-use super::app::{App, Tab};
 use super::diagnostics::Diagnostic;
-use super::doc::{Document, Slot};
+use super::doc::Document;
 use super::jobs::Outcome;
 use crate::cspify::{self, Options, StageSelect};
 use crate::profile::csp::Fusion;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// The form's state, made when it opens (the convertible stages are found then, not per
 /// frame).
@@ -149,7 +147,7 @@ pub fn show(ctx: &egui::Context, form: &mut MakeCspForm) -> Option<FormAction> {
 }
 
 /// Converts, writes `path` whole and says so; the caller opens it.
-fn write_cspified(a: &crate::Analysis, opts: &Options, path: PathBuf) -> Outcome {
+pub(super) fn write_cspified(a: &crate::Analysis, opts: &Options, path: PathBuf) -> Outcome {
     let name = path.display().to_string();
     match cspify::cspify(a, opts) {
         Ok(made) => match crate::files::write_atomic(&path, made.text.as_bytes()) {
@@ -157,54 +155,5 @@ fn write_cspified(a: &crate::Analysis, opts: &Options, path: PathBuf) -> Outcome
             Err(e) => Outcome::Failed(Diagnostic::error(&name, e)),
         },
         Err(e) => Outcome::Failed(Diagnostic::error(&a.path, e.to_string())),
-    }
-}
-
-impl App {
-    /// Opens the "Make CSP" form for the active network.
-    pub fn open_make_csp(&mut self) {
-        let form = self.doc().map(|d| MakeCspForm::new(d, self.selected));
-        self.make_csp = form;
-    }
-
-    /// Applies the form's action.
-    pub(super) fn make_csp_action(&mut self, action: FormAction) {
-        self.make_csp = None;
-        let FormAction::SaveAs(opts) = action else {
-            return;
-        };
-        let Some(doc) = self.doc() else { return };
-        let a = Arc::clone(&doc.analysis);
-        let name = format!("cs{}", doc.title());
-        self.jobs.spawn(format!("make CSP {name}"), move |_| {
-            let Some(file) = pollster::block_on(
-                rfd::AsyncFileDialog::new()
-                    .set_file_name(&name)
-                    .add_filter("cfg", &["cfg"])
-                    .save_file(),
-            ) else {
-                return Outcome::Failed(Diagnostic::info(&name, "not saved (dialog cancelled)"));
-            };
-            write_cspified(&a, &opts, file.path().to_path_buf())
-        });
-    }
-
-    /// Converts the active network with `opts` into `path` (no dialog) and opens the result
-    /// as network B on the Compare tab: the form's work, for scripts and tests.
-    pub fn make_csp_to(&mut self, path: PathBuf, opts: Options) {
-        let Some(doc) = self.doc() else { return };
-        let a = Arc::clone(&doc.analysis);
-        self.jobs
-            .spawn("make CSP", move |_| write_cspified(&a, &opts, path));
-    }
-
-    /// A written CSP network: opened as B beside its plain network, on the Compare tab.
-    pub(super) fn made_csp(&mut self, path: PathBuf) {
-        self.report(Diagnostic::info(
-            &path.display().to_string(),
-            "written by Make CSP; opened as B",
-        ));
-        self.open(path, Some(Slot::B));
-        self.tab = Tab::Compare;
     }
 }

@@ -16,6 +16,7 @@ pub mod doc;
 mod graph_build;
 mod graph_draw;
 mod graph_frames;
+mod graph_style;
 pub mod graph_view;
 mod inspector;
 pub mod jobs;

@@ -30,7 +30,7 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, k: usize, collapsed: bool) -> Opt
     };
     let mut action = None;
     ui.heading(format!("CSP stage {}", s.index));
-    ui.label(super::graph_build::gui_text(&s.label()));
+    ui.label(super::graph_style::gui_text(&s.label()));
     ui.horizontal(|ui| {
         let (text, to) = if collapsed {
             ("Expand in the graph", false)

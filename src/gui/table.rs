@@ -96,7 +96,35 @@ fn filters_size(kind: &LayerKind) -> (String, String) {
         ),
         LayerKind::Route(r) => (format!("{:?}", r.layers), String::new()),
         LayerKind::Shortcut(s) => (format!("{:?}", s.from), String::new()),
-        _ => (String::new(), String::new()),
+        LayerKind::Avgpool(_)
+        | LayerKind::Upsample(_)
+        | LayerKind::Reorg(_)
+        | LayerKind::Reorg3d(_)
+        | LayerKind::Yolo(_)
+        | LayerKind::GaussianYolo(_)
+        | LayerKind::Region(_)
+        | LayerKind::Detection(_)
+        | LayerKind::Connected(_)
+        | LayerKind::Softmax(_)
+        | LayerKind::Dropout(_)
+        | LayerKind::Cost(_)
+        | LayerKind::Crop(_)
+        | LayerKind::Sam(_)
+        | LayerKind::ScaleChannels(_)
+        | LayerKind::Batchnorm(_)
+        | LayerKind::Implicit(_)
+        | LayerKind::Contrastive(_)
+        | LayerKind::Empty(_)
+        | LayerKind::Activation(_)
+        | LayerKind::Rnn(_)
+        | LayerKind::Lstm(_)
+        | LayerKind::Gru(_)
+        | LayerKind::Crnn(_)
+        | LayerKind::ConvLstm(_)
+        | LayerKind::Deconvolutional(_)
+        | LayerKind::Local(_)
+        | LayerKind::Normalization(_)
+        | LayerKind::L2norm(_) => (String::new(), String::new()),
     }
 }
 

@@ -73,6 +73,36 @@ impl Activation {
         NAMES.iter().find(|(n, _)| *n == name).map(|(_, a)| *a)
     }
 
+    /// For the activations that normalise each position across channels, whether with a
+    /// softmax; `None` for the element-wise ones.
+    pub fn across_channels(self) -> Option<bool> {
+        match self {
+            Self::NormalizeChannels => Some(false),
+            Self::NormalizeChannelsSoftmax | Self::NormalizeChannelsSoftmaxMaxval => Some(true),
+            Self::Logistic
+            | Self::Swish
+            | Self::Mish
+            | Self::HardMish
+            | Self::Loggy
+            | Self::Relu
+            | Self::Relu6
+            | Self::Elu
+            | Self::Selu
+            | Self::Gelu
+            | Self::Relie
+            | Self::Plse
+            | Self::Hardtan
+            | Self::Lhtan
+            | Self::Linear
+            | Self::Ramp
+            | Self::Revleaky
+            | Self::Leaky
+            | Self::Tanh
+            | Self::Stair
+            | Self::Hardswish => None,
+        }
+    }
+
     /// The cfg name.
     pub fn name(self) -> &'static str {
         NAMES

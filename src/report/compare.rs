@@ -445,7 +445,7 @@ fn table(rows: &[[String; 3]], format: Format) -> String {
             }
             out
         }
-        _ => {
+        Format::Table | Format::Json => {
             let widths: Vec<usize> = (0..3)
                 .map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0))
                 .collect();

@@ -58,15 +58,14 @@ fn table(a: &Analysis) -> String {
 
 /// Output shapes of the layers a shortcut adds to the previous layer (empty for other kinds).
 pub fn from_shapes(a: &Analysis, layer: &crate::network::Layer) -> Vec<crate::shape::Shape> {
-    match &layer.kind {
-        crate::network::LayerKind::Shortcut(sc) => sc
-            .from
-            .iter()
-            .filter_map(|&i| a.shapes.layers.get(i))
-            .map(|s| s.output)
-            .collect(),
-        _ => Vec::new(),
-    }
+    let crate::network::LayerKind::Shortcut(sc) = &layer.kind else {
+        return Vec::new();
+    };
+    sc.from
+        .iter()
+        .filter_map(|&i| a.shapes.layers.get(i))
+        .map(|s| s.output)
+        .collect()
 }
 
 const COLUMNS: [&str; 9] = [

@@ -106,17 +106,18 @@ pub fn apply(a: Activation, x: f32) -> f32 {
 
 /// Applies an activation to a CHW buffer with `plane` values per channel.
 pub fn activate(a: Activation, data: &mut [f32], plane: usize) {
-    match a {
-        Activation::NormalizeChannels => normalize_channels(data, plane, false),
-        Activation::NormalizeChannelsSoftmax | Activation::NormalizeChannelsSoftmaxMaxval => {
-            normalize_channels(data, plane, true)
-        }
-        _ => add_and_activate(a, data, 0.0),
+    match a.across_channels() {
+        Some(softmax) => normalize_channels(data, plane, softmax),
+        None => add_and_activate(a, data, 0.0),
     }
 }
 
 /// `x ← act(x + bias)` over a slice, with the activation chosen once outside the loop so the
 /// common ones (linear, leaky, relu) compile to vector code.
+#[expect(
+    clippy::wildcard_enum_match_arm,
+    reason = "fast paths for the common activations; `apply` covers every one exhaustively"
+)]
 pub fn add_and_activate(a: Activation, data: &mut [f32], bias: f32) {
     fn each(data: &mut [f32], f: impl Fn(f32) -> f32) {
         data.iter_mut().for_each(|x| *x = f(*x));

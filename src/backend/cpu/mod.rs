@@ -3,7 +3,7 @@
 //! against and the fast path without a GPU.
 
 mod activation;
-mod banded;
+mod bands;
 mod conv;
 mod gemm;
 pub mod ops;

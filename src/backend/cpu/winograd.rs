@@ -18,8 +18,8 @@ const BANDED_MIN_TILES: usize = 128;
 /// Transformed kernel values made per block while loading: about 1 MB.
 const KERNEL_BLOCK_VALUES: usize = 256 * 1024;
 
-/// Transformed input plus products per band: about 1 MB, half a core's L2.
-const BAND_VALUES: usize = 256 * 1024;
+/// Transformed input tiles plus products per band: about 1 MB, half a core's L2.
+const TILE_VALUES_PER_BAND: usize = 256 * 1024;
 
 /// Kernels transformed once at load: `u[p]` is the filters × channels matrix of tile
 /// position `p` (0..36).
@@ -185,10 +185,10 @@ impl Winograd {
     fn forward_banded(&self, x: &Tensor, oh: usize, ow: usize) -> Result<Tensor, BackendError> {
         let (th, tw) = (oh.div_ceil(4), ow.div_ceil(4));
         let (c, m) = (self.channels, self.filters);
-        let rows = (BAND_VALUES / (36 * (c + m) * tw)).clamp(1, th);
+        let rows = (TILE_VALUES_PER_BAND / (36 * (c + m) * tw)).clamp(1, th);
         let mut out = Tensor::zeros(m, oh, ow);
         let plane = x.plane();
-        super::banded::in_bands(
+        super::bands::in_bands(
             &mut out.data,
             oh * ow,
             4 * rows * ow,

@@ -237,12 +237,7 @@ pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
 /// The `normalize_channels` kernel's flag for the activations that normalise across channels
 /// (0 plain, 1 softmax); `None` for the element-wise ones.
 pub fn normalization(a: crate::network::Activation) -> Option<u32> {
-    use crate::network::Activation as A;
-    match a {
-        A::NormalizeChannels => Some(0),
-        A::NormalizeChannelsSoftmax | A::NormalizeChannelsSoftmaxMaxval => Some(1),
-        _ => None,
-    }
+    a.across_channels().map(u32::from)
 }
 
 /// Compiles `kernel` with activation `act` and `wg` threads per workgroup along x (the `ACT`

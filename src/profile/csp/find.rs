@@ -84,10 +84,10 @@ pub(super) struct Found {
 }
 
 fn conv(net: &Network, i: usize) -> Option<&Conv> {
-    match &net.layers.get(i)?.kind {
-        LayerKind::Convolutional(c) => Some(c),
-        _ => None,
-    }
+    let LayerKind::Convolutional(c) = &net.layers.get(i)?.kind else {
+        return None;
+    };
+    Some(c)
 }
 
 fn reads_only(net: &Network, i: usize, src: usize) -> bool {

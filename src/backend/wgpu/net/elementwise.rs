@@ -306,7 +306,32 @@ impl GpuNet {
                 cmds.extend(post);
                 return Some(cmds);
             }
-            _ => return None,
+            // recorded by `record` itself, or not run on the GPU
+            LayerKind::Convolutional(_)
+            | LayerKind::Route(_)
+            | LayerKind::Shortcut(_)
+            | LayerKind::Maxpool(_)
+            | LayerKind::LocalAvgpool(_)
+            | LayerKind::Avgpool(_)
+            | LayerKind::Yolo(_)
+            | LayerKind::GaussianYolo(_)
+            | LayerKind::Detection(_)
+            | LayerKind::Connected(_)
+            | LayerKind::Dropout(_)
+            | LayerKind::Cost(_)
+            | LayerKind::Batchnorm(_)
+            | LayerKind::Implicit(_)
+            | LayerKind::Contrastive(_)
+            | LayerKind::Empty(_)
+            | LayerKind::Rnn(_)
+            | LayerKind::Lstm(_)
+            | LayerKind::Gru(_)
+            | LayerKind::Crnn(_)
+            | LayerKind::ConvLstm(_)
+            | LayerKind::Deconvolutional(_)
+            | LayerKind::Local(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::L2norm(_) => return None,
         };
         // binding 3 only for the kernels that read a second operand (pipeline layouts hold
         // only the bindings an entry point uses)

@@ -161,9 +161,30 @@ impl GpuNet {
             | LayerKind::Empty(_)
             | LayerKind::Cost(_)
             | LayerKind::Contrastive(_) => vec![copy_prev],
-            kind => self
+            kind @ (LayerKind::Upsample(_)
+            | LayerKind::ScaleChannels(_)
+            | LayerKind::Sam(_)
+            | LayerKind::Softmax(_)
+            | LayerKind::Reorg(_)
+            | LayerKind::Reorg3d(_)
+            | LayerKind::Region(_)
+            | LayerKind::Crop(_)
+            | LayerKind::Activation(_)) => self
                 .elementwise(a, i, kind, &prev, copy_prev)
                 .ok_or_else(unsupported)?,
+            // Gaussian_yolo lays its entries out differently (σ per coordinate); the rest
+            // are kinds the CPU backend does not run either
+            LayerKind::GaussianYolo(_)
+            | LayerKind::Detection(_)
+            | LayerKind::Rnn(_)
+            | LayerKind::Lstm(_)
+            | LayerKind::Gru(_)
+            | LayerKind::Crnn(_)
+            | LayerKind::ConvLstm(_)
+            | LayerKind::Deconvolutional(_)
+            | LayerKind::Local(_)
+            | LayerKind::Normalization(_)
+            | LayerKind::L2norm(_) => return Err(unsupported()),
         })
     }
 

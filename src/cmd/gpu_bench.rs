@@ -5,6 +5,7 @@
 use anyhow::{Context as _, Result};
 use csplens::args::GpuBenchArgs;
 use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+use csplens::limits::Limits;
 use csplens::tensor::Tensor;
 use serde_json::json;
 
@@ -34,11 +35,11 @@ fn synthetic_weights(a: &csplens::Analysis) -> Result<csplens::weights::Weights>
 }
 
 /// Runs the benchmark; the error is the text to print.
-pub fn run(args: &GpuBenchArgs) -> Result<String, String> {
-    inner(args).map_err(|e| format!("error: {e:#}"))
+pub fn run(args: &GpuBenchArgs, caps: &Limits) -> Result<String, String> {
+    inner(args, caps).map_err(|e| format!("error: {e:#}"))
 }
 
-fn inner(args: &GpuBenchArgs) -> Result<String> {
+fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
     let ctx = GpuContext::new()?;
     let (c, n) = (args.channels, args.size);
     let cfg = format!(
@@ -75,7 +76,8 @@ fn inner(args: &GpuBenchArgs) -> Result<String> {
     doc["dependent_dispatch_us"] =
         json!(net.time_encoded(&input, args.iters)? * 1e3 / chain as f64);
     if let Some(cfg) = &args.cfg {
-        let a = crate::cli::load(cfg, Default::default()).map_err(anyhow::Error::msg)?;
+        let a = csplens::analyze_file(cfg, Default::default(), caps)
+            .map_err(|e| anyhow::Error::msg(e.render()))?;
         let w = match &args.weights {
             Some(weights) => csplens::weights::read(weights, &a.network, &a.shapes)
                 .with_context(|| weights.display().to_string())?,

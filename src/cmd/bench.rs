@@ -1,0 +1,91 @@
+//! `csplens bench`: forward and end-to-end times of one network on a backend, per layer too.
+
+use super::model;
+use anyhow::{Context as _, Result};
+use csplens::args::{BenchArgs, DetectFormat};
+use csplens::backend::Runner;
+use csplens::detect::{self, Params, image};
+use csplens::limits::Limits;
+use serde_json::json;
+use std::time::Instant;
+
+fn stats(mut v: Vec<f64>) -> serde_json::Value {
+    v.sort_by(f64::total_cmp);
+    let median = if v.is_empty() { 0.0 } else { v[v.len() / 2] };
+    json!({"median": median, "min": v.first().copied().unwrap_or(0.0), "max": v.last().copied().unwrap_or(0.0)})
+}
+
+/// Runs the benchmark; the error is the text to print.
+pub fn run(args: &BenchArgs, caps: &Limits) -> Result<String, String> {
+    bench(args, caps).map_err(|e| format!("error: {e:#}"))
+}
+
+fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
+    let (analysis, weights, bytes) = model::load(&args.model, caps)?;
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
+        .context("preparing the backend")?;
+    eprintln!("{chosen}");
+    let n = analysis.network.layers.len();
+    let (mut forward, mut end_to_end, mut per_layer) =
+        (Vec::new(), Vec::new(), vec![Vec::new(); n]);
+    for run in 0..=args.runs {
+        let t0 = Instant::now();
+        let im = image::decode_limited(&bytes, caps.max_image_pixels)?;
+        let input = detect::network_input(&analysis, &im);
+        let t1 = Instant::now();
+        let fwd = net.forward(&input)?;
+        let t2 = Instant::now();
+        let _ = detect::detect(&analysis, &fwd, im.w, im.h, &Params::default(), &[]);
+        let t3 = Instant::now();
+        if run > 0 {
+            forward.push((t2 - t1).as_secs_f64() * 1e3);
+            end_to_end.push((t3 - t0).as_secs_f64() * 1e3);
+            let timed = if net.name() == "cpu" {
+                fwd
+            } else {
+                net.forward_timed(&input)?
+            };
+            for (i, ms) in timed.layer_ms.iter().enumerate() {
+                per_layer[i].push(*ms);
+            }
+        }
+    }
+    let per_layer_ms: Vec<f64> = per_layer
+        .into_iter()
+        .map(|v| stats(v)["median"].as_f64().unwrap_or(0.0))
+        .collect();
+    let doc = json!({
+        "backend": net.name(),
+        "device": net.device(),
+        "forward_ms": stats(forward),
+        "end_to_end_ms": stats(end_to_end),
+        "per_layer_ms": per_layer_ms,
+    });
+    Ok(match args.format {
+        DetectFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
+        DetectFormat::Table => {
+            let f = &doc["forward_ms"];
+            let e = &doc["end_to_end_ms"];
+            let mut out = format!(
+                "backend {} ({}), {} runs\nforward     median {:8.2} ms  min {:8.2}  max {:8.2}\nend-to-end  median {:8.2} ms  min {:8.2}  max {:8.2}\n",
+                net.name(),
+                net.device(),
+                args.runs,
+                f["median"],
+                f["min"],
+                f["max"],
+                e["median"],
+                e["min"],
+                e["max"]
+            );
+            for (i, ms) in per_layer_ms.iter().enumerate() {
+                out += &format!(
+                    "{i:4} {:<16} {ms:8.3} ms\n",
+                    analysis.network.layers[i].kind.type_name()
+                );
+            }
+            out
+        }
+    })
+}

@@ -1,0 +1,54 @@
+//! The `csplens` command line: this file parses and dispatches; each subcommand is one file,
+//! a function from its arguments and the run's caps (passed as a value) to the text it prints
+//! or the error text. Loading goes through the library ([`csplens::analyze_file`]).
+
+mod app;
+mod bench;
+mod compare;
+mod cspify;
+mod detect;
+mod draw;
+#[cfg(feature = "gpu")]
+mod gpu_bench;
+mod model;
+mod profile;
+mod stages;
+
+use clap::Parser;
+use csplens::args::{Cli, Command, EXIT_BAD_INPUT};
+use csplens::limits::Limits;
+use csplens::shape::InputOverride;
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let caps: Limits = cli.limits.into();
+    let Some(command) = cli.command else {
+        return app::run(cli.files);
+    };
+    let result = match command {
+        Command::Profile { cfg, view } => profile::run(&cfg, &view, &caps),
+        Command::Stages {
+            cfg,
+            width,
+            height,
+            format,
+        } => stages::run(&cfg, InputOverride { width, height }, format, &caps),
+        Command::Cspify(args) => cspify::run(&args, &caps),
+        Command::Detect(args) => detect::run(&args, &caps),
+        Command::Bench(args) => bench::run(&args, &caps),
+        #[cfg(feature = "gpu")]
+        Command::GpuBench(args) => gpu_bench::run(&args, &caps),
+        Command::Compare { a, b, view } => compare::run(&a, &b, &view, &caps),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            EXIT_BAD_INPUT
+        }
+    }
+}

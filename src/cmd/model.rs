@@ -1,0 +1,22 @@
+//! What `detect` and `bench` both load: the cfg, its weights and the image bytes.
+
+use anyhow::{Context as _, Result};
+use csplens::Analysis;
+use csplens::args::ModelArgs;
+use csplens::limits::Limits;
+use csplens::shape::InputOverride;
+use csplens::weights::Weights;
+
+/// Reads the cfg, its weights (warnings to stderr) and the image file's bytes.
+pub fn load(m: &ModelArgs, caps: &Limits) -> Result<(Analysis, Weights, Vec<u8>)> {
+    let analysis = csplens::analyze_file(&m.cfg, InputOverride::default(), caps)
+        .map_err(|e| anyhow::Error::msg(e.render()))?;
+    let weights = csplens::weights::read(&m.weights, &analysis.network, &analysis.shapes)
+        .with_context(|| format!("{}", m.weights.display()))?;
+    for w in &weights.warnings {
+        eprintln!("warning: {}: {w}", m.weights.display());
+    }
+    let bytes =
+        std::fs::read(&m.image).with_context(|| format!("cannot read {}", m.image.display()))?;
+    Ok((analysis, weights, bytes))
+}
