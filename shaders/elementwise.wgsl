@@ -26,6 +26,11 @@ struct Params {
     in_c: u32,
     in_h: u32,
     in_w: u32,
+    // local: kernel side and im2col padding (pixels each side)
+    ksize: u32,
+    pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 // `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
@@ -324,4 +329,40 @@ fn region(@builtin(global_invocation_id) gid: vec3<u32>) {
             output[first + k * plane] = exp(input[first + k * plane] - largest) / sum;
         }
     }
+}
+
+// [local] (darknet's forward_local_layer): a convolution with its own weights at every output
+// position. `second` holds one bias per output value (n of them), then each position's
+// c × (ksize²·in_c) matrix, position-major. One invocation per output value.
+@compute @workgroup_size(WG)
+fn local(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    let locations = p.h * p.w;
+    let j = i % locations;
+    let f = i / locations;
+    let oy = j / p.w;
+    let ox = j % p.w;
+    let k = p.ksize * p.ksize * p.in_c;
+    let base = p.n + (j * p.c + f) * k;
+    var sum = second[i];
+    for (var ch = 0u; ch < p.in_c; ch++) {
+        for (var ky = 0u; ky < p.ksize; ky++) {
+            let iy = i32(oy * p.stride + ky) - i32(p.pad);
+            if (iy < 0 || iy >= i32(p.in_h)) {
+                continue;
+            }
+            for (var kx = 0u; kx < p.ksize; kx++) {
+                let ix = i32(ox * p.stride + kx) - i32(p.pad);
+                if (ix < 0 || ix >= i32(p.in_w)) {
+                    continue;
+                }
+                let wv = second[base + (ch * p.ksize + ky) * p.ksize + kx];
+                sum += wv * input[(ch * p.in_h + u32(iy)) * p.in_w + u32(ix)];
+            }
+        }
+    }
+    output[i] = activate(sum);
 }

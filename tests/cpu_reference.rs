@@ -306,6 +306,31 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
                 }
             }
         }
+        LayerKind::Local(l) => {
+            // darknet's forward_local_layer: out[f, j] = bias[f·locations + j]
+            //   + Σ_kk weights[j·n·k + f·k + kk] · col[kk, j],  kk = (c·size + ky)·size + kx,
+            // col[kk, j] = x[c, oy·stride + ky − pad, ox·stride + kx − pad] (0 outside)
+            let (locations, k) = (oh * ow, l.size * l.size * x.c);
+            let (wts, biases) = (w.slice(&lw.weights), w.slice(&lw.biases));
+            for f in 0..l.filters {
+                for j in 0..locations {
+                    let (oy, ox) = (j / ow, j % ow);
+                    let mut sum = biases[f * locations + j] as f64;
+                    for c in 0..x.c {
+                        for ky in 0..l.size {
+                            for kx in 0..l.size {
+                                let kk = (c * l.size + ky) * l.size + kx;
+                                let iy = (oy * l.stride + ky) as isize - l.pad as isize;
+                                let ix = (ox * l.stride + kx) as isize - l.pad as isize;
+                                let wv = wts[j * l.filters * k + f * k + kk];
+                                sum += wv as f64 * get(x, c, iy, ix) as f64;
+                            }
+                        }
+                    }
+                    out.data[f * locations + j] = act(l.activation, sum as f32);
+                }
+            }
+        }
         other => panic!("no reference for {}", other.type_name()),
     }
     out
@@ -342,6 +367,16 @@ fn check(cfg: &str, seed: u64) -> usize {
         }
     }
     a.network.layers.len()
+}
+
+#[test]
+fn local_layers_with_and_without_padding_strided() {
+    // YOLOv1's [local] (size=3 pad=1) and the unpadded, strided form darknet also runs
+    let cfg = format!(
+        "{NET}[local]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n\
+         [local]\nfilters=4\nsize=2\nstride=2\npad=0\nactivation=logistic\n"
+    );
+    assert_eq!(check(&cfg, 31), 2);
 }
 
 #[test]

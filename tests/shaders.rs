@@ -110,7 +110,7 @@ fn params_structs_match_their_rust_mirrors() {
         EwParams,
         [
             n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, groups, flag, coords,
-            in_c, in_h, in_w
+            in_c, in_h, in_w, ksize, pad, _pad0, _pad1
         ]
     );
 }

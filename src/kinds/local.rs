@@ -47,6 +47,22 @@ impl Spatial {
     }
 }
 
+impl Spatial {
+    /// Why darknet's `[local]` forward pass cannot run on an `input` → `output` layer: its
+    /// im2col fills `(h + 2·pad − size)/stride + 1` rows of columns while the layer has
+    /// `local_out_height` positions (they differ when `pad` is not `size/2`), so each position
+    /// would read another's column. `None` when they agree.
+    pub fn im2col_mismatch(&self, input: Shape, output: Shape) -> Option<String> {
+        let cols = (self.im2col_out(input.w)?, self.im2col_out(input.h)?);
+        (cols != (output.w, output.h)).then(|| {
+            format!(
+                "([local] size={} pad={}) has {}×{} positions but darknet's im2col makes {}×{} columns (pad is used as pixels; it matches only when pad = size/2), so darknet's output would be misaligned",
+                self.size, self.pad, output.w, output.h, cols.0, cols.1
+            )
+        })
+    }
+}
+
 fn parse_spatial(o: &Opts, cx: &mut ParseCx, local: bool) -> Result<Spatial, NetworkError> {
     let filters = dim(o, "filters", 1)?;
     let size = dim(o, "size", 1)?;
@@ -99,7 +115,11 @@ impl Kind for LocalKind {
                 ),
             ));
         };
-        cx.out(i, Shape::new(w, h, l.filters))
+        let out = Shape::new(w, h, l.filters);
+        if let Some(reason) = l.im2col_mismatch(i, out) {
+            cx.warn(format!("cannot run as darknet runs it: {reason}"));
+        }
+        cx.out(i, out)
     }
     /// A weight matrix per output position and a bias per output value.
     fn cost(l: &Spatial, s: &LayerShape) -> Option<LayerCost> {
@@ -112,8 +132,13 @@ impl Kind for LocalKind {
             ..LayerCost::default()
         })
     }
-    fn line(_: &Spatial, cx: &LineCx) -> String {
-        plain_line(Self::NAME, cx)
+    /// `make_local_layer`'s line (height before width, as darknet prints it).
+    fn line(l: &Spatial, cx: &LineCx) -> String {
+        let (i, o) = (cx.shape.input, cx.shape.output);
+        format!(
+            "Local Layer: {} x {} x {} image, {} filters -> {} x {} x {} image",
+            i.h, i.w, i.c, l.filters, o.h, o.w, o.c
+        )
     }
     /// Darknet's `load_weights_upto`: `l.outputs` biases, then the weights of every position
     /// (position-major, each an n × size²·c matrix).

@@ -20,6 +20,18 @@ fn convolutions_of_odd_sizes() {
 }
 
 #[test]
+fn local_layers_padded_and_strided() {
+    // YOLOv1's [local] (its own weights at every position), padded and unpadded strided
+    compare(
+        &format!(
+            "{NET}[local]\nfilters=5\nsize=3\nstride=1\npad=1\nactivation=leaky\n\n\
+             [local]\nfilters=4\nsize=2\nstride=2\npad=0\nactivation=logistic\n"
+        ),
+        17,
+    );
+}
+
+#[test]
 fn dilation_wider_than_the_map() {
     // 4 × 4 maps under a 3 × 3 kernel at dilation 3: most taps fall in the padding
     compare(

@@ -6,6 +6,7 @@ mod activation;
 mod bands;
 mod conv;
 mod gemm;
+mod local;
 pub mod ops;
 mod pool;
 mod scratch;
@@ -73,6 +74,7 @@ enum Op {
     Crop,
     Yolo(Yolo),
     Region(Region),
+    Local(local::LocalOp),
 }
 
 /// A network ready to run on the CPU.
@@ -211,6 +213,16 @@ impl CpuNet {
                 // Gaussian_yolo lays its entries out differently (σ per coordinate); not run yet
                 LayerKind::Yolo(y) => Op::Yolo(y.clone()),
                 LayerKind::Region(r) => Op::Region(r.clone()),
+                LayerKind::Local(l) => {
+                    if let Some(reason) = l.im2col_mismatch(s.input, s.output) {
+                        return Err(BackendError::Invalid { layer: i, reason });
+                    }
+                    Op::Local(local::LocalOp::new(
+                        l,
+                        floats(w, &lw.weights),
+                        floats(w, &lw.biases),
+                    ))
+                }
                 LayerKind::GaussianYolo(_)
                 | LayerKind::Detection(_)
                 | LayerKind::Rnn(_)
@@ -219,7 +231,6 @@ impl CpuNet {
                 | LayerKind::Crnn(_)
                 | LayerKind::ConvLstm(_)
                 | LayerKind::Deconvolutional(_)
-                | LayerKind::Local(_)
                 | LayerKind::Normalization(_)
                 | LayerKind::L2norm(_) => return Err(unsupported()),
             };
@@ -379,6 +390,7 @@ impl CpuNet {
             Op::Crop => crop(first, s),
             Op::Yolo(y) => ops::yolo(first, y),
             Op::Region(r) => ops::region(first, r),
+            Op::Local(l) => l.forward(first, oh, ow),
         })
     }
 }

@@ -62,6 +62,8 @@ pub enum Kernel {
     Crop,
     /// The region head.
     Region,
+    /// `[local]`: a convolution with its own weights at every output position.
+    Local,
 }
 
 /// WGSL source of each family, compiled into the binary. WGSL has no imports: the families
@@ -120,6 +122,7 @@ impl Kernel {
             Self::ShortcutResampled => ("elementwise.wgsl", "shortcut_resampled"),
             Self::Crop => ("elementwise.wgsl", "crop"),
             Self::Region => ("elementwise.wgsl", "region"),
+            Self::Local => ("elementwise.wgsl", "local"),
         }
     }
 
@@ -200,6 +203,10 @@ pub struct EwParams {
     pub in_c: u32,
     pub in_h: u32,
     pub in_w: u32,
+    pub ksize: u32,
+    pub pad: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
 }
 
 /// The shaders' activation numbering (the `ACT` override constant, shaders/activation.wgsl);

@@ -16,6 +16,7 @@ use wgpu::util::DeviceExt;
 mod choice;
 mod conv;
 mod elementwise;
+mod local;
 mod plan;
 mod record;
 mod run;

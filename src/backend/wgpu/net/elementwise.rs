@@ -352,7 +352,7 @@ impl GpuNet {
 }
 
 /// The element-wise kernels' parameters for a layer's output: values, channels, height, width.
-fn output_dims(s: &LayerShape) -> EwParams {
+pub(super) fn output_dims(s: &LayerShape) -> EwParams {
     EwParams {
         n: s.outputs as u32,
         c: s.output.c as u32,

@@ -141,6 +141,7 @@ impl GpuNet {
             // fused into the convolution before it
             LayerKind::Yolo(_) if self.heads.contains(&Some(i)) => Vec::new(),
             LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out),
+            LayerKind::Local(l) => self.local(a, w, i, l, &prev)?,
             LayerKind::Implicit { .. } => {
                 let values = w.slice(&w.layers[i].weights);
                 if values.len() * 4 < out.bytes as usize {
@@ -182,7 +183,6 @@ impl GpuNet {
             | LayerKind::Crnn(_)
             | LayerKind::ConvLstm(_)
             | LayerKind::Deconvolutional(_)
-            | LayerKind::Local(_)
             | LayerKind::Normalization(_)
             | LayerKind::L2norm(_) => return Err(unsupported()),
         })

@@ -1,0 +1,51 @@
+//! `[local]` on the GPU: one dispatch of elementwise.wgsl's `local` kernel, its biases and
+//! every position's weights uploaded as one buffer in darknet's order.
+
+use super::elementwise::output_dims;
+use super::*;
+use crate::network::Spatial;
+
+impl GpuNet {
+    pub(super) fn local(
+        &mut self,
+        a: &Analysis,
+        w: &Weights,
+        i: usize,
+        l: &Spatial,
+        prev: &View,
+    ) -> Result<Vec<Command>, BackendError> {
+        let s = a.shapes.layers[i];
+        if let Some(reason) = l.im2col_mismatch(s.input, s.output) {
+            return Err(BackendError::Invalid { layer: i, reason });
+        }
+        let lw = &w.layers[i];
+        let mut values = w.slice(&lw.biases).to_vec();
+        values.extend_from_slice(w.slice(&lw.weights));
+        let second = upload(
+            &self.ctx,
+            "local weights",
+            bytemuck::cast_slice(&values),
+            wgpu::BufferUsages::STORAGE,
+        );
+        let out = self.outputs[i].clone();
+        let (act, post) = self.epilogue(l.activation, &out, &s);
+        let params = EwParams {
+            stride: l.stride as u32,
+            in_c: s.input.c as u32,
+            in_h: s.input.h as u32,
+            in_w: s.input.w as u32,
+            ksize: l.size as u32,
+            pad: l.pad as u32,
+            ..output_dims(&s)
+        };
+        let mut cmds = vec![self.dispatch(
+            Kernel::Local,
+            act,
+            bytemuck::bytes_of(&params),
+            &[(1, prev), (2, &out), (3, &second)],
+            linear_groups(s.outputs),
+        )];
+        cmds.extend(post);
+        Ok(cmds)
+    }
+}
