@@ -40,7 +40,8 @@ fn json_has_the_documented_keys_and_values() {
         v["input"],
         serde_json::json!({"width": 416, "height": 416, "channels": 3})
     );
-    assert_eq!(v["weights_file_bytes"], 24_251_276);
+    let want = darknet_ref("darknet__yolov4-tiny");
+    assert_eq!(v["weights_file_bytes"], want["weights_file_bytes_expected"]);
     let l3 = &v["layers"][3];
     for key in [
         "index",
@@ -57,7 +58,7 @@ fn json_has_the_documented_keys_and_values() {
     }
     assert_eq!(l3["type"], "route");
     assert_eq!(l3["inputs"], serde_json::json!([2]));
-    assert_eq!(l3["output_shape"], serde_json::json!([104, 104, 32]));
+    assert_eq!(l3["output_shape"], want["layers"][3]["out"]);
     assert_eq!(l3["groups"], 2);
     assert_eq!(l3["group_id"], 1);
     assert_eq!(v["layers"][0]["inputs"], serde_json::json!([-1]));
@@ -71,12 +72,21 @@ fn table_csv_and_markdown_render() {
         table.contains("   3 route  2 \t\t                       1/2 ->  104 x 104 x  32"),
         "{table}"
     );
-    assert!(table.contains("Total BFLOPS 6.910"), "{table}");
+    let want = darknet_ref("darknet__yolov4-tiny");
+    let total = want["total_bflops_printed"].as_f64().unwrap();
+    assert!(
+        table.contains(&format!("Total BFLOPS {total:.3}")),
+        "{table}"
+    );
     let csv = String::from_utf8(
         csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "csv"]).stdout,
     )
     .expect("utf8");
-    assert_eq!(csv.lines().count(), 39);
+    // a header, then one row per layer
+    assert_eq!(
+        csv.lines().count() as u64,
+        want["n_layers"].as_u64().unwrap() + 1
+    );
     let md =
         String::from_utf8(csplens(&["profile", "assets/yolov4-tiny.cfg", "--format", "md"]).stdout)
             .expect("utf8");
@@ -141,10 +151,18 @@ fn compare_prints_deltas_and_json() {
         "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(v["a"]["params"], 8_852_366);
-    assert_eq!(v["b"]["params"], 6_056_606);
+    let (a, b) = (
+        darknet_ref("darknet__yolov3-tiny")["total_params"]
+            .as_f64()
+            .unwrap(),
+        darknet_ref("darknet__yolov4-tiny")["total_params"]
+            .as_f64()
+            .unwrap(),
+    );
+    assert_eq!(v["a"]["params"].as_f64(), Some(a));
+    assert_eq!(v["b"]["params"].as_f64(), Some(b));
     let pct = v["delta"]["params_pct"].as_f64().expect("pct");
-    assert!((pct - (6_056_606.0 / 8_852_366.0 - 1.0) * 100.0).abs() < 1e-9);
+    assert!((pct - (b / a - 1.0) * 100.0).abs() < 1e-9);
     for fmt in ["md", "csv"] {
         let out = csplens(&[
             "compare",
@@ -352,7 +370,21 @@ fn bench_reports_medians_and_per_layer_times() {
         );
         assert!(0.0 < lo && lo <= med && med <= hi, "{key}: {s}");
     }
-    assert_eq!(v["per_layer_ms"].as_array().unwrap().len(), 24);
+    let layers = darknet_ref("darknet__yolov3-tiny")["n_layers"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(v["per_layer_ms"].as_array().unwrap().len() as u64, layers);
+}
+
+/// Darknet's own table for a network (`$CSPLENS_REFS_DIR`, else `../shared/refs`).
+fn darknet_ref(name: &str) -> serde_json::Value {
+    let path = std::env::var_os("CSPLENS_REFS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/refs"))
+        .join("darknet-layers")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("reference json")
 }
 
 /// A corpus cfg's path: under `$CSPLENS_CFG_DIR`, else `../shared/cfg`.

@@ -1,5 +1,6 @@
 //! Hand-made bad cfgs: each must fail with exactly the rendered message in its `.txt` twin
-//! (`file:line:col: message`, the line and a caret). `CSPLENS_BLESS=1` rewrites the twins.
+//! (`file:line:col: message`, the line and a caret). `UPDATE_SNAPSHOTS=1`, the
+//! one switch that also rewrites the app's snapshots, rewrites the twins.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -24,7 +25,8 @@ fn every_bad_cfg_renders_its_golden_message() {
         "need at least 15 bad cfgs, have {}",
         files.len()
     );
-    let bless = std::env::var_os("CSPLENS_BLESS").is_some();
+    let bless =
+        std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"));
     let mut mismatches = Vec::new();
     for path in files {
         let name = path

@@ -6,22 +6,11 @@
 
 mod common;
 
+use common::EXTREMES;
 use std::time::{Duration, Instant};
 
 const PER_CFG: usize = 16;
 const BOUND: Duration = Duration::from_secs(2);
-const EXTREMES: [&str; 10] = [
-    "0",
-    "-1",
-    "-99999",
-    "2147483647",
-    "16777216",
-    "4294967296",
-    "1e30",
-    "nan",
-    "",
-    "3.7",
-];
 
 struct Lcg(u64);
 impl Lcg {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::EXTREMES;
 use proptest::prelude::*;
 
 const SEEDS: [&str; 8] = [
@@ -16,23 +17,6 @@ const SEEDS: [&str; 8] = [
     "darknet/rnn.cfg",
     "darknet/yolov4-sam-mish-csp-reorg-bfm.cfg",
     "synthetic/toy_cspdense.cfg",
-];
-
-const EXTREMES: [&str; 14] = [
-    "0",
-    "-1",
-    "-2",
-    "1",
-    "2147483647",
-    "-2147483648",
-    "16777216",
-    "99999999999999999999",
-    "1e308",
-    "-0",
-    "nan",
-    "",
-    ",,",
-    "3#x",
 ];
 
 const KEYS: [&str; 16] = [

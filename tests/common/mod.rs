@@ -39,6 +39,48 @@ pub fn cfgs_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Values the property and mutation tests write into cfg keys: zero, signs, the edges of
+/// 32-bit and of the parser's bound (2²⁴), overflowing integers and floats, NaN, empty and
+/// malformed lists, a trailing comment.
+pub const EXTREMES: [&str; 18] = [
+    "0",
+    "-1",
+    "-2",
+    "1",
+    "3.7",
+    "-99999",
+    "2147483647",
+    "-2147483648",
+    "16777216",
+    "4294967296",
+    "99999999999999999999",
+    "1e30",
+    "1e308",
+    "-0",
+    "nan",
+    "",
+    ",,",
+    "3#x",
+];
+
+/// The corpus cfgs for which no darknet rule gives a shape: a route joins 13×13 and 14×14.
+pub const UNSHAPEABLE: [&str; 2] = [
+    "cspnet/inprogress__csresnet50-elastic-panet-spp.cfg",
+    "cspnet/inprogress__csresnext50-elastic-panet-spp.cfg",
+];
+
+/// How many corpus cfgs analyse: every `.cfg` under the corpus but the [`UNSHAPEABLE`] ones
+/// (counted from the corpus, so a corpus that grows needs no edit here).
+pub fn shapeable_count() -> usize {
+    let all = cfgs_under(&corpus_dir());
+    assert!(
+        all.len() > UNSHAPEABLE.len(),
+        "no corpus at {}",
+        corpus_dir().display()
+    );
+    all.len() - UNSHAPEABLE.len()
+}
+
 /// Analyzes a corpus cfg by its path relative to the corpus.
 pub fn analyze_corpus(rel: &str) -> csplens::Analysis {
     let path = corpus_dir().join(rel);

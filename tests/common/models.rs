@@ -10,7 +10,7 @@ pub fn dir() -> PathBuf {
     assert!(
         dir.join("yolov4-tiny/yolov4-tiny.weights").is_file()
             && dir.join("yolov3-tiny/yolov3-tiny.weights").is_file(),
-        "the models are not in {}: run `bash scripts/fetch-models.sh` first",
+        "the models are not in {}: run `bash scripts/setup.sh` (or scripts/fetch-models.sh) first",
         dir.display()
     );
     dir

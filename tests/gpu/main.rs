@@ -22,12 +22,22 @@ use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
 /// while each test passed in a process of its own. The lost-device test makes its own.
 fn context() -> Option<GpuContext> {
     static SHARED: std::sync::OnceLock<Option<GpuContext>> = std::sync::OnceLock::new();
-    SHARED.get_or_init(fresh_context).clone()
+    let ctx = SHARED.get_or_init(fresh_context).clone();
+    if ctx.is_none() {
+        skipped();
+    }
+    ctx
+}
+
+/// Says which test did not run, and why (each skipped test, not once per run).
+fn skipped() {
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    eprintln!("SKIPPED {test}: CSPLENS_SKIP_GPU is set, no GPU adapter was asked for");
 }
 
 fn fresh_context() -> Option<GpuContext> {
     if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
-        eprintln!("CSPLENS_SKIP_GPU set: GPU tests skipped");
+        skipped();
         return None;
     }
     Some(GpuContext::new().expect("a wgpu adapter (install mesa-vulkan-drivers for lavapipe)"))
