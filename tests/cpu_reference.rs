@@ -91,7 +91,7 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
     match &layer.kind {
         LayerKind::Convolutional(c) => {
             let (cg, fg) = (x.c / c.groups, c.filters / c.groups);
-            let wts = w.slice(&lw.weights);
+            let wts = w.slice(&lw.weights).unwrap();
             for f in 0..c.filters {
                 let g = f / fg;
                 for oy in 0..oh {
@@ -111,10 +111,11 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
                         }
                         let mut v = sum as f32;
                         if let Some([sc, mean, var]) = &lw.bn {
-                            v = (v - w.slice(mean)[f]) / (w.slice(var)[f] + 0.00001).sqrt()
-                                * w.slice(sc)[f];
+                            v = (v - w.slice(mean).unwrap()[f])
+                                / (w.slice(var).unwrap()[f] + 0.00001).sqrt()
+                                * w.slice(sc).unwrap()[f];
                         }
-                        v += w.slice(&lw.biases)[f];
+                        v += w.slice(&lw.biases).unwrap()[f];
                         out.data[(f * oh + oy) * ow + ox] = act(c.activation, v);
                     }
                 }
@@ -160,7 +161,7 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
             }
         }
         LayerKind::Shortcut(sc) => {
-            let wts = w.slice(&lw.weights);
+            let wts = w.slice(&lw.weights).unwrap();
             let weight = |input: usize, k: usize| match sc.weights_type {
                 WeightsType::None => 1.0,
                 WeightsType::PerFeature => wts[input],
@@ -261,14 +262,15 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
             };
         }
         LayerKind::Connected(c) => {
-            let (wts, b) = (w.slice(&lw.weights), w.slice(&lw.biases));
+            let (wts, b) = (w.slice(&lw.weights).unwrap(), w.slice(&lw.biases).unwrap());
             for o in 0..c.output {
                 let mut v = (0..x.data.len())
                     .map(|j| wts[o * x.data.len() + j] as f64 * x.data[j] as f64)
                     .sum::<f64>() as f32;
                 if let Some([sc, mean, var]) = &lw.bn {
-                    v = (v - w.slice(mean)[o]) / (w.slice(var)[o] + 0.000001).sqrt()
-                        * w.slice(sc)[o];
+                    v = (v - w.slice(mean).unwrap()[o])
+                        / (w.slice(var).unwrap()[o] + 0.000001).sqrt()
+                        * w.slice(sc).unwrap()[o];
                 }
                 out.data[o] = act(c.activation, v + b[o]);
             }
@@ -278,10 +280,10 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
             for k in 0..oc {
                 for p in 0..oh * ow {
                     let v = x.data[k * oh * ow + p];
-                    out.data[k * oh * ow + p] = (v - w.slice(&mean)[k])
-                        / (w.slice(&var)[k] + 0.000001).sqrt()
-                        * w.slice(&sc)[k]
-                        + w.slice(&lw.biases)[k];
+                    out.data[k * oh * ow + p] = (v - w.slice(&mean).unwrap()[k])
+                        / (w.slice(&var).unwrap()[k] + 0.000001).sqrt()
+                        * w.slice(&sc).unwrap()[k]
+                        + w.slice(&lw.biases).unwrap()[k];
                 }
             }
         }
@@ -311,7 +313,7 @@ fn naive(a: &Analysis, w: &Weights, i: usize, ins: &[&Tensor]) -> Tensor {
             //   + Σ_kk weights[j·n·k + f·k + kk] · col[kk, j],  kk = (c·size + ky)·size + kx,
             // col[kk, j] = x[c, oy·stride + ky − pad, ox·stride + kx − pad] (0 outside)
             let (locations, k) = (oh * ow, l.size * l.size * x.c);
-            let (wts, biases) = (w.slice(&lw.weights), w.slice(&lw.biases));
+            let (wts, biases) = (w.slice(&lw.weights).unwrap(), w.slice(&lw.biases).unwrap());
             for f in 0..l.filters {
                 for j in 0..locations {
                     let (oy, ox) = (j / ow, j % ow);

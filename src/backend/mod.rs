@@ -54,19 +54,43 @@ pub enum BackendError {
         detail: String,
     },
     /// The input does not have the network's size.
-    #[error("the input is {got}, the network needs {want}")]
+    #[error("the input is {}×{}×{} ({} values), the network needs {want} values", got.0, got.1, got.2, got.0 * got.1 * got.2)]
     InputSize {
-        /// What was given.
-        got: String,
-        /// What the network needs.
-        want: String,
+        /// Width, height and channels of what was given.
+        got: (usize, usize, usize),
+        /// Values the network reads.
+        want: usize,
     },
+    /// A layer's weights are missing from the loaded `.weights` (or lie outside it).
+    #[error("layer {layer} has no {what} in the loaded weights")]
+    MissingWeights {
+        /// Layer index.
+        layer: usize,
+        /// Which part ("weights", "biases" …).
+        what: &'static str,
+    },
+    /// The GPU device was lost (driver reset, removal): a new context is needed.
+    #[error("the GPU device was lost")]
+    DeviceLost,
     /// No usable GPU adapter or device.
     #[error("no GPU: {0}")]
     NoDevice(String),
-    /// The GPU reported an error (validation, out of memory, lost device, timeout).
-    #[error("GPU error: {0}")]
-    Gpu(String),
+    /// The GPU ran out of memory (a caller can retry smaller or on the CPU).
+    #[error("out of GPU memory while {during}: {detail}")]
+    OutOfMemory {
+        /// What was being done.
+        during: &'static str,
+        /// wgpu's message.
+        detail: String,
+    },
+    /// The GPU reported an error (validation, timeout) while doing something.
+    #[error("GPU error {during}: {detail}")]
+    Gpu {
+        /// What was being done ("submitting", "reading the outputs back" …).
+        during: &'static str,
+        /// The driver's or wgpu's message.
+        detail: String,
+    },
     /// A broken invariant (a bug, reported instead of a panic).
     #[error("internal error: {0}")]
     Internal(String),

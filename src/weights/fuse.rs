@@ -15,15 +15,15 @@ pub struct FusedConv {
 /// Folds layer `i`'s batch norm (if any) into its kernel and bias.
 pub fn fused_conv(w: &Weights, i: usize) -> Option<FusedConv> {
     let lw = w.layers.get(i)?;
-    let mut weights = w.slice(&lw.weights).to_vec();
-    let mut biases = w.slice(&lw.biases).to_vec();
+    let mut weights = w.slice(&lw.weights)?.to_vec();
+    let mut biases = w.slice(&lw.biases)?.to_vec();
     let filters = biases.len();
     if filters == 0 {
         return None;
     }
     let per = weights.len() / filters;
     if let Some([scales, mean, var]) = &lw.bn {
-        let (scales, mean, var) = (w.slice(scales), w.slice(mean), w.slice(var));
+        let (scales, mean, var) = (w.slice(scales)?, w.slice(mean)?, w.slice(var)?);
         for f in 0..filters {
             let denom = (var[f] + 0.00001f32).sqrt();
             let k = scales[f] / denom;
@@ -41,8 +41,8 @@ pub fn fused_conv(w: &Weights, i: usize) -> Option<FusedConv> {
 /// `scale·(W·x − mean)/sqrt(var + 1e-6) + bias`.
 pub fn fused_connected(w: &Weights, i: usize, inputs: usize) -> Option<FusedConv> {
     let lw = w.layers.get(i)?;
-    let mut weights = w.slice(&lw.weights).to_vec();
-    let mut biases = w.slice(&lw.biases).to_vec();
+    let mut weights = w.slice(&lw.weights)?.to_vec();
+    let mut biases = w.slice(&lw.biases)?.to_vec();
     let outputs = biases.len();
     if outputs == 0 || weights.len() != outputs * inputs {
         return None;
@@ -57,7 +57,7 @@ pub fn fused_connected(w: &Weights, i: usize, inputs: usize) -> Option<FusedConv
         weights = t;
     }
     if let Some([sc, mean, var]) = &lw.bn {
-        let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
+        let (sc, mean, var) = (w.slice(sc)?, w.slice(mean)?, w.slice(var)?);
         for o in 0..outputs {
             let k = sc[o] / (var[o] + 0.000001).sqrt();
             weights[o * inputs..(o + 1) * inputs]
@@ -74,8 +74,8 @@ pub fn fused_connected(w: &Weights, i: usize, inputs: usize) -> Option<FusedConv
 pub fn fused_batchnorm(w: &Weights, i: usize) -> Option<FusedConv> {
     let lw = w.layers.get(i)?;
     let [sc, mean, var] = lw.bn.as_ref()?;
-    let (sc, mean, var) = (w.slice(sc), w.slice(mean), w.slice(var));
-    let biases = w.slice(&lw.biases);
+    let (sc, mean, var) = (w.slice(sc)?, w.slice(mean)?, w.slice(var)?);
+    let biases = w.slice(&lw.biases)?;
     let k: Vec<f32> = (0..biases.len())
         .map(|c| sc[c] / (var[c] + 0.000001).sqrt())
         .collect();

@@ -54,9 +54,10 @@ pub struct Weights {
 }
 
 impl Weights {
-    /// The floats of a range.
-    pub fn slice(&self, r: &Range<usize>) -> &[f32] {
-        self.data.get(r.clone()).unwrap_or(&[])
+    /// The floats of a range; `None` when the range lies outside the loaded floats (a
+    /// range made for another file).
+    pub fn slice(&self, r: &Range<usize>) -> Option<&[f32]> {
+        self.data.get(r.clone())
     }
 }
 

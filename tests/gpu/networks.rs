@@ -221,7 +221,7 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
     let (mut ran, mut refused) = (0, 0);
     let runnable = common::runnable_corpus(&[]);
     for (name, text) in &runnable {
-        let (a, mut w, input) = setup_sized(&text, 90, common::run_size());
+        let (a, mut w, input) = setup_sized(text, 90, common::run_size());
         tame(&a, &mut w);
         let cpu = match CpuNet::with_winograd(&a, &w, 2, false) {
             Ok(cpu) => cpu,

@@ -89,8 +89,15 @@ pub struct CpuNet {
     scratch: Scratch,
 }
 
-fn floats(w: &Weights, r: &std::ops::Range<usize>) -> Vec<f32> {
-    w.slice(r).to_vec()
+/// Layer `layer`'s floats in `r`, or the error naming what is missing.
+fn floats(
+    w: &Weights,
+    r: &std::ops::Range<usize>,
+    (layer, what): (usize, &'static str),
+) -> Result<Vec<f32>, BackendError> {
+    w.slice(r)
+        .map(<[f32]>::to_vec)
+        .ok_or(BackendError::MissingWeights { layer, what })
 }
 
 impl CpuNet {
@@ -122,8 +129,10 @@ impl CpuNet {
                         return Err(BackendError::Invalid { layer: i, reason });
                     }
                     let source = c.share_index.unwrap_or(i);
-                    let fused = fused_conv(w, source)
-                        .ok_or_else(|| BackendError::Internal(format!("layer {i}: no weights")))?;
+                    let fused = fused_conv(w, source).ok_or(BackendError::MissingWeights {
+                        layer: source,
+                        what: "convolution weights",
+                    })?;
                     if c.xnor {
                         return Err(BackendError::Unsupported {
                             layer: i,
@@ -160,7 +169,9 @@ impl CpuNet {
                     groups: r.groups,
                     group_id: r.group_id,
                 },
-                LayerKind::Shortcut(sc) => Op::Shortcut(sc.clone(), floats(w, &lw.weights)),
+                LayerKind::Shortcut(sc) => {
+                    Op::Shortcut(sc.clone(), floats(w, &lw.weights, (i, "weights"))?)
+                }
                 LayerKind::Upsample(u) => Op::Upsample {
                     stride: u.stride,
                     scale: u.scale,
@@ -185,9 +196,12 @@ impl CpuNet {
                     temperature: sm.temperature,
                 },
                 LayerKind::Connected(c) => {
-                    let f = crate::weights::fused_connected(w, i, s.inputs).ok_or_else(|| {
-                        BackendError::Internal(format!("layer {i}: connected weights"))
-                    })?;
+                    let f = crate::weights::fused_connected(w, i, s.inputs).ok_or(
+                        BackendError::MissingWeights {
+                            layer: i,
+                            what: "connected weights",
+                        },
+                    )?;
                     Op::Connected {
                         weights: f.weights,
                         biases: f.biases,
@@ -196,14 +210,14 @@ impl CpuNet {
                 }
                 LayerKind::Batchnorm(_) => match &lw.bn {
                     Some([sc, mean, var]) => Op::Batchnorm {
-                        biases: floats(w, &lw.biases),
-                        scales: floats(w, sc),
-                        mean: floats(w, mean),
-                        var: floats(w, var),
+                        biases: floats(w, &lw.biases, (i, "biases"))?,
+                        scales: floats(w, sc, (i, "batch-norm scales"))?,
+                        mean: floats(w, mean, (i, "rolling mean"))?,
+                        var: floats(w, var, (i, "rolling variance"))?,
                     },
                     None => Op::Identity,
                 },
-                LayerKind::Implicit(_) => Op::Implicit(floats(w, &lw.weights)),
+                LayerKind::Implicit(_) => Op::Implicit(floats(w, &lw.weights, (i, "values"))?),
                 LayerKind::Dropout(_)
                 | LayerKind::Empty(_)
                 | LayerKind::Cost(_)
@@ -219,8 +233,8 @@ impl CpuNet {
                     }
                     Op::Local(local::LocalOp::new(
                         l,
-                        floats(w, &lw.weights),
-                        floats(w, &lw.biases),
+                        floats(w, &lw.weights, (i, "weights"))?,
+                        floats(w, &lw.biases, (i, "biases"))?,
                     ))
                 }
                 LayerKind::GaussianYolo(_)
@@ -267,8 +281,8 @@ impl CpuNet {
         let want = self.shapes.first().map_or(0, |s| s.inputs);
         if input.data.len() != want {
             return Err(BackendError::InputSize {
-                got: format!("{}×{}×{}", input.w, input.h, input.c),
-                want: format!("{want} values"),
+                got: (input.w, input.h, input.c),
+                want,
             });
         }
         let n = self.ops.len();

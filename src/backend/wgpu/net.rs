@@ -295,14 +295,18 @@ impl GpuNet {
             .map(|(i, _)| i)
             .collect();
         if let Some(e) = pollster::block_on(oom.pop()) {
-            return Err(BackendError::Gpu(format!(
-                "out of GPU memory while uploading the network: {e}"
-            )));
+            return Err(BackendError::OutOfMemory {
+                during: "uploading the network",
+                detail: e.to_string(),
+            });
         }
         if let Some(e) = pollster::block_on(scope.pop()) {
             // a pipeline compiled in a failed build may be the failure: compile afresh next time
             ctx.forget_pipelines();
-            return Err(BackendError::Gpu(e.to_string()));
+            return Err(BackendError::Gpu {
+                during: "building the network",
+                detail: e.to_string(),
+            });
         }
         Ok(net)
     }

@@ -40,7 +40,8 @@ impl GpuNet {
     ) -> Vec<Command> {
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
-        let weights = shortcut_weights(sc, w.slice(&w.layers[i].weights), s.output.c);
+        let raw = w.slice(&w.layers[i].weights).unwrap_or_default();
+        let weights = shortcut_weights(sc, raw, s.output.c);
         let (act, post) = self.epilogue(sc.activation, &out, &s);
         let dims = output_dims(&s);
         let same = |j: usize| {

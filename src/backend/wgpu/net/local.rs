@@ -19,8 +19,9 @@ impl GpuNet {
             return Err(BackendError::Invalid { layer: i, reason });
         }
         let lw = &w.layers[i];
-        let mut values = w.slice(&lw.biases).to_vec();
-        values.extend_from_slice(w.slice(&lw.weights));
+        let missing = |what| BackendError::MissingWeights { layer: i, what };
+        let mut values = w.slice(&lw.biases).ok_or(missing("biases"))?.to_vec();
+        values.extend_from_slice(w.slice(&lw.weights).ok_or(missing("weights"))?);
         let second = upload(
             &self.ctx,
             "local weights",

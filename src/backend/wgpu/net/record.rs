@@ -143,10 +143,13 @@ impl GpuNet {
             LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out),
             LayerKind::Local(l) => self.local(a, w, i, l, &prev)?,
             LayerKind::Implicit { .. } => {
-                let values = w.slice(&w.layers[i].weights);
-                if values.len() * 4 < out.bytes as usize {
-                    return Err(unsupported());
-                }
+                let values = w
+                    .slice(&w.layers[i].weights)
+                    .filter(|v| v.len() * 4 >= out.bytes as usize)
+                    .ok_or(BackendError::MissingWeights {
+                        layer: i,
+                        what: "values",
+                    })?;
                 let constant = upload(
                     &self.ctx,
                     "implicit",

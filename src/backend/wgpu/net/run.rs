@@ -47,7 +47,7 @@ enum Encode {
 impl GpuNet {
     fn wait(&self) -> Result<(), BackendError> {
         if self.ctx.is_lost() {
-            return Err(BackendError::Gpu("the GPU device was lost".into()));
+            return Err(BackendError::DeviceLost);
         }
         self.ctx
             .device
@@ -56,7 +56,10 @@ impl GpuNet {
                 timeout: Some(std::time::Duration::from_secs(60)),
             })
             .map(|_| ())
-            .map_err(|e| BackendError::Gpu(format!("the GPU did not finish: {e}")))
+            .map_err(|e| BackendError::Gpu {
+                during: "waiting for the GPU to finish",
+                detail: e.to_string(),
+            })
     }
 
     /// Runs the network; reads back the heads and the layers nothing reads.
@@ -169,7 +172,10 @@ impl GpuNet {
             let view = read
                 .slice(..)
                 .get_mapped_range()
-                .map_err(|e| BackendError::Gpu(format!("reading timestamps: {e}")))?;
+                .map_err(|e| BackendError::Gpu {
+                    during: "reading timestamps",
+                    detail: e.to_string(),
+                })?;
             bytemuck::cast_slice(&view).to_vec()
         };
         read.unmap();
@@ -180,13 +186,13 @@ impl GpuNet {
 
     fn run(&self, input: &Tensor, keep: &[usize], what: Encode) -> Result<Forward, BackendError> {
         if self.ctx.is_lost() {
-            return Err(BackendError::Gpu("the GPU device was lost".into()));
+            return Err(BackendError::DeviceLost);
         }
         let want = self.shapes.first().map_or(0, |s| s.inputs);
         if input.data.len() != want {
             return Err(BackendError::InputSize {
-                got: format!("{}×{}×{}", input.w, input.h, input.c),
-                want: format!("{want} values"),
+                got: (input.w, input.h, input.c),
+                want,
             });
         }
         let scope = self
@@ -232,7 +238,10 @@ impl GpuNet {
         let read = self
             .wait()
             .and_then(|()| match pollster::block_on(scope.pop()) {
-                Some(e) => Err(BackendError::Gpu(e.to_string())),
+                Some(e) => Err(BackendError::Gpu {
+                    during: "running the network",
+                    detail: e.to_string(),
+                }),
                 None => self.read_mapped(rb, keep),
             });
         match read {
@@ -258,7 +267,10 @@ impl GpuNet {
             .buffer
             .slice(..)
             .get_mapped_range()
-            .map_err(|e| BackendError::Gpu(format!("reading the outputs back: {e}")))?;
+            .map_err(|e| BackendError::Gpu {
+                during: "reading the outputs back",
+                detail: e.to_string(),
+            })?;
         let floats: &[f32] = bytemuck::cast_slice(&view);
         Ok(keep
             .iter()
@@ -311,7 +323,10 @@ impl GpuNet {
         self.wait()?;
         let ms = t.elapsed().as_secs_f64() * 1e3 / iters.max(1) as f64;
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(BackendError::Gpu(e.to_string()));
+            return Err(BackendError::Gpu {
+                during: "timing the network",
+                detail: e.to_string(),
+            });
         }
         Ok(ms)
     }
