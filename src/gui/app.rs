@@ -214,8 +214,11 @@ impl App {
             .resizable(true)
             .default_size(340.0)
             .show(ui, |ui| {
+                // no horizontal shrink: the panel keeps its width whatever the first frame
+                // shows (a document still loading would otherwise narrow it for good)
                 egui::ScrollArea::vertical()
                     .id_salt("inspector")
+                    .auto_shrink([false, true])
                     .show(ui, |ui| {
                         match (self.doc(), self.selected, self.selected_stage) {
                             (Some(doc), Some(i), _) => {
