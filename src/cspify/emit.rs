@@ -37,42 +37,7 @@ pub(super) enum Item {
 
 /// The key that holds a layer's references, and the references (absolute).
 pub(super) fn refs_of(kind: &LayerKind) -> Option<(&'static str, Vec<usize>)> {
-    match kind {
-        LayerKind::Route(r) => Some(("layers", r.layers.clone())),
-        LayerKind::Shortcut(s) => Some(("from", s.from.clone())),
-        LayerKind::Sam(s) | LayerKind::ScaleChannels(s) => Some(("from", vec![s.from])),
-        LayerKind::Convolutional(c) => c.share_index.map(|s| ("share_index", vec![s])),
-        LayerKind::Contrastive(c) => c.yolo_layer.map(|y| ("yolo_layer", vec![y])),
-        // kinds that name no other layer
-        LayerKind::Maxpool(_)
-        | LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Upsample(_)
-        | LayerKind::Reorg(_)
-        | LayerKind::Reorg3d(_)
-        | LayerKind::Yolo(_)
-        | LayerKind::GaussianYolo(_)
-        | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Connected(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Dropout(_)
-        | LayerKind::Cost(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Empty(_)
-        | LayerKind::Activation(_)
-        | LayerKind::Rnn(_)
-        | LayerKind::Lstm(_)
-        | LayerKind::Gru(_)
-        | LayerKind::Crnn(_)
-        | LayerKind::ConvLstm(_)
-        | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
-        | LayerKind::Normalization(_)
-        | LayerKind::L2norm(_) => None,
-    }
+    kind.references()
 }
 
 /// Renders the emitted sections; `map[i]` is where plain layer `i` went.

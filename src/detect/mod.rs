@@ -98,53 +98,18 @@ pub fn candidates(
         let Some(out) = fwd.output(layer.index) else {
             continue;
         };
-        match &layer.kind {
-            LayerKind::Yolo(y) => {
-                classes = y.classes;
-                kind = match y.nms_kind {
-                    crate::kinds::NmsKind::Greedynms => NmsKind::Greedy,
-                    crate::kinds::NmsKind::Diounms => NmsKind::Diou(y.beta_nms),
-                    crate::kinds::NmsKind::Default => kind,
-                };
-                all.extend(boxes::yolo_candidates(out, y, &geo, p.thresh));
-            }
-            LayerKind::Region(r) => {
-                classes = r.classes;
-                all.extend(boxes::region_candidates(out, r, &geo, p.thresh));
-            }
-            // the backends refuse the other heads; every other kind is not a head
-            LayerKind::Convolutional(_)
-            | LayerKind::Route(_)
-            | LayerKind::Shortcut(_)
-            | LayerKind::Maxpool(_)
-            | LayerKind::LocalAvgpool(_)
-            | LayerKind::Avgpool(_)
-            | LayerKind::Upsample(_)
-            | LayerKind::Reorg(_)
-            | LayerKind::Reorg3d(_)
-            | LayerKind::GaussianYolo(_)
-            | LayerKind::Detection(_)
-            | LayerKind::Connected(_)
-            | LayerKind::Softmax(_)
-            | LayerKind::Dropout(_)
-            | LayerKind::Cost(_)
-            | LayerKind::Crop(_)
-            | LayerKind::Sam(_)
-            | LayerKind::ScaleChannels(_)
-            | LayerKind::Batchnorm(_)
-            | LayerKind::Implicit(_)
-            | LayerKind::Contrastive(_)
-            | LayerKind::Empty(_)
-            | LayerKind::Activation(_)
-            | LayerKind::Rnn(_)
-            | LayerKind::Lstm(_)
-            | LayerKind::Gru(_)
-            | LayerKind::Crnn(_)
-            | LayerKind::ConvLstm(_)
-            | LayerKind::Deconvolutional(_)
-            | LayerKind::Local(_)
-            | LayerKind::Normalization(_)
-            | LayerKind::L2norm(_) => {}
+        // the heads the decoder reads (the backends refuse the others)
+        if let LayerKind::Yolo(y) = &layer.kind {
+            classes = y.classes;
+            kind = match y.nms_kind {
+                crate::kinds::NmsKind::Greedynms => NmsKind::Greedy,
+                crate::kinds::NmsKind::Diounms => NmsKind::Diou(y.beta_nms),
+                crate::kinds::NmsKind::Default => kind,
+            };
+            all.extend(boxes::yolo_candidates(out, y, &geo, p.thresh));
+        } else if let LayerKind::Region(r) = &layer.kind {
+            classes = r.classes;
+            all.extend(boxes::region_candidates(out, r, &geo, p.thresh));
         }
     }
     (all, classes, kind)

@@ -97,51 +97,18 @@ pub fn edges(net: &Network, shapes: &Shapes) -> Vec<EdgeInfo> {
             }
             seen.push(from);
             let total = channels(shapes, from);
-            let (kind, lo, hi) = match &layer.kind {
-                LayerKind::Route(r) if r.groups > 1 => {
+            // the second and later inputs of a shortcut, sam or scale_channels join element-wise
+            let (kind, lo, hi) = if let LayerKind::Route(r) = &layer.kind {
+                if r.groups > 1 {
                     let part = total / r.groups;
                     (EdgeKind::Slice, part * r.group_id, part * (r.group_id + 1))
+                } else {
+                    (EdgeKind::Route, 0, total)
                 }
-                LayerKind::Route(_) => (EdgeKind::Route, 0, total),
-                // the second and later inputs of an element-wise join
-                LayerKind::Shortcut(_) | LayerKind::Sam(_) | LayerKind::ScaleChannels(_) => {
-                    let kind = if k > 0 {
-                        EdgeKind::Shortcut
-                    } else {
-                        EdgeKind::Sequential
-                    };
-                    (kind, 0, total)
-                }
-                LayerKind::Convolutional(_)
-                | LayerKind::Maxpool(_)
-                | LayerKind::LocalAvgpool(_)
-                | LayerKind::Avgpool(_)
-                | LayerKind::Upsample(_)
-                | LayerKind::Reorg(_)
-                | LayerKind::Reorg3d(_)
-                | LayerKind::Yolo(_)
-                | LayerKind::GaussianYolo(_)
-                | LayerKind::Region(_)
-                | LayerKind::Detection(_)
-                | LayerKind::Connected(_)
-                | LayerKind::Softmax(_)
-                | LayerKind::Dropout(_)
-                | LayerKind::Cost(_)
-                | LayerKind::Crop(_)
-                | LayerKind::Batchnorm(_)
-                | LayerKind::Implicit(_)
-                | LayerKind::Contrastive(_)
-                | LayerKind::Empty(_)
-                | LayerKind::Activation(_)
-                | LayerKind::Rnn(_)
-                | LayerKind::Lstm(_)
-                | LayerKind::Gru(_)
-                | LayerKind::Crnn(_)
-                | LayerKind::ConvLstm(_)
-                | LayerKind::Deconvolutional(_)
-                | LayerKind::Local(_)
-                | LayerKind::Normalization(_)
-                | LayerKind::L2norm(_) => (EdgeKind::Sequential, 0, total),
+            } else if k > 0 {
+                (EdgeKind::Shortcut, 0, total)
+            } else {
+                (EdgeKind::Sequential, 0, total)
             };
             out.push(EdgeInfo {
                 from,

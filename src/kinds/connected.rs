@@ -1,6 +1,6 @@
 //! `[connected]` / `[conn]`: a fully connected layer (darknet's `make_connected_layer`).
 
-use super::{Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, dim};
@@ -63,5 +63,14 @@ impl Kind for ConnectedKind {
             weights: c.output * s.inputs,
             bn_after_weights: true,
         }]
+    }
+    fn flow(_: &Connected) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Connected, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Connected) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

@@ -1,6 +1,6 @@
 //! `[convolutional]` / `[conv]`: darknet's `parse_convolutional` and `make_convolutional_layer`.
 
-use super::{Kind, LineCx, Src, WeightBlock, bf, dims, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, bf, dims, previous};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim, reference};
@@ -249,6 +249,15 @@ impl Kind for ConvolutionalKind {
         }
         let nweights = s.input.c / c.groups * c.filters * c.size * c.size;
         vec![WeightBlock::conv(c.filters, c.batch_normalize, nweights)]
+    }
+    fn flow(p: &Conv) -> ChannelFlow {
+        ChannelFlow::Groups(p.groups)
+    }
+    fn view_of(_: &Conv, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(p: &Conv) -> Option<(&'static str, Vec<usize>)> {
+        p.share_index.map(|s| ("share_index", vec![s]))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Detection heads: `[yolo]`, `[Gaussian_yolo]`, `[region]` (YOLOv2) and `[detection]` (YOLOv1).
 
-use super::{Kind, LineCx, Src, WeightBlock, count_line, dims, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, dims, plain_line, previous};
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, count, dim};
@@ -205,6 +205,15 @@ impl Kind for YoloKind {
     fn weights(_: &Yolo, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Yolo) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Yolo, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Yolo) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for GaussianYoloKind {
@@ -230,6 +239,15 @@ impl Kind for GaussianYoloKind {
     }
     fn weights(_: &Yolo, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Yolo) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Yolo, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Yolo) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -300,6 +318,15 @@ impl Kind for RegionKind {
     fn weights(_: &Region, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Region) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Region, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Region) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for DetectionKind {
@@ -359,5 +386,14 @@ impl Kind for DetectionKind {
     }
     fn weights(_: &Detection, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Detection) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Detection, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Detection) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

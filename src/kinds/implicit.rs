@@ -1,6 +1,6 @@
 //! `[implicit]`: YOLOR's learned constant, a 1×1×filters output read from the weights.
 
-use super::{Kind, LineCx, Src, WeightBlock, plain_line};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line};
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, dim};
 use crate::network::options::Opts;
@@ -55,5 +55,14 @@ impl Kind for ImplicitKind {
     }
     fn weights(_: &Implicit, _: &LayerShape, floats: u64) -> Vec<WeightBlock> {
         WeightBlock::plain(floats)
+    }
+    fn flow(_: &Implicit) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Implicit, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Implicit) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

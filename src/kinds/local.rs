@@ -1,7 +1,7 @@
 //! Spatial kinds with their own weight layouts: `[local]` (a convolution with separate weights
 //! at every output position, YOLOv1's) and pjreddie darknet's `[deconvolutional]`.
 
-use super::{Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim};
@@ -147,6 +147,15 @@ impl Kind for LocalKind {
         let weights = l.size * l.size * s.input.c * l.filters * locations;
         vec![WeightBlock::conv(s.outputs, false, weights)]
     }
+    fn flow(_: &Spatial) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Spatial, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Spatial) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for DeconvolutionalKind {
@@ -196,5 +205,14 @@ impl Kind for DeconvolutionalKind {
     fn weights(d: &Spatial, s: &LayerShape, _: u64) -> Vec<WeightBlock> {
         let nweights = s.input.c * d.filters * d.size * d.size;
         vec![WeightBlock::conv(d.filters, d.batch_normalize, nweights)]
+    }
+    fn flow(_: &Spatial) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Spatial, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Spatial) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

@@ -115,6 +115,22 @@ impl WeightBlock {
     }
 }
 
+/// How a kind's input channels reach its output channels in the backward pass (what the
+/// gradient-path model follows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelFlow {
+    /// A convolution in this many groups: input group g feeds output group g.
+    Groups(usize),
+    /// darknet's reorg: channel c goes to c + m·c_in.
+    Reorg,
+    /// A route: each input's channels placed at their offset (or a group of them).
+    Route,
+    /// Weightless and channel-wise: channel c's gradient reaches channel c only.
+    ChannelWise,
+    /// Every input channel reaches every output channel.
+    Mixing,
+}
+
 /// What a kind's table line is printed from.
 pub struct LineCx<'a> {
     /// The layer's shapes.
@@ -184,6 +200,13 @@ pub(crate) trait Kind {
     fn line(p: &Self::Params, cx: &LineCx) -> String;
     /// The blocks it reads from a `.weights` file; `floats` is [`Kind::cost`]'s count.
     fn weights(p: &Self::Params, s: &LayerShape, floats: u64) -> Vec<WeightBlock>;
+    /// How its input channels reach its output channels.
+    fn flow(p: &Self::Params) -> ChannelFlow;
+    /// The input whose buffer its output is (darknet copies nothing: dropout at inference, a
+    /// one-layer route), if any; `prev` is the previous layer.
+    fn view_of(p: &Self::Params, prev: Src) -> Option<Src>;
+    /// The cfg key that names other layers, and the layers it names (absolute), if any.
+    fn references(p: &Self::Params) -> Option<(&'static str, Vec<usize>)>;
 }
 
 /// Lists every kind once: `Variant(Params) => KindType`. Writes [`LayerKind`] and its
@@ -253,6 +276,21 @@ macro_rules! registry {
             /// Its parameters as JSON fields.
             pub fn json_fields(&self) -> serde_json::Value {
                 match self { $( Self::$variant(p) => serde_json::json!(p), )* }
+            }
+
+            /// How its input channels reach its output channels.
+            pub fn flow(&self) -> ChannelFlow {
+                match self { $( Self::$variant(p) => <$kind as Kind>::flow(p), )* }
+            }
+
+            /// The input whose buffer its output is, if any.
+            pub fn view_of(&self, prev: Src) -> Option<Src> {
+                match self { $( Self::$variant(p) => <$kind as Kind>::view_of(p, prev), )* }
+            }
+
+            /// The cfg key naming other layers and the layers it names, if any.
+            pub fn references(&self) -> Option<(&'static str, Vec<usize>)> {
+                match self { $( Self::$variant(p) => <$kind as Kind>::references(p), )* }
             }
 
             /// Its `.weights` blocks.

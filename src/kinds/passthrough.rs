@@ -1,7 +1,7 @@
 //! Kinds whose output has their input's shape: `[dropout]`, `[empty]` / `[silence]`,
 //! `[activation]`, `[batchnorm]`, `[normalization]` / `[lrn]`, `[l2norm]`.
 
-use super::{Kind, LineCx, NoParams, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, dim};
@@ -80,6 +80,15 @@ impl Kind for DropoutKind {
     fn weights(_: &Dropout, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Dropout) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Dropout, prev: Src) -> Option<Src> {
+        Some(prev)
+    }
+    fn references(_: &Dropout) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for EmptyKind {
@@ -97,6 +106,15 @@ impl Kind for EmptyKind {
     }
     fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &NoParams) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &NoParams, prev: Src) -> Option<Src> {
+        Some(prev)
+    }
+    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -117,6 +135,15 @@ impl Kind for ActivationKind {
     }
     fn weights(_: &ActivationParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &ActivationParams) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &ActivationParams, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &ActivationParams) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -141,6 +168,15 @@ impl Kind for BatchnormKind {
     fn weights(_: &NoParams, s: &LayerShape, _: u64) -> Vec<WeightBlock> {
         vec![WeightBlock::conv(s.input.c, true, 0)]
     }
+    fn flow(_: &NoParams) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for NormalizationKind {
@@ -164,6 +200,15 @@ impl Kind for NormalizationKind {
     fn weights(_: &Normalization, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Normalization) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Normalization, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Normalization) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for L2normKind {
@@ -181,5 +226,14 @@ impl Kind for L2normKind {
     }
     fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &NoParams) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

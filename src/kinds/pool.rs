@@ -1,6 +1,6 @@
 //! `[maxpool]`, `[local_avgpool]` and the global `[avgpool]`.
 
-use super::{Kind, LineCx, NoParams, Src, WeightBlock, bf, dims, previous};
+use super::{ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, bf, dims, previous};
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, count, dim};
 use crate::network::options::Opts;
@@ -138,6 +138,15 @@ impl Kind for MaxpoolKind {
     fn weights(_: &Pool, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Pool) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Pool, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Pool) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for LocalAvgpoolKind {
@@ -163,6 +172,15 @@ impl Kind for LocalAvgpoolKind {
     }
     fn weights(_: &Pool, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Pool) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Pool, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Pool) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -191,5 +209,14 @@ impl Kind for AvgpoolKind {
     }
     fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &NoParams) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

@@ -1,7 +1,7 @@
 //! Recurrent kinds: fully connected `[rnn]`, `[lstm]`, `[gru]` and convolutional `[crnn]`,
 //! `[conv_lstm]`. Shapes and costs only (no backend runs them).
 
-use super::{Kind, LineCx, Src, WeightBlock, count_line, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, count, dim};
@@ -124,6 +124,15 @@ impl Kind for RnnKind {
         sum_connected(&parts, r.batch_normalize, &mut cost)?;
         Some(cost)
     }
+    fn flow(_: &Recurrent) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for LstmKind {
@@ -139,6 +148,15 @@ impl Kind for LstmKind {
     fn cost(r: &Recurrent, s: &LayerShape) -> Option<LayerCost> {
         gated_cost(r, s, 4)
     }
+    fn flow(_: &Recurrent) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for GruKind {
@@ -153,6 +171,15 @@ impl Kind for GruKind {
     fc_recurrent!();
     fn cost(r: &Recurrent, s: &LayerShape) -> Option<LayerCost> {
         gated_cost(r, s, 3)
+    }
+    fn flow(_: &Recurrent) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -258,6 +285,15 @@ impl Kind for CrnnKind {
         ];
         conv_parts_cost(c, s, &parts)
     }
+    fn flow(_: &ConvRecurrent) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &ConvRecurrent, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &ConvRecurrent) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for ConvLstmKind {
@@ -285,5 +321,14 @@ impl Kind for ConvLstmKind {
         });
         parts.extend([(s.input.c, o); 4]);
         conv_parts_cost(c, s, &parts)
+    }
+    fn flow(_: &ConvRecurrent) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &ConvRecurrent, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &ConvRecurrent) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

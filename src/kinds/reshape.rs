@@ -1,7 +1,7 @@
 //! Kinds that move values without weights: `[upsample]` (and downsample), `[reorg]`,
 //! `[reorg3d]`, `[crop]`.
 
-use super::{Kind, LineCx, Src, WeightBlock, dims, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, dims, plain_line, previous};
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, dim};
 use crate::network::options::Opts;
@@ -103,6 +103,15 @@ impl Kind for UpsampleKind {
     fn weights(_: &Upsample, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Upsample) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Upsample, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Upsample) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 fn parse_reorg(o: &Opts) -> Result<Reorg, NetworkError> {
@@ -160,6 +169,15 @@ impl Kind for ReorgKind {
     fn weights(_: &Reorg, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Reorg) -> ChannelFlow {
+        ChannelFlow::Reorg
+    }
+    fn view_of(_: &Reorg, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Reorg) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for Reorg3dKind {
@@ -185,6 +203,15 @@ impl Kind for Reorg3dKind {
     }
     fn weights(_: &Reorg, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Reorg) -> ChannelFlow {
+        ChannelFlow::Reorg
+    }
+    fn view_of(_: &Reorg, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Reorg) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -234,5 +261,14 @@ impl Kind for CropKind {
     }
     fn weights(_: &Crop, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Crop) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Crop, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Crop) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }

@@ -1,6 +1,6 @@
 //! `[route]`: concatenation of earlier layers' outputs, or one group of channels of one.
 
-use super::{Kind, LineCx, Src, WeightBlock, dims};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, dims};
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, references};
 use crate::network::options::Opts;
@@ -123,5 +123,17 @@ impl Kind for RouteKind {
 
     fn weights(_: &Route, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Route) -> ChannelFlow {
+        ChannelFlow::Route
+    }
+    fn view_of(p: &Route, _: Src) -> Option<Src> {
+        match p.layers[..] {
+            [only] => Some(Src::Layer(only)),
+            _ => None,
+        }
+    }
+    fn references(p: &Route) -> Option<(&'static str, Vec<usize>)> {
+        Some(("layers", p.layers.clone()))
     }
 }

@@ -1,6 +1,6 @@
 //! `[sam]` and `[scale_channels]`: the previous layer applied to an earlier one.
 
-use super::{Kind, LineCx, Src, WeightBlock, plain_line};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, activation, reference};
@@ -93,6 +93,15 @@ impl Kind for SamKind {
     fn weights(_: &Scale, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Scale) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Scale, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
+        Some(("from", vec![p.from]))
+    }
 }
 
 impl Kind for ScaleChannelsKind {
@@ -118,5 +127,14 @@ impl Kind for ScaleChannelsKind {
     }
     fn weights(_: &Scale, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Scale) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Scale, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
+        Some(("from", vec![p.from]))
     }
 }

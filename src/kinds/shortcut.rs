@@ -1,7 +1,7 @@
 //! `[shortcut]`: the previous layer plus earlier ones, optionally weighted
 //! (darknet's `parse_shortcut` and `shortcut_multilayer_cpu`).
 
-use super::{Kind, LineCx, Src, WeightBlock, bf, dims};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, bf, dims};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, activation, references};
@@ -221,5 +221,14 @@ impl Kind for ShortcutKind {
 
     fn weights(_: &Shortcut, _: &LayerShape, floats: u64) -> Vec<WeightBlock> {
         WeightBlock::plain(floats)
+    }
+    fn flow(_: &Shortcut) -> ChannelFlow {
+        ChannelFlow::ChannelWise
+    }
+    fn view_of(_: &Shortcut, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(p: &Shortcut) -> Option<(&'static str, Vec<usize>)> {
+        Some(("from", p.from.clone()))
     }
 }

@@ -1,6 +1,6 @@
 //! Kinds with a flat output of their input's size: `[softmax]`, `[cost]`, `[contrastive]`.
 
-use super::{Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, dim, reference};
@@ -97,6 +97,15 @@ impl Kind for SoftmaxKind {
     fn weights(_: &Softmax, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
     }
+    fn flow(_: &Softmax) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Softmax, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Softmax) -> Option<(&'static str, Vec<usize>)> {
+        None
+    }
 }
 
 impl Kind for CostKind {
@@ -140,6 +149,15 @@ impl Kind for CostKind {
     }
     fn weights(_: &Cost, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Cost) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Cost, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(_: &Cost) -> Option<(&'static str, Vec<usize>)> {
+        None
     }
 }
 
@@ -196,5 +214,14 @@ impl Kind for ContrastiveKind {
     }
     fn weights(_: &Contrastive, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
+    }
+    fn flow(_: &Contrastive) -> ChannelFlow {
+        ChannelFlow::Mixing
+    }
+    fn view_of(_: &Contrastive, _: Src) -> Option<Src> {
+        None
+    }
+    fn references(p: &Contrastive) -> Option<(&'static str, Vec<usize>)> {
+        p.yolo_layer.map(|y| ("yolo_layer", vec![y]))
     }
 }

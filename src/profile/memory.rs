@@ -58,47 +58,8 @@ fn storage_of(net: &Network, i: usize, storage: &[Src]) -> Src {
         Src::Layer(j) => storage[j],
         Src::Image => Src::Image,
     };
-    match &layer.kind {
-        LayerKind::Dropout(_) | LayerKind::Empty(_) => {
-            layer.inputs.first().map_or(Src::Layer(i), |&s| alias_of(s))
-        }
-        LayerKind::Route(r) => match r.layers[..] {
-            [only] => alias_of(Src::Layer(only)),
-            _ => Src::Layer(i),
-        },
-        // every other kind writes its own output
-        LayerKind::Convolutional(_)
-        | LayerKind::Shortcut(_)
-        | LayerKind::Maxpool(_)
-        | LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Upsample(_)
-        | LayerKind::Reorg(_)
-        | LayerKind::Reorg3d(_)
-        | LayerKind::Yolo(_)
-        | LayerKind::GaussianYolo(_)
-        | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Connected(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Cost(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Sam(_)
-        | LayerKind::ScaleChannels(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Contrastive(_)
-        | LayerKind::Activation(_)
-        | LayerKind::Rnn(_)
-        | LayerKind::Lstm(_)
-        | LayerKind::Gru(_)
-        | LayerKind::Crnn(_)
-        | LayerKind::ConvLstm(_)
-        | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
-        | LayerKind::Normalization(_)
-        | LayerKind::L2norm(_) => Src::Layer(i),
-    }
+    let prev = layer.inputs.first().copied().unwrap_or(Src::Image);
+    layer.kind.view_of(prev).map_or(Src::Layer(i), alias_of)
 }
 
 /// Computes memory facts.

@@ -34,55 +34,24 @@ pub fn layer_traffic(net: &Network, shapes: &Shapes, profile: &Profile, i: usize
     let (Some(layer), Some(s)) = (net.layers.get(i), shapes.layers.get(i)) else {
         return t;
     };
+    // CSPNet's CIO and MAC count convolutions and connected layers; routes that join or
+    // split copy their output
     let io = (s.inputs as u64).saturating_add(s.outputs as u64);
-    match &layer.kind {
-        LayerKind::Convolutional(_) => {
-            let weights = profile.layers.get(i).map_or(0, |c| c.conv_weights);
-            t.cio = io;
-            t.mac = io.saturating_add(weights);
-        }
-        LayerKind::Connected(_) => {
-            let weights = (s.inputs as u64).saturating_mul(s.outputs as u64);
-            t.cio = io;
-            t.mac = io.saturating_add(weights);
-        }
-        LayerKind::Route(r) => {
-            if r.layers.len() > 1 || r.groups > 1 {
-                t.concat_copy_volume = s.outputs as u64;
-            }
-        }
-        // CSPNet's CIO and MAC count convolutions and connected layers only
-        LayerKind::Shortcut(_)
-        | LayerKind::Maxpool(_)
-        | LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Upsample(_)
-        | LayerKind::Reorg(_)
-        | LayerKind::Reorg3d(_)
-        | LayerKind::Yolo(_)
-        | LayerKind::GaussianYolo(_)
-        | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Dropout(_)
-        | LayerKind::Cost(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Sam(_)
-        | LayerKind::ScaleChannels(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Contrastive(_)
-        | LayerKind::Empty(_)
-        | LayerKind::Activation(_)
-        | LayerKind::Rnn(_)
-        | LayerKind::Lstm(_)
-        | LayerKind::Gru(_)
-        | LayerKind::Crnn(_)
-        | LayerKind::ConvLstm(_)
-        | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
-        | LayerKind::Normalization(_)
-        | LayerKind::L2norm(_) => {}
+    let weights = if let LayerKind::Convolutional(_) = &layer.kind {
+        Some(profile.layers.get(i).map_or(0, |c| c.conv_weights))
+    } else if let LayerKind::Connected(_) = &layer.kind {
+        Some((s.inputs as u64).saturating_mul(s.outputs as u64))
+    } else {
+        None
+    };
+    if let Some(weights) = weights {
+        t.cio = io;
+        t.mac = io.saturating_add(weights);
+    }
+    if let LayerKind::Route(r) = &layer.kind
+        && (r.layers.len() > 1 || r.groups > 1)
+    {
+        t.concat_copy_volume = s.outputs as u64;
     }
     t
 }

@@ -1,6 +1,7 @@
 //! The layer DAG at channel granularity (`../shared/docs/gradient-paths.md` §1).
 //! Node 0 is the input image, node `i + 1` is layer `i`.
 
+use crate::kinds::ChannelFlow;
 use crate::network::{LayerKind, Network, Src};
 use crate::shape::Shapes;
 
@@ -93,75 +94,44 @@ impl ChannelGraph {
                 hi: channels[j],
                 offset: 0,
             };
-            let edges = match &layer.kind {
-                LayerKind::Route(r) => {
-                    let mut offset = 0;
-                    let g = r.groups as u64;
-                    r.layers
-                        .iter()
-                        .map(|&j| {
-                            let cj = channels[j + 1];
-                            let (lo, hi) =
-                                (r.group_id as u64 * cj / g, (r.group_id as u64 + 1) * cj / g);
-                            let e = Edge {
-                                src: j + 1,
-                                lo,
-                                hi,
-                                offset,
-                            };
-                            offset += hi - lo;
-                            e
-                        })
-                        .collect()
-                }
-                LayerKind::Shortcut(s) => {
-                    let c = channels[v];
-                    let mut e = vec![whole(prev)];
-                    e.extend(s.from.iter().map(|&j| Edge {
-                        src: j + 1,
-                        lo: 0,
-                        hi: channels[j + 1].min(c),
-                        offset: 0,
-                    }));
-                    e
-                }
-                // every other kind reads its sources whole (implicit reads none)
-                LayerKind::Convolutional(_)
-                | LayerKind::Maxpool(_)
-                | LayerKind::LocalAvgpool(_)
-                | LayerKind::Avgpool(_)
-                | LayerKind::Upsample(_)
-                | LayerKind::Reorg(_)
-                | LayerKind::Reorg3d(_)
-                | LayerKind::Yolo(_)
-                | LayerKind::GaussianYolo(_)
-                | LayerKind::Region(_)
-                | LayerKind::Detection(_)
-                | LayerKind::Connected(_)
-                | LayerKind::Softmax(_)
-                | LayerKind::Dropout(_)
-                | LayerKind::Cost(_)
-                | LayerKind::Crop(_)
-                | LayerKind::Sam(_)
-                | LayerKind::ScaleChannels(_)
-                | LayerKind::Batchnorm(_)
-                | LayerKind::Implicit(_)
-                | LayerKind::Contrastive(_)
-                | LayerKind::Empty(_)
-                | LayerKind::Activation(_)
-                | LayerKind::Rnn(_)
-                | LayerKind::Lstm(_)
-                | LayerKind::Gru(_)
-                | LayerKind::Crnn(_)
-                | LayerKind::ConvLstm(_)
-                | LayerKind::Deconvolutional(_)
-                | LayerKind::Local(_)
-                | LayerKind::Normalization(_)
-                | LayerKind::L2norm(_) => layer.inputs.iter().map(|&s| whole(node(s))).collect(),
+            // a route places each input's channels (or a group of them) at an offset; a
+            // shortcut adds as many channels of each input as the output has; every other
+            // kind reads its inputs whole (implicit reads none)
+            let edges = if let LayerKind::Route(r) = &layer.kind {
+                let mut offset = 0;
+                let g = r.groups as u64;
+                r.layers
+                    .iter()
+                    .map(|&j| {
+                        let cj = channels[j + 1];
+                        let (lo, hi) =
+                            (r.group_id as u64 * cj / g, (r.group_id as u64 + 1) * cj / g);
+                        let e = Edge {
+                            src: j + 1,
+                            lo,
+                            hi,
+                            offset,
+                        };
+                        offset += hi - lo;
+                        e
+                    })
+                    .collect()
+            } else if let LayerKind::Shortcut(s) = &layer.kind {
+                let c = channels[v];
+                let mut e = vec![whole(prev)];
+                e.extend(s.from.iter().map(|&j| Edge {
+                    src: j + 1,
+                    lo: 0,
+                    hi: channels[j + 1].min(c),
+                    offset: 0,
+                }));
+                e
+            } else {
+                layer.inputs.iter().map(|&s| whole(node(s))).collect()
             };
             edges_in.push(edges);
             let c_in = channels[prev];
-            map.push(chan_map(&layer.kind, c_in));
+            map.push(chan_map(layer.kind.flow(), c_in));
             weighted.push(matches!(
                 layer.kind,
                 LayerKind::Convolutional(_) | LayerKind::Connected(_)
@@ -209,13 +179,10 @@ impl ChannelGraph {
 
     /// True when origins are traced through node `v` in `variant`.
     pub fn transparent(&self, v: usize, variant: Variant) -> bool {
-        match &self.kinds[v] {
-            None => false,
-            Some(LayerKind::Route(_)) => true,
-            Some(k) => {
-                variant == Variant::Channelwise
-                    && (channel_wise(k) || matches!(k, LayerKind::Reorg(_) | LayerKind::Reorg3d(_)))
-            }
+        match self.kinds[v].as_ref().map(LayerKind::flow) {
+            None | Some(ChannelFlow::Groups(_) | ChannelFlow::Mixing) => false,
+            Some(ChannelFlow::Route) => true,
+            Some(ChannelFlow::ChannelWise | ChannelFlow::Reorg) => variant == Variant::Channelwise,
         }
     }
 
@@ -225,86 +192,16 @@ impl ChannelGraph {
     }
 }
 
-/// How a kind's input channels reach its output channels in the backward pass.
-fn chan_map(kind: &LayerKind, c_in: u64) -> ChanMap {
-    match kind {
-        LayerKind::Convolutional(c) => ChanMap::Groups {
-            groups: c.groups as u64,
+/// The channel map of a kind's flow.
+fn chan_map(flow: ChannelFlow, c_in: u64) -> ChanMap {
+    match flow {
+        ChannelFlow::Groups(groups) => ChanMap::Groups {
+            groups: groups as u64,
             c_in,
         },
-        LayerKind::Reorg(_) | LayerKind::Reorg3d(_) => ChanMap::Reorg { c_in },
-        LayerKind::Route(_) => ChanMap::Identity,
-        k if channel_wise(k) => ChanMap::Identity,
-        LayerKind::Shortcut(_)
-        | LayerKind::Maxpool(_)
-        | LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Upsample(_)
-        | LayerKind::Dropout(_)
-        | LayerKind::Sam(_)
-        | LayerKind::ScaleChannels(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Activation(_)
-        | LayerKind::Yolo(_)
-        | LayerKind::GaussianYolo(_)
-        | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Connected(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Cost(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Contrastive(_)
-        | LayerKind::Empty(_)
-        | LayerKind::Rnn(_)
-        | LayerKind::Lstm(_)
-        | LayerKind::Gru(_)
-        | LayerKind::Crnn(_)
-        | LayerKind::ConvLstm(_)
-        | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
-        | LayerKind::Normalization(_)
-        | LayerKind::L2norm(_) => ChanMap::All,
-    }
-}
-
-/// Weightless kinds whose backward pass sends channel c's gradient only to channel c.
-fn channel_wise(kind: &LayerKind) -> bool {
-    match kind {
-        LayerKind::Shortcut(_)
-        | LayerKind::Maxpool(_)
-        | LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Upsample(_)
-        | LayerKind::Dropout(_)
-        | LayerKind::Sam(_)
-        | LayerKind::ScaleChannels(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Activation(_) => true,
-        LayerKind::Convolutional(_)
-        | LayerKind::Route(_)
-        | LayerKind::Reorg(_)
-        | LayerKind::Reorg3d(_)
-        | LayerKind::Yolo(_)
-        | LayerKind::GaussianYolo(_)
-        | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Connected(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Cost(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Contrastive(_)
-        | LayerKind::Empty(_)
-        | LayerKind::Rnn(_)
-        | LayerKind::Lstm(_)
-        | LayerKind::Gru(_)
-        | LayerKind::Crnn(_)
-        | LayerKind::ConvLstm(_)
-        | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
-        | LayerKind::Normalization(_)
-        | LayerKind::L2norm(_) => false,
+        ChannelFlow::Reorg => ChanMap::Reorg { c_in },
+        ChannelFlow::Route | ChannelFlow::ChannelWise => ChanMap::Identity,
+        ChannelFlow::Mixing => ChanMap::All,
     }
 }
 
