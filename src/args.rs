@@ -86,6 +86,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
         format: DetectFormat,
     },
+    /// The cfg doctor: darknet users' cfg mistakes (head filters, masks, anchors, classes,
+    /// input size, misspelt keys, training schedule), each with its line and fix.
+    Lint(LintArgs),
     /// Make a CSP network from a plain one: each residual or dense stage becomes a CSP stage.
     Cspify(CspifyArgs),
     /// YOLO detection on one image, as `darknet detector test` reports it.
@@ -252,6 +255,25 @@ impl From<BackendArg> for BackendChoice {
             BackendArg::Auto => Self::Auto,
         }
     }
+}
+
+/// Options of `csplens lint`.
+#[derive(clap::Args)]
+pub struct LintArgs {
+    /// The Darknet .cfg file.
+    pub cfg: PathBuf,
+    /// The class names file (one per line): checked against classes=.
+    #[arg(long)]
+    pub names: Option<PathBuf>,
+    /// The .weights to train from: its header's images seen against max_batches.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// The GPU's memory in GiB: the training footprint is checked against it.
+    #[arg(long)]
+    pub gpu_memory: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
 }
 
 /// Options of `csplens cspify`.

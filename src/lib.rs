@@ -16,6 +16,7 @@ pub mod cfg;
 pub mod cspify;
 pub mod detect;
 pub mod diag;
+pub mod doctor;
 pub mod files;
 pub mod graph;
 #[cfg(feature = "gui")]

@@ -10,6 +10,7 @@ mod detect;
 mod draw;
 #[cfg(feature = "gpu")]
 mod gpu_bench;
+mod lint;
 mod model;
 mod profile;
 mod stages;
@@ -26,6 +27,9 @@ pub fn main() -> i32 {
     let Some(command) = cli.command else {
         return app::run(cli.files);
     };
+    if let Command::Lint(args) = &command {
+        return lint::run(args);
+    }
     let result = match command {
         Command::Profile { cfg, view } => profile::run(&cfg, &view, &caps),
         Command::Stages {
@@ -34,6 +38,7 @@ pub fn main() -> i32 {
             height,
             format,
         } => stages::run(&cfg, InputOverride { width, height }, format, &caps),
+        Command::Lint(_) => Ok(String::new()),
         Command::Cspify(args) => cspify::run(&args, &caps),
         Command::Detect(args) => detect::run(&args, &caps),
         Command::Bench(args) => bench::run(&args, &caps),

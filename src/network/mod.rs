@@ -13,7 +13,7 @@ pub use error::{NetworkError, NetworkErrorKind};
 pub use keys::MAX_DIM;
 pub use layer::Layer;
 
-use crate::cfg::{CfgFile, Section};
+use crate::cfg::{CfgFile, Entry, Section};
 use crate::diag::{Span, Warning};
 use keys::ParseCx;
 use options::Opts;
@@ -83,6 +83,40 @@ impl Network {
     pub fn topological_order(&self) -> Vec<usize> {
         (0..self.layers.len()).collect()
     }
+}
+
+/// What darknet's parser reads of one layer section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SectionKeys<'a> {
+    /// Every key the kind's parser (and darknet's common per-layer keys) asked for.
+    pub asked: Vec<String>,
+    /// The entries it left unread (darknet's "Unused field").
+    pub unused: Vec<&'a Entry>,
+}
+
+/// The keys darknet reads of layer section `section` (layer `index`; `previous` the kinds
+/// before it), whether or not the section parses; `None` for a section darknet does not know.
+pub fn section_keys<'a>(
+    section: &'a Section,
+    index: usize,
+    previous: &[&'static str],
+) -> Option<SectionKeys<'a>> {
+    let name = LayerKind::canonical(&section.name)?;
+    let o = Opts::new(section);
+    let mut scratch = Vec::new();
+    let mut cx = ParseCx {
+        index,
+        previous,
+        warnings: &mut scratch,
+    };
+    let _ = LayerKind::parse(name, &o, &mut cx);
+    let _ = o.flag("dontload");
+    let _ = o.flag("dontloadscales");
+    o.touch_common();
+    Some(SectionKeys {
+        asked: o.asked(),
+        unused: o.unused_entries(),
+    })
 }
 
 /// Types a parsed cfg file.

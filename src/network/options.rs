@@ -23,6 +23,8 @@ const COMMON_KEYS: [&str; 9] = [
 pub(crate) struct Opts<'a> {
     section: &'a Section,
     used: RefCell<Vec<bool>>,
+    /// Every key the parser asked for, written or not (the keys this kind reads).
+    asked: RefCell<Vec<String>>,
 }
 
 impl<'a> Opts<'a> {
@@ -31,6 +33,7 @@ impl<'a> Opts<'a> {
         Self {
             section,
             used: RefCell::new(used),
+            asked: RefCell::new(Vec::new()),
         }
     }
 
@@ -46,6 +49,12 @@ impl<'a> Opts<'a> {
 
     /// The first entry for `key` (darknet's `option_find`), marking it used.
     pub(crate) fn find(&self, key: &str) -> Option<&'a Entry> {
+        {
+            let mut asked = self.asked.borrow_mut();
+            if !asked.iter().any(|k| k == key) {
+                asked.push(key.to_string());
+            }
+        }
         let pos = self
             .section
             .entries
@@ -199,6 +208,23 @@ impl<'a> Opts<'a> {
         for key in COMMON_KEYS {
             let _ = self.find(key);
         }
+    }
+
+    /// The keys the parser asked for, in the order it asked.
+    pub(crate) fn asked(&self) -> Vec<String> {
+        self.asked.borrow().clone()
+    }
+
+    /// The entries nobody read.
+    pub(crate) fn unused_entries(&self) -> Vec<&'a Entry> {
+        let used = self.used.borrow();
+        let entries: &'a [Entry] = &self.section.entries;
+        entries
+            .iter()
+            .zip(used.iter())
+            .filter(|(_, used)| !**used)
+            .map(|(e, _)| e)
+            .collect()
     }
 
     /// "Unused field" warnings for every entry nobody read, as darknet's `option_unused`.

@@ -1,0 +1,273 @@
+//! The cfg doctor's checks on yolov4-tiny (the corpus's darknet cfg) with one mistake put in
+//! at a time, each expected finding worked out by hand from darknet's rule in the test.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use csplens::doctor::{Finding, LintOptions, Severity, lint, lint_json};
+use csplens::weights::Header;
+
+fn tiny() -> String {
+    std::fs::read_to_string(common::corpus_dir().join("darknet/yolov4-tiny.cfg")).unwrap()
+}
+
+fn findings(text: &str, opts: &LintOptions) -> Vec<Finding> {
+    lint("t.cfg", text, opts).findings
+}
+
+fn with_code<'a>(f: &'a [Finding], code: &str) -> Vec<&'a Finding> {
+    f.iter().filter(|f| f.code == code).collect()
+}
+
+/// The 1-based line of the `n`th line equal to `text` (trimmed).
+fn line_of(cfg: &str, text: &str, n: usize) -> usize {
+    cfg.lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim() == text)
+        .nth(n)
+        .map(|(i, _)| i + 1)
+        .unwrap()
+}
+
+#[test]
+fn yolov4_tiny_as_released_has_no_error() {
+    let f = findings(&tiny(), &LintOptions::default());
+    assert!(f.iter().all(|f| f.severity != Severity::Error), "{f:#?}");
+    // 80 classes: max_batches 2000200 ≥ 80·2000; steps 1600000,1800000 are within 2% of
+    // 80% and 90% of 2000200 (1600160, 1800180)
+    assert!(with_code(&f, "max-batches").is_empty() && with_code(&f, "steps").is_empty());
+}
+
+#[test]
+fn yolo_filters_for_three_classes() {
+    let cfg = tiny().replace("classes=80", "classes=3");
+    let f = findings(&cfg, &LintOptions::default());
+    let yf = with_code(&f, "yolo-filters");
+    // (3 classes + 5) × 3 masks = 24, at each head's convolution (layers 29 and 36)
+    assert_eq!(yf.len(), 2, "{f:#?}");
+    assert_eq!(yf[0].layer, Some(29));
+    assert_eq!(yf[1].layer, Some(36));
+    for (k, y) in yf.iter().enumerate() {
+        assert_eq!(y.severity, Severity::Error);
+        assert_eq!(y.line, Some(line_of(&cfg, "filters=255", k)));
+        assert!(y.message.contains("= 24"), "{}", y.message);
+        let e = &y.fix.as_ref().unwrap().edits[0];
+        assert_eq!(
+            (e.old.as_str(), e.new.as_str()),
+            ("filters=255", "filters=24")
+        );
+    }
+}
+
+#[test]
+fn heads_that_disagree_masks_and_anchors() {
+    let cfg = tiny()
+        .replacen("classes=80", "classes=3", 1)
+        .replacen("mask = 1,2,3", "mask = 1,2,7", 1)
+        .replacen(
+            "anchors = 10,14,  23,27,  37,58,  81,82,  135,169,  344,319",
+            "anchors = 10,14,  23,27,  37,58,  81,82,  135,169",
+            1,
+        );
+    let f = findings(&cfg, &LintOptions::default());
+    let cd = with_code(&f, "classes-differ");
+    assert_eq!(cd.len(), 1, "{f:#?}");
+    assert_eq!(cd[0].layer, Some(37));
+    // the fix makes the second head 3 classes and its convolution (3 + 5) × 3 = 24 filters
+    let edits = &cd[0].fix.as_ref().unwrap().edits;
+    assert_eq!(edits[0].new, "classes=3");
+    assert_eq!(edits[1].new, "filters=24");
+    let mr = with_code(&f, "mask-range");
+    assert_eq!(mr.len(), 1);
+    assert!(mr[0].message.contains("mask entry 7") && mr[0].message.contains("num=6"));
+    let ac = with_code(&f, "anchors-count");
+    assert_eq!(ac.len(), 1);
+    // 10 values listed, num=6 needs 12
+    assert!(ac[0].message.contains("lists 10 values") && ac[0].message.contains("needs 12"));
+    assert_eq!(
+        ac[0].line,
+        Some(line_of(
+            &cfg,
+            "anchors = 10,14,  23,27,  37,58,  81,82,  135,169",
+            0
+        ))
+    );
+}
+
+#[test]
+fn names_count_sets_classes_and_filters_everywhere() {
+    let opts = LintOptions {
+        names: Some(vec!["cat".into(), "dog".into()]),
+        ..LintOptions::default()
+    };
+    let f = findings(&tiny(), &opts);
+    let nc = with_code(&f, "names-count");
+    assert_eq!(nc.len(), 1, "{f:#?}");
+    assert!(nc[0].message.contains("2 lines but classes=80"));
+    // per head: classes=2 and filters (2 + 5) × 3 = 21
+    let news: Vec<&str> = (nc[0].fix.as_ref().unwrap().edits.iter())
+        .map(|e| e.new.as_str())
+        .collect();
+    assert_eq!(news, ["classes=2", "filters=21", "classes=2", "filters=21"]);
+}
+
+#[test]
+fn input_stride_names_the_sizes_and_is_the_routes_cause() {
+    let cfg = tiny().replace("width=416", "width=420");
+    let f = findings(&cfg, &LintOptions::default());
+    let is = with_code(&f, "input-stride");
+    assert_eq!(is.len(), 1, "{f:#?}");
+    // yolov4-tiny's largest stride is 32 (five stride-2 steps): 420 = 13·32 + 4
+    assert!(
+        is[0].message.contains("not a multiple of 32"),
+        "{}",
+        is[0].message
+    );
+    assert!(is[0].message.contains("416 or 448"), "{}", is[0].message);
+    assert_eq!(is[0].fix.as_ref().unwrap().edits[0].new, "width=416");
+    // the size breaks a route further on: its own error names the cause
+    let shape = with_code(&f, "shape");
+    assert_eq!(shape.len(), 1, "{f:#?}");
+    assert!(
+        shape[0]
+            .message
+            .contains("the cause: width=420 is not a multiple of 32"),
+        "{}",
+        shape[0].message
+    );
+}
+
+#[test]
+fn misspelt_keys_are_unused_with_the_nearest_real_one() {
+    let cfg = tiny()
+        .replacen("batch_normalize=1", "batch_normalise=1", 1)
+        .replacen("width=416", "width=416\nmomentun=0.9", 1);
+    let f = findings(&cfg, &LintOptions::default());
+    let uk = with_code(&f, "unused-key");
+    assert_eq!(uk.len(), 2, "{f:#?}");
+    assert!(
+        uk[0].message.contains("did you mean momentum?"),
+        "{}",
+        uk[0].message
+    );
+    assert!(
+        uk[1].message.contains("did you mean batch_normalize?"),
+        "{}",
+        uk[1].message
+    );
+    assert_eq!(uk[1].layer, Some(0));
+    let e = &uk[1].fix.as_ref().unwrap().edits[0];
+    assert_eq!(
+        (e.old.as_str(), e.new.as_str()),
+        ("batch_normalise=1", "batch_normalize=1")
+    );
+    // a key far from every real one gets no suggestion and no fix
+    let f = findings(
+        &tiny().replacen("width=416", "width=416\nzzz=1", 1),
+        &LintOptions::default(),
+    );
+    let uk = with_code(&f, "unused-key");
+    assert_eq!(uk.len(), 1);
+    assert!(uk[0].fix.is_none() && !uk[0].message.contains("did you mean"));
+}
+
+#[test]
+fn training_schedule_by_darknets_readme() {
+    let cfg = tiny().replace("max_batches = 2000200", "max_batches = 4000");
+    let f = findings(&cfg, &LintOptions::default());
+    let mb = with_code(&f, "max-batches");
+    // 80 classes × 2000 = 160000 (> 6000)
+    assert_eq!(mb.len(), 1, "{f:#?}");
+    assert_eq!(
+        mb[0].fix.as_ref().unwrap().edits[0].new,
+        "max_batches = 160000"
+    );
+    let st = with_code(&f, "steps");
+    // 80% and 90% of 4000
+    assert_eq!(st[0].fix.as_ref().unwrap().edits[0].new, "steps=3200,3600");
+}
+
+#[test]
+fn weights_that_have_seen_max_batches_stop_training_at_once() {
+    let header = |seen| Header {
+        major: 0,
+        minor: 2,
+        revision: 5,
+        seen,
+        transposed: false,
+        bytes: 20,
+    };
+    // batch=64, max_batches=2000200: training stops at once from 64·2000200 = 128012800 seen
+    let cfg = tiny();
+    let at = |seen| {
+        let opts = LintOptions {
+            weights: Some(header(seen)),
+            ..LintOptions::default()
+        };
+        findings(&cfg, &opts)
+            .into_iter()
+            .find(|f| f.code == "weights-seen")
+            .unwrap()
+    };
+    let done = at(128_012_800);
+    assert_eq!(done.severity, Severity::Error);
+    assert!(done.message.contains("-clear"), "{}", done.message);
+    let resume = at(128_012_799);
+    assert_eq!(resume.severity, Severity::Note);
+    assert!(
+        resume.message.contains("header 0.2.5"),
+        "{}",
+        resume.message
+    );
+    // iteration 128012799 / 64 = 2000199
+    assert!(
+        resume.message.contains("iteration 2000199 of 2000200"),
+        "{}",
+        resume.message
+    );
+}
+
+#[test]
+fn json_has_the_documented_shape_and_a_broken_cfg_still_gets_findings() {
+    let cfg = tiny().replace("classes=80", "classes=3").replacen(
+        "[route]\nlayers=-1\ngroups=2",
+        "[route]\nlayers=-1\ngroups=0",
+        1,
+    );
+    let r = lint("t.cfg", &cfg, &LintOptions::default());
+    let v = lint_json(&r);
+    let keys = |o: &serde_json::Value| {
+        let mut k: Vec<String> = o.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&v), ["cfg", "findings"]);
+    for f in v["findings"].as_array().unwrap() {
+        assert_eq!(
+            keys(f),
+            ["code", "fix", "layer", "line", "message", "severity"]
+        );
+        assert!(["error", "warning", "note"].contains(&f["severity"].as_str().unwrap()));
+        if !f["fix"].is_null() {
+            for e in f["fix"]["edits"].as_array().unwrap() {
+                assert_eq!(keys(e), ["line", "new", "old"]);
+            }
+        }
+    }
+    // the network does not build (groups=0), yet the heads are checked
+    let codes: Vec<&str> = r.findings.iter().map(|f| f.code).collect();
+    assert!(codes.contains(&"build"), "{codes:?}");
+    assert!(codes.contains(&"yolo-filters"), "{codes:?}");
+}
+
+#[test]
+fn the_corpus_lints_without_panicking() {
+    for path in common::cfgs_under(&common::corpus_dir()) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let r = lint(&path.display().to_string(), &text, &LintOptions::default());
+        for f in &r.findings {
+            assert!(f.line.is_some(), "{}: {f:?}", path.display());
+        }
+    }
+}
