@@ -102,7 +102,7 @@ pub fn section_keys<'a>(
     previous: &[&'static str],
 ) -> Option<SectionKeys<'a>> {
     let name = LayerKind::canonical(&section.name)?;
-    let o = Opts::new(section);
+    let o = Opts::recording(section);
     let mut scratch = Vec::new();
     let mut cx = ParseCx {
         index,

@@ -23,8 +23,9 @@ const COMMON_KEYS: [&str; 9] = [
 pub(crate) struct Opts<'a> {
     section: &'a Section,
     used: RefCell<Vec<bool>>,
-    /// Every key the parser asked for, written or not (the keys this kind reads).
-    asked: RefCell<Vec<String>>,
+    /// Every key the parser asked for, written or not (the keys this kind reads); kept only
+    /// when asked for ([`Opts::recording`]), the analysis does not pay for it.
+    asked: Option<RefCell<Vec<String>>>,
 }
 
 impl<'a> Opts<'a> {
@@ -33,7 +34,15 @@ impl<'a> Opts<'a> {
         Self {
             section,
             used: RefCell::new(used),
-            asked: RefCell::new(Vec::new()),
+            asked: None,
+        }
+    }
+
+    /// As [`Opts::new`], also recording every key the parser asks for ([`Opts::asked`]).
+    pub(crate) fn recording(section: &'a Section) -> Self {
+        Self {
+            asked: Some(RefCell::new(Vec::new())),
+            ..Self::new(section)
         }
     }
 
@@ -49,8 +58,8 @@ impl<'a> Opts<'a> {
 
     /// The first entry for `key` (darknet's `option_find`), marking it used.
     pub(crate) fn find(&self, key: &str) -> Option<&'a Entry> {
-        {
-            let mut asked = self.asked.borrow_mut();
+        if let Some(asked) = &self.asked {
+            let mut asked = asked.borrow_mut();
             if !asked.iter().any(|k| k == key) {
                 asked.push(key.to_string());
             }
@@ -212,7 +221,9 @@ impl<'a> Opts<'a> {
 
     /// The keys the parser asked for, in the order it asked.
     pub(crate) fn asked(&self) -> Vec<String> {
-        self.asked.borrow().clone()
+        self.asked
+            .as_ref()
+            .map_or_else(Vec::new, |a| a.borrow().clone())
     }
 
     /// The entries nobody read.
