@@ -89,6 +89,9 @@ pub enum Command {
     /// The cfg doctor: darknet users' cfg mistakes (head filters, masks, anchors, classes,
     /// input size, misspelt keys, training schedule), each with its line and fix.
     Lint(LintArgs),
+    /// Retargets a cfg: classes in every head and the filters before each, a valid input
+    /// size, darknet's max_batches and steps; every other byte of the file kept.
+    Fix(FixArgs),
     /// Make a CSP network from a plain one: each residual or dense stage becomes a CSP stage.
     Cspify(CspifyArgs),
     /// YOLO detection on one image, as `darknet detector test` reports it.
@@ -274,6 +277,34 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
+}
+
+/// Options of `csplens fix`.
+#[derive(clap::Args)]
+pub struct FixArgs {
+    /// The Darknet .cfg file.
+    pub cfg: PathBuf,
+    /// Classes to detect.
+    #[arg(long)]
+    pub classes: usize,
+    /// Input width (snapped to a multiple of the network's largest stride).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Input height (snapped likewise).
+    #[arg(long)]
+    pub height: Option<usize>,
+    /// Training images (max_batches is at least this many).
+    #[arg(long)]
+    pub images: Option<usize>,
+    /// Where to write the fixed cfg (written whole, then renamed into place).
+    #[arg(short, long, conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
+    /// Replace CFG (its old text kept as CFG.bak).
+    #[arg(long)]
+    pub in_place: bool,
+    /// Print the unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `csplens cspify`.

@@ -517,3 +517,34 @@ fn compare_puts_the_csp_network_on_the_compared_side_in_either_slot() {
         assert!(text.contains("13.071 (−30%)"), "{text}");
     }
 }
+
+#[test]
+fn lint_exit_codes_and_diagnostics() {
+    let clean = csplens(&["lint", "assets/yolov4-tiny.cfg"]);
+    assert_eq!(clean.status.code(), Some(0));
+    let text = String::from_utf8(clean.stdout).unwrap();
+    assert!(text.contains("0 errors"), "{text}");
+    // three classes left with filters=255: an error with its line, caret and fix
+    let dir = std::env::temp_dir().join(format!("csplens-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("three.cfg");
+    let cfg = std::fs::read_to_string("assets/yolov4-tiny.cfg")
+        .unwrap()
+        .replace("classes=80", "classes=3");
+    std::fs::write(&bad, &cfg).unwrap();
+    let out = csplens(&["lint", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = cfg.lines().position(|l| l.trim() == "filters=255").unwrap() + 1;
+    assert!(
+        text.contains(&format!("three.cfg:{line}:9: error[yolo-filters]:")),
+        "{text}"
+    );
+    assert!(text.contains("= fix: set filters=24"), "{text}");
+    let json = csplens(&["lint", bad.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(v["findings"][0]["code"], "yolo-filters");
+    let missing = csplens(&["lint", "no/such.cfg"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -271,3 +271,113 @@ fn the_corpus_lints_without_panicking() {
         }
     }
 }
+
+#[test]
+fn real_cfgs_lint_clean_of_errors() {
+    for rel in [
+        "darknet/yolov4.cfg",
+        "darknet/yolov4-tiny.cfg",
+        "darknet/yolov3.cfg",
+        "cspnet/csdarknet53.cfg",
+        "darknet/yolov4-csp.cfg",
+    ] {
+        let text = std::fs::read_to_string(common::corpus_dir().join(rel)).unwrap();
+        let r = lint(rel, &text, &LintOptions::default());
+        assert!(!r.has_errors(), "{rel}: {:#?}", r.findings);
+    }
+}
+
+#[test]
+fn training_memory_at_the_largest_random_size_and_the_subdivisions_that_fit() {
+    // yolov4.cfg: width=height=608, random=1 on its last head: darknet first allocates at
+    // roundl(1.4·608/32 + 1)·32 = roundl(27.6)·32 = 28·32 = 896
+    let text = std::fs::read_to_string(common::corpus_dir().join("darknet/yolov4.cfg")).unwrap();
+    let at = |gib: Option<f64>| {
+        let opts = LintOptions {
+            gpu_memory_gib: gib,
+            ..LintOptions::default()
+        };
+        findings(&text, &opts)
+            .into_iter()
+            .find(|f| f.code == "training-memory")
+            .unwrap()
+    };
+    let note = at(None);
+    assert_eq!(note.severity, Severity::Note);
+    assert!(
+        note.message.contains("training at 896×896"),
+        "{}",
+        note.message
+    );
+    // the analysis at 896² gives the per-image and fixed parts the message states
+    let a = csplens::analyze(
+        "yolov4.cfg",
+        text.as_bytes(),
+        csplens::shape::InputOverride {
+            width: Some(896),
+            height: Some(896),
+        },
+    )
+    .unwrap();
+    let per_image = 2.0 * a.memory.naive_activation_bytes as f64;
+    let fixed = 12.0 * a.profile.params as f64 + a.memory.max_workspace_bytes as f64;
+    let need = |mini: f64| (fixed + per_image * mini) / (1u64 << 30) as f64;
+    // batch=64, subdivisions=8: a mini-batch of 8
+    assert!(
+        note.message.contains(&format!("{:.2} GiB", need(8.0))),
+        "{}",
+        note.message
+    );
+    // with a GPU of exactly what a mini-batch of 4 needs: subdivisions 16 (64/16 = 4) fits
+    let gib = need(4.0) + 1e-6;
+    let warn = at(Some(gib));
+    assert_eq!(warn.severity, Severity::Warning);
+    assert!(warn.message.contains("subdivisions=16"), "{}", warn.message);
+    assert_eq!(warn.fix.as_ref().unwrap().edits[0].new, "subdivisions=16");
+}
+
+#[test]
+fn partial_cut_is_the_first_class_dependent_layer() {
+    // yolov4-tiny: layer 29 (filters=255, before the [yolo] at 30) is the first whose weights
+    // depend on classes: darknet's README uses yolov4-tiny.conv.29
+    let f = findings(&tiny(), &LintOptions::default());
+    let pc = with_code(&f, "partial-cut");
+    assert_eq!(pc.len(), 1);
+    assert_eq!(pc[0].layer, Some(29));
+    assert!(
+        pc[0].message.contains("OUT.conv.29 29"),
+        "{}",
+        pc[0].message
+    );
+}
+
+#[test]
+fn every_key_of_the_corpus_is_read_by_its_kind_or_reported() {
+    for path in common::cfgs_under(&common::corpus_dir()) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let cfg = csplens::cfg::parse(&text).unwrap();
+        let r = lint("c.cfg", &text, &LintOptions::default());
+        let reported: Vec<usize> = (r.findings.iter())
+            .filter(|f| f.code == "unused-key")
+            .filter_map(|f| f.line)
+            .collect();
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for (i, s) in cfg.sections.iter().skip(1).enumerate() {
+            let Some(keys) = csplens::network::section_keys(s, i, &kinds) else {
+                kinds.push("");
+                continue;
+            };
+            kinds.push(csplens::network::LayerKind::canonical(&s.name).unwrap());
+            for e in s.entries.iter().filter(|e| !e.shadowed) {
+                assert!(
+                    keys.asked.contains(&e.key) || reported.contains(&e.key_span.line),
+                    "{}: `{}` at line {} is neither read by [{}] nor reported",
+                    path.display(),
+                    e.key,
+                    e.key_span.line,
+                    s.name
+                );
+            }
+        }
+    }
+}

@@ -7,6 +7,7 @@ mod bench;
 mod compare;
 mod cspify;
 mod detect;
+mod doctor_fix;
 mod draw;
 #[cfg(feature = "gpu")]
 mod gpu_bench;
@@ -39,6 +40,7 @@ pub fn main() -> i32 {
             format,
         } => stages::run(&cfg, InputOverride { width, height }, format, &caps),
         Command::Lint(_) => Ok(String::new()),
+        Command::Fix(args) => doctor_fix::run(&args),
         Command::Cspify(args) => cspify::run(&args, &caps),
         Command::Detect(args) => detect::run(&args, &caps),
         Command::Bench(args) => bench::run(&args, &caps),

@@ -9,9 +9,9 @@ const DARKNET_FILTERS: &str =
     "filters= in the [convolutional]-layer doesn't correspond to classes= or mask= in [yolo]-layer";
 
 /// A head as its section says: classes, num, mask, coords (region).
-struct Head<'s, 'a> {
-    layer: &'s LayerSection<'a>,
-    classes: i64,
+pub(super) struct Head<'s, 'a> {
+    pub layer: &'s LayerSection<'a>,
+    pub classes: i64,
     num: i64,
     mask: Vec<i64>,
 }
@@ -47,7 +47,7 @@ impl Head<'_, '_> {
     }
 }
 
-fn heads<'s, 'a>(layers: &'s Layers<'a>) -> Vec<Head<'s, 'a>> {
+pub(super) fn heads<'s, 'a>(layers: &'s Layers<'a>) -> Vec<Head<'s, 'a>> {
     layers
         .of_kind(&["yolo", "gaussian_yolo", "region"])
         .map(|layer| {
@@ -82,7 +82,7 @@ fn conv_before<'a>(layers: &Layers<'a>, h: &Head) -> Option<&'a crate::cfg::Sect
 }
 
 /// Edits that make the convolution before `h` produce `classes` classes.
-fn filters_edit(layers: &Layers, h: &Head, classes: i64) -> Option<Edit> {
+pub(super) fn filters_edit(layers: &Layers, h: &Head, classes: i64) -> Option<Edit> {
     let conv = conv_before(layers, h)?;
     let (want, _) = h.filters(classes);
     let have = int(conv, "filters", 1);

@@ -12,19 +12,23 @@ use crate::shape::InputOverride;
 /// shapes give each layer's total stride exactly.
 const PROBE_SIDE: usize = 46_080;
 
-pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) {
+/// The network, when it builds (its shapes may still fail at the cfg's size).
+pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) -> Option<Network> {
     let network = match crate::network::build(cfg) {
         Ok(n) => n,
         Err(e) => {
             out.push(error("build", None, e.span, e.to_string()));
-            return;
+            return None;
         }
     };
-    let stride = largest_stride(&network);
+    // darknet's own check ("must be divisible by 32 for default networks Yolo v1/v2/v3") is
+    // for detectors: their routes join feature maps of several strides
+    let detector = network.layers.iter().any(|l| l.kind.is_head());
+    let stride = largest_stride(&network).filter(|_| detector);
     let mut cause = None;
     if let (Some(net), Some(stride)) = (layers.net, stride) {
         for (key, side) in [("width", network.net.width), ("height", network.net.height)] {
-            if side == 0 || side % stride == 0 {
+            if side == 0 || side.is_multiple_of(stride) {
                 continue;
             }
             let (lo, hi) = (side / stride * stride, side.div_ceil(stride) * stride);
@@ -64,11 +68,12 @@ pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) {
         }
         out.push(error("shape", e.layer, e.span, message));
     }
+    Some(network)
 }
 
 /// The largest ratio of the input side to a layer's output side, from the shapes at a side
 /// every stride divides; `None` when the network has no size-independent shapes.
-fn largest_stride(network: &Network) -> Option<usize> {
+pub(super) fn largest_stride(network: &Network) -> Option<usize> {
     let probe = InputOverride {
         width: Some(PROBE_SIDE),
         height: Some(PROBE_SIDE),
@@ -77,8 +82,9 @@ fn largest_stride(network: &Network) -> Option<usize> {
     shapes
         .layers
         .iter()
-        // a global pool or a connected layer (1 × 1) is a reduction, not a stride
-        .filter(|s| s.output.is_image() && s.output.w > 1 && s.output.w <= PROBE_SIDE)
+        // a global pool or a connected layer (1 × 1) is a reduction, not a stride; a side that
+        // does not divide the probe comes from a window that does not tile it
+        .filter(|s| s.output.is_image() && s.output.w > 1 && PROBE_SIDE.is_multiple_of(s.output.w))
         .map(|s| PROBE_SIDE / s.output.w)
         .max()
         .filter(|&s| s > 1)

@@ -3,13 +3,16 @@
 //! that fixes it. Every check runs that can: a cfg that does not build still gets the
 //! findings its sections allow, as a compiler keeps going past its first error.
 
+mod fix;
 mod heads;
 mod input;
 mod keys;
+mod memory;
 mod render;
 mod sections;
 mod training;
 
+pub use fix::{FixError, FixOptions, Fixed, apply, fix, unified_diff};
 pub use render::{lint_json, lint_table};
 
 use crate::cfg::CfgFile;
@@ -137,6 +140,9 @@ fn check(cfg: &CfgFile, text: &str, opts: &LintOptions, out: &mut Vec<Finding>) 
     let layers = Layers::new(cfg, text);
     heads::check(&layers, opts, out);
     keys::check(&layers, out);
-    input::check(cfg, &layers, out);
+    let network = input::check(cfg, &layers, out);
     training::check(&layers, opts, out);
+    if let Some(network) = network {
+        memory::check(&layers, &network, opts, out);
+    }
 }

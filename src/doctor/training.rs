@@ -68,18 +68,18 @@ fn steps_rule(
     }
     let want = [max_batches * 8 / 10, max_batches * 9 / 10];
     let have = ints(net, "steps").unwrap_or_default();
-    // within 2% of max_batches of the rule's values
+    // the last two steps (earlier ones are a warm-up some cfgs keep) within 2% of
+    // max_batches of the rule's values
     let near = |a: i64, b: i64| (a - b).abs() * 50 <= max_batches;
-    if have.len() == 2 && near(have[0], want[0]) && near(have[1], want[1]) {
+    if let [.., a, b] = have[..]
+        && near(a, want[0])
+        && near(b, want[1])
+    {
         return;
     }
+    let span = entry(net, "steps").map_or(net.span, |e| e.value_span);
     let text = format!("{},{}", want[0], want[1]);
-    let e = entry(net, "steps");
-    let span = e.map_or(net.span, |e| e.value_span);
-    let edit: Edit = match e {
-        Some(e) => layers.set(e, &text),
-        None => layers.add(net, "steps", &text),
-    };
+    let edits = schedule_edits(layers, net, max_batches);
     let written = if have.is_empty() {
         "no steps".to_string()
     } else {
@@ -101,10 +101,32 @@ fn steps_rule(
             "{written} with max_batches={max_batches}: darknet's rule puts the two learning-rate steps at 80% and 90% of max_batches, {text}"
         ),
         fix: Some(Fix {
-            description: format!("set steps={text}"),
-            edits: vec![edit],
+            description: format!("set steps={text} (and scales=.1,.1 when it lists another count)"),
+            edits,
         }),
     });
+}
+
+/// Edits that set steps to 80% and 90% of `max_batches`, and scales to darknet's .1,.1 when
+/// the written scales do not have two values (darknet pairs them with the steps in order).
+pub(super) fn schedule_edits(
+    layers: &Layers,
+    net: &crate::cfg::Section,
+    max_batches: i64,
+) -> Vec<Edit> {
+    let text = format!("{},{}", max_batches * 8 / 10, max_batches * 9 / 10);
+    let mut edits = vec![match entry(net, "steps") {
+        Some(e) => layers.set(e, &text),
+        None => layers.add(net, "steps", &text),
+    }];
+    let scales =
+        entry(net, "scales").map(|e| e.value.split('#').next().unwrap_or("").split(',').count());
+    match (entry(net, "scales"), scales) {
+        (Some(e), Some(n)) if n != 2 => edits.push(layers.set(e, ".1,.1")),
+        (None, _) => edits.push(layers.add(net, "scales", ".1,.1")),
+        _ => {}
+    }
+    edits
 }
 
 /// darknet stops training once `iteration = seen / (batch·subdivisions)`… reaches max_batches:
