@@ -93,6 +93,33 @@ fn graph_panel_with_a_csp_split_selected() {
 }
 
 #[test]
+fn source_tab_marks_the_doctors_findings_and_follows_the_selection() {
+    // yolov4-tiny with a misspelt key: the Source tab lists the finding, marks its line and
+    // a click on it selects its layer
+    // a fixed folder: the inspector prints the path, and the snapshot must not change
+    let dir = std::env::temp_dir().join("csplens-source-tab");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("yolov4-tiny.cfg");
+    let text = std::fs::read_to_string(corpus("darknet/yolov4-tiny.cfg"))
+        .unwrap()
+        .replacen("batch_normalize=1", "batch_normalise=1", 1);
+    std::fs::write(&cfg, text).unwrap();
+    let mut app = App::default();
+    app.open_many(vec![cfg]);
+    let mut h = harness(app);
+    settle(&mut h);
+    h.state_mut().tab = Tab::Source;
+    h.run_steps(3);
+    let finding = "line 35  warning[unused-key] batch_normalise is not a key darknet's [convolutional] reads, so it has no effect (darknet prints only \"Unused field: 'batch_normalise = 1'\") — did you mean batch_normalize?";
+    h.get_by_label("0 errors · 1 warning · 2 notes (csplens lint)");
+    h.get_by_label(finding).click();
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(0));
+    h.snapshot("source");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn table_panel_sorted_and_selected() {
     let mut h = pair();
     h.state_mut().tab = Tab::Table;

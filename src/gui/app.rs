@@ -26,14 +26,17 @@ pub enum Tab {
     Compare,
     /// Detection on an image.
     Detection,
+    /// The cfg text with the doctor's findings.
+    Source,
 }
 
-const TABS: [(Tab, &str); 5] = [
+const TABS: [(Tab, &str); 6] = [
     (Tab::Graph, "Graph"),
     (Tab::Table, "Layers"),
     (Tab::Charts, "Charts"),
     (Tab::Compare, "Compare"),
     (Tab::Detection, "Detection"),
+    (Tab::Source, "Source"),
 ];
 
 /// The csplens app.
@@ -331,6 +334,14 @@ impl App {
                 }
             },
             Tab::Detection => self.detection_tab(ui),
+            Tab::Source => {
+                let picked = self.docs[k]
+                    .as_ref()
+                    .and_then(|doc| super::source_view::show(ui, doc, self.selected));
+                if picked.is_some() {
+                    self.select(picked);
+                }
+            }
         }
     }
 

@@ -113,6 +113,8 @@ pub struct Document {
     pub detection: Option<DetectionRun>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
+    /// The cfg doctor's findings on its text (the Source tab).
+    pub lint: Arc<crate::doctor::LintReport>,
 }
 
 impl Document {
@@ -124,6 +126,11 @@ impl Document {
         let groups = graph::view::groups(&analysis);
         let collapsed = vec![graph::view::opens_collapsed(&layout); groups.len()];
         let view = graph::view::view_layout(&analysis, &groups, &collapsed);
+        let lint = crate::doctor::lint(
+            &path.display().to_string(),
+            &analysis.source,
+            &crate::doctor::LintOptions::default(),
+        );
         Self {
             path,
             analysis: Arc::new(analysis),
@@ -137,6 +144,7 @@ impl Document {
             names: None,
             detection: None,
             runner: Arc::new(Mutex::new(None)),
+            lint: Arc::new(lint),
         }
     }
 

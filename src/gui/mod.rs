@@ -22,6 +22,7 @@ mod inspector;
 pub mod jobs;
 pub mod load;
 mod make_csp;
+mod source_view;
 mod stage_inspector;
 mod table;
 
