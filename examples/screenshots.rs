@@ -56,6 +56,11 @@ fn main() -> Result<(), String> {
     h.state_mut().tab = Tab::Detection;
     h.run_steps(4);
     save(&mut h, "detection-bus")?;
+    // the Source tab with the doctor's notes, layer 29 (the partial cut) selected
+    h.state_mut().tab = Tab::Source;
+    h.state_mut().select(Some(29));
+    h.run_steps(6);
+    save(&mut h, "source-lint")?;
     csdarknet53()
 }
 

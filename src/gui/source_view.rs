@@ -120,7 +120,10 @@ fn lines(ui: &mut egui::Ui, doc: &Document, target: Option<usize>, picked: &mut 
         .id_salt("source")
         .auto_shrink([false, false]);
     if let Some(line) = target {
-        area = area.vertical_scroll_offset((line.saturating_sub(4)) as f32 * row_h);
+        // show_rows places row i at i · (row height + item spacing): the line lands 4 rows
+        // below the top
+        let pitch = row_h + ui.spacing().item_spacing.y;
+        area = area.vertical_scroll_offset(line.saturating_sub(5) as f32 * pitch);
     }
     area.show_rows(ui, row_h, all.len(), |ui, rows| {
         for i in rows {
