@@ -1,6 +1,9 @@
 //! Detection heads: `[yolo]`, `[Gaussian_yolo]`, `[region]` (YOLOv2) and `[detection]` (YOLOv1).
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, dims, plain_line, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, dims, plain_line, plain_wiring,
+    previous,
+};
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, count, dim};
@@ -190,9 +193,6 @@ impl Kind for YoloKind {
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
         parse_yolo(o, cx)
     }
-    fn sources(_: &Yolo, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         yolo_shape(y, cx, 5)
     }
@@ -202,18 +202,7 @@ impl Kind for YoloKind {
     fn line(y: &Yolo, cx: &LineCx) -> String {
         yolo_line(Self::NAME, y, cx)
     }
-    fn weights(_: &Yolo, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Yolo) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Yolo, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Yolo) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Yolo, ChannelFlow::Mixing);
 }
 
 impl Kind for GaussianYoloKind {
@@ -225,9 +214,6 @@ impl Kind for GaussianYoloKind {
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
         parse_yolo(o, cx)
     }
-    fn sources(_: &Yolo, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         yolo_shape(y, cx, 9)
     }
@@ -237,18 +223,7 @@ impl Kind for GaussianYoloKind {
     fn line(y: &Yolo, cx: &LineCx) -> String {
         yolo_line(Self::NAME, y, cx)
     }
-    fn weights(_: &Yolo, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Yolo) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Yolo, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Yolo) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Yolo, ChannelFlow::Mixing);
 }
 
 impl Kind for RegionKind {
@@ -294,9 +269,6 @@ impl Kind for RegionKind {
             softmax,
         })
     }
-    fn sources(_: &Region, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(r: &Region, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let prev = cx.prev;
         let per = cx.prod(&[r.num, r.classes + r.coords + 1])?;
@@ -315,18 +287,7 @@ impl Kind for RegionKind {
     fn line(_: &Region, cx: &LineCx) -> String {
         plain_line(Self::NAME, cx)
     }
-    fn weights(_: &Region, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Region) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Region, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Region) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Region, ChannelFlow::Mixing);
 }
 
 impl Kind for DetectionKind {
@@ -361,9 +322,6 @@ impl Kind for DetectionKind {
         }
         Ok(d)
     }
-    fn sources(_: &Detection, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(d: &Detection, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let cells = cx
             .prod(&[1 + d.coords, d.num])?
@@ -384,16 +342,5 @@ impl Kind for DetectionKind {
     fn line(_: &Detection, cx: &LineCx) -> String {
         count_line(Self::NAME, cx)
     }
-    fn weights(_: &Detection, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Detection) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Detection, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Detection) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Detection, ChannelFlow::Mixing);
 }

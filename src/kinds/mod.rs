@@ -209,6 +209,30 @@ pub(crate) trait Kind {
     fn references(p: &Self::Params) -> Option<(&'static str, Vec<usize>)>;
 }
 
+/// Writes the items of a kind that reads the previous layer, reads no weights, aliases no
+/// input and names no other layer; `$flow` is how its channels reach its outputs. A kind
+/// states it by invoking this, so nothing about its weights is left to a default.
+macro_rules! plain_wiring {
+    ($params:ty, $flow:expr) => {
+        fn sources(_: &$params, prev: Src) -> Vec<Src> {
+            previous(prev)
+        }
+        fn weights(_: &$params, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
+            Vec::new()
+        }
+        fn flow(_: &$params) -> ChannelFlow {
+            $flow
+        }
+        fn view_of(_: &$params, _: Src) -> Option<Src> {
+            None
+        }
+        fn references(_: &$params) -> Option<(&'static str, Vec<usize>)> {
+            None
+        }
+    };
+}
+pub(crate) use plain_wiring;
+
 /// Lists every kind once: `Variant(Params) => KindType`. Writes [`LayerKind`] and its
 /// dispatch to each kind's rules.
 macro_rules! registry {

@@ -1,6 +1,8 @@
 //! `[maxpool]`, `[local_avgpool]` and the global `[avgpool]`.
 
-use super::{ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, bf, dims, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, bf, dims, plain_wiring, previous,
+};
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, count, dim};
 use crate::network::options::Opts;
@@ -123,9 +125,6 @@ impl Kind for MaxpoolKind {
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Pool, NetworkError> {
         parse_pool(o, false)
     }
-    fn sources(_: &Pool, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(p: &Pool, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         pool_shape(p, cx)
     }
@@ -135,18 +134,7 @@ impl Kind for MaxpoolKind {
     fn line(p: &Pool, cx: &LineCx) -> String {
         pool_line("max", p, cx)
     }
-    fn weights(_: &Pool, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Pool) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Pool, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Pool) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Pool, ChannelFlow::ChannelWise);
 }
 
 impl Kind for LocalAvgpoolKind {
@@ -158,9 +146,6 @@ impl Kind for LocalAvgpoolKind {
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Pool, NetworkError> {
         parse_pool(o, true)
     }
-    fn sources(_: &Pool, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(p: &Pool, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         pool_shape(p, cx)
     }
@@ -170,18 +155,7 @@ impl Kind for LocalAvgpoolKind {
     fn line(p: &Pool, cx: &LineCx) -> String {
         pool_line("avg", p, cx)
     }
-    fn weights(_: &Pool, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Pool) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Pool, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Pool) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Pool, ChannelFlow::ChannelWise);
 }
 
 impl Kind for AvgpoolKind {
@@ -192,9 +166,6 @@ impl Kind for AvgpoolKind {
 
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
-    }
-    fn sources(_: &NoParams, prev: Src) -> Vec<Src> {
-        previous(prev)
     }
     fn shape(_: &NoParams, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let i = cx.image()?;
@@ -207,16 +178,5 @@ impl Kind for AvgpoolKind {
         let (i, o) = (cx.shape.input, cx.shape.output);
         format!("avg{:26}{:4} x{:4} x{:4} ->   {:4}", "", i.w, i.h, i.c, o.c)
     }
-    fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &NoParams) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(NoParams, ChannelFlow::ChannelWise);
 }

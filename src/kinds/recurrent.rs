@@ -100,6 +100,15 @@ macro_rules! fc_recurrent {
         fn weights(_: &Recurrent, _: &LayerShape, floats: u64) -> Vec<WeightBlock> {
             WeightBlock::plain(floats)
         }
+        fn flow(_: &Recurrent) -> ChannelFlow {
+            ChannelFlow::Mixing
+        }
+        fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
+            None
+        }
+        fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
+            None
+        }
     };
 }
 
@@ -124,15 +133,6 @@ impl Kind for RnnKind {
         sum_connected(&parts, r.batch_normalize, &mut cost)?;
         Some(cost)
     }
-    fn flow(_: &Recurrent) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
 }
 
 impl Kind for LstmKind {
@@ -148,15 +148,6 @@ impl Kind for LstmKind {
     fn cost(r: &Recurrent, s: &LayerShape) -> Option<LayerCost> {
         gated_cost(r, s, 4)
     }
-    fn flow(_: &Recurrent) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
 }
 
 impl Kind for GruKind {
@@ -171,15 +162,6 @@ impl Kind for GruKind {
     fc_recurrent!();
     fn cost(r: &Recurrent, s: &LayerShape) -> Option<LayerCost> {
         gated_cost(r, s, 3)
-    }
-    fn flow(_: &Recurrent) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Recurrent, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Recurrent) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -263,6 +245,15 @@ macro_rules! conv_recurrent {
         fn weights(_: &ConvRecurrent, _: &LayerShape, floats: u64) -> Vec<WeightBlock> {
             WeightBlock::plain(floats)
         }
+        fn flow(_: &ConvRecurrent) -> ChannelFlow {
+            ChannelFlow::Mixing
+        }
+        fn view_of(_: &ConvRecurrent, _: Src) -> Option<Src> {
+            None
+        }
+        fn references(_: &ConvRecurrent) -> Option<(&'static str, Vec<usize>)> {
+            None
+        }
     };
 }
 
@@ -284,15 +275,6 @@ impl Kind for CrnnKind {
             (c.hidden, c.output),
         ];
         conv_parts_cost(c, s, &parts)
-    }
-    fn flow(_: &ConvRecurrent) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &ConvRecurrent, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &ConvRecurrent) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -321,14 +303,5 @@ impl Kind for ConvLstmKind {
         });
         parts.extend([(s.input.c, o); 4]);
         conv_parts_cost(c, s, &parts)
-    }
-    fn flow(_: &ConvRecurrent) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &ConvRecurrent, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &ConvRecurrent) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }

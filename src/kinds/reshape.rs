@@ -1,7 +1,9 @@
 //! Kinds that move values without weights: `[upsample]` (and downsample), `[reorg]`,
 //! `[reorg3d]`, `[crop]`.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, dims, plain_line, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, Src, WeightBlock, dims, plain_line, plain_wiring, previous,
+};
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, dim};
 use crate::network::options::Opts;
@@ -70,9 +72,6 @@ impl Kind for UpsampleKind {
             scale: o.float("scale", 1.0)?,
         })
     }
-    fn sources(_: &Upsample, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(u: &Upsample, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let i = cx.image()?;
         let s = u.stride.unsigned_abs() as usize;
@@ -100,18 +99,7 @@ impl Kind for UpsampleKind {
             dims(cx.shape.output)
         )
     }
-    fn weights(_: &Upsample, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Upsample) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Upsample, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Upsample) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Upsample, ChannelFlow::ChannelWise);
 }
 
 fn parse_reorg(o: &Opts) -> Result<Reorg, NetworkError> {
@@ -154,9 +142,6 @@ impl Kind for ReorgKind {
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Reorg, NetworkError> {
         parse_reorg(o)
     }
-    fn sources(_: &Reorg, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         reorg_shape(r, cx)
     }
@@ -166,18 +151,7 @@ impl Kind for ReorgKind {
     fn line(_: &Reorg, cx: &LineCx) -> String {
         plain_line(Self::NAME, cx)
     }
-    fn weights(_: &Reorg, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Reorg) -> ChannelFlow {
-        ChannelFlow::Reorg
-    }
-    fn view_of(_: &Reorg, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Reorg) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Reorg, ChannelFlow::Reorg);
 }
 
 impl Kind for Reorg3dKind {
@@ -189,9 +163,6 @@ impl Kind for Reorg3dKind {
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Reorg, NetworkError> {
         parse_reorg(o)
     }
-    fn sources(_: &Reorg, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         reorg_shape(r, cx)
     }
@@ -201,18 +172,7 @@ impl Kind for Reorg3dKind {
     fn line(_: &Reorg, cx: &LineCx) -> String {
         plain_line(Self::NAME, cx)
     }
-    fn weights(_: &Reorg, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Reorg) -> ChannelFlow {
-        ChannelFlow::Reorg
-    }
-    fn view_of(_: &Reorg, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Reorg) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Reorg, ChannelFlow::Reorg);
 }
 
 impl Kind for CropKind {
@@ -238,9 +198,6 @@ impl Kind for CropKind {
         }
         Ok(c)
     }
-    fn sources(_: &Crop, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(c: &Crop, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let i = cx.image()?;
         if c.crop_width > i.w || c.crop_height > i.h {
@@ -259,16 +216,5 @@ impl Kind for CropKind {
     fn line(_: &Crop, cx: &LineCx) -> String {
         plain_line(Self::NAME, cx)
     }
-    fn weights(_: &Crop, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Crop) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Crop, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Crop) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Crop, ChannelFlow::Mixing);
 }

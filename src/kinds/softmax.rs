@@ -1,6 +1,6 @@
 //! Kinds with a flat output of their input's size: `[softmax]`, `[cost]`, `[contrastive]`.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, plain_wiring, previous};
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, dim, reference};
@@ -82,9 +82,6 @@ impl Kind for SoftmaxKind {
             temperature,
         })
     }
-    fn sources(_: &Softmax, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(_: &Softmax, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         flat_shape(cx)
     }
@@ -94,18 +91,7 @@ impl Kind for SoftmaxKind {
     fn line(_: &Softmax, cx: &LineCx) -> String {
         format!("softmax{:40}{:4}", "", cx.shape.inputs)
     }
-    fn weights(_: &Softmax, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Softmax) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Softmax, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Softmax) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Softmax, ChannelFlow::Mixing);
 }
 
 impl Kind for CostKind {
@@ -135,9 +121,6 @@ impl Kind for CostKind {
         o.touch("ratio");
         Ok(Cost { cost_type })
     }
-    fn sources(_: &Cost, prev: Src) -> Vec<Src> {
-        previous(prev)
-    }
     fn shape(_: &Cost, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         flat_shape(cx)
     }
@@ -147,18 +130,7 @@ impl Kind for CostKind {
     fn line(_: &Cost, cx: &LineCx) -> String {
         format!("cost{:43}{:4}", "", cx.shape.inputs)
     }
-    fn weights(_: &Cost, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Cost) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Cost, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Cost) -> Option<(&'static str, Vec<usize>)> {
-        None
-    }
+    plain_wiring!(Cost, ChannelFlow::Mixing);
 }
 
 impl Kind for ContrastiveKind {
