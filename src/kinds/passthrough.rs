@@ -45,9 +45,11 @@ pub struct NormalizationKind;
 /// The l2norm kind (pjreddie darknet).
 pub struct L2normKind;
 
-/// Writes the rules of a same-shape kind without weights.
+/// Writes the rules same-shape kinds share: they read the previous layer, output its shape,
+/// print darknet's plain line and name no other layer; `$flow` is how channels pass and
+/// `$aliases` whether the output is the input's buffer (cost and weights stay per kind).
 macro_rules! same_shape {
-    ($kind:ty, $params:ty) => {
+    ($kind:ty, $params:ty, $flow:expr, $aliases:expr) => {
         fn sources(_: &$params, prev: Src) -> Vec<Src> {
             previous(prev)
         }
@@ -56,6 +58,15 @@ macro_rules! same_shape {
         }
         fn line(_: &$params, cx: &LineCx) -> String {
             plain_line(<$kind>::NAME, cx)
+        }
+        fn flow(_: &$params) -> ChannelFlow {
+            $flow
+        }
+        fn view_of(_: &$params, prev: Src) -> Option<Src> {
+            $aliases.then_some(prev)
+        }
+        fn references(_: &$params) -> Option<(&'static str, Vec<usize>)> {
+            None
         }
     };
 }
@@ -73,21 +84,12 @@ impl Kind for DropoutKind {
         }
         Ok(Dropout { probability })
     }
-    same_shape!(Self, Dropout);
+    same_shape!(Self, Dropout, ChannelFlow::ChannelWise, true);
     fn cost(_: &Dropout, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
     }
     fn weights(_: &Dropout, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
-    }
-    fn flow(_: &Dropout) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Dropout, prev: Src) -> Option<Src> {
-        Some(prev)
-    }
-    fn references(_: &Dropout) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -100,21 +102,12 @@ impl Kind for EmptyKind {
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
     }
-    same_shape!(Self, NoParams);
+    same_shape!(Self, NoParams, ChannelFlow::Mixing, true);
     fn cost(_: &NoParams, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
     }
     fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
-    }
-    fn flow(_: &NoParams) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &NoParams, prev: Src) -> Option<Src> {
-        Some(prev)
-    }
-    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -129,21 +122,12 @@ impl Kind for ActivationKind {
             activation: activation(o, cx, "activation", "linear"),
         })
     }
-    same_shape!(Self, ActivationParams);
+    same_shape!(Self, ActivationParams, ChannelFlow::ChannelWise, false);
     fn cost(_: &ActivationParams, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
     }
     fn weights(_: &ActivationParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
-    }
-    fn flow(_: &ActivationParams) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &ActivationParams, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &ActivationParams) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -156,7 +140,7 @@ impl Kind for BatchnormKind {
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
     }
-    same_shape!(Self, NoParams);
+    same_shape!(Self, NoParams, ChannelFlow::ChannelWise, false);
     /// Scales and biases are trained; the file also holds the rolling mean and variance.
     fn cost(_: &NoParams, s: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost {
@@ -167,15 +151,6 @@ impl Kind for BatchnormKind {
     }
     fn weights(_: &NoParams, s: &LayerShape, _: u64) -> Vec<WeightBlock> {
         vec![WeightBlock::conv(s.input.c, true, 0)]
-    }
-    fn flow(_: &NoParams) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -193,21 +168,12 @@ impl Kind for NormalizationKind {
             size: dim(o, "size", 5)?,
         })
     }
-    same_shape!(Self, Normalization);
+    same_shape!(Self, Normalization, ChannelFlow::Mixing, false);
     fn cost(_: &Normalization, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
     }
     fn weights(_: &Normalization, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
-    }
-    fn flow(_: &Normalization) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &Normalization, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &Normalization) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
 
@@ -220,20 +186,11 @@ impl Kind for L2normKind {
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
     }
-    same_shape!(Self, NoParams);
+    same_shape!(Self, NoParams, ChannelFlow::Mixing, false);
     fn cost(_: &NoParams, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
     }
     fn weights(_: &NoParams, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
         Vec::new()
-    }
-    fn flow(_: &NoParams) -> ChannelFlow {
-        ChannelFlow::Mixing
-    }
-    fn view_of(_: &NoParams, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(_: &NoParams) -> Option<(&'static str, Vec<usize>)> {
-        None
     }
 }
