@@ -381,3 +381,59 @@ fn every_key_of_the_corpus_is_read_by_its_kind_or_reported() {
         }
     }
 }
+
+/// One broken variant of yolov4-tiny per code: (code, the edit, the line the finding names).
+/// Lines are those of the corpus file (each edit keeps the line count).
+#[test]
+fn golden_broken_variants_one_per_code() {
+    let cases: [(&str, &str, &str, usize); 9] = [
+        ("yolo-filters", "classes=80", "classes=2", 221),
+        ("mask-range", "mask = 3,4,5", "mask = 3,4,6", 227),
+        ("anchors-count", "344,319", "344", 228),
+        ("input-stride", "width=416", "width=400", 8),
+        ("unused-key", "\nsubdivisions=1\n", "\nsubdivision=1\n", 7),
+        (
+            "max-batches",
+            "max_batches = 2000200",
+            "max_batches = 100",
+            21,
+        ),
+        ("steps", "steps=1600000,1800000", "steps=1000,2000", 23),
+        ("syntax", "[net]", "[net", 1),
+        // the last route joins 26×26 and layer 15's 52×52: its layers key
+        ("shape", "layers = -1, 23", "layers = -1, 15", 260),
+    ];
+    let tiny = tiny();
+    for (code, from, to, line) in cases {
+        let cfg = tiny.replacen(from, to, 1);
+        let f = findings(&cfg, &LintOptions::default());
+        let hit: Vec<&Finding> = f.iter().filter(|f| f.code == code).collect();
+        assert!(!hit.is_empty(), "{code}: {f:#?}");
+        assert_eq!(hit[0].line, Some(line), "{code}: {:#?}", hit[0]);
+    }
+    // classes-differ: the second head's classes line
+    let second = line_of(&tiny, "classes=80", 1);
+    let cfg: String = (tiny.lines().enumerate())
+        .map(|(i, l)| if i + 1 == second { "classes=3" } else { l })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let f = findings(&cfg, &LintOptions::default());
+    assert_eq!(with_code(&f, "classes-differ")[0].line, Some(second));
+    // weights-seen and training-memory at max_batches (21) and subdivisions (7); partial-cut
+    // at the filters of layer 29 (221)
+    let opts = LintOptions {
+        weights: Some(Header {
+            major: 0,
+            minor: 2,
+            revision: 5,
+            seen: 1 << 40,
+            transposed: false,
+            bytes: 20,
+        }),
+        ..LintOptions::default()
+    };
+    let f = findings(&tiny, &opts);
+    assert_eq!(with_code(&f, "weights-seen")[0].line, Some(21));
+    assert_eq!(with_code(&f, "training-memory")[0].line, Some(7));
+    assert_eq!(with_code(&f, "partial-cut")[0].line, Some(221));
+}
