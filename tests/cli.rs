@@ -376,11 +376,18 @@ fn bench_reports_medians_and_per_layer_times() {
     assert_eq!(v["per_layer_ms"].as_array().unwrap().len() as u64, layers);
 }
 
+/// `$var`, else `../shared/<dir>` beside the repository.
+fn shared(var: &str, dir: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared")
+            .join(dir)
+    })
+}
+
 /// Darknet's own table for a network (`$CSPLENS_REFS_DIR`, else `../shared/refs`).
 fn darknet_ref(name: &str) -> serde_json::Value {
-    let path = std::env::var_os("CSPLENS_REFS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/refs"))
+    let path = shared("CSPLENS_REFS_DIR", "refs")
         .join("darknet-layers")
         .join(format!("{name}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -389,9 +396,7 @@ fn darknet_ref(name: &str) -> serde_json::Value {
 
 /// A corpus cfg's path: under `$CSPLENS_CFG_DIR`, else `../shared/cfg`.
 fn corpus_cfg(rel: &str) -> String {
-    std::env::var_os("CSPLENS_CFG_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/cfg"))
+    shared("CSPLENS_CFG_DIR", "cfg")
         .join(rel)
         .display()
         .to_string()

@@ -133,47 +133,35 @@ fn reorg_shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
     cx.out(i, o)
 }
 
-impl Kind for ReorgKind {
-    type Params = Reorg;
-    const NAME: &'static str = "reorg";
-    const SECTIONS: &'static [&'static str] = &["reorg"];
-    const HEAD: bool = false;
+/// The rules of `[reorg]` and `[reorg3d]`: the same parameters and shape (the backends run
+/// them differently).
+macro_rules! reorg_kind {
+    ($marker:ty, $name:literal) => {
+        impl Kind for $marker {
+            type Params = Reorg;
+            const NAME: &'static str = $name;
+            const SECTIONS: &'static [&'static str] = &[$name];
+            const HEAD: bool = false;
 
-    fn parse(o: &Opts, _: &mut ParseCx) -> Result<Reorg, NetworkError> {
-        parse_reorg(o)
-    }
-    fn shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        reorg_shape(r, cx)
-    }
-    fn cost(_: &Reorg, _: &LayerShape) -> Option<LayerCost> {
-        no_cost()
-    }
-    fn line(_: &Reorg, cx: &LineCx) -> String {
-        plain_line(Self::NAME, cx)
-    }
-    plain_wiring!(Reorg, ChannelFlow::Reorg);
+            fn parse(o: &Opts, _: &mut ParseCx) -> Result<Reorg, NetworkError> {
+                parse_reorg(o)
+            }
+            fn shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+                reorg_shape(r, cx)
+            }
+            fn cost(_: &Reorg, _: &LayerShape) -> Option<LayerCost> {
+                no_cost()
+            }
+            fn line(_: &Reorg, cx: &LineCx) -> String {
+                plain_line(Self::NAME, cx)
+            }
+            plain_wiring!(Reorg, ChannelFlow::Reorg);
+        }
+    };
 }
 
-impl Kind for Reorg3dKind {
-    type Params = Reorg;
-    const NAME: &'static str = "reorg3d";
-    const SECTIONS: &'static [&'static str] = &["reorg3d"];
-    const HEAD: bool = false;
-
-    fn parse(o: &Opts, _: &mut ParseCx) -> Result<Reorg, NetworkError> {
-        parse_reorg(o)
-    }
-    fn shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        reorg_shape(r, cx)
-    }
-    fn cost(_: &Reorg, _: &LayerShape) -> Option<LayerCost> {
-        no_cost()
-    }
-    fn line(_: &Reorg, cx: &LineCx) -> String {
-        plain_line(Self::NAME, cx)
-    }
-    plain_wiring!(Reorg, ChannelFlow::Reorg);
-}
+reorg_kind!(ReorgKind, "reorg");
+reorg_kind!(Reorg3dKind, "reorg3d");
 
 impl Kind for CropKind {
     type Params = Crop;

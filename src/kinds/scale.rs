@@ -69,72 +69,45 @@ fn scale_shape(s: &Scale, cx: &mut ShapeCx, sam: bool) -> Result<LayerShape, Sha
     cx.out(i, from)
 }
 
-impl Kind for SamKind {
-    type Params = Scale;
-    const NAME: &'static str = "sam";
-    const SECTIONS: &'static [&'static str] = &["sam"];
-    const HEAD: bool = false;
+/// The rules of `[sam]` (`$sam` true: element-wise product) and `[scale_channels]`.
+macro_rules! scale_kind {
+    ($marker:ty, $name:literal, $sam:literal) => {
+        impl Kind for $marker {
+            type Params = Scale;
+            const NAME: &'static str = $name;
+            const SECTIONS: &'static [&'static str] = &[$name];
+            const HEAD: bool = false;
 
-    fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Scale, NetworkError> {
-        parse_scale(o, cx, true)
-    }
-    fn sources(s: &Scale, prev: Src) -> Vec<Src> {
-        vec![prev, Src::Layer(s.from)]
-    }
-    fn shape(s: &Scale, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        scale_shape(s, cx, true)
-    }
-    fn cost(_: &Scale, _: &LayerShape) -> Option<LayerCost> {
-        Some(LayerCost::default())
-    }
-    fn line(_: &Scale, cx: &LineCx) -> String {
-        plain_line(Self::NAME, cx)
-    }
-    fn weights(_: &Scale, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Scale) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Scale, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
-        Some(("from", vec![p.from]))
-    }
+            fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Scale, NetworkError> {
+                parse_scale(o, cx, $sam)
+            }
+            fn sources(s: &Scale, prev: Src) -> Vec<Src> {
+                vec![prev, Src::Layer(s.from)]
+            }
+            fn shape(s: &Scale, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
+                scale_shape(s, cx, $sam)
+            }
+            fn cost(_: &Scale, _: &LayerShape) -> Option<LayerCost> {
+                Some(LayerCost::default())
+            }
+            fn line(_: &Scale, cx: &LineCx) -> String {
+                plain_line(Self::NAME, cx)
+            }
+            fn weights(_: &Scale, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
+                Vec::new()
+            }
+            fn flow(_: &Scale) -> ChannelFlow {
+                ChannelFlow::ChannelWise
+            }
+            fn view_of(_: &Scale, _: Src) -> Option<Src> {
+                None
+            }
+            fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
+                Some(("from", vec![p.from]))
+            }
+        }
+    };
 }
 
-impl Kind for ScaleChannelsKind {
-    type Params = Scale;
-    const NAME: &'static str = "scale_channels";
-    const SECTIONS: &'static [&'static str] = &["scale_channels"];
-    const HEAD: bool = false;
-
-    fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Scale, NetworkError> {
-        parse_scale(o, cx, false)
-    }
-    fn sources(s: &Scale, prev: Src) -> Vec<Src> {
-        vec![prev, Src::Layer(s.from)]
-    }
-    fn shape(s: &Scale, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        scale_shape(s, cx, false)
-    }
-    fn cost(_: &Scale, _: &LayerShape) -> Option<LayerCost> {
-        Some(LayerCost::default())
-    }
-    fn line(_: &Scale, cx: &LineCx) -> String {
-        plain_line(Self::NAME, cx)
-    }
-    fn weights(_: &Scale, _: &LayerShape, _: u64) -> Vec<WeightBlock> {
-        Vec::new()
-    }
-    fn flow(_: &Scale) -> ChannelFlow {
-        ChannelFlow::ChannelWise
-    }
-    fn view_of(_: &Scale, _: Src) -> Option<Src> {
-        None
-    }
-    fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
-        Some(("from", vec![p.from]))
-    }
-}
+scale_kind!(SamKind, "sam", true);
+scale_kind!(ScaleChannelsKind, "scale_channels", false);
