@@ -73,13 +73,13 @@ impl App {
         let Some(doc) = &self.docs[slot.index()] else {
             return;
         };
-        let (a, caps, cfg) = (doc.analysis.clone(), self.caps, doc.path.clone());
+        let (a, caps, generation) = (doc.analysis.clone(), self.caps, doc.generation);
         self.jobs.spawn(format!("load {}", short(&path)), move |_| {
             outcome(|| {
                 let weights = Arc::new(load::weights_file(&path, &a, &caps)?);
                 Ok(Outcome::Weights {
                     slot,
-                    cfg,
+                    generation,
                     path,
                     weights,
                 })
@@ -123,14 +123,14 @@ impl App {
             #[cfg(feature = "gpu")]
             device: self.device.clone(),
         };
-        let (caps, cfg) = (self.caps, doc.path.clone());
+        let (caps, generation) = (self.caps, doc.generation);
         self.jobs
             .spawn(format!("detect {}", short(&image)), move |cancel| {
                 outcome(|| {
                     let run = load::detection(&image, &input, &caps, cancel)?;
                     Ok(Outcome::Detection {
                         slot,
-                        cfg,
+                        generation,
                         run: Box::new(run),
                     })
                 })
@@ -162,18 +162,19 @@ impl App {
                         self.select(Some(i));
                     }
                 }
+                self.take_recovered(slot);
                 for p in std::mem::take(&mut self.pending_files[k]) {
                     self.load(p, Some(slot));
                 }
             }
             Outcome::Weights {
                 slot,
-                cfg,
+                generation,
                 path,
                 weights,
             } => {
                 let k = slot.index();
-                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.path == cfg) {
+                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.generation == generation) {
                     doc.weights = Some((path, weights));
                     doc.runner = Default::default();
                     if let Some(img) = self.pending_image[k].take() {
@@ -191,9 +192,13 @@ impl App {
                     }
                 }
             }
-            Outcome::Detection { slot, cfg, run } => {
+            Outcome::Detection {
+                slot,
+                generation,
+                run,
+            } => {
                 let k = slot.index();
-                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.path == cfg) {
+                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.generation == generation) {
                     self.textures[k] = Some(detect_view::texture(ctx, &run));
                     doc.detection = Some(*run);
                 }
@@ -208,6 +213,26 @@ impl App {
                 self.report(Diagnostic::info(&path.display().to_string(), "saved"));
             }
             Outcome::MadeCsp(path) => self.made_csp(path),
+            Outcome::Edited {
+                slot,
+                generation,
+                edited,
+                recovery,
+            } => {
+                if let Some(e) = recovery {
+                    self.report(Diagnostic::error("recovery file", e));
+                }
+                self.accept_edited(slot, generation, *edited);
+            }
+            Outcome::SourceSaved {
+                slot,
+                path,
+                text,
+                stamp,
+            } => self.accept_saved(slot, path, text, stamp),
+            Outcome::SaveConflict(slot) => {
+                self.question = Some(super::command::Question::ChangedOnDisk(slot));
+            }
             Outcome::Failed(d) => self.report(d),
         }
     }

@@ -2,6 +2,7 @@
 //! jobs), the inspector on the right, diagnostics at the bottom and the chosen view in the
 //! centre. Nothing here computes: files, analyses and inference go to background jobs.
 
+use super::command::Command;
 use super::diagnostics::{self, Diagnostic};
 use super::doc::{Document, Slot};
 use super::graph_view::Pick;
@@ -80,6 +81,26 @@ pub struct App {
     pub(super) pending_files: [Vec<PathBuf>; 2],
     /// A restored selection, applied when the active network arrives.
     pub(super) pending_select: Option<usize>,
+    /// Commands sent by this frame's panels, applied once they are drawn.
+    pub(super) commands: Vec<super::command::Command>,
+    /// The question the app waits on (a modal dialog).
+    pub question: Option<super::command::Question>,
+    /// The open fix form (classes, input size).
+    pub fix_form: Option<super::fix_form::FixForm>,
+    /// When each network's edited text is due for re-analysis (typing paused).
+    pub(super) edit_due: [Option<std::time::Instant>; 2],
+    /// Where unsaved edits are kept against a crash (`None`: not kept).
+    pub recovery_dir: Option<PathBuf>,
+    /// Recovered texts waiting for their cfg to open.
+    pub(super) pending_recovery: [Option<String>; 2],
+    /// What to do once a network's text is saved (an open that waited on it).
+    pub(super) after_save: [Option<super::command::Command>; 2],
+    /// Close once every text is saved.
+    pub(super) close_after_save: bool,
+    /// The user let unsaved edits go (or there were none): the window may close.
+    pub(super) close_allowed: bool,
+    /// Close the window at the next frame.
+    pub(super) close_now: bool,
     /// The renderer's GPU device, shared with the wgpu backend.
     #[cfg(feature = "gpu")]
     pub(super) device: Option<crate::backend::wgpu::GpuContext>,
@@ -109,6 +130,16 @@ impl Default for App {
             pending_image: [None, None],
             pending_files: [Vec::new(), Vec::new()],
             pending_select: None,
+            commands: Vec::new(),
+            question: None,
+            fix_form: None,
+            edit_due: [None, None],
+            recovery_dir: None,
+            pending_recovery: [None, None],
+            after_save: [None, None],
+            close_after_save: false,
+            close_allowed: false,
+            close_now: false,
             #[cfg(feature = "gpu")]
             device: None,
         }
@@ -136,6 +167,17 @@ impl App {
         }
     }
 
+    /// Selects layer `i` as a click on its node does: the graph keeps its view.
+    pub(super) fn pick_node(&mut self, i: usize) {
+        self.selected = Some(i);
+        self.selected_stage = None;
+        self.scroll_table = true;
+        if let Some(g) = &mut self.graphs[self.active.index()] {
+            g.selected_stage = None;
+            g.select(Some(i));
+        }
+    }
+
     /// Selects CSP stage `stage` of the active network: the inspector shows its analysis and
     /// its frame is drawn selected.
     pub fn select_stage(&mut self, stage: Option<usize>) {
@@ -160,10 +202,13 @@ impl App {
     /// Waits for every job (and the jobs their results start) and applies the results; for
     /// scripts, tests and benchmarks, never called from a frame.
     pub fn settle(&mut self, ctx: &egui::Context) {
+        self.apply_queued();
+        self.start_due_edits(true);
         while !self.jobs.running().is_empty() {
             for out in self.jobs.wait_all(super::jobs::WAIT) {
                 self.accept(ctx, out);
             }
+            self.start_due_edits(true);
         }
     }
 
@@ -187,9 +232,10 @@ impl App {
 
     /// One frame: takes finished jobs and dropped files, then draws.
     pub fn show(&mut self, ui: &mut egui::Ui) {
-        self.jobs.set_repaint(ui.ctx().clone());
+        let ctx = ui.ctx().clone();
+        self.jobs.set_repaint(ctx.clone());
         for out in self.jobs.poll() {
-            self.accept(ui.ctx(), out);
+            self.accept(&ctx, out);
         }
         let dropped: Vec<PathBuf> = ui.input(|i| {
             i.raw
@@ -199,8 +245,9 @@ impl App {
                 .collect()
         });
         for path in dropped {
-            self.open(path, None);
+            self.send(Command::Open { path, slot: None });
         }
+        self.shortcuts(&ctx);
         self.top_bar(ui);
         egui::Panel::bottom("diagnostics")
             .resizable(true)
@@ -208,8 +255,8 @@ impl App {
             .show(ui, |ui| {
                 ui.strong("Diagnostics");
                 if let Some(layer) = diagnostics::show(ui, &self.diagnostics) {
-                    self.tab = Tab::Graph;
-                    self.select(Some(layer));
+                    self.send(Command::ShowTab(Tab::Graph));
+                    self.send(Command::Select(Some(layer)));
                 }
             });
         let mut stage_action = None;
@@ -242,15 +289,64 @@ impl App {
                     });
             });
         match stage_action {
-            Some(stage_inspector::Action::Collapse(s, c)) => self.set_stage_collapsed(s, c),
-            Some(stage_inspector::Action::Select(l)) => self.select(Some(l)),
+            Some(stage_inspector::Action::Collapse(stage, collapsed)) => {
+                self.send(Command::CollapseStage { stage, collapsed });
+            }
+            Some(stage_inspector::Action::Select(l)) => self.send(Command::Select(Some(l))),
             None => {}
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         if let Some(form) = &mut self.make_csp
-            && let Some(action) = super::make_csp::show(ui.ctx(), form)
+            && let Some(action) = super::make_csp::show(&ctx, form)
         {
-            self.make_csp_action(action);
+            self.send(Command::MakeCsp(action));
+        }
+        if let Some(form) = &mut self.fix_form
+            && let Some(cmd) = super::fix_form::show(&ctx, form)
+        {
+            self.send(cmd);
+        }
+        if let Some(q) = &self.question
+            && let Some(a) = super::questions::show(&ctx, q)
+        {
+            self.send(Command::Answer(a));
+        }
+        self.apply_queued();
+        if let Some(wait) = self.start_due_edits(false) {
+            ctx.request_repaint_after(wait);
+        }
+        self.window_close(&ctx);
+    }
+
+    /// Ctrl+S saves the active text, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo and redo it: taken
+    /// before the editor sees them, so its own undo never competes with the document's.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let slot = self.active;
+        let keys = [
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), Command::Save(slot)),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
+                Command::Redo(slot),
+            ),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), Command::Redo(slot)),
+            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), Command::Undo(slot)),
+        ];
+        for (shortcut, cmd) in keys {
+            if self.docs[slot.index()].is_some() && ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+                self.send(cmd);
+            }
+        }
+    }
+
+    /// The window's close button: refused while unsaved edits wait on the user's answer.
+    fn window_close(&mut self, ctx: &egui::Context) {
+        if ctx.input(|i| i.viewport().close_requested()) && !self.may_close() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.apply(Command::CloseRequested);
+        }
+        if std::mem::take(&mut self.close_now) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
     }
 
@@ -258,15 +354,18 @@ impl App {
         egui::Panel::top("top").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 if ui.button("Open…").clicked() {
-                    self.dialog_open(Some(self.active));
+                    self.send(Command::OpenDialog(Some(self.active)));
                 }
                 if ui.button("Compare with…").clicked() {
-                    self.dialog_open(Some(Slot::B));
+                    self.send(Command::OpenDialog(Some(Slot::B)));
                 }
                 ui.menu_button("Recent", |ui| {
                     for p in self.recent.clone() {
                         if ui.button(p.display().to_string()).clicked() {
-                            self.open(p, None);
+                            self.send(Command::Open {
+                                path: p,
+                                slot: None,
+                            });
                             ui.close();
                         }
                     }
@@ -275,19 +374,16 @@ impl App {
                 for slot in [Slot::A, Slot::B] {
                     let name = self.docs[slot.index()]
                         .as_ref()
-                        .map_or_else(|| "—".into(), |d| d.title());
+                        .map_or_else(|| "—".into(), |d| d.tab_title());
                     let label = format!("{slot:?}: {name}");
-                    if ui.selectable_label(self.active == slot, label).clicked()
-                        && self.active != slot
-                    {
-                        self.active = slot;
-                        self.selected = None;
+                    if ui.selectable_label(self.active == slot, label).clicked() {
+                        self.send(Command::Activate(slot));
                     }
                 }
                 ui.separator();
                 for (tab, name) in TABS {
                     if ui.selectable_label(self.tab == tab, name).clicked() {
-                        self.tab = tab;
+                        self.send(Command::ShowTab(tab));
                     }
                 }
                 ui.separator();
@@ -335,11 +431,11 @@ impl App {
             },
             Tab::Detection => self.detection_tab(ui),
             Tab::Source => {
-                let picked = self.docs[k]
-                    .as_ref()
-                    .and_then(|doc| super::source_view::show(ui, doc, self.selected));
-                if picked.is_some() {
-                    self.select(picked);
+                let cmds = self.docs[k].as_ref().map_or_else(Vec::new, |doc| {
+                    super::source_view::show(ui, doc, self.active, self.selected)
+                });
+                for c in cmds {
+                    self.send(c);
                 }
             }
         }
@@ -406,20 +502,15 @@ impl App {
         });
         self.color_by = g.color_by;
         match g.show(ui, doc) {
-            Some(Pick::Layer(i)) => {
-                self.selected = Some(i);
-                self.selected_stage = None;
-                g.selected_stage = None;
-                self.scroll_table = true;
-            }
-            Some(Pick::Stage(s)) => self.select_stage(Some(s)),
+            Some(Pick::Layer(i)) => self.send(Command::PickNode(i)),
+            Some(Pick::Stage(s)) => self.send(Command::SelectStage(Some(s))),
             None => {}
         }
         if clicked.is_some() {
-            self.select(clicked);
+            self.send(Command::Select(clicked));
         }
         if make_csp {
-            self.open_make_csp();
+            self.send(Command::OpenMakeCsp);
         }
     }
 
@@ -449,10 +540,10 @@ impl App {
             scroll,
         );
         if let Some(f) = export {
-            self.export_table(f);
+            self.send(Command::Export(f));
         }
         if clicked.is_some() {
-            self.select(clicked);
+            self.send(Command::Select(clicked));
         }
     }
 
@@ -467,7 +558,7 @@ impl App {
             self.backend,
         );
         if let Some(a) = action {
-            self.detection_action(a);
+            self.send(Command::Detection(a));
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::backend::{Forward, Runner};
 use crate::detect::{self, Detection, Params};
 use crate::graph::csp::{EdgeInfo, Split};
 use crate::graph::{self, Layout};
+use super::editor::SourceBuffer;
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -113,8 +114,17 @@ pub struct Document {
     pub detection: Option<DetectionRun>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
-    /// The cfg doctor's findings on its text (the Source tab).
+    /// The cfg doctor's findings on the current text (the Source tab).
     pub lint: Arc<crate::doctor::LintReport>,
+    /// The text as edited, with its history and how it stands against the file.
+    pub source: SourceBuffer,
+    /// The generation of the text the analysis (graph, table, charts) was built from; jobs
+    /// carry it, and a result for another generation is dropped.
+    pub generation: u64,
+    /// The generation of the text `lint` was made from (a finding's fix applies to it only).
+    pub lint_generation: u64,
+    /// Why the current text does not build, while the views show the last text that did.
+    pub build_error: Option<String>,
 }
 
 impl Document {
@@ -131,7 +141,12 @@ impl Document {
             &analysis.source,
             &crate::doctor::LintOptions::default(),
         );
+        let source = SourceBuffer::opened(analysis.source.clone(), None);
         Self {
+            generation: source.generation(),
+            lint_generation: source.generation(),
+            source,
+            build_error: None,
             path,
             analysis: Arc::new(analysis),
             layout: Arc::new(layout),
@@ -145,6 +160,31 @@ impl Document {
             detection: None,
             runner: Arc::new(Mutex::new(None)),
             lint: Arc::new(lint),
+        }
+    }
+
+    /// Takes the analysis and its views from `built`, a document made from this one's text of
+    /// generation `generation`; the text, its history, weights and names stay.
+    pub fn adopt(&mut self, built: Self, generation: u64) {
+        self.analysis = built.analysis;
+        self.layout = built.layout;
+        self.edges = built.edges;
+        self.splits = built.splits;
+        self.groups = built.groups;
+        self.collapsed = built.collapsed;
+        self.view = built.view;
+        self.generation = generation;
+        self.build_error = None;
+        self.detection = None;
+        self.runner = Arc::new(Mutex::new(None));
+    }
+
+    /// The file name, with `*` while it has unsaved edits, for tabs and titles.
+    pub fn tab_title(&self) -> String {
+        if self.source.is_dirty() {
+            format!("{}*", self.title())
+        } else {
+            self.title()
         }
     }
 

@@ -26,8 +26,8 @@ pub enum Outcome {
     Weights {
         /// The document they belong to.
         slot: Slot,
-        /// The cfg they were checked against (a result for a replaced cfg is dropped).
-        cfg: PathBuf,
+        /// The text version they were checked against (a result for another is dropped).
+        generation: u64,
         /// The file.
         path: PathBuf,
         /// The weights.
@@ -46,8 +46,8 @@ pub enum Outcome {
     Detection {
         /// The document it ran on.
         slot: Slot,
-        /// The cfg it ran with.
-        cfg: PathBuf,
+        /// The text version it ran with (a result for another is dropped).
+        generation: u64,
         /// The result.
         run: Box<DetectionRun>,
     },
@@ -62,6 +62,30 @@ pub enum Outcome {
     },
     /// A file was written.
     Saved(PathBuf),
+    /// An edited text was re-analysed.
+    Edited {
+        /// The document.
+        slot: Slot,
+        /// The text version analysed (dropped unless it is still the current one).
+        generation: u64,
+        /// Its findings and views.
+        edited: Box<super::load::Edited>,
+        /// Why the recovery file could not be written.
+        recovery: Option<String>,
+    },
+    /// A cfg's text was written to its file.
+    SourceSaved {
+        /// The document.
+        slot: Slot,
+        /// The file.
+        path: PathBuf,
+        /// The text written.
+        text: String,
+        /// The written bytes' stamp.
+        stamp: u64,
+    },
+    /// Saving stopped: the file changed on disk since it was read.
+    SaveConflict(Slot),
     /// A CSP network was written by Make CSP.
     MadeCsp(PathBuf),
     /// Something went wrong; nothing open was changed.

@@ -9,10 +9,14 @@
 mod actions;
 mod app;
 mod charts;
+pub mod command;
 mod compare_view;
 mod detect_view;
 pub mod diagnostics;
 pub mod doc;
+mod editing;
+pub mod editor;
+pub mod fix_form;
 mod graph_build;
 mod graph_draw;
 mod graph_frames;
@@ -22,6 +26,8 @@ mod inspector;
 pub mod jobs;
 pub mod load;
 mod make_csp;
+mod questions;
+pub mod recovery;
 mod source_view;
 mod stage_inspector;
 mod table;
@@ -231,6 +237,8 @@ pub fn run(files: Vec<PathBuf>) -> Result<(), eframe::Error> {
         Box::new(move |cc| {
             let mut app = App::default();
             app.jobs.set_repaint(cc.egui_ctx.clone());
+            // unsaved edits are kept beside eframe's own state, and offered back at start
+            app.recovery_dir = eframe::storage_dir("csplens").map(|d| d.join("recovery"));
             if let Some(rs) = &cc.wgpu_render_state {
                 app.device = Some(crate::backend::wgpu::GpuContext::from_parts(
                     std::sync::Arc::new(rs.device.clone()),
@@ -248,6 +256,7 @@ pub fn run(files: Vec<PathBuf>) -> Result<(), eframe::Error> {
             } else if !session.is_some_and(|s| app.restore(&s)) {
                 app.start_default();
             }
+            app.offer_recovery();
             Ok(Box::new(Shell(app)))
         }),
     )

@@ -225,42 +225,7 @@ fn layout(
     net: &Network,
     shapes: &Shapes,
 ) -> Result<Weights, WeightsError> {
-    let costs = crate::profile::profile(net, shapes)?;
-    let mut at = 0usize;
-    let mut layers = Vec::with_capacity(net.layers.len());
-    for (i, layer) in net.layers.iter().enumerate() {
-        let mut lw = LayerWeights::default();
-        let wf = costs.layers[i].weight_floats as usize;
-        let blocks = if layer.dontload {
-            Vec::new()
-        } else {
-            layer.kind.weight_blocks(&shapes.layers[i], wf as u64)
-        };
-        for block in blocks {
-            let WeightBlock {
-                biases,
-                weights,
-                bn_after_weights,
-                ..
-            } = block;
-            let bn = block.bn && !layer.dontloadscales;
-            let n_bn = if bn { 3 * biases } else { 0 };
-            let need = biases + n_bn + weights;
-            if at + need > data.len() {
-                return Err(WeightsError::Truncated {
-                    layer: i,
-                    kind: layer.kind.type_name(),
-                    line: layer.span.line,
-                    need,
-                    have: data.len() - at,
-                    offset: header.bytes + 4 * at,
-                });
-            }
-            lw = block_ranges(at, biases, bn, weights, bn_after_weights);
-            at += need;
-        }
-        layers.push(lw);
-    }
+    let (layers, at) = ranges(&header, data.len(), net, shapes)?;
     let extra = data.len() - at;
     if extra as f64 > WRONG_NETWORK_SHARE * at.max(1) as f64 {
         return Err(WeightsError::WrongNetwork {
@@ -282,4 +247,57 @@ fn layout(
         layers,
         warnings,
     })
+}
+
+/// Whether loaded weights lie where `net` reads them: every layer's biases, batch-norm
+/// triplet and weights at the same floats. An edited cfg keeps its attached weights only then.
+pub fn fits(w: &Weights, net: &Network, shapes: &Shapes) -> bool {
+    ranges(&w.header, w.data.len(), net, shapes).is_ok_and(|(l, _)| l == w.layers)
+}
+
+/// Where each layer's blocks lie in `floats` floats after the header, in darknet's load order,
+/// and how many floats the network reads in all.
+fn ranges(
+    header: &Header,
+    floats: usize,
+    net: &Network,
+    shapes: &Shapes,
+) -> Result<(Vec<LayerWeights>, usize), WeightsError> {
+    let costs = crate::profile::profile(net, shapes)?;
+    let mut at = 0usize;
+    let mut layers = Vec::with_capacity(net.layers.len());
+    for (i, layer) in net.layers.iter().enumerate() {
+        let mut lw = LayerWeights::default();
+        let wf = costs.layers[i].weight_floats as usize;
+        let blocks = if layer.dontload {
+            Vec::new()
+        } else {
+            layer.kind.weight_blocks(&shapes.layers[i], wf as u64)
+        };
+        for block in blocks {
+            let WeightBlock {
+                biases,
+                weights,
+                bn_after_weights,
+                ..
+            } = block;
+            let bn = block.bn && !layer.dontloadscales;
+            let n_bn = if bn { 3 * biases } else { 0 };
+            let need = biases + n_bn + weights;
+            if at + need > floats {
+                return Err(WeightsError::Truncated {
+                    layer: i,
+                    kind: layer.kind.type_name(),
+                    line: layer.span.line,
+                    need,
+                    have: floats - at,
+                    offset: header.bytes + 4 * at,
+                });
+            }
+            lw = block_ranges(at, biases, bn, weights, bn_after_weights);
+            at += need;
+        }
+        layers.push(lw);
+    }
+    Ok((layers, at))
 }

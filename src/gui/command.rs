@@ -1,0 +1,178 @@
+//! Every change the user makes to the app's state, as one value. Panels never change the
+//! app themselves: they send a [`Command`], and [`App::apply`] applies it, in one place, after
+//! the frame's panels are drawn (and scripts and tests call `apply` directly).
+
+use super::app::{App, Tab};
+use super::detect_view;
+use super::doc::Slot;
+use super::fix_form::FixRequest;
+use super::make_csp::FormAction;
+use super::recovery::Recovered;
+use crate::doctor::Edit;
+use crate::report::Format;
+use std::path::PathBuf;
+
+/// One change to the app's state.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Opens a file by its kind into a network (the active one when `None`); a cfg that would
+    /// replace a network with unsaved edits asks first.
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Which network.
+        slot: Option<Slot>,
+    },
+    /// The native open dialog for a network (the active one when `None`).
+    OpenDialog(Option<Slot>),
+    /// Shows network A or B in the views.
+    Activate(Slot),
+    /// Shows a central view.
+    ShowTab(Tab),
+    /// Selects a layer of the active network everywhere.
+    Select(Option<usize>),
+    /// Selects a layer by a click on its graph node (the graph keeps its view).
+    PickNode(usize),
+    /// Selects a CSP stage of the active network.
+    SelectStage(Option<usize>),
+    /// Collapses or expands a CSP stage's group in the active graph.
+    CollapseStage {
+        /// The stage.
+        stage: usize,
+        /// Collapsed or not.
+        collapsed: bool,
+    },
+    /// Opens the "Make CSP" form for the active network.
+    OpenMakeCsp,
+    /// The "Make CSP" form's answer.
+    MakeCsp(FormAction),
+    /// The editor's text after keystrokes (re-analysed once typing pauses).
+    Edit {
+        /// Which network's text.
+        slot: Slot,
+        /// The whole text.
+        text: String,
+    },
+    /// A finding's fix, as line edits of the text of `generation` (refused on another).
+    ApplyFix {
+        /// Which network's text.
+        slot: Slot,
+        /// The text version the edits were computed on.
+        generation: u64,
+        /// The line edits.
+        edits: Vec<Edit>,
+    },
+    /// Opens the fix form (set classes, input size) for a network.
+    OpenFixForm(Slot),
+    /// Computes the fix form's result and diff (shown before anything is applied).
+    PreviewFix(FixRequest),
+    /// Replaces a network's text by the fix form's result (one undoable step).
+    ApplyPreview,
+    /// Closes the fix form.
+    CloseFixForm,
+    /// Undoes a network's last text step.
+    Undo(Slot),
+    /// Redoes it.
+    Redo(Slot),
+    /// Writes a network's text to its file (atomically; asks when the file changed on disk).
+    Save(Slot),
+    /// Goes back to the file's text (undoable).
+    Revert(Slot),
+    /// A detection-view action (threshold, backend, save, open an image).
+    Detection(detect_view::Action),
+    /// Exports the active network's layer table.
+    Export(Format),
+    /// Answers the open question.
+    Answer(Answer),
+    /// The window is asked to close.
+    CloseRequested,
+}
+
+/// A question the app waits on before it may go on (a modal dialog).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Question {
+    /// Opening `path` would replace a network whose text has unsaved edits.
+    ReplaceUnsaved {
+        /// The network.
+        slot: Slot,
+        /// The file to open.
+        path: PathBuf,
+    },
+    /// Closing the app with unsaved edits.
+    CloseUnsaved,
+    /// The file changed on disk since it was opened or saved; saving would replace it.
+    ChangedOnDisk(Slot),
+    /// Unsaved edits from a session that did not close normally.
+    Recovery(Vec<Recovered>),
+}
+
+/// An answer to a [`Question`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Save the edits first, then go on.
+    Save,
+    /// Drop the edits (or the recovered texts) and go on.
+    Discard,
+    /// Replace the file changed on disk.
+    Overwrite,
+    /// Reopen the recovered texts.
+    Restore,
+    /// Do nothing.
+    Cancel,
+}
+
+impl App {
+    /// Applies one command: the only place the app's state changes at a user's request.
+    pub fn apply(&mut self, cmd: Command) {
+        match cmd {
+            Command::Open { path, slot } => self.open_guarded(path, slot),
+            Command::OpenDialog(slot) => self.dialog_open(slot),
+            Command::Activate(slot) => {
+                if self.active != slot {
+                    self.active = slot;
+                    self.selected = None;
+                    self.selected_stage = None;
+                }
+            }
+            Command::ShowTab(tab) => self.tab = tab,
+            Command::Select(layer) => self.select(layer),
+            Command::PickNode(i) => self.pick_node(i),
+            Command::SelectStage(stage) => self.select_stage(stage),
+            Command::CollapseStage { stage, collapsed } => {
+                self.set_stage_collapsed(stage, collapsed);
+            }
+            Command::OpenMakeCsp => self.open_make_csp(),
+            Command::MakeCsp(action) => self.make_csp_action(action),
+            Command::Edit { slot, text } => self.edit(slot, text),
+            Command::ApplyFix {
+                slot,
+                generation,
+                edits,
+            } => self.apply_fix(slot, generation, &edits),
+            Command::OpenFixForm(slot) => self.open_fix_form(slot),
+            Command::PreviewFix(req) => self.preview_fix(req),
+            Command::ApplyPreview => self.apply_preview(),
+            Command::CloseFixForm => self.fix_form = None,
+            Command::Undo(slot) => self.undo(slot),
+            Command::Redo(slot) => self.redo(slot),
+            Command::Save(slot) => self.save(slot, false),
+            Command::Revert(slot) => self.revert(slot),
+            Command::Detection(action) => self.detection_action(action),
+            Command::Export(format) => self.export_table(format),
+            Command::Answer(answer) => self.answer(answer),
+            Command::CloseRequested => self.close_requested(),
+        }
+    }
+
+    /// Queues a command from a panel; it is applied once the frame's panels are drawn.
+    pub fn send(&mut self, cmd: Command) {
+        self.commands.push(cmd);
+    }
+
+    /// Applies the queued commands in the order they were sent.
+    pub(super) fn apply_queued(&mut self) {
+        for cmd in std::mem::take(&mut self.commands) {
+            self.apply(cmd);
+        }
+    }
+}
