@@ -46,13 +46,7 @@ impl App {
                 let p = path.clone();
                 self.jobs
                     .spawn(format!("analyse {}", short(&path)), move |cancel| {
-                        outcome(|| {
-                            let doc = load::cfg_file(&p, &caps, cancel)?;
-                            Ok(Outcome::Cfg {
-                                slot,
-                                doc: Box::new(doc),
-                            })
-                        })
+                        outcome(|| load::cfg_file(&p, slot, &caps, cancel))
                     });
             }
             _ if self.docs[k].is_none() => self.pending_files[k].push(path),
@@ -140,32 +134,15 @@ impl App {
     /// Applies a finished job.
     pub fn accept(&mut self, ctx: &egui::Context, out: Outcome) {
         match out {
-            Outcome::Cfg { slot, doc } => {
-                let k = slot.index();
-                let warnings = diagnostics::warnings_of(&doc.analysis);
-                self.diagnostics.retain(|d| d.file != doc.analysis.path);
-                self.diagnostics.extend(warnings);
-                self.graphs[k] = Some(GraphState::new(
-                    &doc,
-                    self.color_by,
-                    format!("graph-{slot:?}"),
-                ));
-                self.textures[k] = None;
-                self.docs[k] = Some(*doc);
-                if slot == self.active {
-                    self.selected = None;
-                    let restored = self.pending_select.take();
-                    let layers = self.docs[k]
-                        .as_ref()
-                        .map_or(0, |d| d.analysis.network.layers.len());
-                    if let Some(i) = restored.filter(|&i| i < layers) {
-                        self.select(Some(i));
+            Outcome::Cfg { slot, doc } => self.install(slot, doc),
+            Outcome::BrokenCfg { slot, doc, error } => {
+                if self.docs[slot.index()].is_none() {
+                    self.install(slot, doc);
+                    if slot == self.active {
+                        self.tab = Tab::Source;
                     }
                 }
-                self.take_recovered(slot);
-                for p in std::mem::take(&mut self.pending_files[k]) {
-                    self.load(p, Some(slot));
-                }
+                self.report(error);
             }
             Outcome::Weights {
                 slot,
@@ -234,6 +211,35 @@ impl App {
                 self.question = Some(super::command::Question::ChangedOnDisk(slot));
             }
             Outcome::Failed(d) => self.report(d),
+        }
+    }
+
+    /// Puts an analysed document into `slot` with its warnings, graph and queued files.
+    fn install(&mut self, slot: Slot, doc: Box<super::doc::Document>) {
+        let k = slot.index();
+        let warnings = diagnostics::warnings_of(&doc.analysis);
+        self.diagnostics.retain(|d| d.file != doc.analysis.path);
+        self.diagnostics.extend(warnings);
+        self.graphs[k] = Some(GraphState::new(
+            &doc,
+            self.color_by,
+            format!("graph-{slot:?}"),
+        ));
+        self.textures[k] = None;
+        self.docs[k] = Some(*doc);
+        if slot == self.active {
+            self.selected = None;
+            let restored = self.pending_select.take();
+            let layers = self.docs[k]
+                .as_ref()
+                .map_or(0, |d| d.analysis.network.layers.len());
+            if let Some(i) = restored.filter(|&i| i < layers) {
+                self.select(Some(i));
+            }
+        }
+        self.take_recovered(slot);
+        for p in std::mem::take(&mut self.pending_files[k]) {
+            self.load(p, Some(slot));
         }
     }
 

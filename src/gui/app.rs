@@ -324,16 +324,26 @@ impl App {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let slot = self.active;
         let keys = [
-            (KeyboardShortcut::new(Modifiers::COMMAND, Key::S), Command::Save(slot)),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::S),
+                Command::Save(slot),
+            ),
             (
                 KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
                 Command::Redo(slot),
             ),
-            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Y), Command::Redo(slot)),
-            (KeyboardShortcut::new(Modifiers::COMMAND, Key::Z), Command::Undo(slot)),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::Y),
+                Command::Redo(slot),
+            ),
+            (
+                KeyboardShortcut::new(Modifiers::COMMAND, Key::Z),
+                Command::Undo(slot),
+            ),
         ];
         for (shortcut, cmd) in keys {
-            if self.docs[slot.index()].is_some() && ctx.input_mut(|i| i.consume_shortcut(&shortcut)) {
+            if self.docs[slot.index()].is_some() && ctx.input_mut(|i| i.consume_shortcut(&shortcut))
+            {
                 self.send(cmd);
             }
         }

@@ -2,12 +2,12 @@
 //! and CSP splits, attached weights and class names, and the last detection run. Everything
 //! here is built by background jobs; the UI only reads it.
 
+use super::editor::SourceBuffer;
 use crate::Analysis;
 use crate::backend::{Forward, Runner};
 use crate::detect::{self, Detection, Params};
 use crate::graph::csp::{EdgeInfo, Split};
 use crate::graph::{self, Layout};
-use super::editor::SourceBuffer;
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

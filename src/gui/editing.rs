@@ -97,6 +97,13 @@ impl App {
         }
     }
 
+    /// Starts the re-analysis of every edited text now, without waiting for typing to pause
+    /// (scripts and tests).
+    pub fn flush_edits(&mut self) {
+        self.apply_queued();
+        self.start_due_edits(true);
+    }
+
     /// Starts the re-analysis of every text whose quiet time is over (all of them when
     /// `all`); returns how long until the next one is due.
     pub(super) fn start_due_edits(&mut self, all: bool) -> Option<Duration> {
@@ -174,7 +181,11 @@ impl App {
         self.diagnostics
             .extend(diagnostics::warnings_of(&doc.analysis));
         let layers = doc.analysis.network.layers.len();
-        self.graphs[k] = Some(GraphState::new(doc, self.color_by, format!("graph-{slot:?}")));
+        self.graphs[k] = Some(GraphState::new(
+            doc,
+            self.color_by,
+            format!("graph-{slot:?}"),
+        ));
         self.textures[k] = None;
         if detached {
             self.report(Diagnostic::info(
@@ -273,7 +284,9 @@ impl App {
 
     /// Offers back the unsaved edits a previous run left in the recovery directory.
     pub fn offer_recovery(&mut self) {
-        let Some(dir) = &self.recovery_dir else { return };
+        let Some(dir) = &self.recovery_dir else {
+            return;
+        };
         let found = recovery::scan(dir);
         if !found.is_empty() {
             self.question = Some(Question::Recovery(found));
@@ -281,7 +294,9 @@ impl App {
     }
 
     pub(super) fn answer(&mut self, answer: Answer) {
-        let Some(q) = self.question.take() else { return };
+        let Some(q) = self.question.take() else {
+            return;
+        };
         match (q, answer) {
             (Question::ReplaceUnsaved { slot, path }, Answer::Save) => {
                 self.after_save[slot.index()] = Some(Command::Open {

@@ -56,7 +56,8 @@ impl FixForm {
         let classes = (doc.source.text().lines())
             .find_map(|l| {
                 let (k, v) = l.split_once('=')?;
-                (k.trim() == "classes").then(|| v.split('#').next().unwrap_or("").trim().to_string())
+                (k.trim() == "classes")
+                    .then(|| v.split('#').next().unwrap_or("").trim().to_string())
             })
             .unwrap_or_default();
         let input = &doc.analysis.shapes.input;
@@ -123,7 +124,9 @@ impl App {
     }
 
     pub(super) fn apply_preview(&mut self) {
-        let Some(form) = self.fix_form.take() else { return };
+        let Some(form) = self.fix_form.take() else {
+            return;
+        };
         let Some(p) = form.preview.clone() else {
             self.fix_form = Some(form);
             return;

@@ -22,6 +22,16 @@ pub enum Outcome {
         /// The new document.
         doc: Box<Document>,
     },
+    /// A cfg that does not build was read: its text opens for fixing where no network is
+    /// open; an open network is never replaced by it.
+    BrokenCfg {
+        /// Where it goes.
+        slot: Slot,
+        /// The text, its findings, no layers.
+        doc: Box<Document>,
+        /// Why it does not build.
+        error: Diagnostic,
+    },
     /// Weights were read against a document's network.
     Weights {
         /// The document they belong to.

@@ -2,9 +2,10 @@
 //! functions from files to results or diagnostics; they never touch what is open.
 
 use super::diagnostics::Diagnostic;
+use super::doc::Slot;
 use super::doc::{DetectionRun, Document};
 use super::editor::{SourceBuffer, stamp};
-use super::jobs::check;
+use super::jobs::{Outcome, check};
 use crate::backend::{BackendChoice, Runner};
 use crate::detect::{self, Params};
 use crate::limits::Limits;
@@ -48,14 +49,57 @@ pub fn cfg_document(path: &Path, bytes: &[u8], caps: &Limits) -> Result<Document
     Ok(Document::new(path.to_path_buf(), a))
 }
 
-/// Reads and analyses a cfg file; its text remembers the file's stamp (Save checks it).
-pub fn cfg_file(path: &Path, caps: &Limits, cancel: &AtomicBool) -> Result<Document, Diagnostic> {
+/// Reads and analyses a cfg file; its text remembers the file's stamp (Save checks it). A
+/// UTF-8 cfg that does not build comes back with its error as a [`Outcome::BrokenCfg`]
+/// document: its text to fix in the editor, no network yet.
+pub fn cfg_file(
+    path: &Path,
+    slot: Slot,
+    caps: &Limits,
+    cancel: &AtomicBool,
+) -> Result<Outcome, Diagnostic> {
     let bytes = read_capped(path, MAX_TEXT_BYTES, "cfg file")?;
     check(cancel, &path.display().to_string())?;
-    let mut doc = cfg_document(path, &bytes, caps)?;
-    doc.source = SourceBuffer::opened(doc.analysis.source.clone(), Some(stamp(&bytes)));
+    let (doc, error) = match cfg_document(path, &bytes, caps) {
+        Ok(doc) => (doc, None),
+        Err(e) => match std::str::from_utf8(&bytes) {
+            Ok(text) => (unbuilt(path, text, &e, caps)?, Some(e)),
+            Err(_) => return Err(e),
+        },
+    };
+    let mut doc = doc;
+    let text = doc.source.text().to_string();
+    doc.source = SourceBuffer::opened(text, Some(stamp(&bytes)));
     doc.generation = doc.source.generation();
     doc.lint_generation = doc.generation;
+    Ok(match error {
+        None => Outcome::Cfg {
+            slot,
+            doc: Box::new(doc),
+        },
+        Some(error) => Outcome::BrokenCfg {
+            slot,
+            doc: Box::new(doc),
+            error,
+        },
+    })
+}
+
+/// A document for a text that does not build: the text, its findings and `error`, with the
+/// views of a network without layers.
+fn unbuilt(
+    path: &Path,
+    text: &str,
+    error: &Diagnostic,
+    caps: &Limits,
+) -> Result<Document, Diagnostic> {
+    // the input size only sizes the empty views
+    let mut doc = cfg_document(path, b"[net]\nwidth=416\nheight=416\nchannels=3\n", caps)?;
+    let name = path.display().to_string();
+    let lint = crate::doctor::lint(&name, text, &crate::doctor::LintOptions::default());
+    doc.lint = Arc::new(lint);
+    doc.source = SourceBuffer::opened(text.to_string(), None);
+    doc.build_error = Some(error.text());
     Ok(doc)
 }
 
@@ -72,12 +116,7 @@ pub struct Edited {
 
 /// Lints and analyses an edited text (the per-keystroke job: ~1 ms for the core on the largest
 /// cfg, plus the graph layout).
-pub fn edited(
-    path: &Path,
-    text: &str,
-    caps: &Limits,
-    weights: Option<&Weights>,
-) -> Edited {
+pub fn edited(path: &Path, text: &str, caps: &Limits, weights: Option<&Weights>) -> Edited {
     let built = cfg_document(path, text.as_bytes(), caps).map(Box::new);
     // a document lints its own text; a text that does not build is linted alone
     let lint = built.as_ref().map_or_else(
@@ -89,9 +128,7 @@ pub fn edited(
         |doc| doc.lint.clone(),
     );
     let weights_fit = match (&built, weights) {
-        (Ok(doc), Some(w)) => {
-            crate::weights::fits(w, &doc.analysis.network, &doc.analysis.shapes)
-        }
+        (Ok(doc), Some(w)) => crate::weights::fits(w, &doc.analysis.network, &doc.analysis.shapes),
         _ => false,
     };
     Edited {

@@ -64,7 +64,8 @@ mod tests {
 
     #[test]
     fn a_written_text_scans_back_until_removed() {
-        let dir = std::env::temp_dir().join(format!("csplens-recovery-unit-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("csplens-recovery-unit-{}", std::process::id()));
         let cfg = Path::new("/tmp/some/yolov4.cfg");
         write(&dir, cfg, "[net]\nwidth=416\n").unwrap();
         // a stray file that is not a recovery is skipped

@@ -58,7 +58,12 @@ fn layer_at_line(doc: &Document, n: usize) -> Option<usize> {
 }
 
 /// Shows the tab; returns the commands its buttons, findings and editor sent.
-pub fn show(ui: &mut egui::Ui, doc: &Document, slot: Slot, selected: Option<usize>) -> Vec<Command> {
+pub fn show(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    slot: Slot,
+    selected: Option<usize>,
+) -> Vec<Command> {
     let mut cmds = Vec::new();
     toolbar(ui, doc, slot, &mut cmds);
     if let Some(e) = &doc.build_error {
@@ -103,8 +108,18 @@ fn toolbar(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Command
         let buttons = [
             ("Undo", src.can_undo(), "Ctrl+Z", Command::Undo(slot)),
             ("Redo", src.can_redo(), "Ctrl+Shift+Z", Command::Redo(slot)),
-            ("Save", src.is_dirty(), "Ctrl+S: write the file atomically", Command::Save(slot)),
-            ("Revert", src.is_dirty(), "back to the file's text (undoable)", Command::Revert(slot)),
+            (
+                "Save",
+                src.is_dirty(),
+                "Ctrl+S: write the file atomically",
+                Command::Save(slot),
+            ),
+            (
+                "Revert",
+                src.is_dirty(),
+                "back to the file's text (undoable)",
+                Command::Revert(slot),
+            ),
         ];
         for (label, enabled, tip, cmd) in buttons {
             if ui
@@ -126,7 +141,12 @@ fn toolbar(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Command
 }
 
 /// The findings list; returns the line of a clicked finding.
-fn findings(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Command>) -> Option<usize> {
+fn findings(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    slot: Slot,
+    cmds: &mut Vec<Command>,
+) -> Option<usize> {
     let mut scroll_to = None;
     // a finding's fix is offered only while the text is the one it was found in
     let current = doc.lint_generation == doc.source.generation();
@@ -155,7 +175,10 @@ fn findings(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Comman
                 if let Some(fix) = f.fix.as_ref().filter(|_| current) {
                     ui.horizontal(|ui| {
                         ui.add_space(24.0);
-                        if ui.small_button(format!("Fix: {}", fix.description)).clicked() {
+                        if ui
+                            .small_button(format!("Fix: {}", fix.description))
+                            .clicked()
+                        {
                             cmds.push(Command::ApplyFix {
                                 slot,
                                 generation: doc.lint_generation,
@@ -172,7 +195,13 @@ fn findings(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Comman
 /// Width of the gutter: five digits and a marker.
 const GUTTER_CHARS: f32 = 8.0;
 
-fn editor(ui: &mut egui::Ui, doc: &Document, slot: Slot, target: Option<usize>, cmds: &mut Vec<Command>) {
+fn editor(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    slot: Slot,
+    target: Option<usize>,
+    cmds: &mut Vec<Command>,
+) {
     let font = egui::TextStyle::Monospace.resolve(ui.style());
     let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
     let mut area = egui::ScrollArea::both()
@@ -187,7 +216,11 @@ fn editor(ui: &mut egui::Ui, doc: &Document, slot: Slot, target: Option<usize>, 
         for piece in buf.as_str().split_inclusive('\n') {
             let line = piece.trim_end_matches(['\n', '\r']);
             highlight(&mut job, line, &font);
-            job.append(&piece[line.len()..], 0.0, TextFormat::simple(font.clone(), VALUE));
+            job.append(
+                &piece[line.len()..],
+                0.0,
+                TextFormat::simple(font.clone(), VALUE),
+            );
         }
         job.wrap.max_width = f32::INFINITY;
         ui.fonts_mut(|f| f.layout_job(job))
@@ -224,7 +257,13 @@ fn editor(ui: &mut egui::Ui, doc: &Document, slot: Slot, target: Option<usize>, 
 }
 
 /// Line numbers, a marker per line with findings (its messages on hover) and a line under it.
-fn gutter(ui: &mut egui::Ui, doc: &Document, out: &egui::text_edit::TextEditOutput, width: f32, font: &FontId) {
+fn gutter(
+    ui: &mut egui::Ui,
+    doc: &Document,
+    out: &egui::text_edit::TextEditOutput,
+    width: f32,
+    font: &FontId,
+) {
     let clip = ui.clip_rect();
     let left = out.galley_pos.x - width;
     for (i, row) in out.galley.rows.iter().enumerate() {
@@ -251,7 +290,11 @@ fn gutter(ui: &mut egui::Ui, doc: &Document, out: &egui::text_edit::TextEditOutp
             egui::pos2(left + width * 0.7, rect.min.y),
             egui::pos2(left + width, rect.max.y),
         );
-        painter.circle_filled(mark.center() - egui::vec2(width * 0.05, 0.0), rect.height() * 0.25, color(worst));
+        painter.circle_filled(
+            mark.center() - egui::vec2(width * 0.05, 0.0),
+            rect.height() * 0.25,
+            color(worst),
+        );
         let under = rect.max.y - 1.0;
         let right = rect.max.x.max(rect.min.x + 40.0);
         painter.line_segment(
@@ -267,7 +310,10 @@ fn gutter(ui: &mut egui::Ui, doc: &Document, out: &egui::text_edit::TextEditOutp
                 format!("{}[{}]: {}{fix}", f.severity.name(), f.code, f.message)
             })
             .collect();
-        let hover = egui::Rect::from_min_max(egui::pos2(left, rect.min.y), egui::pos2(left + width, rect.max.y));
+        let hover = egui::Rect::from_min_max(
+            egui::pos2(left, rect.min.y),
+            egui::pos2(left + width, rect.max.y),
+        );
         ui.interact(hover, ui.id().with(("finding", n)), egui::Sense::hover())
             .on_hover_text(tip.join("\n\n"));
     }

@@ -6,7 +6,9 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod editing;
 
 use common::models;
 use csplens::gui::diagnostics::Severity;
