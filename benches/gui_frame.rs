@@ -1,5 +1,6 @@
-//! App frame time on the largest corpus graphs while panning, and the time from opening a cfg
-//! to its graph on screen. A frame here is `App::show` plus tessellation (the CPU side of a
+//! App frame time on the largest corpus graphs while panning, the time from opening a cfg
+//! to its graph on screen, and per keystroke in the Source editor: the re-analysis job
+//! (analysis, lint, layout), the editor's frame, and keystroke → graph of the edited text. A frame here is `App::show` plus tessellation (the CPU side of a
 //! frame; the GPU draw is the renderer's). Run with `cargo bench --bench gui_frame`; prints
 //! medians, asserts nothing.
 
@@ -88,6 +89,69 @@ fn bench(rel: &str) {
     );
 }
 
+/// One keystroke in the Source editor of `rel`: the job alone, the editor's frame, and from
+/// the edit command to the re-analysed graph (the debounce skipped).
+fn keystroke(rel: &str) {
+    let ctx = egui::Context::default();
+    let mut app = App::default();
+    app.tab = Tab::Source;
+    let path = corpus().join(rel);
+    app.open(path.clone(), None);
+    frame(&ctx, &mut app, vec![]);
+    app.settle(&ctx);
+    frame(&ctx, &mut app, vec![]);
+    let Some(doc) = app.doc() else {
+        println!("{rel}: did not open");
+        return;
+    };
+    let text = doc.source.text().to_string();
+    let caps = csplens::limits::Limits::default();
+    let job: Vec<f64> = (0..20)
+        .map(|k| {
+            let edited = format!("{text}\n# keystroke {k}\n");
+            let t = Instant::now();
+            std::hint::black_box(csplens::gui::load::edited(&path, &edited, &caps, None));
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let core: Vec<f64> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(
+                csplens::analyze(
+                    &path.display().to_string(),
+                    text.as_bytes(),
+                    Default::default(),
+                )
+                .ok(),
+            );
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    let frames: Vec<f64> = (0..50).map(|_| frame(&ctx, &mut app, vec![])).collect();
+    let round: Vec<f64> = (0..10)
+        .map(|k| {
+            let t = Instant::now();
+            app.apply(csplens::gui::command::Command::Edit {
+                slot: csplens::gui::doc::Slot::A,
+                text: format!("{text}\n# keystroke {k}\n"),
+            });
+            app.flush_edits();
+            app.settle(&ctx);
+            frame(&ctx, &mut app, vec![]);
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    println!(
+        "{rel}: {} lines; per keystroke: core analysis {:.2} ms, re-analysis job (analysis + lint + layout) {:.2} ms, edit → graph {:.1} ms; Source editor frame {:.2} ms (medians)",
+        text.lines().count(),
+        median(core),
+        median(job),
+        median(round),
+        median(frames)
+    );
+}
+
 fn main() {
     for rel in [
         "darknet/yolov4-tiny.cfg",
@@ -95,5 +159,8 @@ fn main() {
         "darknet/cspx-p7-mish.cfg",
     ] {
         bench(rel);
+    }
+    for rel in ["darknet/yolov4-tiny.cfg", "darknet/cspx-p7-mish_hp.cfg"] {
+        keystroke(rel);
     }
 }
