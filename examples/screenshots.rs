@@ -1,11 +1,14 @@
 //! Regenerates the README's pictures in `screenshots/`: yolov4-tiny's graph with its CSP
 //! stages framed, the compare view, detection on bus.jpg, and CSPDarknet-53 opened collapsed
-//! with one stage expanded, rendered headless (wgpu, lavapipe without a GPU).
+//! with one stage expanded, the Source editor with an edit darknet refuses (findings, the fix
+//! one click away) and the fix form's diff, rendered headless (wgpu, lavapipe without a GPU).
 //! Run after `scripts/fetch-models.sh`: `cargo run --release --example screenshots` (a debug
 //! build would print a debug forward time in the detection picture).
 
 use csplens::backend::BackendChoice;
+use csplens::gui::command::Command;
 use csplens::gui::doc::Slot;
+use csplens::gui::fix_form::FixRequest;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
 use std::path::{Path, PathBuf};
@@ -61,7 +64,46 @@ fn main() -> Result<(), String> {
     h.state_mut().select(Some(29));
     h.run_steps(6);
     save(&mut h, "source-lint")?;
+    editing(&mut h)?;
     csdarknet53()
+}
+
+/// The Source editor after typing classes=3 into the first head (darknet refuses the filters
+/// before it; the graph keeps the last text that built), then the fix form retargeting to 3
+/// classes with its diff. Nothing is saved.
+fn editing(h: &mut Harness<'static, App>) -> Result<(), String> {
+    let text = h
+        .state()
+        .doc()
+        .ok_or("no network open")?
+        .source
+        .text()
+        .replacen("classes=80", "classes=3", 1);
+    h.state_mut().apply(Command::Edit {
+        slot: Slot::A,
+        text,
+    });
+    h.state_mut().select(Some(30));
+    let ctx = h.ctx.clone();
+    h.state_mut().flush_edits();
+    h.state_mut().settle(&ctx);
+    h.run_steps(6);
+    save(h, "source-editing")?;
+    h.state_mut().apply(Command::OpenFixForm(Slot::A));
+    if let Some(form) = h.state_mut().fix_form.as_mut() {
+        form.classes = "3".into();
+    }
+    h.state_mut().apply(Command::PreviewFix(FixRequest {
+        slot: Slot::A,
+        classes: 3,
+        width: Some(416),
+        height: Some(416),
+    }));
+    h.run_steps(6);
+    save(h, "fix-form")?;
+    h.state_mut().apply(Command::CloseFixForm);
+    h.state_mut().apply(Command::Revert(Slot::A));
+    Ok(())
 }
 
 /// CSPDarknet-53 from the corpus: its stages collapsed (as it opens), then stage 3 expanded

@@ -503,6 +503,12 @@ impl App {
             {
                 clicked = Some(i);
             }
+            if doc.build_error.is_some() {
+                ui.colored_label(
+                    egui::Color32::from_rgb(240, 80, 70),
+                    "the edited text does not build (Source tab): showing the last one that did",
+                );
+            }
             ui.weak(format!(
                 "{} layers, {} CSP stages, {:.3} BFLOPs",
                 doc.analysis.network.layers.len(),

@@ -152,7 +152,8 @@ pub fn show(ctx: &egui::Context, form: &mut FixForm) -> Option<Command> {
     let mut open = true;
     egui::Window::new("Fix classes and input size")
         .open(&mut open)
-        .default_width(560.0)
+        .default_size([620.0, 640.0])
+        .default_pos([260.0, 90.0])
         .show(ctx, |ui| {
             ui.weak("As `csplens fix`: every head's classes and the filters before it, the input snapped to the largest stride, darknet's schedule for the class count.");
             egui::Grid::new("fix-fields").show(ui, |ui| {
@@ -201,7 +202,7 @@ pub fn show(ctx: &egui::Context, form: &mut FixForm) -> Option<Command> {
 fn diff_view(ui: &mut egui::Ui, diff: &str) {
     egui::ScrollArea::vertical()
         .id_salt("fix-diff")
-        .max_height(320.0)
+        .max_height(520.0)
         .show(ui, |ui| {
             for line in diff.lines() {
                 let color = match line.as_bytes().first() {

@@ -66,10 +66,10 @@ pub fn show(
 ) -> Vec<Command> {
     let mut cmds = Vec::new();
     toolbar(ui, doc, slot, &mut cmds);
-    if let Some(e) = &doc.build_error {
+    if doc.build_error.is_some() {
         ui.colored_label(
             color(Severity::Error),
-            format!("{e}\n(the graph, table and charts show the last text that built)"),
+            "This text does not build (its error is below); the graph, table and charts show the last text that did.",
         );
     }
     let scroll_to = findings(ui, doc, slot, &mut cmds);
