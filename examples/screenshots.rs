@@ -7,8 +7,8 @@
 
 use csplens::backend::BackendChoice;
 use csplens::gui::command::Command;
+use csplens::gui::command::FixRequest;
 use csplens::gui::doc::Slot;
-use csplens::gui::fix_form::FixRequest;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,8 @@
 //! once it analysed cleanly; weights and names attach to the open cfg; an image runs
 //! detection), native dialogs on job threads, exports written atomically, job results applied.
 
-use super::app::{App, Tab};
+use super::app::App;
+use super::command::Tab;
 use super::detect_view::{self, Action};
 use super::diagnostics::{self, Diagnostic};
 use super::doc::{FileKind, Slot};
@@ -44,9 +45,10 @@ impl App {
             FileKind::Cfg => {
                 let caps = self.caps;
                 let p = path.clone();
+                let ticket = self.open_ticket(slot);
                 self.jobs
                     .spawn(format!("analyse {}", short(&path)), move |cancel| {
-                        outcome(|| load::cfg_file(&p, slot, &caps, cancel))
+                        outcome(|| load::cfg_file(&p, slot, ticket, &caps, cancel))
                     });
             }
             _ if self.docs[k].is_none() => self.pending_files[k].push(path),
@@ -134,8 +136,20 @@ impl App {
     /// Applies a finished job.
     pub fn accept(&mut self, ctx: &egui::Context, out: Outcome) {
         match out {
-            Outcome::Cfg { slot, doc } => self.install(slot, doc),
-            Outcome::BrokenCfg { slot, doc, error } => {
+            Outcome::Cfg { slot, ticket, doc } => {
+                if self.open_tickets[slot.index()] == ticket {
+                    self.install(slot, doc);
+                }
+            }
+            Outcome::BrokenCfg {
+                slot,
+                ticket,
+                doc,
+                error,
+            } => {
+                if self.open_tickets[slot.index()] != ticket {
+                    return;
+                }
                 if self.docs[slot.index()].is_none() {
                     self.install(slot, doc);
                     if slot == self.active {
@@ -212,6 +226,14 @@ impl App {
             }
             Outcome::Failed(d) => self.report(d),
         }
+    }
+
+    /// A new open request for `slot`: only the latest request's document is installed, so a
+    /// slow earlier open can never replace a later one.
+    pub(super) fn open_ticket(&mut self, slot: Slot) -> u64 {
+        let t = super::editor::next_generation();
+        self.open_tickets[slot.index()] = t;
+        t
     }
 
     /// Puts an analysed document into `slot` with its warnings, graph and queued files.

@@ -2,7 +2,7 @@
 //! jobs), the inspector on the right, diagnostics at the bottom and the chosen view in the
 //! centre. Nothing here computes: files, analyses and inference go to background jobs.
 
-use super::command::Command;
+use super::command::{Command, Tab};
 use super::diagnostics::{self, Diagnostic};
 use super::doc::{Document, Slot};
 use super::graph_view::Pick;
@@ -13,23 +13,6 @@ use super::{compare_view, detect_view, inspector, stage_inspector, table};
 use crate::backend::BackendChoice;
 use crate::limits::Limits;
 use std::path::PathBuf;
-
-/// The central view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Tab {
-    /// The layer graph.
-    Graph,
-    /// The layer table.
-    Table,
-    /// Profile charts.
-    Charts,
-    /// A against B.
-    Compare,
-    /// Detection on an image.
-    Detection,
-    /// The cfg text with the doctor's findings.
-    Source,
-}
 
 const TABS: [(Tab, &str); 6] = [
     (Tab::Graph, "Graph"),
@@ -81,6 +64,8 @@ pub struct App {
     pub(super) pending_files: [Vec<PathBuf>; 2],
     /// A restored selection, applied when the active network arrives.
     pub(super) pending_select: Option<usize>,
+    /// Each network's latest open request (a document answering an older one is dropped).
+    pub(super) open_tickets: [u64; 2],
     /// Commands sent by this frame's panels, applied once they are drawn.
     pub(super) commands: Vec<super::command::Command>,
     /// The question the app waits on (a modal dialog).
@@ -130,6 +115,7 @@ impl Default for App {
             pending_image: [None, None],
             pending_files: [Vec::new(), Vec::new()],
             pending_select: None,
+            open_tickets: [0, 0],
             commands: Vec::new(),
             question: None,
             fix_form: None,

@@ -201,3 +201,14 @@ impl Document {
         self.names.as_ref().map_or(&[], |(_, n)| n.as_slice())
     }
 }
+
+/// What re-analysing an edited text gives: its findings always, its views when it builds.
+#[derive(Debug)]
+pub struct Edited {
+    /// The cfg doctor's findings on the text.
+    pub lint: Arc<crate::doctor::LintReport>,
+    /// The analysed text's views, or why it does not build.
+    pub built: Result<Box<Document>, super::diagnostics::Diagnostic>,
+    /// Whether the attached weights lie where the edited network reads them.
+    pub weights_fit: bool,
+}

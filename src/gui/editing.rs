@@ -4,13 +4,15 @@
 //! file is as it was read; opening over or closing unsaved edits asks first.
 
 use super::app::App;
-use super::command::{Answer, Command, Question};
+use super::command::{Answer, Command, FixRequest, Question};
 use super::diagnostics::{self, Diagnostic};
+use super::doc::Edited;
 use super::doc::{FileKind, Slot};
 use super::editor::{ChangeKind, SourceBuffer, stamp};
+use super::fix_form::{self, FixForm};
 use super::graph_view::GraphState;
 use super::jobs::{Outcome, outcome};
-use super::load::{self, Edited};
+use super::load;
 use super::recovery::{self, Recovered};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -359,6 +361,7 @@ impl App {
             } else {
                 // the file is gone: the text comes back as a new, unsaved file at its path
                 let caps = self.caps;
+                let ticket = self.open_ticket(slot);
                 self.jobs.spawn("restore recovered text", move |_| {
                     outcome(|| {
                         let mut doc = load::cfg_document(&r.path, r.text.as_bytes(), &caps)?;
@@ -367,6 +370,7 @@ impl App {
                         doc.lint_generation = doc.generation;
                         Ok(Outcome::Cfg {
                             slot,
+                            ticket,
                             doc: Box::new(doc),
                         })
                     })
@@ -382,6 +386,53 @@ impl App {
             && doc.source.set_text(text, ChangeKind::Step)
         {
             self.reanalyse_now(slot);
+        }
+    }
+}
+
+/// The fix form's commands: open it, preview a fix (its diff), apply the preview.
+impl App {
+    pub(super) fn open_fix_form(&mut self, slot: Slot) {
+        self.fix_form = self.docs[slot.index()]
+            .as_ref()
+            .map(|d| FixForm::new(slot, d));
+    }
+
+    pub(super) fn preview_fix(&mut self, req: FixRequest) {
+        let (Some(form), Some(doc)) = (self.fix_form.as_mut(), &self.docs[req.slot.index()]) else {
+            return;
+        };
+        match fix_form::preview(doc, &req) {
+            Ok(p) => {
+                form.error = None;
+                form.preview = Some(p);
+            }
+            Err(e) => {
+                form.preview = None;
+                form.error = Some(e);
+            }
+        }
+    }
+
+    pub(super) fn apply_preview(&mut self) {
+        let Some(form) = self.fix_form.take() else {
+            return;
+        };
+        let Some(p) = form.preview.clone() else {
+            self.fix_form = Some(form);
+            return;
+        };
+        let current = self.docs[form.slot.index()]
+            .as_ref()
+            .map(|d| d.source.generation());
+        if current == Some(p.generation) {
+            self.replace_text(form.slot, p.text);
+        } else {
+            self.fix_form = Some(FixForm {
+                preview: None,
+                error: Some("the text changed since this preview: preview again".into()),
+                ..form
+            });
         }
     }
 }

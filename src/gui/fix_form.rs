@@ -1,24 +1,10 @@
 //! The app's `csplens fix`: a form that retargets the active cfg to N classes and an input
 //! size, shows the unified diff of what would change, and applies it as one undoable step.
 
-use super::app::App;
-use super::command::Command;
+use super::command::{Command, FixRequest};
 use super::doc::{Document, Slot};
 use crate::doctor::{FixOptions, fix, unified_diff};
 use egui::{Color32, RichText};
-
-/// What the form asks `fix` for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FixRequest {
-    /// Which network.
-    pub slot: Slot,
-    /// Classes.
-    pub classes: usize,
-    /// Input width (snapped to the largest stride).
-    pub width: Option<usize>,
-    /// Input height, likewise.
-    pub height: Option<usize>,
-}
 
 /// A computed fix, not applied yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,63 +73,23 @@ impl FixForm {
     }
 }
 
-impl App {
-    pub(super) fn open_fix_form(&mut self, slot: Slot) {
-        self.fix_form = self.docs[slot.index()]
-            .as_ref()
-            .map(|d| FixForm::new(slot, d));
-    }
-
-    /// Computes the fix on the current text (a few ms on the largest cfg; on a click only).
-    pub(super) fn preview_fix(&mut self, req: FixRequest) {
-        let (Some(form), Some(doc)) = (self.fix_form.as_mut(), &self.docs[req.slot.index()]) else {
-            return;
-        };
-        let opts = FixOptions {
-            classes: req.classes,
-            width: req.width,
-            height: req.height,
-            images: None,
-        };
-        let old = doc.source.text();
-        match fix(old, &opts) {
-            Ok(f) => {
-                form.error = None;
-                form.preview = Some(Preview {
-                    generation: doc.source.generation(),
-                    diff: unified_diff(&doc.title(), old, &f.text),
-                    text: f.text,
-                    changes: f.changes,
-                });
-            }
-            Err(e) => {
-                form.preview = None;
-                form.error = Some(e.to_string());
-            }
-        }
-    }
-
-    pub(super) fn apply_preview(&mut self) {
-        let Some(form) = self.fix_form.take() else {
-            return;
-        };
-        let Some(p) = form.preview.clone() else {
-            self.fix_form = Some(form);
-            return;
-        };
-        let current = self.docs[form.slot.index()]
-            .as_ref()
-            .map(|d| d.source.generation());
-        if current == Some(p.generation) {
-            self.replace_text(form.slot, p.text);
-        } else {
-            self.fix_form = Some(FixForm {
-                preview: None,
-                error: Some("the text changed since this preview: preview again".into()),
-                ..form
-            });
-        }
-    }
+/// The fix `req` asks for on `doc`'s current text, as a preview (a few ms on the largest cfg;
+/// computed on a click only).
+pub fn preview(doc: &Document, req: &FixRequest) -> Result<Preview, String> {
+    let opts = FixOptions {
+        classes: req.classes,
+        width: req.width,
+        height: req.height,
+        images: None,
+    };
+    let old = doc.source.text();
+    let f = fix(old, &opts).map_err(|e| e.to_string())?;
+    Ok(Preview {
+        generation: doc.source.generation(),
+        diff: unified_diff(&doc.title(), old, &f.text),
+        text: f.text,
+        changes: f.changes,
+    })
 }
 
 /// Draws the form; returns the command its buttons send.

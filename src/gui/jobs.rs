@@ -19,6 +19,8 @@ pub enum Outcome {
     Cfg {
         /// Where it goes.
         slot: Slot,
+        /// The open request it answers (dropped unless it is the slot's latest).
+        ticket: u64,
         /// The new document.
         doc: Box<Document>,
     },
@@ -27,6 +29,8 @@ pub enum Outcome {
     BrokenCfg {
         /// Where it goes.
         slot: Slot,
+        /// The open request it answers (dropped unless it is the slot's latest).
+        ticket: u64,
         /// The text, its findings, no layers.
         doc: Box<Document>,
         /// Why it does not build.
@@ -79,7 +83,7 @@ pub enum Outcome {
         /// The text version analysed (dropped unless it is still the current one).
         generation: u64,
         /// Its findings and views.
-        edited: Box<super::load::Edited>,
+        edited: Box<super::doc::Edited>,
         /// Why the recovery file could not be written.
         recovery: Option<String>,
     },

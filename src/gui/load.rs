@@ -3,7 +3,7 @@
 
 use super::diagnostics::Diagnostic;
 use super::doc::Slot;
-use super::doc::{DetectionRun, Document};
+use super::doc::{DetectionRun, Document, Edited};
 use super::editor::{SourceBuffer, stamp};
 use super::jobs::{Outcome, check};
 use crate::backend::{BackendChoice, Runner};
@@ -55,6 +55,7 @@ pub fn cfg_document(path: &Path, bytes: &[u8], caps: &Limits) -> Result<Document
 pub fn cfg_file(
     path: &Path,
     slot: Slot,
+    ticket: u64,
     caps: &Limits,
     cancel: &AtomicBool,
 ) -> Result<Outcome, Diagnostic> {
@@ -75,10 +76,12 @@ pub fn cfg_file(
     Ok(match error {
         None => Outcome::Cfg {
             slot,
+            ticket,
             doc: Box::new(doc),
         },
         Some(error) => Outcome::BrokenCfg {
             slot,
+            ticket,
             doc: Box::new(doc),
             error,
         },
@@ -101,17 +104,6 @@ fn unbuilt(
     doc.source = SourceBuffer::opened(text.to_string(), None);
     doc.build_error = Some(error.text());
     Ok(doc)
-}
-
-/// What re-analysing an edited text gives: its findings always, its views when it builds.
-#[derive(Debug)]
-pub struct Edited {
-    /// The cfg doctor's findings on the text.
-    pub lint: Arc<crate::doctor::LintReport>,
-    /// The analysed text's views, or why it does not build.
-    pub built: Result<Box<Document>, Diagnostic>,
-    /// Whether the attached weights lie where the edited network reads them.
-    pub weights_fit: bool,
 }
 
 /// Lints and analyses an edited text (the per-keystroke job: ~1 ms for the core on the largest

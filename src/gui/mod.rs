@@ -8,6 +8,7 @@
 
 mod actions;
 mod app;
+mod apply;
 mod charts;
 pub mod command;
 mod compare_view;
@@ -33,7 +34,8 @@ mod stage_inspector;
 mod table;
 
 pub use actions::write_atomic;
-pub use app::{App, Tab};
+pub use app::App;
+pub use command::Tab;
 
 use diagnostics::Diagnostic;
 use doc::Slot;
@@ -184,11 +186,13 @@ impl App {
     pub fn open_demo(&mut self) {
         for ((name, text), slot) in DEMO.into_iter().zip([Slot::A, Slot::B]) {
             let caps = self.caps;
+            let ticket = self.open_ticket(slot);
             self.jobs.spawn(format!("analyse {name}"), move |_| {
                 jobs::outcome(|| {
                     let doc = load::cfg_document(Path::new(name), text.as_bytes(), &caps)?;
                     Ok(Outcome::Cfg {
                         slot,
+                        ticket,
                         doc: Box::new(doc),
                     })
                 })

@@ -336,3 +336,25 @@ fn a_late_analysis_never_attaches_to_a_newer_text() {
         "the newest text's result is adopted"
     );
 }
+
+#[test]
+fn a_slow_earlier_open_never_replaces_a_later_one() {
+    use csplens::gui::jobs::Outcome;
+    let ctx = egui::Context::default();
+    let mut app = App::default();
+    for cfg in ["darknet/yolov4.cfg", "darknet/yolov4-tiny.cfg"] {
+        app.apply(Command::Open {
+            path: corpus(cfg),
+            slot: Some(Slot::A),
+        });
+    }
+    let mut outs = app.jobs.wait_all(std::time::Duration::from_secs(60));
+    // the earlier request's document is applied last, as if its job had been the slower
+    let first = |o: &Outcome| matches!(o, Outcome::Cfg { doc, .. } if doc.title() == "yolov4.cfg");
+    outs.sort_by_key(|o| first(o));
+    assert!(outs.last().is_some_and(first));
+    for o in outs {
+        app.accept(&ctx, o);
+    }
+    assert_eq!(app.doc().unwrap().title(), "yolov4-tiny.cfg");
+}
