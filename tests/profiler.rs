@@ -256,3 +256,77 @@ fn every_requested_pair_compares() {
         }
     }
 }
+
+/// yolov4-tiny's receptive fields by darknet's rule (field and scale start at 1; a window
+/// layer adds (size + 2·(dilation − 1) − 1)·scale, then scale ×= stride; a route takes the
+/// largest of its inputs; an upsample divides the scale):
+/// conv0 3×3/2: 1 + 2·1 = 3 (scale 2); conv1 3×3/2: 3 + 2·2 = 7 (4); conv2: 7 + 2·4 = 15;
+/// conv4, conv5: 23, 31; max9 2×2/2: 31 + 1·4 = 35 (8); conv10: 35 + 2·8 = 51; conv12, 13:
+/// 67, 83; max17: 83 + 8 = 91 (16); conv18: 91 + 32 = 123; conv20, 21: 155, 187; max25:
+/// 187 + 16 = 203 (32); conv26: 203 + 64 = 267; conv28: 267 + 64 = 331, the first head's.
+/// route31 (27): 267 (32); upsample33: scale 16; route34 (33, 23): max(267, 187) = 267;
+/// conv35: 267 + 2·16 = 299, the second head's.
+#[test]
+fn receptive_fields_of_yolov4_tiny_by_hand() {
+    let text = std::fs::read_to_string(common::corpus_dir().join("darknet/yolov4-tiny.cfg"))
+        .expect("corpus cfg");
+    let a = run(&text);
+    let rf = &a.profile.receptive_fields;
+    let at = |i: usize| rf[i];
+    assert_eq!((at(0), at(1), at(2), at(5), at(9)), (3, 7, 15, 31, 35));
+    assert_eq!(
+        (at(17), at(25), at(26), at(29), at(30)),
+        (91, 203, 267, 331, 331)
+    );
+    assert_eq!(
+        (at(31), at(33), at(34), at(35), at(37)),
+        (267, 267, 267, 299, 299)
+    );
+    // the profile JSON carries it as [w, h]
+    let json = csplens::report::profile_json(&a);
+    assert_eq!(
+        json["layers"][30]["receptive_field"],
+        serde_json::json!([331, 331])
+    );
+    // darknet prints each after the layer's line when [net] asks for it
+    assert!(!csplens::report::render(&a, csplens::report::Format::Table).contains("receptive"));
+    let shown = run(&text.replacen("[net]", "[net]\nshow_receptive_field=1", 1));
+    let table = csplens::report::render(&shown, csplens::report::Format::Table);
+    assert!(
+        table.contains("\n  30 - receptive field: 331 x 331 \n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("\n  37 - receptive field: 299 x 299 \n"),
+        "{table}"
+    );
+}
+
+/// Dilation, [reorg] (darknet's REORG_OLD: the window rule, scale × stride) and [reorg3d]
+/// (REORG: the scale divided), and a shortcut, which keeps the running values.
+#[test]
+fn receptive_field_rules_for_dilation_and_the_two_reorgs() {
+    let net = "[net]\nwidth=32\nheight=32\nchannels=3\n\n";
+    let conv = |size: usize, stride: usize, dil: usize| {
+        format!(
+            "[convolutional]\nfilters=4\nsize={size}\nstride={stride}\ndilation={dil}\npad=1\n\n"
+        )
+    };
+    // 3×3 dilation 2: 1 + (3 + 2 − 1)·1 = 5; 3×3/2: 5 + 2 = 7 (scale 2); reorg stride 2:
+    // 7 + 0 (scale 4); 3×3: 7 + 2·4 = 15; shortcut: 15
+    let old = run(&format!(
+        "{net}{}{}[reorg]\nstride=2\n\n{}[shortcut]\nfrom=-2\n",
+        conv(3, 1, 2),
+        conv(3, 2, 1),
+        conv(3, 1, 1)
+    ));
+    assert_eq!(old.profile.receptive_fields, vec![5, 7, 7, 15, 15]);
+    // [reorg3d] divides the scale: 2 / 2 = 1, so the last 3×3 adds 2·1
+    let new = run(&format!(
+        "{net}{}{}[reorg3d]\nstride=2\n\n{}",
+        conv(3, 1, 2),
+        conv(3, 2, 1),
+        conv(3, 1, 1)
+    ));
+    assert_eq!(new.profile.receptive_fields, vec![5, 7, 7, 9]);
+}

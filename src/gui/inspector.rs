@@ -79,6 +79,13 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
             row(ui, "BFLOPs", format!("{:.3}", c.bflops));
             row(ui, "parameters", c.params.to_string());
             row(ui, ".weights floats", c.weight_floats.to_string());
+            if let Some(rf) = doc.analysis.profile.receptive_fields.get(i) {
+                row(
+                    ui,
+                    "receptive field",
+                    format!("{rf}×{rf} px (darknet's rule)"),
+                );
+            }
             let view = if m.view {
                 " (a view: no memory of its own)"
             } else {

@@ -19,6 +19,8 @@ pub enum SortBy {
     Params,
     /// Output memory.
     Memory,
+    /// Receptive field (darknet's rule).
+    Receptive,
     /// CSP stage, then index: the rows grouped stage by stage, layers outside stages last.
     Stage,
 }
@@ -55,6 +57,7 @@ pub fn order(doc: &Document, st: &TableState) -> Vec<usize> {
         }),
         SortBy::Params => rows.sort_by_key(|&i| a.profile.layers[i].params),
         SortBy::Memory => rows.sort_by_key(|&i| a.memory.layers[i].activation_bytes),
+        SortBy::Receptive => rows.sort_by_key(|&i| a.profile.receptive_fields.get(i).copied()),
         SortBy::Stage => rows.sort_by_key(|&i| (a.csp.stage_of(i).unwrap_or(usize::MAX), i)),
     }
     if st.descending {
@@ -128,7 +131,7 @@ fn filters_size(kind: &LayerKind) -> (String, String) {
     }
 }
 
-const HEADERS: [(&str, Option<SortBy>); 10] = [
+const HEADERS: [(&str, Option<SortBy>); 11] = [
     ("layer", Some(SortBy::Index)),
     ("type", Some(SortBy::Type)),
     ("filters/from", None),
@@ -138,6 +141,7 @@ const HEADERS: [(&str, Option<SortBy>); 10] = [
     ("BFLOPs", Some(SortBy::Bflops)),
     ("params", Some(SortBy::Params)),
     ("memory KiB", Some(SortBy::Memory)),
+    ("receptive field", Some(SortBy::Receptive)),
     ("CSP stage", Some(SortBy::Stage)),
 ];
 
@@ -161,7 +165,7 @@ pub fn show(
         .column(Column::auto().at_least(80.0))
         .columns(Column::auto().at_least(60.0), 2)
         .columns(Column::auto().at_least(90.0), 2)
-        .columns(Column::auto().at_least(70.0), 4)
+        .columns(Column::auto().at_least(70.0), 5)
         .min_scrolled_height(0.0);
     if scroll_to_selected
         && let Some(pos) = selected.and_then(|s| rows.iter().position(|&r| r == s))
@@ -205,6 +209,10 @@ pub fn show(
                     format!("{:.3}", a.profile.layers[i].bflops),
                     a.profile.layers[i].params.to_string(),
                     format!("{:.1}", a.memory.layers[i].activation_bytes as f64 / 1024.0),
+                    a.profile
+                        .receptive_fields
+                        .get(i)
+                        .map_or_else(String::new, |r| format!("{r}×{r}")),
                     a.csp
                         .stage_of(i)
                         .map_or_else(String::new, |k| k.to_string()),

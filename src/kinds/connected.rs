@@ -1,6 +1,6 @@
 //! `[connected]` / `[conn]`: a fully connected layer (darknet's `make_connected_layer`).
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, dim};
@@ -29,6 +29,10 @@ impl Kind for ConnectedKind {
     const NAME: &'static str = "connected";
     const SECTIONS: &'static [&'static str] = &["conn", "connected"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Connected) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Connected, NetworkError> {
         Ok(Connected {

@@ -1,6 +1,6 @@
 //! `[convolutional]` / `[conv]`: darknet's `parse_convolutional` and `make_convolutional_layer`.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, bf, dims, previous};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, bf, dims, previous};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim, reference};
@@ -103,6 +103,14 @@ impl Kind for ConvolutionalKind {
     const NAME: &'static str = "convolutional";
     const SECTIONS: &'static [&'static str] = &["conv", "convolutional"];
     const HEAD: bool = false;
+
+    fn receptive(p: &Conv) -> Receptive {
+        Receptive::Window {
+            size: p.size,
+            stride: p.stride_x,
+            dilation: p.dilation,
+        }
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Conv, NetworkError> {
         let filters = dim(o, "filters", 1)?;

@@ -1,8 +1,8 @@
 //! Detection heads: `[yolo]`, `[Gaussian_yolo]`, `[region]` (YOLOv2) and `[detection]` (YOLOv1).
 
 use super::{
-    ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, dims, plain_line, plain_wiring,
-    previous,
+    ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, count_line, dims, plain_line,
+    plain_wiring, previous,
 };
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
@@ -190,6 +190,10 @@ impl Kind for YoloKind {
     const SECTIONS: &'static [&'static str] = &["yolo"];
     const HEAD: bool = true;
 
+    fn receptive(_: &Yolo) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
         parse_yolo(o, cx)
     }
@@ -211,6 +215,10 @@ impl Kind for GaussianYoloKind {
     const SECTIONS: &'static [&'static str] = &["Gaussian_yolo"];
     const HEAD: bool = true;
 
+    fn receptive(_: &Yolo) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
         parse_yolo(o, cx)
     }
@@ -231,6 +239,10 @@ impl Kind for RegionKind {
     const NAME: &'static str = "region";
     const SECTIONS: &'static [&'static str] = &["region"];
     const HEAD: bool = true;
+
+    fn receptive(_: &Region) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Region, NetworkError> {
         let coords = count(o, "coords", 4)?;
@@ -295,6 +307,10 @@ impl Kind for DetectionKind {
     const NAME: &'static str = "detection";
     const SECTIONS: &'static [&'static str] = &["detection"];
     const HEAD: bool = true;
+
+    fn receptive(_: &Detection) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Detection, NetworkError> {
         let d = Detection {

@@ -1,6 +1,6 @@
 //! `[implicit]`: YOLOR's learned constant, a 1×1×filters output read from the weights.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line};
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, dim};
 use crate::network::options::Opts;
@@ -26,6 +26,10 @@ impl Kind for ImplicitKind {
     const NAME: &'static str = "implicit";
     const SECTIONS: &'static [&'static str] = &["implicit"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Implicit) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Implicit, NetworkError> {
         o.touch("mean");

@@ -1,7 +1,7 @@
 //! Spatial kinds with their own weight layouts: `[local]` (a convolution with separate weights
 //! at every output position, YOLOv1's) and pjreddie darknet's `[deconvolutional]`.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, previous};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, previous};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim};
@@ -96,6 +96,10 @@ impl Kind for LocalKind {
     const SECTIONS: &'static [&'static str] = &["local"];
     const HEAD: bool = false;
 
+    fn receptive(p: &Spatial) -> Receptive {
+        Receptive::window(p.size, p.stride)
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Spatial, NetworkError> {
         parse_spatial(o, cx, true)
     }
@@ -163,6 +167,10 @@ impl Kind for DeconvolutionalKind {
     const NAME: &'static str = "deconvolutional";
     const SECTIONS: &'static [&'static str] = &["deconv", "deconvolutional"];
     const HEAD: bool = false;
+
+    fn receptive(p: &Spatial) -> Receptive {
+        Receptive::window(p.size, p.stride)
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Spatial, NetworkError> {
         parse_spatial(o, cx, false)

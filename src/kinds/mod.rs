@@ -131,6 +131,47 @@ pub enum ChannelFlow {
     Mixing,
 }
 
+/// How a layer changes the receptive field darknet computes for `[net] show_receptive_field=1`
+/// (`parse_network_cfg_custom`): a running field and scale, both starting at 1, updated
+/// layer by layer in file order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Receptive {
+    /// The window rule, with the `size`, `stride` and `dilation` darknet's layer struct holds
+    /// (0 where the kind sets none; each counts as at least 1): the field grows by
+    /// `(size + 2·(dilation − 1) − 1)·scale` (never less than 0), then `scale ×= stride`.
+    Window {
+        /// `l.size`.
+        size: usize,
+        /// `l.stride` (the x stride).
+        stride: usize,
+        /// `l.dilation`.
+        dilation: usize,
+    },
+    /// `[upsample]` and `[reorg3d]` (darknet's UPSAMPLE and REORG): the field stays and the
+    /// scale is divided by the stride (integer division).
+    Divide(usize),
+    /// `[route]`: the largest field and the largest scale of the layers it reads.
+    Inputs,
+}
+
+impl Receptive {
+    /// A layer whose struct sets no size, stride or dilation: nothing changes.
+    pub const NONE: Self = Self::Window {
+        size: 0,
+        stride: 0,
+        dilation: 0,
+    };
+
+    /// The window rule with size and stride, dilation unset.
+    pub fn window(size: usize, stride: usize) -> Self {
+        Self::Window {
+            size,
+            stride,
+            dilation: 0,
+        }
+    }
+}
+
 /// What a kind's table line is printed from.
 pub struct LineCx<'a> {
     /// The layer's shapes.
@@ -207,6 +248,8 @@ pub(crate) trait Kind {
     fn view_of(p: &Self::Params, prev: Src) -> Option<Src>;
     /// The cfg key that names other layers, and the layers it names (absolute), if any.
     fn references(p: &Self::Params) -> Option<(&'static str, Vec<usize>)>;
+    /// How it changes darknet's receptive field.
+    fn receptive(p: &Self::Params) -> Receptive;
 }
 
 /// Writes the items of a kind that reads the previous layer, reads no weights, aliases no
@@ -315,6 +358,11 @@ macro_rules! registry {
             /// The cfg key naming other layers and the layers it names, if any.
             pub fn references(&self) -> Option<(&'static str, Vec<usize>)> {
                 match self { $( Self::$variant(p) => <$kind as Kind>::references(p), )* }
+            }
+
+            /// How it changes darknet's receptive field.
+            pub fn receptive(&self) -> Receptive {
+                match self { $( Self::$variant(p) => <$kind as Kind>::receptive(p), )* }
             }
 
             /// Its `.weights` blocks.

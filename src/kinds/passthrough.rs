@@ -1,7 +1,9 @@
 //! Kinds whose output has their input's shape: `[dropout]`, `[empty]` / `[silence]`,
 //! `[activation]`, `[batchnorm]`, `[normalization]` / `[lrn]`, `[l2norm]`.
 
-use super::{ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, plain_line, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, NoParams, Receptive, Src, WeightBlock, plain_line, previous,
+};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, dim};
@@ -77,6 +79,10 @@ impl Kind for DropoutKind {
     const SECTIONS: &'static [&'static str] = &["dropout"];
     const HEAD: bool = false;
 
+    fn receptive(_: &Dropout) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Dropout, NetworkError> {
         let probability = o.float("probability", 0.2)?;
         for key in ["dropblock", "dropblock_size_rel", "dropblock_size_abs"] {
@@ -99,6 +105,10 @@ impl Kind for EmptyKind {
     const SECTIONS: &'static [&'static str] = &["empty", "silence"];
     const HEAD: bool = false;
 
+    fn receptive(_: &NoParams) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
     }
@@ -116,6 +126,10 @@ impl Kind for ActivationKind {
     const NAME: &'static str = "activation";
     const SECTIONS: &'static [&'static str] = &["activation"];
     const HEAD: bool = false;
+
+    fn receptive(_: &ActivationParams) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<ActivationParams, NetworkError> {
         Ok(ActivationParams {
@@ -136,6 +150,10 @@ impl Kind for BatchnormKind {
     const NAME: &'static str = "batchnorm";
     const SECTIONS: &'static [&'static str] = &["batchnorm"];
     const HEAD: bool = false;
+
+    fn receptive(_: &NoParams) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})
@@ -160,6 +178,11 @@ impl Kind for NormalizationKind {
     const SECTIONS: &'static [&'static str] = &["lrn", "normalization"];
     const HEAD: bool = false;
 
+    fn receptive(p: &Normalization) -> Receptive {
+        // darknet keeps the LRN window (over channels) in l.size, and the rule reads it
+        Receptive::window(p.size, 0)
+    }
+
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Normalization, NetworkError> {
         for key in ["alpha", "beta", "kappa"] {
             o.touch(key);
@@ -182,6 +205,10 @@ impl Kind for L2normKind {
     const NAME: &'static str = "l2norm";
     const SECTIONS: &'static [&'static str] = &["l2norm"];
     const HEAD: bool = false;
+
+    fn receptive(_: &NoParams) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})

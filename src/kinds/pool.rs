@@ -1,7 +1,8 @@
 //! `[maxpool]`, `[local_avgpool]` and the global `[avgpool]`.
 
 use super::{
-    ChannelFlow, Kind, LineCx, NoParams, Src, WeightBlock, bf, dims, plain_wiring, previous,
+    ChannelFlow, Kind, LineCx, NoParams, Receptive, Src, WeightBlock, bf, dims, plain_wiring,
+    previous,
 };
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, count, dim};
@@ -122,6 +123,10 @@ impl Kind for MaxpoolKind {
     const SECTIONS: &'static [&'static str] = &["max", "maxpool"];
     const HEAD: bool = false;
 
+    fn receptive(p: &Pool) -> Receptive {
+        Receptive::window(p.size, p.stride_x)
+    }
+
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Pool, NetworkError> {
         parse_pool(o, false)
     }
@@ -143,6 +148,10 @@ impl Kind for LocalAvgpoolKind {
     const SECTIONS: &'static [&'static str] = &["local_avg", "local_avgpool"];
     const HEAD: bool = false;
 
+    fn receptive(p: &Pool) -> Receptive {
+        Receptive::window(p.size, p.stride_x)
+    }
+
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Pool, NetworkError> {
         parse_pool(o, true)
     }
@@ -163,6 +172,10 @@ impl Kind for AvgpoolKind {
     const NAME: &'static str = "avgpool";
     const SECTIONS: &'static [&'static str] = &["avg", "avgpool"];
     const HEAD: bool = false;
+
+    fn receptive(_: &NoParams) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(_: &Opts, _: &mut ParseCx) -> Result<NoParams, NetworkError> {
         Ok(NoParams {})

@@ -1,7 +1,9 @@
 //! Recurrent kinds: fully connected `[rnn]`, `[lstm]`, `[gru]` and convolutional `[crnn]`,
 //! `[conv_lstm]`. Shapes and costs only (no backend runs them).
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, count_line, plain_line, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, count_line, plain_line, previous,
+};
 use crate::network::activation::Activation;
 use crate::network::error::NetworkError;
 use crate::network::keys::{ParseCx, activation, count, dim};
@@ -118,6 +120,10 @@ impl Kind for RnnKind {
     const SECTIONS: &'static [&'static str] = &["rnn"];
     const HEAD: bool = false;
 
+    fn receptive(_: &Recurrent) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Recurrent, NetworkError> {
         parse_recurrent(o, cx, true)
     }
@@ -141,6 +147,10 @@ impl Kind for LstmKind {
     const SECTIONS: &'static [&'static str] = &["lstm"];
     const HEAD: bool = false;
 
+    fn receptive(_: &Recurrent) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Recurrent, NetworkError> {
         parse_recurrent(o, cx, false)
     }
@@ -155,6 +165,10 @@ impl Kind for GruKind {
     const NAME: &'static str = "gru";
     const SECTIONS: &'static [&'static str] = &["gru"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Recurrent) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Recurrent, NetworkError> {
         parse_recurrent(o, cx, false)
@@ -263,6 +277,10 @@ impl Kind for CrnnKind {
     const SECTIONS: &'static [&'static str] = &["crnn"];
     const HEAD: bool = false;
 
+    fn receptive(c: &ConvRecurrent) -> Receptive {
+        Receptive::window(c.size, c.stride)
+    }
+
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<ConvRecurrent, NetworkError> {
         parse_conv_recurrent(o, cx, false)
     }
@@ -283,6 +301,10 @@ impl Kind for ConvLstmKind {
     const NAME: &'static str = "conv_lstm";
     const SECTIONS: &'static [&'static str] = &["conv_lstm"];
     const HEAD: bool = false;
+
+    fn receptive(c: &ConvRecurrent) -> Receptive {
+        Receptive::window(c.size, c.stride)
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<ConvRecurrent, NetworkError> {
         parse_conv_recurrent(o, cx, true)

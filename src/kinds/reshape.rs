@@ -2,7 +2,8 @@
 //! `[reorg3d]`, `[crop]`.
 
 use super::{
-    ChannelFlow, Kind, LineCx, Src, WeightBlock, dims, plain_line, plain_wiring, previous,
+    ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, dims, plain_line, plain_wiring,
+    previous,
 };
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, dim};
@@ -57,6 +58,11 @@ impl Kind for UpsampleKind {
     const NAME: &'static str = "upsample";
     const SECTIONS: &'static [&'static str] = &["upsample"];
     const HEAD: bool = false;
+
+    fn receptive(u: &Upsample) -> Receptive {
+        // a negative stride (downsampling) is stored as its magnitude
+        Receptive::Divide(u.stride.unsigned_abs() as usize)
+    }
 
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Upsample, NetworkError> {
         let stride = o.int_in("stride", 2, -MAX_DIM, MAX_DIM)?;
@@ -136,7 +142,7 @@ fn reorg_shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
 /// The rules of `[reorg]` and `[reorg3d]`: the same parameters and shape (the backends run
 /// them differently).
 macro_rules! reorg_kind {
-    ($marker:ty, $name:literal) => {
+    ($marker:ty, $name:literal, $receptive:expr) => {
         impl Kind for $marker {
             type Params = Reorg;
             const NAME: &'static str = $name;
@@ -156,18 +162,27 @@ macro_rules! reorg_kind {
                 plain_line(Self::NAME, cx)
             }
             plain_wiring!(Reorg, ChannelFlow::Reorg);
+            fn receptive(r: &Reorg) -> Receptive {
+                $receptive(r.stride)
+            }
         }
     };
 }
 
-reorg_kind!(ReorgKind, "reorg");
-reorg_kind!(Reorg3dKind, "reorg3d");
+// darknet's `[reorg]` is REORG_OLD, which the window rule reads (the scale grows by its
+// stride); `[reorg3d]` is REORG, which divides the scale
+reorg_kind!(ReorgKind, "reorg", |stride| Receptive::window(0, stride));
+reorg_kind!(Reorg3dKind, "reorg3d", Receptive::Divide);
 
 impl Kind for CropKind {
     type Params = Crop;
     const NAME: &'static str = "crop";
     const SECTIONS: &'static [&'static str] = &["crop"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Crop) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Crop, NetworkError> {
         let c = Crop {

@@ -1,6 +1,6 @@
 //! `[route]`: concatenation of earlier layers' outputs, or one group of channels of one.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, dims};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, dims};
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{MAX_DIM, ParseCx, references};
 use crate::network::options::Opts;
@@ -28,6 +28,10 @@ impl Kind for RouteKind {
     const NAME: &'static str = "route";
     const SECTIONS: &'static [&'static str] = &["route"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Route) -> Receptive {
+        Receptive::Inputs
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Route, NetworkError> {
         let layers = references(o, cx, "layers")?;

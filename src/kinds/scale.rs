@@ -1,6 +1,6 @@
 //! `[sam]` and `[scale_channels]`: the previous layer applied to an earlier one.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, activation, reference};
@@ -104,6 +104,9 @@ macro_rules! scale_kind {
             }
             fn references(p: &Scale) -> Option<(&'static str, Vec<usize>)> {
                 Some(("from", vec![p.from]))
+            }
+            fn receptive(_: &Scale) -> Receptive {
+                Receptive::NONE
             }
         }
     };

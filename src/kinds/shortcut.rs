@@ -1,7 +1,7 @@
 //! `[shortcut]`: the previous layer plus earlier ones, optionally weighted
 //! (darknet's `parse_shortcut` and `shortcut_multilayer_cpu`).
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, bf, dims};
+use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, bf, dims};
 use crate::network::activation::Activation;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, activation, references};
@@ -120,6 +120,10 @@ impl Kind for ShortcutKind {
     const NAME: &'static str = "shortcut";
     const SECTIONS: &'static [&'static str] = &["shortcut"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Shortcut) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Shortcut, NetworkError> {
         let activation = activation(o, cx, "activation", "linear");

@@ -1,6 +1,8 @@
 //! Kinds with a flat output of their input's size: `[softmax]`, `[cost]`, `[contrastive]`.
 
-use super::{ChannelFlow, Kind, LineCx, Src, WeightBlock, plain_line, plain_wiring, previous};
+use super::{
+    ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, plain_wiring, previous,
+};
 use crate::diag::Warning;
 use crate::network::error::{NetworkError, NetworkErrorKind};
 use crate::network::keys::{ParseCx, dim, reference};
@@ -71,6 +73,10 @@ impl Kind for SoftmaxKind {
     const SECTIONS: &'static [&'static str] = &["soft", "softmax"];
     const HEAD: bool = false;
 
+    fn receptive(_: &Softmax) -> Receptive {
+        Receptive::NONE
+    }
+
     fn parse(o: &Opts, _: &mut ParseCx) -> Result<Softmax, NetworkError> {
         let groups = dim(o, "groups", 1)?;
         let temperature = o.float("temperature", 1.0)?;
@@ -99,6 +105,10 @@ impl Kind for CostKind {
     const NAME: &'static str = "cost";
     const SECTIONS: &'static [&'static str] = &["cost"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Cost) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Cost, NetworkError> {
         let name = o.string("type", "sse");
@@ -138,6 +148,10 @@ impl Kind for ContrastiveKind {
     const NAME: &'static str = "contrastive";
     const SECTIONS: &'static [&'static str] = &["contrastive"];
     const HEAD: bool = false;
+
+    fn receptive(_: &Contrastive) -> Receptive {
+        Receptive::NONE
+    }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Contrastive, NetworkError> {
         let classes = dim(o, "classes", 1000)?;

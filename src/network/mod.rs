@@ -31,6 +31,9 @@ pub struct NetInfo {
     pub inputs: usize,
     /// `letter_box=1`: detection letterboxes the image instead of stretching it.
     pub letter_box: bool,
+    /// `show_receptive_field=1`: darknet prints each layer's receptive field after its line
+    /// (read as a float and truncated, as darknet does).
+    pub show_receptive_field: bool,
     /// Where `[net]` is.
     pub span: Span,
 }
@@ -185,12 +188,14 @@ fn net_info(section: &Section) -> Result<NetInfo, NetworkError> {
         ));
     }
     let letter_box = o.flag("letter_box")?;
+    let show_receptive_field = o.float("show_receptive_field", 0.0)?.trunc() != 0.0;
     Ok(NetInfo {
         width,
         height,
         channels,
         inputs,
         letter_box,
+        show_receptive_field,
         span: section.span,
     })
 }

@@ -27,6 +27,9 @@ pub struct Profile {
     pub weight_floats: u64,
     /// Expected `.weights` file size in bytes.
     pub weights_file_bytes: u64,
+    /// Per layer, the receptive field in input pixels by darknet's `show_receptive_field`
+    /// rule (width and height alike).
+    pub receptive_fields: Vec<u64>,
 }
 
 /// A count that does not fit in 64 bits.
@@ -89,5 +92,6 @@ pub fn profile(net: &Network, shapes: &Shapes) -> Result<Profile, ProfileError> 
         conv_weights,
         weight_floats,
         weights_file_bytes,
+        receptive_fields: super::receptive::receptive_fields(net),
     })
 }

@@ -6,10 +6,12 @@ pub mod csp;
 pub mod flops;
 pub mod gradient;
 pub mod memory;
+pub mod receptive;
 pub mod traffic;
 
 pub use csp::{CspStages, csp_stages};
 pub use flops::{LayerCost, Profile, ProfileError, profile};
 pub use gradient::{Gradient, gradient};
 pub use memory::{Memory, memory};
+pub use receptive::receptive_fields;
 pub use traffic::{Traffic, layer_traffic, traffic};

@@ -53,6 +53,8 @@ pub fn profile_json(a: &Analysis) -> Value {
                 m.insert("live_bytes_after".into(), json!(mem.live_bytes_after));
                 m.insert("view".into(), json!(mem.view));
                 m.insert("csp_stage".into(), json!(a.csp.stage_of(i)));
+                let rf = a.profile.receptive_fields.get(i).copied().unwrap_or(0);
+                m.insert("receptive_field".into(), json!([rf, rf]));
                 m.insert("log2_paths".into(), json!(g.log2_paths));
                 if g.log2_paths_plain.is_some() {
                     m.insert("log2_paths_plain".into(), json!(g.log2_paths_plain));

@@ -43,6 +43,11 @@ fn table(a: &Analysis) -> String {
         let others = from_shapes(a, layer);
         let line = darknet_line(layer, &a.shapes.layers[i], &a.profile.layers[i], &others);
         out += &format!("{i:4} {line}\n");
+        if a.network.net.show_receptive_field {
+            // darknet prints this after the layer's own line when [net] asks for it
+            let rf = a.profile.receptive_fields.get(i).copied().unwrap_or(0);
+            out += &format!("{i:4} - receptive field: {rf} x {rf} \n");
+        }
     }
     let p = &a.profile;
     out += &format!("Total BFLOPS {:5.3} \n", p.total_bflops as f64);
