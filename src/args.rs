@@ -12,6 +12,9 @@ use std::path::PathBuf;
 /// The exit code for input the tool refuses (a bad cfg, an unreadable file).
 pub const EXIT_BAD_INPUT: i32 = 2;
 
+/// The exit code of a many-image run that completed with some images failed.
+pub const EXIT_SOME_FAILED: i32 = 1;
+
 #[derive(Parser)]
 #[command(
     name = "csplens",
@@ -148,7 +151,7 @@ pub struct ModelArgs {
     pub weights: PathBuf,
     /// The image (JPEG, PNG or BMP).
     #[arg(long)]
-    pub image: PathBuf,
+    pub image: Option<PathBuf>,
 }
 
 /// Options of `csplens detect`.
@@ -174,6 +177,28 @@ pub struct DetectArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Many images: folders (their JPEG, PNG and BMP files, sorted) or image files.
+    #[arg(long, num_args = 1.., value_name = "DIR|FILE", conflicts_with = "image")]
+    pub images: Vec<PathBuf>,
+    /// Many images from a list file, one path per line (darknet's `< list.txt`).
+    #[arg(long, conflicts_with = "image")]
+    pub list: Option<PathBuf>,
+    /// Write darknet's `-out` JSON for every image to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Print darknet's `-ext_output` lines (each box's place in pixels).
+    #[arg(long)]
+    pub ext_output: bool,
+    /// Write each image with its boxes drawn into this folder (`<name>.png`).
+    #[arg(long)]
+    pub save_dir: Option<PathBuf>,
+}
+
+impl DetectArgs {
+    /// Many images (`--images` or `--list`) rather than one.
+    pub fn many(&self) -> bool {
+        !self.images.is_empty() || self.list.is_some()
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,8 +15,14 @@ pub fn run(args: &DetectArgs, caps: &Limits) -> Result<String, String> {
 
 fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
     let (analysis, weights, bytes) = model::load(&args.model, caps)?;
-    let im = image::decode_limited(&bytes, caps.max_image_pixels)
-        .with_context(|| format!("{}", args.model.image.display()))?;
+    let im = image::decode_limited(&bytes, caps.max_image_pixels).with_context(|| {
+        let image = args
+            .model
+            .image
+            .as_deref()
+            .unwrap_or(std::path::Path::new("image"));
+        format!("{}", image.display())
+    })?;
     let names = match &args.names {
         Some(p) => detect::parse_names(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,

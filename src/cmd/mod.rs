@@ -7,6 +7,7 @@ mod bench;
 mod compare;
 mod cspify;
 mod detect;
+mod detect_many;
 mod doctor_fix;
 mod draw;
 #[cfg(feature = "gpu")]
@@ -30,6 +31,11 @@ pub fn main() -> i32 {
     };
     if let Command::Lint(args) = &command {
         return lint::run(args);
+    }
+    if let Command::Detect(args) = &command
+        && args.many()
+    {
+        return detect_many::run(args, &caps);
     }
     let result = match command {
         Command::Profile { cfg, view } => profile::run(&cfg, &view, &caps),

@@ -16,7 +16,10 @@ pub fn load(m: &ModelArgs, caps: &Limits) -> Result<(Analysis, Weights, Vec<u8>)
     for w in &weights.warnings {
         eprintln!("warning: {}: {w}", m.weights.display());
     }
-    let bytes =
-        std::fs::read(&m.image).with_context(|| format!("cannot read {}", m.image.display()))?;
+    let image = m
+        .image
+        .as_ref()
+        .context("--image is required (or --images / --list for many)")?;
+    let bytes = std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
     Ok((analysis, weights, bytes))
 }

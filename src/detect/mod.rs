@@ -2,7 +2,9 @@
 //! region heads, threshold, NMS as the cfg asks, one entry per class above threshold.
 
 pub mod boxes;
+pub mod darknet_out;
 pub mod image;
+pub mod inputs;
 pub mod paint;
 
 use crate::Analysis;
@@ -63,8 +65,35 @@ pub struct Detection {
 /// Makes the network input from an image: darknet's stretch resize, or letterbox when the cfg
 /// sets `letter_box=1`.
 pub fn network_input(a: &Analysis, im: &image::Image) -> Tensor {
-    let (w, h) = (a.shapes.input.w, a.shapes.input.h);
-    let sized = if a.network.net.letter_box {
+    input_tensor(im, InputSize::of(a))
+}
+
+/// The network input's size and how an image is fitted to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputSize {
+    /// Width.
+    pub w: usize,
+    /// Height.
+    pub h: usize,
+    /// Letterbox (keep the aspect) instead of stretching.
+    pub letterbox: bool,
+}
+
+impl InputSize {
+    /// The input of `a`'s network.
+    pub fn of(a: &Analysis) -> Self {
+        Self {
+            w: a.shapes.input.w,
+            h: a.shapes.input.h,
+            letterbox: a.network.net.letter_box,
+        }
+    }
+}
+
+/// An image fitted to `size` as darknet does (stretch, or letterbox).
+pub fn input_tensor(im: &image::Image, size: InputSize) -> Tensor {
+    let (w, h) = (size.w, size.h);
+    let sized = if size.letterbox {
         image::letterbox(im, w, h)
     } else {
         image::resize(im, w, h)
@@ -115,6 +144,22 @@ pub fn candidates(
     (all, classes, kind)
 }
 
+/// The boxes NMS keeps, in the order darknet's NMS leaves them (what `-out` JSON lists), each
+/// with its per-class probabilities (0 below the threshold or suppressed).
+pub fn nms_boxes(
+    a: &Analysis,
+    fwd: &Forward,
+    img_w: usize,
+    img_h: usize,
+    p: &Params,
+) -> Vec<boxes::Candidate> {
+    let (mut dets, classes, kind) = candidates(a, fwd, img_w, img_h, p);
+    if p.nms > 0.0 {
+        boxes::nms(&mut dets, classes, p.nms, kind);
+    }
+    dets
+}
+
 /// Detections of a forward pass on an `img_w × img_h` image.
 pub fn detect(
     a: &Analysis,
@@ -124,12 +169,20 @@ pub fn detect(
     p: &Params,
     names: &[String],
 ) -> Vec<Detection> {
-    let (mut dets, classes, kind) = candidates(a, fwd, img_w, img_h, p);
-    if p.nms > 0.0 {
-        boxes::nms(&mut dets, classes, p.nms, kind);
-    }
+    let dets = nms_boxes(a, fwd, img_w, img_h, p);
+    detections(&dets, p, names, img_w, img_h)
+}
+
+/// One detection per box and class above the threshold, in pixels, most confident first.
+pub fn detections(
+    dets: &[Candidate],
+    p: &Params,
+    names: &[String],
+    img_w: usize,
+    img_h: usize,
+) -> Vec<Detection> {
     let mut out = Vec::new();
-    for d in &dets {
+    for d in dets {
         for (j, &prob) in d.prob.iter().enumerate() {
             if prob > p.thresh {
                 let b = d.bbox;

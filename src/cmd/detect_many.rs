@@ -1,0 +1,205 @@
+//! `csplens detect --images DIR|FILE… / --list FILE`: many images through one network, as
+//! darknet's `detector test … -dont_show -ext_output -out result.json < list.txt` does. The
+//! next images are read, decoded and resized on other threads while the network runs; a bad
+//! image is named and skipped; darknet's JSON, its printed lines and annotated images are
+//! written as asked; the end says images/s and where the time went.
+
+use super::draw;
+use anyhow::{Context as _, Result};
+use csplens::args::{DetectArgs, EXIT_BAD_INPUT, EXIT_SOME_FAILED};
+use csplens::backend::Runner;
+use csplens::detect::darknet_out::{json_entry, json_file, printed};
+use csplens::detect::inputs::{self, Pipeline};
+use csplens::detect::{self, InputSize, Params};
+use csplens::limits::Limits;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashSet;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Images prepared ahead of the network, beyond one per decoding thread.
+const AHEAD: usize = 4;
+
+/// Runs the images; prints as it goes and returns the exit code.
+pub fn run(args: &DetectArgs, caps: &Limits) -> i32 {
+    match detect_all(args, caps) {
+        Ok(0) => 0,
+        Ok(failed) => {
+            eprintln!("{failed} image(s) failed (named above); the others ran");
+            EXIT_SOME_FAILED
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+/// Where the time went.
+#[derive(Default)]
+struct Times {
+    prepare: Duration,
+    forward: Duration,
+    boxes: Duration,
+}
+
+/// What a run writes besides stdout.
+struct Outputs {
+    json: Vec<String>,
+    save_dir: Option<PathBuf>,
+    saved: HashSet<PathBuf>,
+    inputs: HashSet<PathBuf>,
+}
+
+fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
+    let found = inputs::collect(&args.images, args.list.as_deref());
+    for w in &found.warnings {
+        eprintln!("warning: {w}");
+    }
+    anyhow::ensure!(!found.images.is_empty(), "no images to run");
+    let analysis = csplens::analyze_file(&args.model.cfg, Default::default(), caps)
+        .map_err(|e| anyhow::Error::msg(e.render()))?;
+    let weights = csplens::weights::read(&args.model.weights, &analysis.network, &analysis.shapes)
+        .with_context(|| format!("{}", args.model.weights.display()))?;
+    let names = match &args.names {
+        Some(p) => detect::parse_names(
+            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+        ),
+        None => Vec::new(),
+    };
+    if let Some(dir) = &args.save_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
+    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
+        .context("preparing the backend")?;
+    eprintln!("{chosen}");
+    let params = Params {
+        thresh: args.thresh,
+        ..Params::default()
+    };
+    let n = found.images.len();
+    let bar = progress(n as u64);
+    let mut out = Outputs {
+        json: Vec::new(),
+        save_dir: args.save_dir.clone(),
+        saved: HashSet::new(),
+        inputs: found
+            .images
+            .iter()
+            .filter_map(|p| p.canonicalize().ok())
+            .collect(),
+    };
+    let decoders = (threads / 2).max(1);
+    let pipeline = Pipeline::start(
+        found.images,
+        InputSize::of(&analysis),
+        caps.max_image_pixels,
+        decoders,
+        AHEAD,
+    );
+    let (mut times, mut failed, started) = (Times::default(), 0usize, Instant::now());
+    for p in pipeline {
+        times.prepare += p.took;
+        let shown = p.path.display().to_string();
+        let result = p
+            .result
+            .map_err(anyhow::Error::msg)
+            .and_then(|(im, input)| {
+                let t = Instant::now();
+                let fwd = net.forward(&input).context("running the network")?;
+                let forward = t.elapsed();
+                times.forward += forward;
+                let t = Instant::now();
+                let boxes = detect::nms_boxes(&analysis, &fwd, im.w, im.h, &params);
+                times.boxes += t.elapsed();
+                let lines = printed(&boxes, &names, params.thresh, im.w, im.h, args.ext_output);
+                bar.suspend(|| {
+                    print!(
+                        "{shown}: Predicted in {:.6} milli-seconds.\n{lines}",
+                        forward.as_secs_f64() * 1e3
+                    );
+                });
+                out.json
+                    .push(json_entry(out.json.len() + 1, &shown, &boxes, &names));
+                if out.save_dir.is_some() {
+                    let dets = detect::detections(&boxes, &params, &names, im.w, im.h);
+                    save(&mut out, &p.path, &im, &dets)?;
+                }
+                Ok(())
+            });
+        if let Err(e) = result {
+            failed += 1;
+            bar.suspend(|| eprintln!("error: {shown}: {e:#} (skipped)"));
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if let Some(path) = &args.out {
+        csplens::files::write_atomic(path, json_file(&out.json).as_bytes())
+            .map_err(anyhow::Error::msg)?;
+    }
+    summary(n, failed, started.elapsed(), &times, decoders);
+    Ok(failed)
+}
+
+/// A bar on the terminal (hidden when stdout is not one: a pipe or a file gets plain lines).
+fn progress(n: u64) -> ProgressBar {
+    let target = if std::io::stdout().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(n), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, {eta} left")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Writes `im` with its boxes as `<stem>.png` in the save folder: never over one of the run's
+/// input images, never over an output of this run (a second `a.png` becomes `a-jpg.png`).
+fn save(
+    out: &mut Outputs,
+    path: &Path,
+    im: &detect::image::Image,
+    dets: &[detect::Detection],
+) -> Result<()> {
+    let Some(dir) = &out.save_dir else {
+        return Ok(());
+    };
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "image".into(), |s| s.to_string_lossy().into_owned());
+    let ext = path
+        .extension()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut target = dir.join(format!("{stem}.png"));
+    if out.saved.contains(&target) {
+        target = dir.join(format!("{stem}-{ext}.png"));
+    }
+    let canonical = target.canonicalize().unwrap_or_else(|_| target.clone());
+    anyhow::ensure!(
+        !out.inputs.contains(&canonical),
+        "{} is one of the input images: not overwritten (choose another --save-dir)",
+        target.display()
+    );
+    draw::save_annotated(im, dets, &target)?;
+    out.saved.insert(target);
+    Ok(())
+}
+
+fn summary(n: usize, failed: usize, wall: Duration, t: &Times, decoders: usize) {
+    let done = n - failed;
+    let secs = wall.as_secs_f64();
+    eprintln!(
+        "{done} of {n} images in {secs:.2} s ({:.1} images/s): read+decode+resize {:.2} s on {decoders} thread(s) beside the network, forward {:.2} s, boxes+NMS {:.2} s",
+        done as f64 / secs.max(1e-9),
+        t.prepare.as_secs_f64(),
+        t.forward.as_secs_f64(),
+        t.boxes.as_secs_f64()
+    );
+}
