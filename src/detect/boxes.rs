@@ -26,6 +26,21 @@ pub struct Candidate {
     pub objectness: f32,
     /// Per-class probabilities.
     pub prob: Vec<f32>,
+    /// The head, cell and anchor that produced it.
+    pub origin: Origin,
+}
+
+/// Which head, grid cell and anchor produced a box.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Origin {
+    /// The head's layer index.
+    pub layer: usize,
+    /// The cell's column in the head's grid.
+    pub col: usize,
+    /// The cell's row.
+    pub row: usize,
+    /// The anchor's index in the head's `anchors` (after `mask`).
+    pub anchor: usize,
 }
 
 /// Where the network input sits in the image (darknet's `correct_*_boxes`).
@@ -44,7 +59,9 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    fn correct(&self, b: RelBox) -> RelBox {
+    /// A box relative to the network input, relative to the image (darknet's
+    /// `correct_yolo_boxes`: undoes the letterbox when there is one).
+    pub fn to_image(&self, b: RelBox) -> RelBox {
         let (netw, neth) = (self.net_w as f32, self.net_h as f32);
         let (new_w, new_h) = if !self.letterbox {
             (self.net_w, self.net_h)
@@ -64,8 +81,14 @@ impl Geometry {
     }
 }
 
-/// Candidates of one yolo layer above `thresh` objectness.
-pub fn yolo_candidates(out: &Tensor, y: &Yolo, geo: &Geometry, thresh: f32) -> Vec<Candidate> {
+/// Candidates of one yolo layer (layer `layer`) above `thresh` objectness.
+pub fn yolo_candidates(
+    out: &Tensor,
+    y: &Yolo,
+    layer: usize,
+    geo: &Geometry,
+    thresh: f32,
+) -> Vec<Candidate> {
     let (lw, lh, plane) = (out.w, out.h, out.plane());
     let per = y.classes + 5;
     let mut found = Vec::new();
@@ -96,17 +119,29 @@ pub fn yolo_candidates(out: &Tensor, y: &Yolo, geo: &Geometry, thresh: f32) -> V
                 })
                 .collect();
             found.push(Candidate {
-                bbox: geo.correct(b),
+                bbox: geo.to_image(b),
                 objectness,
                 prob,
+                origin: Origin {
+                    layer,
+                    col,
+                    row,
+                    anchor: m,
+                },
             });
         }
     }
     found
 }
 
-/// Candidates of a region layer (YOLOv2), as darknet's `get_region_detections`.
-pub fn region_candidates(out: &Tensor, r: &Region, geo: &Geometry, thresh: f32) -> Vec<Candidate> {
+/// Candidates of a region layer (YOLOv2, layer `layer`), as darknet's `get_region_detections`.
+pub fn region_candidates(
+    out: &Tensor,
+    r: &Region,
+    layer: usize,
+    geo: &Geometry,
+    thresh: f32,
+) -> Vec<Candidate> {
     let (lw, lh, plane) = (out.w, out.h, out.plane());
     let per = r.classes + r.coords + 1;
     let mut found = Vec::new();
@@ -130,9 +165,15 @@ pub fn region_candidates(out: &Tensor, r: &Region, geo: &Geometry, thresh: f32) 
                 .collect();
             if objectness > thresh {
                 found.push(Candidate {
-                    bbox: geo.correct(b),
+                    bbox: geo.to_image(b),
                     objectness,
                     prob,
+                    origin: Origin {
+                        layer,
+                        col,
+                        row,
+                        anchor: n,
+                    },
                 });
             }
         }

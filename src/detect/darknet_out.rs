@@ -131,6 +131,7 @@ mod tests {
             },
             objectness: 0.9,
             prob: probs.to_vec(),
+            origin: Default::default(),
         }
     }
 

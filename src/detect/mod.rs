@@ -5,6 +5,7 @@ pub mod boxes;
 pub mod darknet_out;
 pub mod image;
 pub mod inputs;
+pub mod overlay;
 pub mod paint;
 
 use crate::Analysis;
@@ -60,6 +61,8 @@ pub struct Detection {
     /// The box in image pixels.
     #[serde(rename = "box")]
     pub bbox: PixelBox,
+    /// The head, cell and anchor that produced it.
+    pub origin: boxes::Origin,
 }
 
 /// Makes the network input from an image: darknet's stretch resize, or letterbox when the cfg
@@ -106,6 +109,17 @@ pub fn input_tensor(im: &image::Image, size: InputSize) -> Tensor {
     }
 }
 
+/// Where `a`'s network input sits in an `img_w × img_h` image.
+pub fn geometry(a: &Analysis, img_w: usize, img_h: usize) -> Geometry {
+    Geometry {
+        img_w,
+        img_h,
+        net_w: a.shapes.input.w,
+        net_h: a.shapes.input.h,
+        letterbox: a.network.net.letter_box,
+    }
+}
+
 /// All candidates of all heads, before NMS, with the NMS kind the cfg asks for.
 pub fn candidates(
     a: &Analysis,
@@ -114,13 +128,7 @@ pub fn candidates(
     img_h: usize,
     p: &Params,
 ) -> (Vec<Candidate>, usize, NmsKind) {
-    let geo = Geometry {
-        img_w,
-        img_h,
-        net_w: a.shapes.input.w,
-        net_h: a.shapes.input.h,
-        letterbox: a.network.net.letter_box,
-    };
+    let geo = geometry(a, img_w, img_h);
     let mut all = Vec::new();
     let (mut classes, mut kind) = (0, NmsKind::Default);
     for layer in &a.network.layers {
@@ -135,10 +143,16 @@ pub fn candidates(
                 crate::kinds::NmsKind::Diounms => NmsKind::Diou(y.beta_nms),
                 crate::kinds::NmsKind::Default => kind,
             };
-            all.extend(boxes::yolo_candidates(out, y, &geo, p.thresh));
+            all.extend(boxes::yolo_candidates(out, y, layer.index, &geo, p.thresh));
         } else if let LayerKind::Region(r) = &layer.kind {
             classes = r.classes;
-            all.extend(boxes::region_candidates(out, r, &geo, p.thresh));
+            all.extend(boxes::region_candidates(
+                out,
+                r,
+                layer.index,
+                &geo,
+                p.thresh,
+            ));
         }
     }
     (all, classes, kind)
@@ -197,6 +211,7 @@ pub fn detections(
                         width: b.w * iw,
                         height: b.h * ih,
                     },
+                    origin: d.origin,
                 });
             }
         }
