@@ -162,6 +162,7 @@ fn nms_kinds_follow_darknet() {
         bbox,
         objectness: p,
         prob: vec![p],
+        origin: Default::default(),
     };
     for (kind, kept) in [
         (NmsKind::Default, 1),

@@ -47,32 +47,24 @@ pub fn heads(a: &Analysis) -> Vec<Head> {
                 v.get(2 * k + 1).copied().unwrap_or(1.0),
             )
         };
-        let (kind, anchors) = match &layer.kind {
-            LayerKind::Yolo(y) => (
-                "yolo",
-                y.mask
-                    .iter()
-                    .map(|&m| {
-                        let (w, h) = anchor(&y.anchors, m);
-                        (m, w, h)
-                    })
-                    .collect(),
-            ),
-            // region anchors are in grid cells
-            LayerKind::Region(r) => {
+        let (kind, anchors): (&'static str, Vec<(usize, f32, f32)>) =
+            if let LayerKind::Yolo(y) = &layer.kind {
+                let masked = y.mask.iter().map(|&m| {
+                    let (w, h) = anchor(&y.anchors, m);
+                    (m, w, h)
+                });
+                ("yolo", masked.collect())
+            } else if let LayerKind::Region(r) = &layer.kind {
+                // region anchors are in grid cells
                 let cell = (net_w / gw) as f32;
-                (
-                    "region",
-                    (0..r.num)
-                        .map(|n| {
-                            let (w, h) = anchor(&r.anchors, n);
-                            (n, w * cell, h * cell)
-                        })
-                        .collect(),
-                )
-            }
-            _ => continue,
-        };
+                let all = (0..r.num).map(|n| {
+                    let (w, h) = anchor(&r.anchors, n);
+                    (n, w * cell, h * cell)
+                });
+                ("region", all.collect())
+            } else {
+                continue;
+            };
         out.push(Head {
             layer: layer.index,
             kind,

@@ -397,6 +397,16 @@ impl App {
                 });
             }
             Action::OpenImage => self.dialog_open(Some(self.active)),
+            Action::PickHead(head) => {
+                self.overlay = detect_view::HeadOverlay { head, cell: None };
+            }
+            Action::PickCell(cell) => self.overlay.cell = cell,
+            Action::ShowOrigin(o) => {
+                self.overlay = detect_view::HeadOverlay {
+                    head: Some(o.layer),
+                    cell: Some((o.col, o.row)),
+                };
+            }
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct App {
     pub color_by: ColorBy,
     /// Detection threshold.
     pub thresh: f32,
+    /// The detection view's head overlay.
+    pub overlay: detect_view::HeadOverlay,
     /// Backend asked for.
     pub backend: BackendChoice,
     /// Errors, warnings and notes, oldest first.
@@ -107,6 +109,7 @@ impl Default for App {
             table_rows: table::RowCache::default(),
             color_by: ColorBy::Bflops,
             thresh: 0.25,
+            overlay: detect_view::HeadOverlay::default(),
             backend: BackendChoice::Auto,
             diagnostics: Vec::new(),
             jobs: Jobs::default(),
@@ -558,6 +561,7 @@ impl App {
             self.textures[k].as_ref(),
             &mut self.thresh,
             self.backend,
+            self.overlay,
         );
         if let Some(a) = action {
             self.send(Command::Detection(a));

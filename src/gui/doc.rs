@@ -114,6 +114,8 @@ pub struct Document {
     pub detection: Option<DetectionRun>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
+    /// The detection heads with their grids, anchors and receptive fields.
+    pub heads: Arc<Vec<crate::detect::overlay::Head>>,
     /// The cfg doctor's findings on the current text (the Source tab).
     pub lint: Arc<crate::doctor::LintReport>,
     /// The text as edited, with its history and how it stands against the file.
@@ -142,6 +144,7 @@ impl Document {
             &crate::doctor::LintOptions::default(),
         );
         let source = SourceBuffer::opened(analysis.source.clone(), None);
+        let heads = crate::detect::overlay::heads(&analysis);
         Self {
             generation: source.generation(),
             lint_generation: source.generation(),
@@ -159,6 +162,7 @@ impl Document {
             names: None,
             detection: None,
             runner: Arc::new(Mutex::new(None)),
+            heads: Arc::new(heads),
             lint: Arc::new(lint),
         }
     }
@@ -173,6 +177,7 @@ impl Document {
         self.groups = built.groups;
         self.collapsed = built.collapsed;
         self.view = built.view;
+        self.heads = built.heads;
         self.generation = generation;
         self.build_error = None;
         self.detection = None;

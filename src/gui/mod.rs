@@ -12,7 +12,7 @@ mod apply;
 mod charts;
 pub mod command;
 mod compare_view;
-mod detect_view;
+pub mod detect_view;
 pub mod diagnostics;
 pub mod doc;
 mod editing;

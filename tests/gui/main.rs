@@ -238,6 +238,56 @@ fn detection_panel_on_bus_jpg() {
     h.snapshot("detection");
 }
 
+#[test]
+fn head_overlay_shows_a_heads_grid_and_where_a_detection_came_from() {
+    let mut h = detected();
+    let det = h.state_mut().docs[0]
+        .as_mut()
+        .unwrap()
+        .detection
+        .as_mut()
+        .unwrap();
+    det.total_ms = 100.0;
+    let layers = det.forward.layer_ms.len();
+    det.forward = Arc::new(csplens::backend::Forward {
+        outputs: det.forward.outputs.clone(),
+        layer_ms: vec![1.0; layers],
+    });
+    h.state_mut().tab = Tab::Detection;
+    h.run_steps(3);
+    // yolov4-tiny's heads are offered by layer, grid and stride
+    h.get_by_label("30 yolo 13×13 /32").click();
+    h.run_steps(3);
+    assert_eq!(h.state().overlay.head, Some(30));
+    assert_eq!(h.state().overlay.cell, None);
+    // a detection in the list shows its head and cell
+    let person = h
+        .state()
+        .doc()
+        .unwrap()
+        .detection
+        .as_ref()
+        .unwrap()
+        .detections[0]
+        .clone();
+    assert_eq!(person.class, "person");
+    let o = person.origin;
+    let label = format!(
+        "person {:.0}% — head {}, cell ({}, {}), anchor {}",
+        person.confidence * 100.0,
+        o.layer,
+        o.col,
+        o.row,
+        o.anchor
+    );
+    h.get_by_label_contains(&label).click();
+    h.run_steps(3);
+    assert_eq!(h.state().overlay.head, Some(o.layer));
+    assert_eq!(h.state().overlay.cell, Some((o.col, o.row)));
+    h.get_by_label_contains("receptive field 331×331 px");
+    h.snapshot("detection_head_overlay");
+}
+
 fn click(h: &mut Harness<'static, App>, at: Pos2) {
     h.event(Event::PointerMoved(at));
     h.run_steps(1);
