@@ -106,19 +106,7 @@ impl App {
             }
             return;
         };
-        let input = DetectInput {
-            analysis: doc.analysis.clone(),
-            weights: weights.clone(),
-            names: Arc::new(doc.class_names().to_vec()),
-            runner: doc.runner.clone(),
-            choice: self.backend,
-            params: Params {
-                thresh: self.thresh,
-                ..Params::default()
-            },
-            #[cfg(feature = "gpu")]
-            device: self.device.clone(),
-        };
+        let input = self.detect_input(doc, weights.clone());
         let (caps, generation) = (self.caps, doc.generation);
         self.jobs
             .spawn(format!("detect {}", short(&image)), move |cancel| {
@@ -131,6 +119,27 @@ impl App {
                     })
                 })
             });
+    }
+
+    /// What a detection job needs from `doc` and the app's settings.
+    pub(super) fn detect_input(
+        &self,
+        doc: &super::doc::Document,
+        weights: Arc<crate::weights::Weights>,
+    ) -> DetectInput {
+        DetectInput {
+            analysis: doc.analysis.clone(),
+            weights,
+            names: Arc::new(doc.class_names().to_vec()),
+            runner: doc.runner.clone(),
+            choice: self.backend,
+            params: Params {
+                thresh: self.thresh,
+                ..Params::default()
+            },
+            #[cfg(feature = "gpu")]
+            device: self.device.clone(),
+        }
     }
 
     /// Applies a finished job.
@@ -221,6 +230,8 @@ impl App {
                 text,
                 stamp,
             } => self.accept_saved(slot, path, text, stamp),
+            Outcome::GalleryItem { to, index, item } => self.gallery_item(to, index, *item),
+            Outcome::GalleryDone { to, seconds } => self.gallery_done(to, seconds),
             Outcome::SaveConflict(slot) => {
                 self.question = Some(super::command::Question::ChangedOnDisk(slot));
             }
@@ -312,7 +323,7 @@ impl App {
     }
 
     /// Asks where to save (the native dialog confirms overwriting) and writes atomically.
-    fn save_dialog(
+    pub(super) fn save_dialog(
         &mut self,
         name: String,
         ext: &'static str,

@@ -14,12 +14,13 @@ use crate::backend::BackendChoice;
 use crate::limits::Limits;
 use std::path::PathBuf;
 
-const TABS: [(Tab, &str); 6] = [
+const TABS: [(Tab, &str); 7] = [
     (Tab::Graph, "Graph"),
     (Tab::Table, "Layers"),
     (Tab::Charts, "Charts"),
     (Tab::Compare, "Compare"),
     (Tab::Detection, "Detection"),
+    (Tab::Gallery, "Images"),
     (Tab::Source, "Source"),
 ];
 
@@ -48,6 +49,8 @@ pub struct App {
     pub color_by: ColorBy,
     /// Detection threshold.
     pub thresh: f32,
+    /// Thumbnail textures of the gallery, by (run, image).
+    pub(super) thumbs: std::collections::HashMap<(u64, usize), egui::TextureHandle>,
     /// The detection view's head overlay.
     pub overlay: detect_view::HeadOverlay,
     /// Backend asked for.
@@ -110,6 +113,7 @@ impl Default for App {
             color_by: ColorBy::Bflops,
             thresh: 0.25,
             overlay: detect_view::HeadOverlay::default(),
+            thumbs: std::collections::HashMap::new(),
             backend: BackendChoice::Auto,
             diagnostics: Vec::new(),
             jobs: Jobs::default(),
@@ -233,9 +237,7 @@ impl App {
                 .map(|f| f.path().to_path_buf())
                 .collect()
         });
-        for path in dropped {
-            self.send(Command::Open { path, slot: None });
-        }
+        self.dropped(dropped);
         self.shortcuts(&ctx);
         self.top_bar(ui);
         egui::Panel::bottom("diagnostics")
@@ -305,6 +307,24 @@ impl App {
             ctx.request_repaint_after(wait);
         }
         self.window_close(&ctx);
+    }
+
+    /// Dropped files: folders and several images at once go to the gallery, the rest open by
+    /// kind.
+    fn dropped(&mut self, paths: Vec<PathBuf>) {
+        let is_many = |p: &PathBuf| p.is_dir() || crate::detect::inputs::is_image(p);
+        let images = paths.iter().filter(|p| is_many(p)).count();
+        if images > 1 || paths.iter().any(|p| p.is_dir()) {
+            let (many, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(is_many);
+            for path in rest {
+                self.send(Command::Open { path, slot: None });
+            }
+            self.send(Command::OpenImages(many));
+        } else {
+            for path in paths {
+                self.send(Command::Open { path, slot: None });
+            }
+        }
     }
 
     /// Ctrl+S saves the active text, Ctrl+Z / Ctrl+Shift+Z (or Ctrl+Y) undo and redo it: taken
@@ -429,6 +449,15 @@ impl App {
                 }
             },
             Tab::Detection => self.detection_tab(ui),
+            Tab::Gallery => {
+                let k = self.active.index();
+                if let Some(doc) = &self.docs[k] {
+                    let cmds = super::gallery_view::show(ui, doc, &mut self.thumbs);
+                    for c in cmds {
+                        self.send(c);
+                    }
+                }
+            }
             Tab::Source => {
                 let cmds = self.docs[k].as_ref().map_or_else(Vec::new, |doc| {
                     super::source_view::show(ui, doc, self.active, self.selected)

@@ -78,6 +78,12 @@ pub enum Command {
     Revert(Slot),
     /// A detection-view action (threshold, backend, save, open an image).
     Detection(detect_view::Action),
+    /// Runs many images (folders, files) through the active network into the gallery.
+    OpenImages(Vec<PathBuf>),
+    /// Opens a gallery image in the detection view.
+    ShowGalleryImage(usize),
+    /// Asks where to save the gallery's darknet JSON.
+    ExportGalleryJson,
     /// Exports the active network's layer table.
     Export(Format),
     /// Answers the open question.
@@ -132,6 +138,8 @@ pub enum Tab {
     Compare,
     /// Detection on an image.
     Detection,
+    /// Many images: the gallery.
+    Gallery,
     /// The cfg text with the doctor's findings.
     Source,
 }

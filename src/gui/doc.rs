@@ -112,6 +112,8 @@ pub struct Document {
     pub names: Option<(PathBuf, Arc<Vec<String>>)>,
     /// The last detection.
     pub detection: Option<DetectionRun>,
+    /// The last run of many images.
+    pub gallery: Option<super::gallery::Gallery>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
     /// The detection heads with their grids, anchors and receptive fields.
@@ -161,6 +163,7 @@ impl Document {
             weights: None,
             names: None,
             detection: None,
+            gallery: None,
             runner: Arc::new(Mutex::new(None)),
             heads: Arc::new(heads),
             lint: Arc::new(lint),

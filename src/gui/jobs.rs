@@ -87,6 +87,22 @@ pub enum Outcome {
         /// Why the recovery file could not be written.
         recovery: Option<String>,
     },
+    /// One image of a gallery run finished.
+    GalleryItem {
+        /// The run.
+        to: super::gallery::Target,
+        /// Its position in the run.
+        index: usize,
+        /// What it gave, or why it failed.
+        item: Box<Result<super::gallery::Shot, String>>,
+    },
+    /// A gallery run ended.
+    GalleryDone {
+        /// The run.
+        to: super::gallery::Target,
+        /// How long it took.
+        seconds: f64,
+    },
     /// A cfg's text was written to its file.
     SourceSaved {
         /// The document.
@@ -106,6 +122,29 @@ pub enum Outcome {
     Failed(Diagnostic),
 }
 
+/// What a job sends: its id, whether this is its final result, the outcome.
+type Message = (u64, bool, Outcome);
+
+/// What a long job uses to hand over results before it ends (a gallery's images as they
+/// finish); they are applied like final ones, and dropped once the job is cancelled.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    id: u64,
+    tx: Sender<Message>,
+    repaint: Option<egui::Context>,
+}
+
+impl Progress {
+    /// Hands over one result now.
+    pub fn send(&self, out: Outcome) {
+        // the receiver is gone only when the app has closed
+        let _ = self.tx.send((self.id, false, out));
+        if let Some(ctx) = &self.repaint {
+            ctx.request_repaint();
+        }
+    }
+}
+
 /// A job still running.
 #[derive(Debug, Clone)]
 pub struct Running {
@@ -122,8 +161,8 @@ pub struct Running {
 /// The job runner.
 #[derive(Debug)]
 pub struct Jobs {
-    tx: Sender<(u64, Outcome)>,
-    rx: Receiver<(u64, Outcome)>,
+    tx: Sender<Message>,
+    rx: Receiver<Message>,
     running: Vec<Running>,
     next: u64,
     repaint: Option<egui::Context>,
@@ -159,6 +198,16 @@ impl Jobs {
         name: impl Into<String>,
         work: impl FnOnce(&AtomicBool) -> Outcome + Send + 'static,
     ) {
+        self.spawn_streaming(name, move |cancel, _| work(cancel));
+    }
+
+    /// Starts `work`, which may hand over results through its [`Progress`] before its final
+    /// one, on a thread named `csplens-<name>`.
+    pub fn spawn_streaming(
+        &mut self,
+        name: impl Into<String>,
+        work: impl FnOnce(&AtomicBool, &Progress) -> Outcome + Send + 'static,
+    ) {
         let name = name.into();
         let id = self.next;
         self.next += 1;
@@ -167,19 +216,24 @@ impl Jobs {
         let tx = self.tx.clone();
         let repaint = self.repaint.clone();
         let label = name.clone();
+        let progress = Progress {
+            id,
+            tx: tx.clone(),
+            repaint: repaint.clone(),
+        };
         let thread_name: String = format!("csplens-{name}").chars().take(60).collect();
         let spawned = std::thread::Builder::new()
             .name(thread_name)
             .spawn(move || {
-                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&flag)))
-                    .unwrap_or_else(|_| {
-                        Outcome::Failed(Diagnostic::error(
-                            &label,
-                            "internal error: the job stopped unexpectedly (please report it)",
-                        ))
-                    });
+                let run = std::panic::AssertUnwindSafe(|| work(&flag, &progress));
+                let out = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                    Outcome::Failed(Diagnostic::error(
+                        &label,
+                        "internal error: the job stopped unexpectedly (please report it)",
+                    ))
+                });
                 // the receiver is gone only when the app has closed
-                let _ = tx.send((id, out));
+                let _ = tx.send((id, true, out));
                 if let Some(ctx) = repaint {
                     ctx.request_repaint();
                 }
@@ -194,6 +248,7 @@ impl Jobs {
             Err(e) => {
                 let _ = self.tx.send((
                     id,
+                    true,
                     Outcome::Failed(Diagnostic::error(
                         &name,
                         format!("cannot start a thread: {e}"),
@@ -210,20 +265,20 @@ impl Jobs {
         }
     }
 
-    fn accept(&mut self, id: u64, out: Outcome) -> Option<Outcome> {
+    fn accept(&mut self, (id, last, out): Message) -> Option<Outcome> {
         let pos = self.running.iter().position(|j| j.id == id);
-        let job = pos.map(|p| self.running.remove(p));
-        match job {
-            Some(j) if j.cancel.load(Ordering::SeqCst) => None,
-            _ => Some(out),
+        let cancelled = pos.is_some_and(|p| self.running[p].cancel.load(Ordering::SeqCst));
+        if last && let Some(p) = pos {
+            self.running.remove(p);
         }
+        (!cancelled).then_some(out)
     }
 
     /// The results that arrived since the last call (never blocks).
     pub fn poll(&mut self) -> Vec<Outcome> {
         let mut out = Vec::new();
-        while let Ok((id, o)) = self.rx.try_recv() {
-            out.extend(self.accept(id, o));
+        while let Ok(m) = self.rx.try_recv() {
+            out.extend(self.accept(m));
         }
         out
     }
@@ -235,7 +290,7 @@ impl Jobs {
         while !self.running.is_empty() {
             let left = end.saturating_duration_since(Instant::now());
             match self.rx.recv_timeout(left) {
-                Ok((id, o)) => out.extend(self.accept(id, o)),
+                Ok(m) => out.extend(self.accept(m)),
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod editing;
+mod gallery;
 
 use common::models;
 use csplens::gui::diagnostics::Severity;

@@ -1,0 +1,178 @@
+//! The gallery's job: every image through the document's backend, the next ones decoding on
+//! other threads, each result handed over as it finishes (the gallery fills in), cancelled
+//! between images.
+
+use super::app::App;
+use super::command::Tab;
+use super::diagnostics::Diagnostic;
+use super::gallery::{Gallery, Shot, THUMB, Target, thumbnail};
+use super::jobs::{Outcome, Progress};
+use super::load::DetectInput;
+use crate::backend::Runner;
+use crate::detect::inputs::Pipeline;
+use crate::detect::{self, InputSize};
+use crate::limits::Limits;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// The job: every image through the document's backend, each result handed over as it ends.
+pub fn run_images(
+    paths: Vec<PathBuf>,
+    input: &DetectInput,
+    caps: &Limits,
+    cancel: &AtomicBool,
+    progress: &Progress,
+    to: Target,
+) -> Outcome {
+    let started = Instant::now();
+    let a = &input.analysis;
+    let fail = |m: String| Outcome::Failed(Diagnostic::error("images", m));
+    let Ok(mut guard) = input.runner.lock() else {
+        return fail("internal error: the backend lock is poisoned".into());
+    };
+    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        #[cfg(feature = "gpu")]
+        let made = Runner::with_device(
+            input.choice,
+            a,
+            &input.weights,
+            threads,
+            input.device.clone(),
+        );
+        #[cfg(not(feature = "gpu"))]
+        let made = Runner::with_device(input.choice, a, &input.weights, threads, None);
+        match made {
+            Ok((runner, _)) => *guard = Some((input.choice, runner)),
+            Err(e) => return fail(e.to_string()),
+        }
+    }
+    let Some((_, runner)) = guard.as_ref() else {
+        return fail("internal error: no backend".into());
+    };
+    let decoders = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+    for p in Pipeline::start(paths, InputSize::of(a), caps.max_image_pixels, decoders, 4) {
+        if cancel.load(Ordering::SeqCst) {
+            break;
+        }
+        let item = p.result.and_then(|(im, tensor)| {
+            let fwd = runner.forward(&tensor).map_err(|e| e.to_string())?;
+            let mut boxes = detect::nms_boxes(a, &fwd, im.w, im.h, &input.params);
+            let count = detect::detections(&boxes, &input.params, &input.names, im.w, im.h).len();
+            // only what darknet's JSON lists is kept
+            boxes.retain(|b| b.prob.iter().any(|&q| q > 0.005));
+            Ok(Shot {
+                thumb: Arc::new(thumbnail(&im, THUMB)),
+                w: im.w,
+                h: im.h,
+                count,
+                boxes,
+            })
+        });
+        progress.send(Outcome::GalleryItem {
+            to,
+            index: p.index,
+            item: Box::new(item),
+        });
+    }
+    Outcome::GalleryDone {
+        to,
+        seconds: started.elapsed().as_secs_f64(),
+    }
+}
+
+/// The gallery's commands and results.
+impl App {
+    /// Runs the images of `paths` (folders, files) through the active network.
+    pub(super) fn open_gallery(&mut self, paths: Vec<PathBuf>) {
+        let slot = self.active;
+        let found = crate::detect::inputs::collect(&paths, None);
+        for w in &found.warnings {
+            self.report(Diagnostic::info("images", w.clone()));
+        }
+        let Some(doc) = &self.docs[slot.index()] else {
+            self.report(Diagnostic::error(
+                "images",
+                "open a network (.cfg and .weights) first",
+            ));
+            return;
+        };
+        let Some((_, weights)) = &doc.weights else {
+            let m = format!(
+                "{} has no weights yet: drop a .weights file first",
+                doc.title()
+            );
+            self.report(Diagnostic::error("images", m));
+            return;
+        };
+        if found.images.is_empty() {
+            self.report(Diagnostic::error(
+                "images",
+                "no JPEG, PNG or BMP image there",
+            ));
+            return;
+        }
+        let input = self.detect_input(doc, weights.clone());
+        let run = super::editor::next_generation();
+        let to = Target { slot, run };
+        let caps = self.caps;
+        let n = found.images.len();
+        let gallery = Gallery::new(run, found.images.clone());
+        self.thumbs.retain(|(r, _), _| *r == run);
+        if let Some(doc) = self.docs[slot.index()].as_mut() {
+            doc.gallery = Some(gallery);
+        }
+        self.tab = Tab::Gallery;
+        self.jobs
+            .spawn_streaming(format!("detect {n} images"), move |cancel, progress| {
+                run_images(found.images, &input, &caps, cancel, progress, to)
+            });
+    }
+
+    /// One image's result, kept if its run is still the document's.
+    pub(super) fn gallery_item(&mut self, to: Target, index: usize, item: Result<Shot, String>) {
+        let Some(g) = self.gallery_of(to) else { return };
+        if let Some(slot) = g.items.get_mut(index) {
+            *slot = Some(item);
+        }
+    }
+
+    /// The run ended.
+    pub(super) fn gallery_done(&mut self, to: Target, seconds: f64) {
+        if let Some(g) = self.gallery_of(to) {
+            g.seconds = Some(seconds);
+        }
+    }
+
+    fn gallery_of(&mut self, to: Target) -> Option<&mut Gallery> {
+        let doc = self.docs[to.slot.index()].as_mut()?;
+        doc.gallery.as_mut().filter(|g| g.run == to.run)
+    }
+
+    /// Opens image `i` of the active gallery in the detection view (run again, full size).
+    pub(super) fn show_gallery_image(&mut self, i: usize) {
+        let path = (self.doc())
+            .and_then(|d| d.gallery.as_ref())
+            .and_then(|g| g.paths.get(i).cloned());
+        if let Some(p) = path {
+            self.run_detection(self.active, p);
+            self.tab = Tab::Detection;
+        }
+    }
+
+    /// Asks where to save the gallery's darknet JSON and writes it atomically.
+    pub(super) fn export_gallery_json(&mut self) {
+        let Some(json) = self.gallery_json() else {
+            return;
+        };
+        self.save_dialog("result.json".into(), "json", move || Ok(json.into_bytes()));
+    }
+
+    /// The active gallery's darknet `-out` JSON (scripts and tests write it where they like).
+    pub fn gallery_json(&self) -> Option<String> {
+        let doc = self.doc()?;
+        Some(doc.gallery.as_ref()?.darknet_json(doc.class_names()))
+    }
+}
