@@ -1,6 +1,7 @@
 //! Regenerates the README's pictures in `screenshots/`: yolov4-tiny's graph with its CSP
 //! stages framed, the compare view, detection on bus.jpg, and CSPDarknet-53 opened collapsed
-//! with one stage expanded, the Source editor with an edit darknet refuses (findings, the fix
+//! with one stage expanded, the detection view's head overlay, the gallery of a folder, the
+//! Source editor with an edit darknet refuses (findings, the fix
 //! one click away) and the fix form's diff, rendered headless (wgpu, lavapipe without a GPU).
 //! Run after `scripts/fetch-models.sh`: `cargo run --release --example screenshots` (a debug
 //! build would print a debug forward time in the detection picture).
@@ -8,6 +9,7 @@
 use csplens::backend::BackendChoice;
 use csplens::gui::command::Command;
 use csplens::gui::command::FixRequest;
+use csplens::gui::detect_view::Action;
 use csplens::gui::doc::Slot;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
@@ -59,6 +61,21 @@ fn main() -> Result<(), String> {
     h.state_mut().tab = Tab::Detection;
     h.run_steps(4);
     save(&mut h, "detection-bus")?;
+    // the 13×13 head's grid, and the cell, anchors and receptive field of the top person
+    let origin = h
+        .state()
+        .doc()
+        .and_then(|d| d.detection.as_ref())
+        .and_then(|r| r.detections.first())
+        .map(|d| d.origin)
+        .ok_or("no detection on bus.jpg")?;
+    h.state_mut()
+        .apply(Command::Detection(Action::ShowOrigin(origin)));
+    h.run_steps(4);
+    save(&mut h, "detection-head-overlay")?;
+    h.state_mut()
+        .apply(Command::Detection(Action::PickHead(None)));
+    gallery(&mut h)?;
     // the Source tab with the doctor's notes, layer 29 (the partial cut) selected
     h.state_mut().tab = Tab::Source;
     h.state_mut().select(Some(29));
@@ -66,6 +83,25 @@ fn main() -> Result<(), String> {
     save(&mut h, "source-lint")?;
     editing(&mut h)?;
     csdarknet53()
+}
+
+/// The sample images as a folder in the gallery (bus, zidane, and one that is not an image).
+fn gallery(h: &mut Harness<'static, App>) -> Result<(), String> {
+    let dir = std::env::temp_dir().join("csplens-screenshot-gallery");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for name in ["bus.jpg", "zidane.jpg"] {
+        std::fs::copy(models().join("images").join(name), dir.join(name))
+            .map_err(|e| e.to_string())?;
+    }
+    std::fs::write(dir.join("broken.jpg"), b"not a jpeg").map_err(|e| e.to_string())?;
+    h.state_mut().apply(Command::OpenImages(vec![dir.clone()]));
+    let ctx = h.ctx.clone();
+    h.state_mut().settle(&ctx);
+    h.run_steps(6);
+    save(h, "gallery")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
 }
 
 /// The Source editor after typing classes=3 into the first head (darknet refuses the filters
