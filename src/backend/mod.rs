@@ -2,6 +2,7 @@
 
 pub mod cpu;
 mod runner;
+pub mod synthetic;
 #[cfg(feature = "gpu")]
 pub mod wgpu;
 

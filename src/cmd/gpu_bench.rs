@@ -10,28 +10,7 @@ use csplens::tensor::Tensor;
 use serde_json::json;
 
 fn synthetic(cfg: &str) -> Result<(csplens::Analysis, csplens::weights::Weights, Tensor)> {
-    let a = csplens::analyze("bench.cfg", cfg.as_bytes(), Default::default())
-        .map_err(|f| anyhow::anyhow!(f.render()))?;
-    let w = synthetic_weights(&a)?;
-    let s = a.shapes.input;
-    let input = Tensor {
-        c: s.c,
-        h: s.h,
-        w: s.w,
-        data: (0..s.c * s.h * s.w)
-            .map(|i| (i % 13) as f32 * 0.1)
-            .collect(),
-    };
-    Ok((a, w, input))
-}
-
-/// Small repeating values for every float a network's `.weights` holds.
-fn synthetic_weights(a: &csplens::Analysis) -> Result<csplens::weights::Weights> {
-    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for i in 0..a.profile.weight_floats {
-        bytes.extend((((i % 17) as f32 - 8.0) * 0.01).to_le_bytes());
-    }
-    Ok(csplens::weights::parse(&bytes, &a.network, &a.shapes)?)
+    Ok(csplens::backend::synthetic::network(cfg)?)
 }
 
 /// Runs the benchmark; the error is the text to print.
@@ -81,7 +60,7 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
         let w = match &args.weights {
             Some(weights) => csplens::weights::read(weights, &a.network, &a.shapes)
                 .with_context(|| weights.display().to_string())?,
-            None => synthetic_weights(&a)?,
+            None => csplens::backend::synthetic::weights(&a)?,
         };
         let s = a.shapes.input;
         let input = Tensor {

@@ -200,8 +200,14 @@ impl App {
                 let k = slot.index();
                 if let Some(doc) = self.docs[k].as_mut().filter(|d| d.generation == generation) {
                     self.textures[k] = Some(detect_view::texture(ctx, &run));
+                    let engine = run.engine;
                     doc.detection = Some(*run);
+                    self.roofline_for(engine);
                 }
+            }
+            Outcome::Ceilings { engine, ceilings } => {
+                self.ceilings.insert(engine, ceilings);
+                self.roofline_for(engine);
             }
             Outcome::Models(dir) => self.open_models(&dir),
             Outcome::Picked { paths, slot } => {

@@ -49,6 +49,10 @@ pub struct App {
     pub color_by: ColorBy,
     /// Detection threshold.
     pub thresh: f32,
+    /// Each backend's measured roofline ceilings (measured once, after its first run).
+    pub ceilings: std::collections::HashMap<&'static str, crate::profile::roofline::Ceilings>,
+    /// Backends whose ceilings are being measured.
+    pub(super) measuring: std::collections::HashSet<&'static str>,
     /// Thumbnail textures of the gallery, by (run, image).
     pub(super) thumbs: std::collections::HashMap<(u64, usize), egui::TextureHandle>,
     /// The detection view's head overlay.
@@ -114,6 +118,8 @@ impl Default for App {
             thresh: 0.25,
             overlay: detect_view::HeadOverlay::default(),
             thumbs: std::collections::HashMap::new(),
+            ceilings: std::collections::HashMap::new(),
+            measuring: std::collections::HashSet::new(),
             backend: BackendChoice::Auto,
             diagnostics: Vec::new(),
             jobs: Jobs::default(),
@@ -439,7 +445,7 @@ impl App {
             Tab::Table => self.table_tab(ui),
             Tab::Charts => {
                 if let Some(doc) = &self.docs[k] {
-                    super::charts::show(ui, &[doc], "charts");
+                    self.charts_tab(ui, doc);
                 }
             }
             Tab::Compare => match (&self.docs[0], &self.docs[1]) {
@@ -546,6 +552,23 @@ impl App {
         if make_csp {
             self.send(Command::OpenMakeCsp);
         }
+    }
+
+    /// The profile charts, and the last run's roofline under them once its backend's
+    /// ceilings are measured.
+    fn charts_tab(&self, ui: &mut egui::Ui, doc: &super::doc::Document) {
+        let run = doc.detection.as_ref();
+        let roof = run.and_then(|r| Some((r, r.roofline.clone()?, *self.ceilings.get(r.engine)?)));
+        let Some((run, points, c)) = roof else {
+            super::charts::show(ui, &[doc], "charts");
+            return;
+        };
+        let size = ui.available_size();
+        ui.allocate_ui(egui::vec2(size.x, size.y * 0.62), |ui| {
+            super::charts::show(ui, &[doc], "charts");
+        });
+        let h = (ui.available_height() - 30.0).max(120.0);
+        super::roofline_view::show(ui, run, &points, c, "charts", h);
     }
 
     fn table_tab(&mut self, ui: &mut egui::Ui) {

@@ -74,6 +74,10 @@ pub struct DetectionRun {
     pub detections: Vec<Detection>,
     /// "backend: … on …".
     pub backend: String,
+    /// The backend that ran it (`cpu`, `wgpu`): whose ceilings its roofline is under.
+    pub engine: &'static str,
+    /// Each layer on the roofline, once the engine's ceilings are measured.
+    pub roofline: Option<Arc<Vec<crate::profile::roofline::Point>>>,
     /// Forward wall time in milliseconds.
     pub total_ms: f64,
 }
@@ -219,4 +223,13 @@ pub struct Edited {
     pub built: Result<Box<Document>, super::diagnostics::Diagnostic>,
     /// Whether the attached weights lie where the edited network reads them.
     pub weights_fit: bool,
+}
+
+/// Where a run's results go.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// The network.
+    pub slot: Slot,
+    /// The run.
+    pub run: u64,
 }

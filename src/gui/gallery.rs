@@ -3,7 +3,6 @@
 //! kept: a tile's click runs that image again in the detection view), so memory stays
 //! bounded for thousands of images. The job that fills it is gallery_job.rs.
 
-use super::doc::Slot;
 use crate::detect;
 use crate::detect::boxes::Candidate;
 use crate::detect::image::Image;
@@ -125,15 +124,6 @@ pub fn thumbnail(im: &Image, max: usize) -> Thumb {
         }
     }
     Thumb { w, h, rgba }
-}
-
-/// Where a run's results go.
-#[derive(Debug, Clone, Copy)]
-pub struct Target {
-    /// The network.
-    pub slot: Slot,
-    /// The run.
-    pub run: u64,
 }
 
 #[cfg(test)]

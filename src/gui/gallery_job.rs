@@ -5,7 +5,8 @@
 use super::app::App;
 use super::command::Tab;
 use super::diagnostics::Diagnostic;
-use super::gallery::{Gallery, Shot, THUMB, Target, thumbnail};
+use super::doc::Target;
+use super::gallery::{Gallery, Shot, THUMB, thumbnail};
 use super::jobs::{Outcome, Progress};
 use super::load::DetectInput;
 use crate::backend::Runner;

@@ -79,6 +79,10 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
             row(ui, "BFLOPs", format!("{:.3}", c.bflops));
             row(ui, "parameters", c.params.to_string());
             row(ui, ".weights floats", c.weight_floats.to_string());
+            let roof = doc.detection.as_ref().and_then(|r| r.roofline.as_ref());
+            if let Some(text) = roof.and_then(|p| super::roofline_view::layer_text(p, i)) {
+                row(ui, "achieved", text);
+            }
             if let Some(rf) = doc.analysis.profile.receptive_fields.get(i) {
                 row(
                     ui,

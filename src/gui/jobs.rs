@@ -90,7 +90,7 @@ pub enum Outcome {
     /// One image of a gallery run finished.
     GalleryItem {
         /// The run.
-        to: super::gallery::Target,
+        to: super::doc::Target,
         /// Its position in the run.
         index: usize,
         /// What it gave, or why it failed.
@@ -99,9 +99,16 @@ pub enum Outcome {
     /// A gallery run ended.
     GalleryDone {
         /// The run.
-        to: super::gallery::Target,
+        to: super::doc::Target,
         /// How long it took.
         seconds: f64,
+    },
+    /// A backend's roofline ceilings were measured.
+    Ceilings {
+        /// The backend (`cpu`, `wgpu`).
+        engine: &'static str,
+        /// Its ceilings.
+        ceilings: crate::profile::roofline::Ceilings,
     },
     /// A cfg's text was written to its file.
     SourceSaved {

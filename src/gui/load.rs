@@ -210,6 +210,7 @@ pub fn detection(
         .map_err(|e| fail(e.to_string()))?;
     let total_ms = started.elapsed().as_secs_f64() * 1e3;
     let backend = format!("{} on {}", runner.name(), runner.device());
+    let engine = runner.name();
     drop(guard);
     let mut run = DetectionRun {
         path: path.to_path_buf(),
@@ -218,6 +219,8 @@ pub fn detection(
         params: input.params,
         detections: Vec::new(),
         backend,
+        engine,
+        roofline: None,
         total_ms,
     };
     run.rethreshold(a, &input.names, input.params);

@@ -32,6 +32,8 @@ pub mod load;
 mod make_csp;
 mod questions;
 pub mod recovery;
+mod roofline_job;
+mod roofline_view;
 mod source_view;
 mod stage_inspector;
 mod table;

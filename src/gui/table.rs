@@ -131,7 +131,7 @@ fn filters_size(kind: &LayerKind) -> (String, String) {
     }
 }
 
-const HEADERS: [(&str, Option<SortBy>); 11] = [
+const HEADERS: [(&str, Option<SortBy>); 13] = [
     ("layer", Some(SortBy::Index)),
     ("type", Some(SortBy::Type)),
     ("filters/from", None),
@@ -142,6 +142,8 @@ const HEADERS: [(&str, Option<SortBy>); 11] = [
     ("params", Some(SortBy::Params)),
     ("memory KiB", Some(SortBy::Memory)),
     ("receptive field", Some(SortBy::Receptive)),
+    ("GFLOP/s", None),
+    ("% of roof", None),
     ("CSP stage", Some(SortBy::Stage)),
 ];
 
@@ -155,6 +157,7 @@ pub fn show(
     scroll_to_selected: bool,
 ) -> Option<usize> {
     let a = &doc.analysis;
+    let roof = doc.detection.as_ref().and_then(|r| r.roofline.clone());
     let rows = cache.rows(doc, st);
     let mut clicked = None;
     let mut table = TableBuilder::new(ui)
@@ -165,7 +168,7 @@ pub fn show(
         .column(Column::auto().at_least(80.0))
         .columns(Column::auto().at_least(60.0), 2)
         .columns(Column::auto().at_least(90.0), 2)
-        .columns(Column::auto().at_least(70.0), 5)
+        .columns(Column::auto().at_least(70.0), 7)
         .min_scrolled_height(0.0);
     if scroll_to_selected
         && let Some(pos) = selected.and_then(|s| rows.iter().position(|&r| r == s))
@@ -198,6 +201,15 @@ pub fn show(
                 let layer = &a.network.layers[i];
                 let s = &a.shapes.layers[i];
                 let (f, size) = filters_size(&layer.kind);
+                // the last run's rate and its share of the backend's ceiling
+                let achieved = (roof.as_ref())
+                    .and_then(|p| p.binary_search_by_key(&i, |x| x.layer).ok().map(|k| p[k]))
+                    .map_or((String::new(), String::new()), |p| {
+                        (
+                            format!("{:.2}", p.rate / 1e9),
+                            format!("{:.0}%", p.share * 100.0),
+                        )
+                    });
                 row.set_selected(selected == Some(i));
                 let cells = [
                     i.to_string(),
@@ -213,6 +225,8 @@ pub fn show(
                         .receptive_fields
                         .get(i)
                         .map_or_else(String::new, |r| format!("{r}×{r}")),
+                    achieved.0,
+                    achieved.1,
                     a.csp
                         .stage_of(i)
                         .map_or_else(String::new, |k| k.to_string()),

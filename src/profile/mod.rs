@@ -7,6 +7,7 @@ pub mod flops;
 pub mod gradient;
 pub mod memory;
 pub mod receptive;
+pub mod roofline;
 pub mod traffic;
 
 pub use csp::{CspStages, csp_stages};

@@ -620,3 +620,45 @@ fn make_csp_writes_the_csp_network_and_opens_it_beside_the_plain_one() {
             .any(|d| d.message.contains("no stage to convert"))
     );
 }
+
+#[test]
+fn charts_gain_the_runs_roofline_under_the_measured_ceilings() {
+    let mut h = detected();
+    // the CPU backend's ceilings were measured after the first run
+    let measured = *h.state().ceilings.get("cpu").expect("ceilings measured");
+    assert!(measured.peak_flops > 0.0 && measured.bandwidth > 0.0);
+    // fixed ceilings and layer times for the picture: 50 GFLOP/s, 10 GB/s, 1 ms per layer
+    let c = csplens::profile::roofline::Ceilings {
+        peak_flops: 50e9,
+        bandwidth: 10e9,
+    };
+    h.state_mut().ceilings.insert("cpu", c);
+    let det = h.state_mut().docs[0]
+        .as_mut()
+        .unwrap()
+        .detection
+        .as_mut()
+        .unwrap();
+    let layers = det.forward.layer_ms.len();
+    det.forward = Arc::new(csplens::backend::Forward {
+        outputs: det.forward.outputs.clone(),
+        layer_ms: vec![1.0; layers],
+    });
+    h.state_mut().roofline_for("cpu");
+    let doc = h.state().doc().unwrap();
+    let points = doc.detection.as_ref().unwrap().roofline.clone().unwrap();
+    // every layer with FLOPs is on it: yolov4-tiny's 21 convolutions, 3 max pools
+    let computing = (doc.analysis.profile.layers.iter())
+        .filter(|c| c.bflops > 0.0)
+        .count();
+    assert_eq!(points.len(), computing);
+    // layer 0: 0.075 BFLOPs in 1 ms = 74.8 GFLOP/s achieved, above the 50 GFLOP/s roof only
+    // because the times are made up: its share says so
+    let p0 = points[0];
+    assert!((p0.rate - f64::from(doc.analysis.profile.layers[0].bflops) * 1e12).abs() < 1e3);
+    assert!((p0.share - p0.rate / c.at(p0.intensity)).abs() < 1e-12);
+    h.state_mut().tab = Tab::Charts;
+    h.run_steps(3);
+    h.get_by_label_contains("roofline, cpu: peak 50.0 GFLOP/s, bandwidth 10.0 GB/s");
+    h.snapshot("charts_roofline");
+}

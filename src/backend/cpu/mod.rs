@@ -4,6 +4,7 @@
 
 mod activation;
 mod bands;
+pub mod ceilings;
 mod conv;
 mod gemm;
 mod local;

@@ -2,6 +2,7 @@
 //! device injected. One command encoder per inference, no CPU round trips between layers;
 //! only the outputs the caller needs are read back.
 
+pub mod ceilings;
 mod context;
 pub mod kernels;
 mod net;
