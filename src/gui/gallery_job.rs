@@ -9,7 +9,6 @@ use super::doc::Target;
 use super::gallery::{Gallery, Shot, THUMB, thumbnail};
 use super::jobs::{Outcome, Progress};
 use super::load::DetectInput;
-use crate::backend::Runner;
 use crate::detect::inputs::Pipeline;
 use crate::detect::{self, InputSize};
 use crate::limits::Limits;
@@ -30,26 +29,10 @@ pub fn run_images(
     let started = Instant::now();
     let a = &input.analysis;
     let fail = |m: String| Outcome::Failed(Diagnostic::error("images", m));
-    let Ok(mut guard) = input.runner.lock() else {
-        return fail("internal error: the backend lock is poisoned".into());
+    let guard = match super::load::backend(input) {
+        Ok(g) => g,
+        Err(e) => return fail(e),
     };
-    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        #[cfg(feature = "gpu")]
-        let made = Runner::with_device(
-            input.choice,
-            a,
-            &input.weights,
-            threads,
-            input.device.clone(),
-        );
-        #[cfg(not(feature = "gpu"))]
-        let made = Runner::with_device(input.choice, a, &input.weights, threads, None);
-        match made {
-            Ok((runner, _)) => *guard = Some((input.choice, runner)),
-            Err(e) => return fail(e.to_string()),
-        }
-    }
     let Some((_, runner)) = guard.as_ref() else {
         return fail("internal error: no backend".into());
     };

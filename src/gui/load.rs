@@ -13,7 +13,7 @@ use crate::weights::{self, Weights};
 use crate::{Analysis, shape::InputOverride};
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Largest cfg or names file read (text files far beyond any real network).
 const MAX_TEXT_BYTES: u64 = 64 << 20;
@@ -166,6 +166,27 @@ pub struct DetectInput {
     pub device: Option<crate::backend::wgpu::GpuContext>,
 }
 
+/// The document's prepared backend, made (or remade for another choice) when needed; the
+/// guard holds it for the caller's inferences.
+pub fn backend(
+    input: &DetectInput,
+) -> Result<MutexGuard<'_, Option<(BackendChoice, Runner)>>, String> {
+    let mut guard = (input.runner.lock())
+        .map_err(|_| "internal error: the backend lock is poisoned".to_string())?;
+    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        #[cfg(feature = "gpu")]
+        let device = input.device.clone();
+        #[cfg(not(feature = "gpu"))]
+        let device = None;
+        let a = &input.analysis;
+        let (runner, _) = Runner::with_device(input.choice, a, &input.weights, threads, device)
+            .map_err(|e| e.to_string())?;
+        *guard = Some((input.choice, runner));
+    }
+    Ok(guard)
+}
+
 /// Decodes an image and runs the network on it.
 pub fn detection(
     path: &Path,
@@ -181,25 +202,7 @@ pub fn detection(
     check(cancel, &name)?;
     let a = &input.analysis;
     let tensor = detect::network_input(a, &im);
-    let mut guard = input
-        .runner
-        .lock()
-        .map_err(|_| fail("internal error: the backend lock is poisoned".into()))?;
-    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        #[cfg(feature = "gpu")]
-        let made = Runner::with_device(
-            input.choice,
-            a,
-            &input.weights,
-            threads,
-            input.device.clone(),
-        );
-        #[cfg(not(feature = "gpu"))]
-        let made = Runner::with_device(input.choice, a, &input.weights, threads, None);
-        let (runner, _) = made.map_err(|e| fail(e.to_string()))?;
-        *guard = Some((input.choice, runner));
-    }
+    let guard = backend(input).map_err(fail)?;
     let Some((_, runner)) = guard.as_ref() else {
         return Err(fail("internal error: no backend".into()));
     };

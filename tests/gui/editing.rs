@@ -43,6 +43,14 @@ fn editing(cfg: &Path, recovery: Option<PathBuf>) -> Harness<'static, App> {
     h
 }
 
+/// The editor's text replaced as typing would (re-analysed once typing pauses).
+fn edit(h: &mut Harness<'static, App>, text: String) {
+    h.state_mut().apply(Command::Edit {
+        slot: Slot::A,
+        text,
+    });
+}
+
 fn text_of(h: &Harness<'static, App>) -> String {
     h.state().doc().unwrap().source.text().to_string()
 }
@@ -173,10 +181,7 @@ fn save_is_atomic_and_asks_before_replacing_a_file_changed_on_disk() {
     let cfg = tiny_in(&dir, |t| t);
     let mut h = editing(&cfg, None);
     let edited = text_of(&h) + EXTRA_LAYER;
-    h.state_mut().apply(Command::Edit {
-        slot: Slot::A,
-        text: edited.clone(),
-    });
+    edit(&mut h, edited.clone());
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);
     settle(&mut h);
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), edited);
@@ -191,10 +196,7 @@ fn save_is_atomic_and_asks_before_replacing_a_file_changed_on_disk() {
     let theirs = edited.replace("stride=1", "stride=2");
     std::fs::write(&cfg, &theirs).unwrap();
     let ours = edited.replace("size=2\nstride=1", "size=3\nstride=1");
-    h.state_mut().apply(Command::Edit {
-        slot: Slot::A,
-        text: ours.clone(),
-    });
+    edit(&mut h, ours.clone());
     h.state_mut().apply(Command::Save(Slot::A));
     settle(&mut h);
     assert_eq!(h.state().question, Some(Question::ChangedOnDisk(Slot::A)));
@@ -219,10 +221,7 @@ fn unsaved_edits_survive_an_open_and_a_close_until_the_user_lets_them_go() {
     let cfg = tiny_in(&dir, |t| t);
     let mut h = editing(&cfg, None);
     let edited = text_of(&h) + EXTRA_LAYER;
-    h.state_mut().apply(Command::Edit {
-        slot: Slot::A,
-        text: edited.clone(),
-    });
+    edit(&mut h, edited.clone());
     let other = corpus("darknet/yolov3-tiny.cfg");
     h.state_mut().apply(Command::Open {
         path: other.clone(),
@@ -246,10 +245,7 @@ fn unsaved_edits_survive_an_open_and_a_close_until_the_user_lets_them_go() {
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), edited);
     assert!(h.state().may_close());
     // with nothing unsaved an open goes straight through; discarding is the user's choice
-    h.state_mut().apply(Command::Edit {
-        slot: Slot::A,
-        text: edited.replace("stride=1", "stride=2"),
-    });
+    edit(&mut h, edited.replace("stride=1", "stride=2"));
     h.state_mut().apply(Command::Open {
         path: other,
         slot: Some(Slot::A),
@@ -268,10 +264,7 @@ fn a_recovery_file_brings_unsaved_edits_back_after_a_crash() {
     let edited = on_disk.clone() + EXTRA_LAYER;
     {
         let mut h = editing(&cfg, Some(store.clone()));
-        h.state_mut().apply(Command::Edit {
-            slot: Slot::A,
-            text: edited.clone(),
-        });
+        edit(&mut h, edited.clone());
         settle(&mut h);
         assert_eq!(csplens::gui::recovery::scan(&store).len(), 1);
         // the app ends here without saving or asking: a crash

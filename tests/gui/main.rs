@@ -210,16 +210,27 @@ fn dropping_an_image_runs_detection_and_the_threshold_redecodes() {
     );
 }
 
-#[test]
-fn detection_panel_on_bus_jpg() {
-    let mut h = detected();
-    // measured times vary from run to run: fixed ones for the picture
+/// Measured times vary from run to run: fixed ones (`ms(layer)` per layer, 100 ms in all)
+/// for pictures.
+fn fix_times(h: &mut Harness<'static, App>, ms: impl Fn(usize) -> f64) {
     let det = h.state_mut().docs[0]
         .as_mut()
         .unwrap()
         .detection
         .as_mut()
         .unwrap();
+    let layers = det.forward.layer_ms.len();
+    det.forward = Arc::new(csplens::backend::Forward {
+        outputs: det.forward.outputs.clone(),
+        layer_ms: (0..layers).map(ms).collect(),
+    });
+    det.total_ms = 100.0;
+}
+
+#[test]
+fn detection_panel_on_bus_jpg() {
+    let mut h = detected();
+    let det = h.state().doc().unwrap().detection.as_ref().unwrap();
     assert!(det.path.ends_with("bus.jpg"));
     assert!(
         det.detections
@@ -228,12 +239,7 @@ fn detection_panel_on_bus_jpg() {
             .count()
             >= 3
     );
-    let layers = det.forward.layer_ms.len();
-    det.forward = Arc::new(csplens::backend::Forward {
-        outputs: det.forward.outputs.clone(),
-        layer_ms: (0..layers).map(|i| 1.0 + (i % 5) as f64).collect(),
-    });
-    det.total_ms = 100.0;
+    fix_times(&mut h, |i| 1.0 + (i % 5) as f64);
     h.state_mut().tab = Tab::Detection;
     h.run_steps(3);
     h.snapshot("detection");
@@ -242,18 +248,7 @@ fn detection_panel_on_bus_jpg() {
 #[test]
 fn head_overlay_shows_a_heads_grid_and_where_a_detection_came_from() {
     let mut h = detected();
-    let det = h.state_mut().docs[0]
-        .as_mut()
-        .unwrap()
-        .detection
-        .as_mut()
-        .unwrap();
-    det.total_ms = 100.0;
-    let layers = det.forward.layer_ms.len();
-    det.forward = Arc::new(csplens::backend::Forward {
-        outputs: det.forward.outputs.clone(),
-        layer_ms: vec![1.0; layers],
-    });
+    fix_times(&mut h, |_| 1.0);
     h.state_mut().tab = Tab::Detection;
     h.run_steps(3);
     // yolov4-tiny's heads are offered by layer, grid and stride
@@ -633,17 +628,7 @@ fn charts_gain_the_runs_roofline_under_the_measured_ceilings() {
         bandwidth: 10e9,
     };
     h.state_mut().ceilings.insert("cpu", c);
-    let det = h.state_mut().docs[0]
-        .as_mut()
-        .unwrap()
-        .detection
-        .as_mut()
-        .unwrap();
-    let layers = det.forward.layer_ms.len();
-    det.forward = Arc::new(csplens::backend::Forward {
-        outputs: det.forward.outputs.clone(),
-        layer_ms: vec![1.0; layers],
-    });
+    fix_times(&mut h, |_| 1.0);
     h.state_mut().roofline_for("cpu");
     let doc = h.state().doc().unwrap();
     let points = doc.detection.as_ref().unwrap().roofline.clone().unwrap();
