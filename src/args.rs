@@ -192,6 +192,10 @@ pub struct DetectArgs {
     /// Write each image with its boxes drawn into this folder (`<name>.png`).
     #[arg(long)]
     pub save_dir: Option<PathBuf>,
+    /// Images per forward pass (`--images` / `--list`): side by side on the CPU, one
+    /// submission on the GPU.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
 }
 
 impl DetectArgs {
@@ -244,6 +248,9 @@ pub struct BenchArgs {
     /// Timed runs (after one warm-up run).
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
+    /// Also time batches of this many images in one pass (images/s).
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,

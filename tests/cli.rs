@@ -350,6 +350,8 @@ fn bench_reports_medians_and_per_layer_times() {
         "cpu",
         "--runs",
         "2",
+        "--batch",
+        "3",
         "--format",
         "json",
     ]);
@@ -360,6 +362,13 @@ fn bench_reports_medians_and_per_layer_times() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["backend"], "cpu");
+    // images/s: 1000 / the median forward at batch 1, and 3 images over a batch's median
+    let single = 1e3 / v["forward_ms"]["median"].as_f64().unwrap();
+    assert!((v["images_per_s"].as_f64().unwrap() - single).abs() < 1e-9);
+    let b = &v["batch"];
+    assert_eq!(b["size"], 3);
+    let per_batch = b["ms"]["median"].as_f64().unwrap();
+    assert!((b["images_per_s"].as_f64().unwrap() - 3e3 / per_batch).abs() < 1e-9);
     assert!(v["device"].as_str().unwrap().contains("threads"));
     for key in ["forward_ms", "end_to_end_ms"] {
         let s = &v[key];

@@ -594,3 +594,30 @@ fn antialiasing_blurs_after_the_stride_one_layer() {
         }
     }
 }
+
+/// A CPU batch (the images side by side over the threads) gives what one inference per image
+/// gives: a random network's outputs for batches of 2, 3 and 4 different inputs, equal to
+/// the last bit.
+#[test]
+fn batches_equal_single_inferences() {
+    let cfg = "[net]\nwidth=20\nheight=20\nchannels=3\n\n[convolutional]\nfilters=8\nsize=3\npad=1\nbatch_normalize=1\nactivation=leaky\n\n[maxpool]\nsize=2\nstride=2\n\n[convolutional]\nfilters=6\nsize=1\nactivation=linear\n\n[route]\nlayers=-1,-2\n";
+    let (a, w, _) = csplens::backend::synthetic::network(cfg).unwrap();
+    let net = CpuNet::new(&a, &w, 4).unwrap();
+    let input = |k: usize| Tensor {
+        c: 3,
+        h: 20,
+        w: 20,
+        data: (0..1200)
+            .map(|i| ((i * (k + 3)) % 29) as f32 * 0.03 - 0.4)
+            .collect(),
+    };
+    for n in [2usize, 3, 4] {
+        let inputs: Vec<Tensor> = (0..n).map(input).collect();
+        let got = net.forward_batch(&inputs).unwrap();
+        assert_eq!(got.len(), n);
+        for (k, fwd) in got.iter().enumerate() {
+            let want = net.forward(&inputs[k]).unwrap();
+            assert_eq!(fwd.outputs, want.outputs, "batch {n}, image {k}");
+        }
+    }
+}

@@ -257,3 +257,39 @@ fn a_list_file_runs_in_its_order_and_inputs_are_never_overwritten() {
     assert!(names[0].ends_with("zidane.jpg") && names[1].ends_with("bus.png"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn batches_write_what_single_images_write() {
+    let dir = workdir("batch");
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for (from, to) in [
+        ("bus.jpg", "a.jpg"),
+        ("zidane.jpg", "b.jpg"),
+        ("bus.jpg", "c.jpg"),
+    ] {
+        std::fs::copy(models::image(from), images.join(to)).unwrap();
+    }
+    let run = |batch: &str| {
+        let json = dir.join(format!("out-{batch}.json"));
+        let out = detect(&[
+            "--images",
+            &s(&images),
+            "--out",
+            &s(&json),
+            "--batch",
+            batch,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::read_to_string(&json).unwrap()
+    };
+    // three images in one batch of 2 and a last batch of 1, and in one batch of 3
+    let single = run("1");
+    assert_eq!(run("2"), single);
+    assert_eq!(run("3"), single);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -104,6 +104,17 @@ impl Runner {
         }
     }
 
+    /// A batch of inferences in one pass: on the CPU the images side by side over the threads,
+    /// on the GPU one command encoder and one submission for all of them. Results in input
+    /// order, equal to one `forward` per input.
+    pub fn forward_batch(&self, inputs: &[Tensor]) -> Result<Vec<Forward>, BackendError> {
+        match self {
+            Self::Cpu(net, _) => net.forward_batch(inputs),
+            #[cfg(feature = "gpu")]
+            Self::Gpu(net) => net.forward_batch(inputs),
+        }
+    }
+
     /// One inference with per-layer times (the GPU then submits and waits layer by layer).
     pub fn forward_timed(&self, input: &Tensor) -> Result<Forward, BackendError> {
         match self {

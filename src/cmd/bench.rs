@@ -15,6 +15,33 @@ fn stats(mut v: Vec<f64>) -> serde_json::Value {
     json!({"median": median, "min": v.first().copied().unwrap_or(0.0), "max": v.last().copied().unwrap_or(0.0)})
 }
 
+/// With `--batch N` (N > 1): the median time of a batch of N copies of the image in one pass,
+/// and the images per second it makes.
+fn batch_times(
+    net: &Runner,
+    a: &csplens::Analysis,
+    bytes: &[u8],
+    caps: &Limits,
+    args: &BenchArgs,
+) -> Result<serde_json::Value> {
+    if args.batch <= 1 {
+        return Ok(serde_json::Value::Null);
+    }
+    let im = image::decode_limited(bytes, caps.max_image_pixels)?;
+    let inputs = vec![detect::network_input(a, &im); args.batch];
+    let mut times = Vec::new();
+    for run in 0..=args.runs {
+        let t = Instant::now();
+        net.forward_batch(&inputs)?;
+        if run > 0 {
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let ms = stats(times);
+    let median = ms["median"].as_f64().unwrap_or(f64::INFINITY);
+    Ok(json!({"size": args.batch, "ms": ms, "images_per_s": args.batch as f64 / median * 1e3}))
+}
+
 /// Runs the benchmark; the error is the text to print.
 pub fn run(args: &BenchArgs, caps: &Limits) -> Result<String, String> {
     bench(args, caps).map_err(|e| format!("error: {e:#}"))
@@ -51,13 +78,18 @@ fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
             }
         }
     }
+    let batch = batch_times(&net, &analysis, &bytes, caps, args)?;
     let per_layer_ms: Vec<f64> = per_layer
         .into_iter()
         .map(|v| stats(v)["median"].as_f64().unwrap_or(0.0))
         .collect();
+    let single = stats(forward.clone());
+    let images_per_s = 1e3 / single["median"].as_f64().unwrap_or(f64::INFINITY);
     let doc = json!({
         "backend": net.name(),
         "device": net.device(),
+        "images_per_s": images_per_s,
+        "batch": batch,
         "forward_ms": stats(forward),
         "end_to_end_ms": stats(end_to_end),
         "per_layer_ms": per_layer_ms,
@@ -79,6 +111,13 @@ fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
                 e["min"],
                 e["max"]
             );
+            out += &format!("batch 1     {images_per_s:8.1} images/s\n");
+            if let Some(b) = doc["batch"].as_object() {
+                out += &format!(
+                    "batch {:<5} {:8.1} images/s (median {:.2} ms per batch)\n",
+                    b["size"], b["images_per_s"], b["ms"]["median"]
+                );
+            }
             for (i, ms) in per_layer_ms.iter().enumerate() {
                 out += &format!(
                     "{i:4} {:<16} {ms:8.3} ms\n",

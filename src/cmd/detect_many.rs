@@ -81,7 +81,7 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
     };
     let n = found.images.len();
     let bar = progress(n as u64);
-    let mut out = Outputs {
+    let out = Outputs {
         json: Vec::new(),
         save_dir: args.save_dir.clone(),
         saved: HashSet::new(),
@@ -99,42 +99,31 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
         decoders,
         AHEAD,
     );
-    let (mut times, mut failed, started) = (Times::default(), 0usize, Instant::now());
+    let mut run = Run {
+        net: &net,
+        analysis: &analysis,
+        params,
+        names: &names,
+        args,
+        bar: &bar,
+        out,
+        times: Times::default(),
+        failed: 0,
+    };
+    let started = Instant::now();
+    let mut ready = Vec::with_capacity(args.batch.max(1));
     for p in pipeline {
-        times.prepare += p.took;
-        let shown = p.path.display().to_string();
-        let result = p
-            .result
-            .map_err(anyhow::Error::msg)
-            .and_then(|(im, input)| {
-                let t = Instant::now();
-                let fwd = net.forward(&input).context("running the network")?;
-                let forward = t.elapsed();
-                times.forward += forward;
-                let t = Instant::now();
-                let boxes = detect::nms_boxes(&analysis, &fwd, im.w, im.h, &params);
-                times.boxes += t.elapsed();
-                let lines = printed(&boxes, &names, params.thresh, im.w, im.h, args.ext_output);
-                bar.suspend(|| {
-                    print!(
-                        "{shown}: Predicted in {:.6} milli-seconds.\n{lines}",
-                        forward.as_secs_f64() * 1e3
-                    );
-                });
-                out.json
-                    .push(json_entry(out.json.len() + 1, &shown, &boxes, &names));
-                if out.save_dir.is_some() {
-                    let dets = detect::detections(&boxes, &params, &names, im.w, im.h);
-                    save(&mut out, &p.path, &im, &dets)?;
-                }
-                Ok(())
-            });
-        if let Err(e) = result {
-            failed += 1;
-            bar.suspend(|| eprintln!("error: {shown}: {e:#} (skipped)"));
+        run.times.prepare += p.took;
+        match p.result {
+            Ok((im, input)) => ready.push((p.path, im, input)),
+            Err(e) => run.fail(&p.path.display().to_string(), &anyhow::Error::msg(e)),
         }
-        bar.inc(1);
+        if ready.len() >= args.batch.max(1) {
+            run.batch(std::mem::take(&mut ready));
+        }
     }
+    run.batch(ready);
+    let (times, failed, out) = (run.times, run.failed, run.out);
     bar.finish_and_clear();
     if let Some(path) = &args.out {
         csplens::files::write_atomic(path, json_file(&out.json).as_bytes())
@@ -142,6 +131,102 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
     }
     summary(n, failed, started.elapsed(), &times, decoders);
     Ok(failed)
+}
+
+/// One run's network, settings and what it has written so far.
+struct Run<'a> {
+    net: &'a Runner,
+    analysis: &'a csplens::Analysis,
+    params: Params,
+    names: &'a [String],
+    args: &'a DetectArgs,
+    bar: &'a ProgressBar,
+    out: Outputs,
+    times: Times,
+    failed: usize,
+}
+
+/// An image ready for the network: its file, the decoded image, the network input.
+type Ready = (PathBuf, detect::image::Image, csplens::tensor::Tensor);
+
+impl Run<'_> {
+    /// Names a failed image on stderr and counts it.
+    fn fail(&mut self, shown: &str, e: &anyhow::Error) {
+        self.failed += 1;
+        self.bar
+            .suspend(|| eprintln!("error: {shown}: {e:#} (skipped)"));
+        self.bar.inc(1);
+    }
+
+    /// Runs `ready` in one pass (one forward when alone) and writes each image's results.
+    fn batch(&mut self, ready: Vec<Ready>) {
+        if ready.is_empty() {
+            return;
+        }
+        let t = Instant::now();
+        let fwds = if ready.len() == 1 {
+            self.net.forward(&ready[0].2).map(|f| vec![f])
+        } else {
+            let inputs: Vec<_> = ready.iter().map(|r| r.2.clone()).collect();
+            self.net.forward_batch(&inputs)
+        };
+        let took = t.elapsed();
+        self.times.forward += took;
+        let per_image = took / ready.len() as u32;
+        match fwds {
+            Ok(fwds) => {
+                for ((path, im, _), fwd) in ready.into_iter().zip(fwds) {
+                    let shown = path.display().to_string();
+                    if let Err(e) = self.image(&path, &im, &fwd, per_image) {
+                        self.fail(&shown, &e);
+                    } else {
+                        self.bar.inc(1);
+                    }
+                }
+            }
+            Err(e) => {
+                let e = anyhow::Error::new(e).context("running the network");
+                for (path, _, _) in &ready {
+                    self.fail(&path.display().to_string(), &e);
+                }
+            }
+        }
+    }
+
+    /// One image's boxes: printed, added to the JSON, drawn when asked.
+    fn image(
+        &mut self,
+        path: &Path,
+        im: &detect::image::Image,
+        fwd: &csplens::backend::Forward,
+        took: Duration,
+    ) -> Result<()> {
+        let shown = path.display().to_string();
+        let t = Instant::now();
+        let boxes = detect::nms_boxes(self.analysis, fwd, im.w, im.h, &self.params);
+        self.times.boxes += t.elapsed();
+        let lines = printed(
+            &boxes,
+            self.names,
+            self.params.thresh,
+            im.w,
+            im.h,
+            self.args.ext_output,
+        );
+        self.bar.suspend(|| {
+            print!(
+                "{shown}: Predicted in {:.6} milli-seconds.\n{lines}",
+                took.as_secs_f64() * 1e3
+            );
+        });
+        let entry = json_entry(self.out.json.len() + 1, &shown, &boxes, self.names);
+        self.out.json.push(entry);
+        if self.out.save_dir.is_some() {
+            let dets = detect::detections(&boxes, &self.params, self.names, im.w, im.h);
+            save(&mut self.out, path, im, &dets)?;
+        }
+        Ok(())
+    }
 }
 
 /// A bar on the terminal (hidden when stdout is not one: a pipe or a file gets plain lines).

@@ -260,3 +260,43 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
         runnable.len()
     );
 }
+
+/// A batch in one command encoder gives what one inference per image gives: bus.jpg and
+/// zidane.jpg in batches of 2, 3 and 4 (odd batches and repeats included), every kept output
+/// within 1e-4 of the single run's.
+#[test]
+fn batches_equal_single_inferences() {
+    let Some(ctx) = context() else { return };
+    let a = models::analysis("yolov4-tiny");
+    let w = csplens::weights::read(
+        &models::file("yolov4-tiny", "weights"),
+        &a.network,
+        &a.shapes,
+    )
+    .unwrap();
+    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let inputs: Vec<_> = ["bus.jpg", "zidane.jpg"]
+        .iter()
+        .map(|f| {
+            let im = image::decode(&std::fs::read(models::image(f)).unwrap()).unwrap();
+            detect::network_input(&a, &im)
+        })
+        .collect();
+    let single: Vec<_> = inputs.iter().map(|t| net.forward(t).unwrap()).collect();
+    for n in [2usize, 3, 4] {
+        let batch: Vec<_> = (0..n).map(|k| inputs[k % 2].clone()).collect();
+        let got = net.forward_batch(&batch).unwrap();
+        assert_eq!(got.len(), n);
+        for (k, fwd) in got.iter().enumerate() {
+            let want = &single[k % 2];
+            assert_eq!(fwd.outputs.len(), want.outputs.len());
+            for ((i, t), (j, u)) in fwd.outputs.iter().zip(&want.outputs) {
+                assert_eq!(i, j);
+                let worst = (t.data.iter().zip(&u.data))
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(worst <= 1e-4, "batch {n}, image {k}, layer {i}: {worst}");
+            }
+        }
+    }
+}

@@ -270,15 +270,40 @@ impl CpuNet {
     /// Runs the network on a CHW input of the network's size, keeping the outputs of the
     /// detection heads and of layers nothing reads.
     pub fn forward(&self, input: &Tensor) -> Result<Forward, BackendError> {
-        self.forward_keeping(input, false)
+        self.forward_keeping(input, false, self.threads)
+    }
+
+    /// Runs the network on every input of a batch: the images run side by side, the threads
+    /// shared out between them (each image's values are computed exactly as alone; this is
+    /// data parallelism, which keeps every thread busy on layers too small to split well).
+    pub fn forward_batch(&self, inputs: &[Tensor]) -> Result<Vec<Forward>, BackendError> {
+        use rayon::prelude::*;
+        let per = (self.threads / inputs.len().max(1)).max(1);
+        let lanes = (self.threads / per).max(1);
+        let mut out = Vec::with_capacity(inputs.len());
+        for chunk in inputs.chunks(lanes) {
+            let done: Vec<Result<Forward, BackendError>> = chunk
+                .par_iter()
+                .map(|t| self.forward_keeping(t, false, per))
+                .collect();
+            for f in done {
+                out.push(f?);
+            }
+        }
+        Ok(out)
     }
 
     /// Runs the network keeping every layer's output (for inspection and layer-by-layer tests).
     pub fn forward_all(&self, input: &Tensor) -> Result<Forward, BackendError> {
-        self.forward_keeping(input, true)
+        self.forward_keeping(input, true, self.threads)
     }
 
-    fn forward_keeping(&self, input: &Tensor, keep_all: bool) -> Result<Forward, BackendError> {
+    fn forward_keeping(
+        &self,
+        input: &Tensor,
+        keep_all: bool,
+        threads: usize,
+    ) -> Result<Forward, BackendError> {
         let want = self.shapes.first().map_or(0, |s| s.inputs);
         if input.data.len() != want {
             return Err(BackendError::InputSize {
@@ -304,7 +329,7 @@ impl CpuNet {
                     .iter()
                     .map(get)
                     .collect::<Result<Vec<_>, _>>()?;
-                self.run(i, &ins)?
+                self.run(i, &ins, threads)?
             };
             let s = &self.shapes[i];
             if out.data.len() != s.outputs {
@@ -330,7 +355,7 @@ impl CpuNet {
         Ok(Forward { outputs, layer_ms })
     }
 
-    fn run(&self, i: usize, ins: &[&Tensor]) -> Result<Tensor, BackendError> {
+    fn run(&self, i: usize, ins: &[&Tensor], threads: usize) -> Result<Tensor, BackendError> {
         let s = &self.shapes[i];
         let (oh, ow) = (s.output.h, s.output.w);
         let first = match (ins.first(), &self.ops[i]) {
@@ -340,16 +365,16 @@ impl CpuNet {
             (None, _) => return Err(BackendError::Internal(format!("layer {i}: no input"))),
         };
         Ok(match &self.ops[i] {
-            Op::Conv(c) => c.forward(first, self.threads, &self.scratch)?,
+            Op::Conv(c) => c.forward(first, threads, &self.scratch)?,
             Op::Pool(p, avg) => pool::pool(first, p, *avg, oh, ow),
             Op::BlurredConv(c, blur) => {
-                let host = c.forward(first, self.threads, &self.scratch)?;
-                blur.forward(&host, self.threads, &self.scratch)?
+                let host = c.forward(first, threads, &self.scratch)?;
+                blur.forward(&host, threads, &self.scratch)?
             }
             Op::BlurredPool(p, blur) => {
                 let host = s.pre_blur.unwrap_or(s.output);
                 let pooled = pool::pool(first, p, false, host.h, host.w);
-                blur.forward(&pooled, self.threads, &self.scratch)?
+                blur.forward(&pooled, threads, &self.scratch)?
             }
             Op::Avgpool => pool::avgpool(first),
             Op::Route { groups, group_id } => ops::route(ins, *groups, *group_id),

@@ -13,6 +13,7 @@ use crate::weights::{Weights, fused_batchnorm, fused_connected, fused_conv};
 use std::time::Instant;
 use wgpu::util::DeviceExt;
 
+mod batch;
 mod choice;
 mod conv;
 mod elementwise;

@@ -45,7 +45,7 @@ enum Encode {
 }
 
 impl GpuNet {
-    fn wait(&self) -> Result<(), BackendError> {
+    pub(super) fn wait(&self) -> Result<(), BackendError> {
         if self.ctx.is_lost() {
             return Err(BackendError::DeviceLost);
         }
