@@ -97,6 +97,8 @@ fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
     Ok(match args.format {
         DetectFormat::Json => serde_json::to_string_pretty(&doc)? + "\n",
         DetectFormat::Table => {
+            // numbers as f64: a JSON value prints every digit whatever the format asks
+            let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
             let f = &doc["forward_ms"];
             let e = &doc["end_to_end_ms"];
             let mut out = format!(
@@ -104,18 +106,20 @@ fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
                 net.name(),
                 net.device(),
                 args.runs,
-                f["median"],
-                f["min"],
-                f["max"],
-                e["median"],
-                e["min"],
-                e["max"]
+                num(&f["median"]),
+                num(&f["min"]),
+                num(&f["max"]),
+                num(&e["median"]),
+                num(&e["min"]),
+                num(&e["max"])
             );
             out += &format!("batch 1     {images_per_s:8.1} images/s\n");
             if let Some(b) = doc["batch"].as_object() {
                 out += &format!(
                     "batch {:<5} {:8.1} images/s (median {:.2} ms per batch)\n",
-                    b["size"], b["images_per_s"], b["ms"]["median"]
+                    num(&b["size"]),
+                    num(&b["images_per_s"]),
+                    num(&b["ms"]["median"])
                 );
             }
             for (i, ms) in per_layer_ms.iter().enumerate() {
