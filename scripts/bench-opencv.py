@@ -23,6 +23,14 @@ def opencv_forward_ms(cv2, net, blob, runs, names):
     return times
 
 
+def opencv_net(cv2, cfg, weights, image):
+    """OpenCV DNN's network on the CPU, its output layers and the image."""
+    net = cv2.dnn.readNetFromDarknet(cfg, weights)
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    return net, net.getUnconnectedOutLayersNames(), cv2.imread(image)
+
+
 def ours_images_per_s(exe, cfg, weights, image, batch, runs, threads):
     out = subprocess.run([exe, "bench", "--cfg", cfg, "--weights", weights, "--image", image, "--backend", "cpu",
                           "--runs", str(runs), "--threads", str(threads), "--batch", str(batch), "--format", "json"],
@@ -39,11 +47,7 @@ def batch_table(cv2, models, exe, image, args):
              "|---|---:|---:|---:|---:|"]
     for model in ["yolov4-tiny", "yolov3-tiny"]:
         cfg, weights = (os.path.join(models, model, f"{model}.{e}") for e in ("cfg", "weights"))
-        net = cv2.dnn.readNetFromDarknet(cfg, weights)
-        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
-        names = net.getUnconnectedOutLayersNames()
-        img = cv2.imread(image)
+        net, names, img = opencv_net(cv2, cfg, weights, image)
         for n in sizes:
             blob = cv2.dnn.blobFromImages([img] * n, 1 / 255.0, (416, 416), swapRB=True, crop=False)
             opencv_forward_ms(cv2, net, blob, 2, names)  # warm-up
@@ -74,11 +78,7 @@ def main():
     rows = []
     for model in ["yolov4-tiny", "yolov3-tiny"]:
         cfg, weights = (os.path.join(models, model, f"{model}.{e}") for e in ("cfg", "weights"))
-        net = cv2.dnn.readNetFromDarknet(cfg, weights)
-        net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
-        net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
-        names = net.getUnconnectedOutLayersNames()
-        img = cv2.imread(image)
+        net, names, img = opencv_net(cv2, cfg, weights, image)
         blob = cv2.dnn.blobFromImage(img, 1 / 255.0, (416, 416), swapRB=True, crop=False)
         opencv_forward_ms(cv2, net, blob, 3, names)  # warm-up
         ours, theirs = [], []

@@ -92,7 +92,7 @@ impl GpuNet {
     }
 
     /// Layer `i`'s output as a tensor, from `floats` at byte `at`.
-    fn tensor_at(&self, floats: &[f32], at: u64, i: usize) -> Tensor {
+    pub(super) fn tensor_at(&self, floats: &[f32], at: u64, i: usize) -> Tensor {
         let s = &self.shapes[i];
         let from = (at / 4) as usize;
         let data = floats

@@ -275,17 +275,7 @@ impl GpuNet {
         Ok(keep
             .iter()
             .zip(&rb.offsets)
-            .map(|(&i, &at)| {
-                let s = &self.shapes[i];
-                let from = (at / 4) as usize;
-                let data = floats[from..from + s.outputs].to_vec();
-                let (c, h, w) = if s.output.is_image() {
-                    (s.output.c, s.output.h, s.output.w)
-                } else {
-                    (s.outputs, 1, 1)
-                };
-                (i, Tensor { c, h, w, data })
-            })
+            .map(|(&i, &at)| (i, self.tensor_at(floats, at, i)))
             .collect())
     }
 
