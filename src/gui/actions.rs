@@ -235,7 +235,8 @@ impl App {
                 path,
                 text,
                 stamp,
-            } => self.accept_saved(slot, path, text, stamp),
+                renamed_from,
+            } => self.accept_saved(slot, (path, renamed_from), text, stamp),
             Outcome::GalleryItem { to, index, item } => self.gallery_item(to, index, *item),
             Outcome::GalleryDone { to, seconds } => self.gallery_done(to, seconds),
             Outcome::SaveConflict(slot) => {

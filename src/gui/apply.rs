@@ -39,6 +39,7 @@ impl App {
             Command::Undo(slot) => self.undo(slot),
             Command::Redo(slot) => self.redo(slot),
             Command::Save(slot) => self.save(slot, false),
+            Command::SaveAs(slot, path) => self.save_as(slot, path),
             Command::Revert(slot) => self.revert(slot),
             Command::Detection(action) => self.detection_action(action),
             Command::OpenImages(paths) => self.open_gallery(paths),

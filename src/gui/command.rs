@@ -72,8 +72,11 @@ pub enum Command {
     Undo(Slot),
     /// Redoes it.
     Redo(Slot),
-    /// Writes a network's text to its file (atomically; asks when the file changed on disk).
+    /// Writes a network's text to its file (atomically; asks when the file changed on disk);
+    /// a text not read from a file asks where.
     Save(Slot),
+    /// Writes a network's text to another file (`None`: ask where), which it then belongs to.
+    SaveAs(Slot, Option<PathBuf>),
     /// Goes back to the file's text (undoable).
     Revert(Slot),
     /// A detection-view action (threshold, backend, save, open an image).

@@ -210,6 +210,12 @@ impl App {
         let Some(doc) = &self.docs[slot.index()] else {
             return;
         };
+        if doc.source.disk_stamp().is_none() {
+            // not read from a file (a demo cfg, a recovered text): never over whatever its
+            // name points at, ask where
+            self.save_as(slot, None);
+            return;
+        }
         let (path, text) = (doc.path.clone(), doc.source.text().to_string());
         let expected = doc.source.disk_stamp();
         let dir = self.recovery_dir.clone();
@@ -233,6 +239,52 @@ impl App {
                     path,
                     text,
                     stamp,
+                    renamed_from: None,
+                })
+            })
+        });
+    }
+
+    /// Writes `slot`'s text to `path` (asked in a dialog when `None`), atomically; the
+    /// document then belongs to that file.
+    pub(super) fn save_as(&mut self, slot: Slot, path: Option<PathBuf>) {
+        let Some(doc) = &self.docs[slot.index()] else {
+            return;
+        };
+        let (old, text, name) = (doc.path.clone(), doc.source.text().to_string(), doc.title());
+        let dir = self.recovery_dir.clone();
+        self.jobs.spawn(format!("save {name} as"), move |_| {
+            let path = match path {
+                Some(p) => p,
+                None => {
+                    let picked = pollster::block_on(
+                        rfd::AsyncFileDialog::new()
+                            .set_file_name(&name)
+                            .add_filter("cfg", &["cfg"])
+                            .save_file(),
+                    );
+                    let Some(file) = picked else {
+                        return Outcome::Failed(Diagnostic::info(
+                            &name,
+                            "not saved (dialog cancelled)",
+                        ));
+                    };
+                    file.path().to_path_buf()
+                }
+            };
+            outcome(|| {
+                crate::files::write_atomic(&path, text.as_bytes())
+                    .map_err(|e| Diagnostic::error(&path.display().to_string(), e))?;
+                if let Some(dir) = &dir {
+                    recovery::remove(dir, &old);
+                }
+                let stamp = stamp(text.as_bytes());
+                Ok(Outcome::SourceSaved {
+                    slot,
+                    path,
+                    text,
+                    stamp,
+                    renamed_from: Some(old),
                 })
             })
         });
@@ -240,11 +292,19 @@ impl App {
 
     /// A saved text: the document is clean again up to what was typed since; a command
     /// waiting on the save goes on.
-    pub(super) fn accept_saved(&mut self, slot: Slot, path: PathBuf, text: String, disk: u64) {
+    pub(super) fn accept_saved(
+        &mut self,
+        slot: Slot,
+        (path, renamed_from): (PathBuf, Option<PathBuf>),
+        text: String,
+        disk: u64,
+    ) {
         let k = slot.index();
-        let Some(doc) = self.docs[k].as_mut().filter(|d| d.path == path) else {
+        let was = renamed_from.as_ref().unwrap_or(&path);
+        let Some(doc) = self.docs[k].as_mut().filter(|d| &d.path == was) else {
             return;
         };
+        doc.path = path.clone();
         doc.source.mark_saved(text, disk);
         let still_dirty = doc.source.is_dirty();
         self.report(Diagnostic::info(&path.display().to_string(), "saved"));

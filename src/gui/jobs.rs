@@ -120,6 +120,8 @@ pub enum Outcome {
         text: String,
         /// The written bytes' stamp.
         stamp: u64,
+        /// The document's file before a Save As (it now belongs to `path`).
+        renamed_from: Option<PathBuf>,
     },
     /// Saving stopped: the file changed on disk since it was read.
     SaveConflict(Slot),

@@ -351,3 +351,31 @@ fn a_slow_earlier_open_never_replaces_a_later_one() {
     }
     assert_eq!(app.doc().unwrap().title(), "yolov4-tiny.cfg");
 }
+
+#[test]
+fn a_text_not_read_from_a_file_is_saved_where_asked_and_then_belongs_there() {
+    // the demo cfgs are compiled in: their names point into assets/, which Save never writes
+    let asset = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/yolov4-tiny.cfg");
+    let before = std::fs::read(&asset).unwrap();
+    let mut app = App::default();
+    app.open_demo();
+    app.tab = Tab::Source;
+    let mut h = harness(app);
+    settle(&mut h);
+    assert_eq!(h.state().doc().unwrap().source.disk_stamp(), None);
+    let edited = text_of(&h) + EXTRA_LAYER;
+    edit(&mut h, edited.clone());
+    let target = workdir("save-as").join("mine.cfg");
+    h.state_mut().apply(Command::SaveAs(Slot::A, Some(target.clone())));
+    settle(&mut h);
+    let doc = h.state().doc().unwrap();
+    assert_eq!(doc.path, target);
+    assert!(!doc.source.is_dirty() && doc.source.disk_stamp().is_some());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), edited);
+    assert_eq!(std::fs::read(&asset).unwrap(), before, "the asset is untouched");
+    // from now on Save writes that file
+    edit(&mut h, edited.replace("stride=1", "stride=2"));
+    h.state_mut().apply(Command::Save(Slot::A));
+    settle(&mut h);
+    assert!(std::fs::read_to_string(&target).unwrap().ends_with("stride=2\n"));
+}
