@@ -115,6 +115,12 @@ fn toolbar(ui: &mut egui::Ui, doc: &Document, slot: Slot, cmds: &mut Vec<Command
                 Command::Save(slot),
             ),
             (
+                "Save as…",
+                true,
+                "write the text to another file, which it then belongs to",
+                Command::SaveAs(slot, None),
+            ),
+            (
                 "Revert",
                 src.is_dirty(),
                 "back to the file's text (undoable)",
