@@ -75,6 +75,10 @@ fn main() -> Result<(), String> {
     save(&mut h, "detection-head-overlay")?;
     h.state_mut()
         .apply(Command::Detection(Action::PickHead(None)));
+    // the run's roofline under this machine's measured ceilings
+    h.state_mut().tab = Tab::Charts;
+    h.run_steps(4);
+    save(&mut h, "charts-roofline")?;
     gallery(&mut h)?;
     // the Source tab with the doctor's notes, layer 29 (the partial cut) selected
     h.state_mut().tab = Tab::Source;
