@@ -366,16 +366,25 @@ fn a_text_not_read_from_a_file_is_saved_where_asked_and_then_belongs_there() {
     let edited = text_of(&h) + EXTRA_LAYER;
     edit(&mut h, edited.clone());
     let target = workdir("save-as").join("mine.cfg");
-    h.state_mut().apply(Command::SaveAs(Slot::A, Some(target.clone())));
+    h.state_mut()
+        .apply(Command::SaveAs(Slot::A, Some(target.clone())));
     settle(&mut h);
     let doc = h.state().doc().unwrap();
     assert_eq!(doc.path, target);
     assert!(!doc.source.is_dirty() && doc.source.disk_stamp().is_some());
     assert_eq!(std::fs::read_to_string(&target).unwrap(), edited);
-    assert_eq!(std::fs::read(&asset).unwrap(), before, "the asset is untouched");
+    assert_eq!(
+        std::fs::read(&asset).unwrap(),
+        before,
+        "the asset is untouched"
+    );
     // from now on Save writes that file
     edit(&mut h, edited.replace("stride=1", "stride=2"));
     h.state_mut().apply(Command::Save(Slot::A));
     settle(&mut h);
-    assert!(std::fs::read_to_string(&target).unwrap().ends_with("stride=2\n"));
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .ends_with("stride=2\n")
+    );
 }
