@@ -3,6 +3,7 @@
 
 use super::app::App;
 use super::command::Command;
+use super::editor::SourceBuffer;
 
 impl App {
     /// Applies one command: the only place the app's state changes at a user's request.
@@ -36,11 +37,11 @@ impl App {
             Command::PreviewFix(req) => self.preview_fix(req),
             Command::ApplyPreview => self.apply_preview(),
             Command::CloseFixForm => self.fix_form = None,
-            Command::Undo(slot) => self.undo(slot),
-            Command::Redo(slot) => self.redo(slot),
+            Command::Undo(slot) => self.change(slot, SourceBuffer::undo),
+            Command::Redo(slot) => self.change(slot, SourceBuffer::redo),
             Command::Save(slot) => self.save(slot, false),
             Command::SaveAs(slot, path) => self.save_as(slot, path),
-            Command::Revert(slot) => self.revert(slot),
+            Command::Revert(slot) => self.change(slot, SourceBuffer::revert),
             Command::Detection(action) => self.detection_action(action),
             Command::OpenImages(paths) => self.open_gallery(paths),
             Command::ShowGalleryImage(i) => self.show_gallery_image(i),

@@ -65,35 +65,14 @@ impl App {
 
     /// Replaces `slot`'s whole text as one undoable step.
     pub(super) fn replace_text(&mut self, slot: Slot, text: String) {
-        if let Some(doc) = self.docs[slot.index()].as_mut()
-            && doc.source.set_text(text, ChangeKind::Step)
-        {
-            self.reanalyse_now(slot);
-        }
+        self.change(slot, |s| s.set_text(text, ChangeKind::Step));
     }
 
-    pub(super) fn undo(&mut self, slot: Slot) {
+    /// Applies `f` to `slot`'s text; re-analyses it when `f` changed it.
+    pub(super) fn change(&mut self, slot: Slot, f: impl FnOnce(&mut SourceBuffer) -> bool) {
         if self.docs[slot.index()]
             .as_mut()
-            .is_some_and(|d| d.source.undo())
-        {
-            self.reanalyse_now(slot);
-        }
-    }
-
-    pub(super) fn redo(&mut self, slot: Slot) {
-        if self.docs[slot.index()]
-            .as_mut()
-            .is_some_and(|d| d.source.redo())
-        {
-            self.reanalyse_now(slot);
-        }
-    }
-
-    pub(super) fn revert(&mut self, slot: Slot) {
-        if self.docs[slot.index()]
-            .as_mut()
-            .is_some_and(|d| d.source.revert())
+            .is_some_and(|d| f(&mut d.source))
         {
             self.reanalyse_now(slot);
         }
