@@ -200,26 +200,13 @@ impl App {
         let dir = self.recovery_dir.clone();
         self.jobs.spawn(format!("save {}", doc.title()), move |_| {
             outcome(|| {
-                let name = path.display().to_string();
                 if !force && let Ok(now) = std::fs::read(&path) {
                     // a file that vanished is simply written again; one that changed asks
                     if expected != Some(stamp(&now)) {
                         return Ok(Outcome::SaveConflict(slot));
                     }
                 }
-                crate::files::write_atomic(&path, text.as_bytes())
-                    .map_err(|e| Diagnostic::error(&name, e))?;
-                if let Some(dir) = &dir {
-                    recovery::remove(dir, &path);
-                }
-                let stamp = stamp(text.as_bytes());
-                Ok(Outcome::SourceSaved {
-                    slot,
-                    path,
-                    text,
-                    stamp,
-                    renamed_from: None,
-                })
+                write_source(slot, path, text, dir.as_deref(), None)
             })
         });
     }
@@ -251,21 +238,7 @@ impl App {
                     file.path().to_path_buf()
                 }
             };
-            outcome(|| {
-                crate::files::write_atomic(&path, text.as_bytes())
-                    .map_err(|e| Diagnostic::error(&path.display().to_string(), e))?;
-                if let Some(dir) = &dir {
-                    recovery::remove(dir, &old);
-                }
-                let stamp = stamp(text.as_bytes());
-                Ok(Outcome::SourceSaved {
-                    slot,
-                    path,
-                    text,
-                    stamp,
-                    renamed_from: Some(old),
-                })
-            })
+            outcome(|| write_source(slot, path, text, dir.as_deref(), Some(old)))
         });
     }
 
@@ -474,4 +447,28 @@ impl App {
             });
         }
     }
+}
+
+/// Writes a document's text to `path` atomically and removes its recovery file (the one of
+/// `renamed_from` after a Save As): a save job's work.
+fn write_source(
+    slot: Slot,
+    path: PathBuf,
+    text: String,
+    recovery_dir: Option<&std::path::Path>,
+    renamed_from: Option<PathBuf>,
+) -> Result<Outcome, Diagnostic> {
+    crate::files::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Diagnostic::error(&path.display().to_string(), e))?;
+    if let Some(dir) = recovery_dir {
+        recovery::remove(dir, renamed_from.as_ref().unwrap_or(&path));
+    }
+    let stamp = stamp(text.as_bytes());
+    Ok(Outcome::SourceSaved {
+        slot,
+        path,
+        text,
+        stamp,
+        renamed_from,
+    })
 }
