@@ -3,7 +3,7 @@
 #   device run: command "bash scripts/device-run.sh", carry [".devrun", ".gl"], timeout 480 s
 # Writes to $OUT: the card and driver, the GPU tests that need no model files, and gpu-bench
 # for yolov4-tiny and yolov3-tiny (synthetic weights: the times do not depend on the values)
-# with every convolution kernel, and the per-layer kernel and split-K choice GpuNet::new makes.
+# with every convolution kernel, and the per-layer kernel and split-K choice the default GpuNet::build makes.
 set -u
 if ! ldconfig -p | grep -q libvulkan.so.1; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done

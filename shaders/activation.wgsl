@@ -2,12 +2,33 @@
 // apply one in their epilogue: the registry prepends this file to conv.wgsl and
 // elementwise.wgsl, so the pipeline's `ACT` override picks the function at compile time.
 //
-// ACT: 0 linear, 1 leaky (and revleaky), 2 relu, 3 logistic, 4 mish, 5 swish, 6 relu6,
-// 7 tanh, 8 hard_mish, 9 elu, 10 selu, 11 gelu, 12 hardswish, 13 loggy, 14 relie, 15 ramp,
-// 16 plse, 17 stair, 18 hardtan, 19 lhtan. The normalize_channels family needs every channel
-// of a position and runs as its own kernel (elementwise.wgsl `normalize_channels`).
+// ACT selects one of the ACT_* constants below (leaky also serves revleaky's forward pass).
+// Their Rust names and values: `kernels::act` (a naga test checks both sides). The
+// normalize_channels family needs every channel of a position and runs as its own kernel
+// (elementwise.wgsl `normalize_channels`).
 
 override ACT: u32 = 0u;
+
+const ACT_LINEAR: u32 = 0u;
+const ACT_LEAKY: u32 = 1u;
+const ACT_RELU: u32 = 2u;
+const ACT_LOGISTIC: u32 = 3u;
+const ACT_MISH: u32 = 4u;
+const ACT_SWISH: u32 = 5u;
+const ACT_RELU6: u32 = 6u;
+const ACT_TANH: u32 = 7u;
+const ACT_HARD_MISH: u32 = 8u;
+const ACT_ELU: u32 = 9u;
+const ACT_SELU: u32 = 10u;
+const ACT_GELU: u32 = 11u;
+const ACT_HARDSWISH: u32 = 12u;
+const ACT_LOGGY: u32 = 13u;
+const ACT_RELIE: u32 = 14u;
+const ACT_RAMP: u32 = 15u;
+const ACT_PLSE: u32 = 16u;
+const ACT_STAIR: u32 = 17u;
+const ACT_HARDTAN: u32 = 18u;
+const ACT_LHTAN: u32 = 19u;
 
 fn logistic(x: f32) -> f32 {
     return 1.0 / (1.0 + exp(-x));
@@ -60,33 +81,33 @@ fn yolo_entry(v: f32, entry: u32, new_coords: bool, scale_x_y: f32) -> f32 {
 
 fn activate(x: f32) -> f32 {
     switch ACT {
-        case 1u: { return select(0.1 * x, x, x > 0.0); }
-        case 2u: { return max(x, 0.0); }
-        case 3u: { return logistic(x); }
-        case 4u: { return x * tanh_dk(softplus(x)); }
-        case 5u: { return x * logistic(x); }
-        case 6u: { return clamp(x, 0.0, 6.0); }
-        case 7u: { return tanh_dk(x); }
-        case 8u: {
+        case ACT_LEAKY: { return select(0.1 * x, x, x > 0.0); }
+        case ACT_RELU: { return max(x, 0.0); }
+        case ACT_LOGISTIC: { return logistic(x); }
+        case ACT_MISH: { return x * tanh_dk(softplus(x)); }
+        case ACT_SWISH: { return x * logistic(x); }
+        case ACT_RELU6: { return clamp(x, 0.0, 6.0); }
+        case ACT_TANH: { return tanh_dk(x); }
+        case ACT_HARD_MISH: {
             if (x > 0.0) { return x; }
             if (x > -2.0) { return x * x / 2.0 + x; }
             return 0.0;
         }
-        case 9u: { return select(expm1(x), x, x >= 0.0); }
-        case 10u: { return select(1.0507 * 1.6732 * expm1(x), 1.0507 * x, x >= 0.0); }
-        case 11u: { return 0.5 * x * (1.0 + tanh(0.797885 * x + 0.035677 * x * x * x)); }
-        case 12u: { return x * clamp(x + 3.0, 0.0, 6.0) / 6.0; }
-        case 13u: { return 2.0 / (1.0 + exp(-x)) - 1.0; }
-        case 14u: { return select(0.01 * x, x, x > 0.0); }
-        case 15u: { return select(0.0, x, x > 0.0) + 0.1 * x; }
-        case 16u: {
+        case ACT_ELU: { return select(expm1(x), x, x >= 0.0); }
+        case ACT_SELU: { return select(1.0507 * 1.6732 * expm1(x), 1.0507 * x, x >= 0.0); }
+        case ACT_GELU: { return 0.5 * x * (1.0 + tanh(0.797885 * x + 0.035677 * x * x * x)); }
+        case ACT_HARDSWISH: { return x * clamp(x + 3.0, 0.0, 6.0) / 6.0; }
+        case ACT_LOGGY: { return 2.0 / (1.0 + exp(-x)) - 1.0; }
+        case ACT_RELIE: { return select(0.01 * x, x, x > 0.0); }
+        case ACT_RAMP: { return select(0.0, x, x > 0.0) + 0.1 * x; }
+        case ACT_PLSE: {
             if (x < -4.0) { return 0.01 * (x + 4.0); }
             if (x > 4.0) { return 0.01 * (x - 4.0) + 1.0; }
             return 0.125 * x + 0.5;
         }
-        case 17u: { return stair(x); }
-        case 18u: { return clamp(x, -1.0, 1.0); }
-        case 19u: {
+        case ACT_STAIR: { return stair(x); }
+        case ACT_HARDTAN: { return clamp(x, -1.0, 1.0); }
+        case ACT_LHTAN: {
             if (x < 0.0) { return 0.001 * x; }
             if (x > 1.0) { return 0.001 * (x - 1.0) + 1.0; }
             return x;

@@ -3,7 +3,8 @@
 // src/backend/wgpu/kernels.rs — keep the two in sync (a naga test compares their layouts).
 //
 // Dispatch: x covers out_h · ⌈out_w/4⌉ invocations, y the channel blocks (or channels).
-// `conv_blocked`: ungrouped layers. Each invocation computes 8 output channels × 4 output
+// `conv_blocked` (a benchmark baseline, `wgpu::bench`, as `conv_naive`): ungrouped layers.
+// Each invocation computes 8 output channels × 4 output
 // columns of one row (32 accumulators in registers); weights are laid out at load time as two
 // vec4 over 8 consecutive output channels: w[(((block·cin + ic)·size + ky)·size + kx)·2 + h].
 // `conv_blocked4`: the same with 4 channels (one vec4 per tap, w[((block·cin + ic)·size + ky)·
@@ -130,6 +131,10 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
 }
 
+// Split-K (p.splits > 1): workgroup z sums one range of input channels and writes its
+// partial sums (the `output` binding is then the partials buffer, [split][out_c][out_h]
+// [out_w]); `conv_reduce` adds the splits, the bias and the activation. Dispatch: x, y as
+// above, z = splits.
 @compute @workgroup_size(WG)
 fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
     // x: (row, 4-column block) pairs, y: block of 4 output channels (weights: one vec4 per tap)
@@ -137,15 +142,19 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let ox0 = (gid.x % xb) * 4u;
     let oy = gid.x / xb;
     let block = gid.y;
-    if (oy >= p.out_h || block >= p.blocks) {
+    let split = gid.z;
+    if (oy >= p.out_h || block >= p.blocks || split >= p.splits) {
         return;
     }
+    let chunk = (p.in_c + p.splits - 1u) / p.splits;
+    let ic0 = split * chunk;
+    let ic1 = min(ic0 + chunk, p.in_c);
     var acc: array<vec4<f32>, 4>;
     for (var i = 0u; i < 4u; i++) {
         acc[i] = vec4<f32>(0.0);
     }
     let iy0 = i32(oy * p.stride_y) - i32(p.pad);
-    for (var ic = 0u; ic < p.in_c; ic++) {
+    for (var ic = ic0; ic < ic1; ic++) {
         for (var ky = 0u; ky < p.size; ky++) {
             let iy = iy0 + i32(ky * p.dilation);
             for (var kx = 0u; kx < p.size; kx++) {
@@ -158,6 +167,7 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
     }
     let b = biases[block];
+    let plane = p.out_h * p.out_w;
     for (var j = 0u; j < 4u; j++) {
         let oc = block * 4u + j;
         if (oc >= p.out_c) {
@@ -165,7 +175,12 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
         }
         for (var i = 0u; i < 4u; i++) {
             let ox = ox0 + i;
-            if (ox < p.out_w) {
+            if (ox >= p.out_w) {
+                continue;
+            }
+            if (p.splits > 1u) {
+                output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = acc[i][j];
+            } else {
                 output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc[i][j] + b[j]);
             }
         }
@@ -448,55 +463,6 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     gemm_store(m + 1u, n, wg.z, c1);
     gemm_store(m + 2u, n, wg.z, c2);
     gemm_store(m + 3u, n, wg.z, c3);
-}
-
-// Split-K for layers with few output positions: invocation z sums input channels
-// [z·chunk, (z+1)·chunk) of a 4-channel × 4-column block into `output` (the partial-sums
-// buffer, [split][out_c][out_h][out_w]); `conv_reduce` adds the splits, the bias and the
-// activation. Weights as `conv_blocked4`.
-@compute @workgroup_size(WG)
-fn conv_blocked4_split(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let xb = (p.out_w + 3u) / 4u;
-    let ox0 = (gid.x % xb) * 4u;
-    let oy = gid.x / xb;
-    let block = gid.y;
-    let split = gid.z;
-    if (oy >= p.out_h || block >= p.blocks || split >= p.splits) {
-        return;
-    }
-    let chunk = (p.in_c + p.splits - 1u) / p.splits;
-    let ic0 = split * chunk;
-    let ic1 = min(ic0 + chunk, p.in_c);
-    var acc: array<vec4<f32>, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        acc[i] = vec4<f32>(0.0);
-    }
-    let iy0 = i32(oy * p.stride_y) - i32(p.pad);
-    for (var ic = ic0; ic < ic1; ic++) {
-        for (var ky = 0u; ky < p.size; ky++) {
-            let iy = iy0 + i32(ky * p.dilation);
-            for (var kx = 0u; kx < p.size; kx++) {
-                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
-                for (var i = 0u; i < 4u; i++) {
-                    let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
-                    acc[i] += w * load(ic, iy, ix);
-                }
-            }
-        }
-    }
-    let plane = p.out_h * p.out_w;
-    for (var j = 0u; j < 4u; j++) {
-        let oc = block * 4u + j;
-        if (oc >= p.out_c) {
-            break;
-        }
-        for (var i = 0u; i < 4u; i++) {
-            let ox = ox0 + i;
-            if (ox < p.out_w) {
-                output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = acc[i][j];
-            }
-        }
-    }
 }
 
 // Sums the split-K partials (`input`), adds the bias, applies the activation.

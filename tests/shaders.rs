@@ -1,10 +1,13 @@
-//! Every WGSL file parses and validates with naga, and each `Params` struct has the size and
-//! field offsets of its `#[repr(C)]` Rust mirror.
+//! Every WGSL file parses and validates with naga, each `Params` struct has the size and
+//! field offsets of its `#[repr(C)]` Rust mirror, every registered kernel is an entry point of
+//! its family, and the names both sides share (activation numbers, binding indices) agree.
 
 #![cfg(feature = "gpu")]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use csplens::backend::wgpu::kernels::{ConvParams, EwParams, PoolParams, SOURCES};
+use csplens::backend::wgpu::kernels::{
+    ConvParams, EwParams, Kernel, PoolParams, SOURCES, act, conv_binding, ew_binding, pool_binding,
+};
 use std::mem::{offset_of, size_of};
 
 fn module(name: &str) -> naga::Module {
@@ -112,5 +115,87 @@ fn params_structs_match_their_rust_mirrors() {
             n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, groups, flag, coords,
             in_c, in_h, in_w, ksize, pad, _pad0, _pad1
         ]
+    );
+}
+
+/// (name, value) of every `const` of type u32 the module declares.
+fn u32_constants(m: &naga::Module) -> Vec<(String, u32)> {
+    m.constants
+        .iter()
+        .filter_map(|(_, c)| {
+            let name = c.name.clone()?;
+            match m.global_expressions[c.init] {
+                naga::Expression::Literal(naga::Literal::U32(v)) => Some((name, v)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn activation_numbers_agree_by_name() {
+    for family in ["activation.wgsl", "conv.wgsl", "elementwise.wgsl"] {
+        let mut wgsl: Vec<(String, u32)> = u32_constants(&module(family))
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("ACT_"))
+            .collect();
+        wgsl.sort();
+        let mut rust: Vec<(String, u32)> = act::ALL.iter().map(|&(n, v)| (n.into(), v)).collect();
+        rust.sort();
+        assert_eq!(wgsl, rust, "{family}: the ACT_* constants and kernels::act");
+    }
+    // distinct numbers: two names on one number would run one activation for the other
+    let mut values: Vec<u32> = act::ALL.iter().map(|&(_, v)| v).collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(values.len(), act::ALL.len());
+}
+
+#[test]
+fn binding_indices_agree_by_name() {
+    for (family, rust) in [
+        ("conv.wgsl", conv_binding::ALL),
+        ("elementwise.wgsl", ew_binding::ALL),
+        ("pool.wgsl", pool_binding::ALL),
+    ] {
+        let m = module(family);
+        let mut wgsl: Vec<(String, u32)> = m
+            .global_variables
+            .iter()
+            .filter_map(|(_, g)| {
+                let b = g.binding.as_ref()?;
+                assert_eq!(b.group, 0, "{family}: one bind group");
+                Some((g.name.clone()?.to_uppercase(), b.binding))
+            })
+            .collect();
+        wgsl.sort();
+        let mut rust: Vec<(String, u32)> = rust.iter().map(|&(n, v)| (n.into(), v)).collect();
+        rust.sort();
+        assert_eq!(
+            wgsl, rust,
+            "{family}: every binding, named alike on both sides"
+        );
+    }
+}
+
+#[test]
+fn every_registered_kernel_is_an_entry_point_of_its_family() {
+    let kernels = Kernel::ALL;
+    let mut entries = Vec::new();
+    for (family, _) in SOURCES {
+        let m = module(family);
+        entries.extend(m.entry_points.iter().map(|e| (family, e.name.clone())));
+    }
+    for k in kernels {
+        let (family, entry) = k.entry();
+        assert!(
+            entries.iter().any(|(f, e)| *f == family && e == entry),
+            "{k:?}: no entry point {entry} in {family}"
+        );
+    }
+    assert_eq!(
+        entries.len(),
+        kernels.len(),
+        "an entry point no kernel names: {entries:?}"
     );
 }

@@ -61,7 +61,7 @@ impl Runner {
             BackendChoice::Cpu => cpu(String::new()),
             #[cfg(feature = "gpu")]
             BackendChoice::Wgpu | BackendChoice::Auto => {
-                use super::wgpu::{GpuContext, GpuNet};
+                use super::wgpu::{BuildOptions, GpuContext, GpuNet};
                 let ctx = match device.map_or_else(GpuContext::new, Ok) {
                     Ok(ctx) => ctx,
                     Err(e) if choice == BackendChoice::Auto => return cpu(format!(": {e}")),
@@ -73,7 +73,7 @@ impl Runner {
                         ctx.info.name
                     ));
                 }
-                match GpuNet::new(&ctx, a, w) {
+                match GpuNet::build(&ctx, a, w, &BuildOptions::default()) {
                     Ok(net) => Ok((
                         Self::Gpu(Box::new(net)),
                         format!("backend: wgpu on {}", ctx.describe()),

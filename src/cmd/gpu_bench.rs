@@ -4,7 +4,8 @@
 
 use anyhow::{Context as _, Result};
 use csplens::args::GpuBenchArgs;
-use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+use csplens::backend::wgpu::bench::{self, Baseline, Timers};
+use csplens::backend::wgpu::{BuildOptions, ConvKernel, GpuContext, GpuNet};
 use csplens::limits::Limits;
 use csplens::tensor::Tensor;
 use serde_json::json;
@@ -27,15 +28,8 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
     let (a, w, input) = synthetic(&cfg)?;
     let gflop = a.profile.total_bflops as f64;
     let mut rows = Vec::new();
-    for (name, kernel) in [
-        ("gemm", ConvKernel::Gemm),
-        ("gemm32", ConvKernel::Gemm32),
-        ("blocked", ConvKernel::Blocked),
-        ("blocked4", ConvKernel::Blocked4),
-        ("naive", ConvKernel::Naive),
-    ] {
-        let net = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)?;
-        let ms = net.time_encoded(&input, args.iters)?;
+    for (name, net) in conv_nets(&ctx, &a, &w, false)? {
+        let ms = Timers(&net).kernels_ms(&input, args.iters)?;
         rows.push(json!({"kernel": name, "ms": ms, "gflops": gflop / ms * 1e3}));
     }
     let mut doc = json!({"device": ctx.describe(), "conv": format!("3×3 {c}→{c} at {n}×{n}, {gflop:.3} GFLOP"), "kernels": rows});
@@ -43,7 +37,8 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
     let (a, w, input) = synthetic(
         "[net]\nwidth=8\nheight=8\nchannels=4\n\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n",
     )?;
-    let tiny = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true)?;
+    let gemm = BuildOptions::kernel(ConvKernel::Gemm);
+    let tiny = GpuNet::build(&ctx, &a, &w, &gemm)?;
     doc["round_trip_ms"] = json!(median_forward_ms(&tiny, &input, 50)?);
     // the floor of one layer: a chain of tiny convolutions, each waiting for the one before
     let chain = 64;
@@ -51,9 +46,9 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
         "[net]\nwidth=8\nheight=8\nchannels=4\n{}",
         "\n[convolutional]\nfilters=4\nsize=1\nactivation=linear\n".repeat(chain)
     ))?;
-    let net = GpuNet::with_options(&ctx, &a, &w, ConvKernel::Gemm, true)?;
+    let net = GpuNet::build(&ctx, &a, &w, &gemm)?;
     doc["dependent_dispatch_us"] =
-        json!(net.time_encoded(&input, args.iters)? * 1e3 / chain as f64);
+        json!(Timers(&net).kernels_ms(&input, args.iters)? * 1e3 / chain as f64);
     if let Some(cfg) = &args.cfg {
         let a = csplens::analyze_file(cfg, Default::default(), caps)
             .map_err(|e| anyhow::Error::msg(e.render()))?;
@@ -70,25 +65,24 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
             data: vec![0.5; s.c * s.h * s.w],
         };
         let t = std::time::Instant::now();
-        let net = GpuNet::new(&ctx, &a, &w)?;
+        let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default())?;
         let build_ms = t.elapsed().as_secs_f64() * 1e3;
-        let unshared = GpuNet::with_conv_kernel(&ctx, &a, &w, ConvKernel::Blocked)?.buffer_bytes();
+        let unshared = GpuNet::build(&ctx, &a, &w, &gemm.clone().unshared())?.buffer_bytes();
         doc["network_buffer_bytes"] = json!({"shared": net.buffer_bytes(), "per_layer": unshared});
         let (mut kernels, mut layers) = (serde_json::Map::new(), serde_json::Map::new());
-        for (name, kernel) in [
-            ("gemm", ConvKernel::Gemm),
-            ("gemm32", ConvKernel::Gemm32),
-            ("blocked", ConvKernel::Blocked),
-            ("blocked4", ConvKernel::Blocked4),
-        ] {
-            let net = GpuNet::with_options(&ctx, &a, &w, kernel, true)?;
-            kernels.insert(name.into(), json!(net.time_encoded(&input, args.iters)?));
-            layers.insert(name.into(), json!(net.forward_timed(&input)?.layer_ms));
+        for (name, each) in conv_nets(&ctx, &a, &w, true)? {
+            if name == "naive" {
+                continue;
+            }
+            let ms = Timers(&each).kernels_ms(&input, args.iters)?;
+            kernels.insert(name.into(), json!(ms));
+            layers.insert(name.into(), json!(each.forward_timed(&input)?.layer_ms));
         }
-        let ms = net.time_encoded(&input, args.iters)?;
+        let timers = Timers(&net);
+        let ms = timers.kernels_ms(&input, args.iters)?;
         let forward_ms = median_forward_ms(&net, &input, args.iters.max(3))?;
-        let transfer_ms = net.transfer_ms(&input, args.iters.max(3))?;
-        let encode_ms = net.encode_ms(args.iters.max(3))?;
+        let transfer_ms = timers.transfer_ms(&input, args.iters.max(3))?;
+        let encode_ms = timers.encode_ms(args.iters.max(3))?;
         let layer_ms = net.forward_timed(&input)?.layer_ms;
         doc["network"] = json!({
             "layer_ms": layer_ms,
@@ -114,6 +108,27 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
         });
     }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// The network built with each production kernel and each baseline, by name.
+fn conv_nets(
+    ctx: &GpuContext,
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    shared: bool,
+) -> Result<Vec<(&'static str, GpuNet)>> {
+    let mut nets = Vec::new();
+    for kernel in ConvKernel::ALL {
+        let options = BuildOptions {
+            shared,
+            ..BuildOptions::kernel(kernel)
+        };
+        nets.push((kernel.name(), GpuNet::build(ctx, a, w, &options)?));
+    }
+    for b in Baseline::ALL {
+        nets.push((b.name(), bench::baseline(ctx, a, w, b, shared)?));
+    }
+    Ok(nets)
 }
 
 /// Median milliseconds of `runs` whole inferences (upload, kernels, readback of the outputs).

@@ -2,7 +2,7 @@
 
 use super::common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup};
 use super::{compare, context, kept_outputs_equal_the_cpu};
-use csplens::backend::wgpu::GpuNet;
+use csplens::backend::wgpu::{BuildOptions, GpuNet};
 
 #[test]
 fn convolutions_of_odd_sizes() {
@@ -52,7 +52,9 @@ fn sharing_kernels_made_for_other_input_channels_is_refused() {
         ),
         3,
     );
-    let text = GpuNet::new(&ctx, &a, &w).unwrap_err().to_string();
+    let text = GpuNet::build(&ctx, &a, &w, &BuildOptions::default())
+        .unwrap_err()
+        .to_string();
     assert!(
         text.starts_with("layer 1 shares the weights of layer 0"),
         "{text}"
@@ -72,7 +74,7 @@ fn a_buffer_larger_than_the_device_binds_names_its_layer() {
     );
     let bytes = input.data.len() as u64 * 4;
     let limit = ctx.device.limits().max_storage_buffer_binding_size;
-    match GpuNet::new(&ctx, &a, &w) {
+    match GpuNet::build(&ctx, &a, &w, &BuildOptions::default()) {
         Err(e) => {
             assert!(bytes > limit, "{e}");
             let text = e.to_string();
@@ -279,7 +281,7 @@ fn csp_routes_written_in_place_and_viewed() {
     let Some(ctx) = context() else { return };
     let (a, w, input) = setup(cfg, 71);
     let align = ctx.device.limits().min_storage_buffer_offset_alignment;
-    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default()).unwrap();
     let route_inputs = 1 + 2 + 2 + 3 + 1 + 1 + 3;
     eprintln!("alignment {align}: {} copies", net.copies());
     assert!(align <= 256);

@@ -15,7 +15,8 @@ mod networks;
 
 use common::random::setup;
 use csplens::backend::cpu::CpuNet;
-use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+use csplens::backend::wgpu::bench::{self, Baseline};
+use csplens::backend::wgpu::{BuildOptions, ConvChoice, ConvKernel, GpuContext, GpuNet, Kernels};
 
 /// One device for the whole test process: on an NVIDIA H200 (Vulkan) a process that created a
 /// device per test and destroyed one saw later device requests fail ("Parent device is lost")
@@ -52,20 +53,8 @@ fn compare(cfg: &str, seed: u64) {
         .forward_all(&input)
         .expect("cpu forward");
     // every convolution kernel, whichever the adapter would pick
-    for kernel in [
-        ConvKernel::Blocked,
-        ConvKernel::Blocked4,
-        ConvKernel::Gemm,
-        ConvKernel::GemmSplit,
-        ConvKernel::Gemm32,
-        ConvKernel::Gemm32Split,
-        ConvKernel::Blocked4Split,
-        ConvKernel::Naive,
-    ] {
-        let gpu = GpuNet::with_conv_kernel(&ctx, &a, &w, kernel)
-            .expect("gpu net")
-            .forward_all(&input)
-            .expect("gpu forward");
+    for (kernel, net) in every_kernel(&ctx, &a, &w, false) {
+        let gpu = net.forward_all(&input).expect("gpu forward");
         for (i, layer) in a.network.layers.iter().enumerate() {
             let (c, g) = (
                 cpu.output(i).expect("cpu kept"),
@@ -76,7 +65,7 @@ fn compare(cfg: &str, seed: u64) {
                 let kind = layer.kind.type_name();
                 assert!(
                     (x - y).abs() <= 1e-4 * x.abs().max(1.0),
-                    "{kernel:?} layer {i} ({kind}) value {j}: cpu {x} gpu {y}"
+                    "{kernel} layer {i} ({kind}) value {j}: cpu {x} gpu {y}"
                 );
             }
         }
@@ -105,6 +94,32 @@ fn kept_outputs_equal_the_cpu(
             );
         }
     }
+}
+
+/// The network built with every production kernel, unsplit and split over K on every layer
+/// that can take it (3 ranges), and with each benchmark baseline; each named.
+fn every_kernel(
+    ctx: &GpuContext,
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    shared: bool,
+) -> Vec<(String, GpuNet)> {
+    let mut nets = Vec::new();
+    for kernel in ConvKernel::ALL {
+        for choice in [ConvChoice::rule(kernel), ConvChoice::split(kernel, 3)] {
+            let options = BuildOptions {
+                kernels: Kernels::Each(choice),
+                shared,
+            };
+            let net = GpuNet::build(ctx, a, w, &options).expect("gpu net");
+            nets.push((format!("{choice:?}"), net));
+        }
+    }
+    for b in Baseline::ALL {
+        let net = bench::baseline(ctx, a, w, b, shared).expect("gpu net");
+        nets.push((format!("{b:?}"), net));
+    }
+    nets
 }
 
 /// One entry per layer of `a`, going round `cycle`.

@@ -3,10 +3,10 @@
 
 use super::common::random::{NET, setup, setup_sized, tame};
 use super::common::{self, models};
-use super::{context, kept_outputs_equal_the_cpu};
+use super::{context, every_kernel, kept_outputs_equal_the_cpu};
 use csplens::backend::BackendError;
 use csplens::backend::cpu::CpuNet;
-use csplens::backend::wgpu::{ConvKernel, GpuContext, GpuNet};
+use csplens::backend::wgpu::{BuildOptions, ConvKernel, GpuContext, GpuNet};
 use csplens::detect::{self, Params, image};
 
 #[test]
@@ -22,7 +22,7 @@ fn bus_detections_equal_the_cpu_backend() {
             detect::detect(&a, &fwd, im.w, im.h, &Params::default(), &[])
         };
         let cpu = run(CpuNet::new(&a, &w, 2).unwrap().forward(&input).unwrap());
-        let net = GpuNet::new(&ctx, &a, &w).unwrap();
+        let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default()).unwrap();
         // at 416 every route offset is a multiple of 256 bytes (the largest alignment WebGPU
         // allows): yolov3-tiny's routes copy nothing; yolov4-tiny copies where a concat's
         // input reads the other (three inner CSP concats) and layer 23 feeding two concats
@@ -65,7 +65,7 @@ enum Tol {
 }
 
 /// Layer-by-layer GPU (the implicit-GEMM kernel, one buffer per region) and the outputs
-/// `GpuNet::new` keeps (the adapter's own kernel choice, regions sharing buffers) against the
+/// the default build keeps (the adapter's own kernel choice, regions sharing buffers) against the
 /// CPU backend's exact path.
 fn compare_layers(
     ctx: &GpuContext,
@@ -79,12 +79,20 @@ fn compare_layers(
         .unwrap()
         .forward_all(input)
         .unwrap();
-    let gpu = GpuNet::with_conv_kernel(ctx, a, w, ConvKernel::Gemm)
-        .unwrap()
-        .forward_all(input)
-        .unwrap();
+    let gpu = GpuNet::build(
+        ctx,
+        a,
+        w,
+        &BuildOptions::kernel(ConvKernel::Gemm).unshared(),
+    )
+    .unwrap()
+    .forward_all(input)
+    .unwrap();
     // the default plan (regions sharing buffers by liveness): the outputs it keeps
-    let shared = GpuNet::new(ctx, a, w).unwrap().forward(input).unwrap();
+    let shared = GpuNet::build(ctx, a, w, &BuildOptions::default())
+        .unwrap()
+        .forward(input)
+        .unwrap();
     assert!(!shared.outputs.is_empty());
     let layers = gpu
         .outputs
@@ -177,15 +185,15 @@ fn yolo_heads_fused_into_their_convolutions() {
          [route]\nlayers=-2\n"
     );
     let (a, w, input) = setup(&cfg, 37);
-    for kernel in ConvKernel::ALL {
-        for split in [None, Some(3)] {
-            let choices = vec![(kernel, split); a.network.layers.len()];
-            let fused = GpuNet::with_layer_choices(&ctx, &a, &w, &choices, true).unwrap();
-            let apart = GpuNet::with_layer_choices(&ctx, &a, &w, &choices, false).unwrap();
+    let fused_and_apart = every_kernel(&ctx, &a, &w, true)
+        .into_iter()
+        .zip(every_kernel(&ctx, &a, &w, false));
+    for ((kernel, fused), (_, apart)) in fused_and_apart {
+        {
             assert_eq!(
                 fused.dispatches() + 2,
                 apart.dispatches(),
-                "{kernel:?} {split:?}: two heads fused"
+                "{kernel}: two heads fused"
             );
             let summary = fused.kernel_summary();
             assert!(
@@ -203,7 +211,7 @@ fn yolo_heads_fused_into_their_convolutions() {
          [yolo]\nmask=0,1\nanchors=10,14, 23,27, 37,58\nclasses=2\nnum=3\n\n\
          [route]\nlayers=0,2\n";
     let (a, w, input) = setup(cfg, 41);
-    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default()).unwrap();
     assert!(
         net.kernel_summary()
             .ends_with("the yolo head in its convolution")
@@ -215,7 +223,7 @@ fn yolo_heads_fused_into_their_convolutions() {
 fn small_corpus_networks_keep_the_cpu_outputs() {
     // the corpus cfgs of up to 12 M weights that both backends run (tests/corpus_runs.rs runs
     // the same set on the CPU alone), at 64 × 64 with tamed random weights: the outputs
-    // `GpuNet::new` keeps (its own kernel choice, regions sharing buffers) against the CPU's
+    // the default build keeps (its own kernel choice, regions sharing buffers) against the CPU's
     // exact path, within 1e-3 of each output's largest value (see the test above)
     let Some(ctx) = context() else { return };
     let (mut ran, mut refused) = (0, 0);
@@ -227,7 +235,7 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
             Ok(cpu) => cpu,
             // a kind neither backend runs (recurrent, Gaussian_yolo …): the GPU must refuse it too
             Err(BackendError::Unsupported { .. }) => {
-                let gpu = GpuNet::new(&ctx, &a, &w);
+                let gpu = GpuNet::build(&ctx, &a, &w, &BuildOptions::default());
                 assert!(
                     matches!(gpu, Err(BackendError::Unsupported { .. })),
                     "{name}: the CPU refuses a kind the GPU builds"
@@ -238,7 +246,10 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
             Err(e) => panic!("{name}: {e}"),
         };
         let cpu = cpu.forward(&input).unwrap();
-        let gpu = GpuNet::new(&ctx, &a, &w).unwrap().forward(&input).unwrap();
+        let gpu = GpuNet::build(&ctx, &a, &w, &BuildOptions::default())
+            .unwrap()
+            .forward(&input)
+            .unwrap();
         assert_eq!(cpu.outputs.len(), gpu.outputs.len(), "{name}");
         for (i, c) in &cpu.outputs {
             let g = gpu.output(*i).expect("kept");
@@ -274,7 +285,7 @@ fn batches_equal_single_inferences() {
         &a.shapes,
     )
     .unwrap();
-    let net = GpuNet::new(&ctx, &a, &w).unwrap();
+    let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default()).unwrap();
     let inputs: Vec<_> = ["bus.jpg", "zidane.jpg"]
         .iter()
         .map(|f| {

@@ -22,7 +22,7 @@ pub struct GpuContext {
     /// Set by the device-lost callback.
     lost: Arc<AtomicBool>,
     /// Pipelines compiled on this device, shared by every network built on it (the app
-    /// reopening a network, `GpuNet::fastest` building it with each kernel).
+    /// reopening a network, the kernel search building it with each kernel).
     pipelines: Arc<PipelineCache>,
 }
 

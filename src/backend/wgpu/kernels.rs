@@ -6,12 +6,11 @@ use bytemuck::{Pod, Zeroable};
 /// One compute entry point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kernel {
-    /// Ungrouped convolution, 8 channels × 4 columns per invocation.
+    /// Ungrouped convolution, 8 channels × 4 columns per invocation (a benchmark baseline).
     ConvBlocked,
-    /// Ungrouped convolution, 4 channels × 4 columns per invocation.
+    /// Ungrouped convolution, 4 channels × 4 columns per invocation (split-K partial sums
+    /// when split).
     ConvBlocked4,
-    /// The same over one range of input channels (split-K partial sums).
-    ConvBlocked4Split,
     /// Sums split-K partials, adds bias and activation.
     ConvReduce,
     /// Grouped or depthwise convolution.
@@ -91,12 +90,44 @@ pub const SOURCES: [(&str, &str); 4] = [
 ];
 
 impl Kernel {
+    /// Every kernel (the registry's naga test checks each is an entry point of its family
+    /// and that no entry point is left out).
+    pub const ALL: [Self; 28] = [
+        Self::ConvBlocked,
+        Self::ConvBlocked4,
+        Self::ConvReduce,
+        Self::ConvGrouped,
+        Self::ConvNaive,
+        Self::ConvGemm,
+        Self::ConvGemm32,
+        Self::MaxPool,
+        Self::MaxDepth,
+        Self::AvgPool,
+        Self::AvgGlobal,
+        Self::Upsample,
+        Self::ShortcutAdd,
+        Self::ShortcutSum,
+        Self::NormalizeChannels,
+        Self::Activate,
+        Self::Yolo,
+        Self::ScaleChannels,
+        Self::Sam,
+        Self::AxpyChannel,
+        Self::ScaleByChannel,
+        Self::Softmax,
+        Self::Reorg,
+        Self::Downsample,
+        Self::ShortcutResampled,
+        Self::Crop,
+        Self::Region,
+        Self::Local,
+    ];
+
     /// (family file, entry point).
     pub fn entry(self) -> (&'static str, &'static str) {
         match self {
             Self::ConvBlocked => ("conv.wgsl", "conv_blocked"),
             Self::ConvBlocked4 => ("conv.wgsl", "conv_blocked4"),
-            Self::ConvBlocked4Split => ("conv.wgsl", "conv_blocked4_split"),
             Self::ConvReduce => ("conv.wgsl", "conv_reduce"),
             Self::ConvGrouped => ("conv.wgsl", "conv_grouped"),
             Self::ConvNaive => ("conv.wgsl", "conv_naive"),
@@ -209,32 +240,93 @@ pub struct EwParams {
     pub _pad1: u32,
 }
 
-/// The shaders' activation numbering (the `ACT` override constant, shaders/activation.wgsl);
-/// `None` for the normalize_channels family, which runs as its own kernel
-/// ([`normalization`]).
+/// Constants whose names and values the shaders share: one Rust `const` per WGSL name, and
+/// `ALL` listing (name, value) for the naga test that checks both sides agree.
+macro_rules! shared_names {
+    ($(#[$doc:meta])* $module:ident, $prefix:literal { $($(#[$item:meta])* $name:ident = $value:literal),* $(,)? }) => {
+        $(#[$doc])*
+        pub mod $module {
+            $($(#[$item])* pub const $name: u32 = $value;)*
+            /// Every (WGSL name, value) of this set.
+            pub const ALL: &[(&str, u32)] = &[$((concat!($prefix, stringify!($name)), $value)),*];
+        }
+    };
+}
+
+shared_names! {
+    /// The activation numbering: shaders/activation.wgsl's `ACT_*` constants, one of which
+    /// the pipeline's `ACT` override selects.
+    act, "ACT_" {
+        LINEAR = 0, LEAKY = 1, RELU = 2, LOGISTIC = 3, MISH = 4, SWISH = 5, RELU6 = 6,
+        TANH = 7, HARD_MISH = 8, ELU = 9, SELU = 10, GELU = 11, HARDSWISH = 12, LOGGY = 13,
+        RELIE = 14, RAMP = 15, PLSE = 16, STAIR = 17, HARDTAN = 18, LHTAN = 19,
+    }
+}
+
+shared_names! {
+    /// conv.wgsl's bindings (group 0), by the name of the shader's global.
+    conv_binding, "" {
+        /// The uniform `p` (`ConvParams`).
+        P = 0,
+        INPUT = 1,
+        /// Weights as vec4 (the GEMM and blocked layouts).
+        WEIGHTS = 2,
+        BIASES = 3,
+        OUTPUT = 4,
+        /// Weights in darknet's layout, one f32 per tap.
+        WEIGHTS_FLAT = 5,
+        /// conv_gemm's im2col taps.
+        TAPS = 6,
+    }
+}
+
+shared_names! {
+    /// elementwise.wgsl's bindings (group 0), by the name of the shader's global.
+    ew_binding, "" {
+        /// The uniform `p` (`EwParams`).
+        P = 0,
+        INPUT = 1,
+        OUTPUT = 2,
+        /// A second operand (shortcut input, scales, weights).
+        SECOND = 3,
+    }
+}
+
+shared_names! {
+    /// pool.wgsl's bindings (group 0), by the name of the shader's global.
+    pool_binding, "" {
+        /// The uniform `p` (`PoolParams`).
+        P = 0,
+        INPUT = 1,
+        OUTPUT = 2,
+    }
+}
+
+/// The shaders' activation numbering ([`act`]); `None` for the normalize_channels family,
+/// which runs as its own kernel ([`normalization`]).
 pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
     use crate::network::Activation as A;
     Some(match a {
-        A::Linear => 0,
-        A::Leaky | A::Revleaky => 1,
-        A::Relu => 2,
-        A::Logistic => 3,
-        A::Mish => 4,
-        A::Swish => 5,
-        A::Relu6 => 6,
-        A::Tanh => 7,
-        A::HardMish => 8,
-        A::Elu => 9,
-        A::Selu => 10,
-        A::Gelu => 11,
-        A::Hardswish => 12,
-        A::Loggy => 13,
-        A::Relie => 14,
-        A::Ramp => 15,
-        A::Plse => 16,
-        A::Stair => 17,
-        A::Hardtan => 18,
-        A::Lhtan => 19,
+        A::Linear => act::LINEAR,
+        A::Leaky | A::Revleaky => act::LEAKY,
+        A::Relu => act::RELU,
+        A::Logistic => act::LOGISTIC,
+        A::Mish => act::MISH,
+        A::Swish => act::SWISH,
+        A::Relu6 => act::RELU6,
+        A::Tanh => act::TANH,
+        A::HardMish => act::HARD_MISH,
+        A::Elu => act::ELU,
+        A::Selu => act::SELU,
+        A::Gelu => act::GELU,
+        A::Hardswish => act::HARDSWISH,
+        A::Loggy => act::LOGGY,
+        A::Relie => act::RELIE,
+        A::Ramp => act::RAMP,
+        A::Plse => act::PLSE,
+        A::Stair => act::STAIR,
+        A::Hardtan => act::HARDTAN,
+        A::Lhtan => act::LHTAN,
         A::NormalizeChannels | A::NormalizeChannelsSoftmax | A::NormalizeChannelsSoftmaxMaxval => {
             return None;
         }

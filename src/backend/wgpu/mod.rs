@@ -2,10 +2,11 @@
 //! device injected. One command encoder per inference, no CPU round trips between layers;
 //! only the outputs the caller needs are read back.
 
+pub mod bench;
 pub mod ceilings;
 mod context;
 pub mod kernels;
 mod net;
 
 pub use context::GpuContext;
-pub use net::{ConvChoice, ConvKernel, GpuNet, tuning_dir};
+pub use net::{BuildOptions, ConvChoice, ConvKernel, GpuNet, Kernels, tuning_dir};

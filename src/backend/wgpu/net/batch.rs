@@ -4,7 +4,10 @@
 //! image's region of one readback buffer. One upload, one submission, one wait and one
 //! mapping for the whole batch instead of N of each.
 
-use super::*;
+use super::GpuNet;
+use super::view::{View, storage};
+use crate::backend::{BackendError, Forward};
+use crate::tensor::Tensor;
 
 impl GpuNet {
     /// Runs the network on every input of `inputs` in one submission; the results are in input

@@ -1,30 +1,18 @@
 //! Convolution recording: each kernel's weights laid out for its access pattern, split-K
 //! where a layer is too small to fill a GPU, and the dispatches.
 
-use super::*;
-use rayon::prelude::*;
+use super::super::kernels::{ConvParams, Kernel, conv_binding as bind};
+use super::choice::{Baseline, ConvKernel, split_below};
+use super::layouts::{Layout, channel_blocks, gemm_taps, k_major};
+use super::recorder::Recorder;
+use super::view::{Command, View, WG, linear_groups, storage, upload};
+use crate::Analysis;
+use crate::backend::BackendError;
+use crate::kinds::Conv as ConvLayer;
+use crate::network::LayerKind;
+use crate::weights::{FusedConv, Weights, fused_conv};
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
-
-/// A convolution's weight buffers by (layer, convolution within the layer, layout): the
-/// trial builds of [`GpuNet::fastest`] share them, so each layout of each layer is computed
-/// and uploaded once, not once per trial.
-pub(super) type Uploads = std::collections::HashMap<(usize, usize, Layout), View>;
-
-/// How a weight buffer is laid out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) enum Layout {
-    /// Biases padded to a multiple of 8.
-    Biases,
-    /// The GEMM kernels' K-major weights, output channels padded to this many.
-    KMajor(usize),
-    /// The GEMM kernels' im2col taps.
-    Taps,
-    /// Output channels in blocks of this many.
-    Blocks(usize),
-    /// darknet's own layout.
-    Darknet,
-}
 
 /// What every convolution kernel binds.
 struct Conv<'a> {
@@ -37,20 +25,85 @@ struct Conv<'a> {
     out: &'a View,
 }
 
-impl GpuNet {
+/// The kernel a convolution is recorded with.
+#[derive(Debug, Clone, Copy)]
+enum Code {
+    Kernel(ConvKernel),
+    Baseline(Baseline),
+    /// Grouped and depthwise layers.
+    Grouped,
+}
+
+impl Recorder<'_> {
+    /// A `[convolutional]` layer: its weights (shared with `share_index`'s), a fused yolo
+    /// head's epilogue, and the antialiasing blur after it.
+    pub(super) fn convolutional(
+        &mut self,
+        a: &Analysis,
+        w: &Weights,
+        i: usize,
+        c: &ConvLayer,
+        prev: &View,
+    ) -> Result<Vec<Command>, BackendError> {
+        if c.xnor {
+            return Err(BackendError::Unsupported {
+                layer: i,
+                kind: "XNOR convolutional",
+            });
+        }
+        if let Some(reason) = crate::shape::share_mismatch(&a.network, &a.shapes, i) {
+            return Err(BackendError::Invalid { layer: i, reason });
+        }
+        let s = a.shapes.layers[i];
+        let out = self.outputs[i].clone();
+        let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or(BackendError::Unsupported {
+            layer: i,
+            kind: self.at.kind,
+        })?;
+        // a fused yolo head (the plan placed this output in the head's region)
+        let head = self.heads[i].map(|k| &a.network.layers[k].kind);
+        // with antialiasing: at stride 1 into a buffer of its own, then the blur
+        let (host, target) = self.before_blur(&s, c.antialiasing, &out);
+        let (sx, sy) = match s.pre_blur {
+            None => (c.stride_x, c.stride_y),
+            Some(_) => (1, 1),
+        };
+        let geo = ConvParams {
+            in_c: s.input.c as u32,
+            in_h: s.input.h as u32,
+            in_w: s.input.w as u32,
+            out_c: c.filters as u32,
+            out_h: host.output.h as u32,
+            out_w: host.output.w as u32,
+            size: c.size as u32,
+            stride_x: sx as u32,
+            stride_y: sy as u32,
+            pad: c.padding as u32,
+            dilation: c.dilation as u32,
+            groups: c.groups as u32,
+            ..head_params(head)
+        };
+        let (act, post) = self.epilogue(c.activation, &target, &host)?;
+        let mut cmds = self.conv(act, &fused, geo, prev, &target)?;
+        cmds.extend(post);
+        let stride = (c.stride_x, c.stride_y);
+        cmds.extend(self.blur(c.antialiasing, stride, &host, &target, &out, &s)?);
+        Ok(cmds)
+    }
+
     /// The dispatches of one convolution (or a connected / batchnorm layer expressed as
     /// one): weights laid out for the kernel, biases padded to blocks of 8.
     pub(super) fn conv(
         &mut self,
         act: u32,
-        fused: &crate::weights::FusedConv,
+        fused: &FusedConv,
         geo: ConvParams,
         input: &View,
         out: &View,
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         let f = geo.out_c as usize;
-        let slot = self.conv_slot;
-        self.conv_slot.1 += 1;
+        let slot = (self.at.layer, self.at.convs);
+        self.at.convs += 1;
         let biases = self.cached(slot, Layout::Biases, "biases", || {
             let mut bias = vec![0f32; f.div_ceil(8) * 8];
             bias[..f].copy_from_slice(&fused.biases);
@@ -64,24 +117,25 @@ impl GpuNet {
             biases: &biases,
             out,
         };
-        match self.conv_kernel {
-            _ if geo.groups > 1 => {
+        let code = match self.baseline {
+            _ if geo.groups > 1 => Code::Grouped,
+            Some(b) => Code::Baseline(b),
+            None => Code::Kernel(self.at.choice.kernel),
+        };
+        match code {
+            Code::Grouped => {
                 // one output channel × 4 columns per invocation
                 let x_groups = geo.out_h * geo.out_w.div_ceil(4);
                 self.conv_darknet_layout(&conv, &fused.weights, Kernel::ConvGrouped, x_groups)
             }
-            ConvKernel::Gemm | ConvKernel::GemmSplit => self.conv_gemm(&conv, &fused.weights, 64),
-            ConvKernel::Gemm32 | ConvKernel::Gemm32Split => {
-                self.conv_gemm(&conv, &fused.weights, 32)
-            }
-            ConvKernel::Naive => {
+            Code::Kernel(ConvKernel::Gemm) => self.conv_gemm(&conv, &fused.weights, 64),
+            Code::Kernel(ConvKernel::Gemm32) => self.conv_gemm(&conv, &fused.weights, 32),
+            Code::Kernel(ConvKernel::Blocked4) => self.conv_blocked4(&conv, &fused.weights),
+            Code::Baseline(Baseline::Naive) => {
                 let pixels = geo.out_h * geo.out_w;
                 self.conv_darknet_layout(&conv, &fused.weights, Kernel::ConvNaive, pixels)
             }
-            ConvKernel::Blocked4 | ConvKernel::Blocked4Split => {
-                self.conv_blocked4(&conv, &fused.weights)
-            }
-            ConvKernel::Blocked => self.conv_blocked(&conv, &fused.weights),
+            Code::Baseline(Baseline::Blocked8) => self.conv_blocked8(&conv, &fused.weights),
         }
     }
 
@@ -98,64 +152,97 @@ impl GpuNet {
         if let Some(view) = self.uploads.get(&key) {
             return view.clone();
         }
-        let view = upload(&self.ctx, label, bytemuck::cast_slice(&make()), STORAGE);
+        let view = upload(self.ctx, label, bytemuck::cast_slice(&make()), STORAGE);
         self.uploads.insert(key, view.clone());
         view
     }
 
-    /// How many input-channel (or K-tile) ranges a layer launching `invocations` is split
-    /// into: on real GPUs until it reaches the split threshold, at most `most`.
-    fn splits(&self, invocations: usize, most: usize) -> usize {
-        if self.ctx.is_software() || invocations >= split_below() {
-            return 1;
+    /// How many ranges of K a layer is split into: the choice's count (at most `k`, the
+    /// input channels or K tiles there are), else the size rule: on real GPUs, until a layer
+    /// launching `invocations` reaches the split threshold, at most `most`.
+    fn splits(&mut self, invocations: usize, k: usize, most: usize) -> usize {
+        let splits = match self.at.choice.splits {
+            Some(s) => s.min(k),
+            None if self.ctx.is_software() || invocations >= split_below() => 1,
+            None => split_below().div_ceil(invocations).min(most),
         }
-        split_below().div_ceil(invocations).min(most).max(1)
+        .max(1);
+        self.at.splits = splits;
+        splits
     }
 
-    /// A split-K convolution: the partial sums of each range, then their sum with bias and
-    /// activation.
+    /// A split-K convolution's two dispatches: `kernel` writes each range's partial sums,
+    /// `conv_reduce` adds them up with the bias and the activation.
     fn split_k(
-        &mut self,
+        &self,
         kernel: Kernel,
         c: &Conv<'_>,
         params: ConvParams,
-        tables: &[&View],
+        bufs: &[(u32, &View)],
         groups: [u32; 2],
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
         let splits = params.splits as usize;
         let partial = View::whole(storage(
-            &self.ctx,
+            self.ctx,
             "split-K partials",
             splits * c.geo.out_c as usize * pixels,
         ));
-        // the weights at binding 2; conv_gemm also reads the biases and its taps
-        let mut bufs = vec![(1, c.input), (4, &partial)];
-        bufs.extend(tables.first().map(|w| (2, *w)));
-        if matches!(kernel, Kernel::ConvGemm | Kernel::ConvGemm32) {
-            bufs.push((3, c.biases));
-            bufs.extend(tables.get(1).map(|t| (6, *t)));
-        }
+        let mut bufs = bufs.to_vec();
+        bufs.push((bind::OUTPUT, &partial));
         let split = self.dispatch(
             kernel,
             0,
             bytemuck::bytes_of(&params),
             &bufs,
             [groups[0], groups[1], splits as u32],
-        );
+        )?;
         let reduce = self.dispatch(
             Kernel::ConvReduce,
             c.act,
             bytemuck::bytes_of(&params),
-            &[(1, &partial), (3, c.biases), (4, c.out)],
+            &[
+                (bind::INPUT, &partial),
+                (bind::BIASES, c.biases),
+                (bind::OUTPUT, c.out),
+            ],
             linear_groups(c.geo.out_c as usize * pixels),
-        );
-        vec![split, reduce]
+        )?;
+        Ok(vec![split, reduce])
+    }
+
+    /// One dispatch of a kernel over `bufs` and the output, or split-K's two when
+    /// `params.splits` > 1 (the same kernel writes partial sums then).
+    fn maybe_split(
+        &self,
+        kernel: Kernel,
+        c: &Conv<'_>,
+        params: ConvParams,
+        bufs: Vec<(u32, &View)>,
+        groups: [u32; 2],
+    ) -> Result<Vec<Command>, BackendError> {
+        if params.splits > 1 {
+            return self.split_k(kernel, c, params, &bufs, groups);
+        }
+        let mut bufs = bufs;
+        bufs.push((bind::OUTPUT, c.out));
+        Ok(vec![self.dispatch(
+            kernel,
+            c.act,
+            bytemuck::bytes_of(&params),
+            &bufs,
+            [groups[0], groups[1], 1],
+        )?])
     }
 
     /// The implicit-GEMM kernels (`tile` = 64 or 32 output channels × pixels per workgroup):
     /// weights K-major, padded to 16 rows and `tile` columns.
-    fn conv_gemm(&mut self, c: &Conv<'_>, weights: &[f32], tile: usize) -> Vec<Command> {
+    fn conv_gemm(
+        &mut self,
+        c: &Conv<'_>,
+        weights: &[f32],
+        tile: usize,
+    ) -> Result<Vec<Command>, BackendError> {
         let (f, size) = (c.geo.out_c as usize, c.geo.size as usize);
         let k = c.geo.in_c as usize * size * size;
         let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(tile));
@@ -171,37 +258,20 @@ impl GpuNet {
             _ => (Kernel::ConvGemm32, 8),
         };
         // at least `least` K tiles per split: fewer leave each workgroup too little work
-        let splits = match (self.conv_kernel, self.split) {
-            (ConvKernel::GemmSplit | ConvKernel::Gemm32Split, _) => k_tiles.min(3),
-            (_, Some(s)) => s.min(k_tiles),
-            _ => self.splits(
-                groups[0] as usize * groups[1] as usize * 64,
-                k_tiles / least,
-            ),
-        }
-        .max(1);
-        self.recorded_splits = splits;
+        let invocations = groups[0] as usize * groups[1] as usize * 64;
+        let splits = self.splits(invocations, k_tiles, k_tiles / least);
         let params = ConvParams {
             blocks: (mpad / 4) as u32,
             splits: splits as u32,
             ..c.geo
         };
-        if splits > 1 {
-            return self.split_k(kernel, c, params, &[&wb, &taps], groups);
-        }
-        vec![self.dispatch(
-            kernel,
-            c.act,
-            bytemuck::bytes_of(&params),
-            &[
-                (1, c.input),
-                (2, &wb),
-                (3, c.biases),
-                (4, c.out),
-                (6, &taps),
-            ],
-            [groups[0], groups[1], 1],
-        )]
+        let bufs = vec![
+            (bind::INPUT, c.input),
+            (bind::WEIGHTS, &wb),
+            (bind::BIASES, c.biases),
+            (bind::TAPS, &taps),
+        ];
+        self.maybe_split(kernel, c, params, bufs, groups)
     }
 
     /// The kernels that read weights in darknet's layout: `conv_naive` (one output per
@@ -213,19 +283,28 @@ impl GpuNet {
         weights: &[f32],
         kernel: Kernel,
         invocations: u32,
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
-        vec![self.dispatch(
+        Ok(vec![self.dispatch(
             kernel,
             c.act,
             bytemuck::bytes_of(&c.geo),
-            &[(1, c.input), (3, c.biases), (4, c.out), (5, &wb)],
+            &[
+                (bind::INPUT, c.input),
+                (bind::BIASES, c.biases),
+                (bind::OUTPUT, c.out),
+                (bind::WEIGHTS_FLAT, &wb),
+            ],
             [invocations.div_ceil(WG), c.geo.out_c, 1],
-        )]
+        )?])
     }
 
     /// 4 channels × 4 columns per invocation, split-K on real GPUs where a layer is small.
-    fn conv_blocked4(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+    fn conv_blocked4(
+        &mut self,
+        c: &Conv<'_>,
+        weights: &[f32],
+    ) -> Result<Vec<Command>, BackendError> {
         let (cin, f, size) = (
             c.geo.in_c as usize,
             c.geo.out_c as usize,
@@ -236,33 +315,27 @@ impl GpuNet {
             channel_blocks(weights, f, cin, size * size, 4)
         });
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
-        let splits = match (self.conv_kernel, self.split) {
-            (ConvKernel::Blocked4Split, _) => (cin / 2).clamp(1, 4),
-            (_, Some(s)) => s.min(cin),
-            _ => self.splits(x_groups as usize * blocks4, cin / 8),
-        }
-        .max(1);
-        self.recorded_splits = splits;
+        let splits = self.splits(x_groups as usize * blocks4, cin, cin / 8);
         let params = ConvParams {
             blocks: blocks4 as u32,
             splits: splits as u32,
             ..c.geo
         };
         let groups = [x_groups.div_ceil(WG), blocks4 as u32];
-        if splits > 1 {
-            return self.split_k(Kernel::ConvBlocked4Split, c, params, &[&wb], groups);
-        }
-        vec![self.dispatch(
-            Kernel::ConvBlocked4,
-            c.act,
-            bytemuck::bytes_of(&params),
-            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
-            [groups[0], groups[1], 1],
-        )]
+        let bufs = vec![
+            (bind::INPUT, c.input),
+            (bind::WEIGHTS, &wb),
+            (bind::BIASES, c.biases),
+        ];
+        self.maybe_split(Kernel::ConvBlocked4, c, params, bufs, groups)
     }
 
-    /// 8 channels × 4 columns per invocation.
-    fn conv_blocked(&mut self, c: &Conv<'_>, weights: &[f32]) -> Vec<Command> {
+    /// 8 channels × 4 columns per invocation (a benchmark baseline).
+    fn conv_blocked8(
+        &mut self,
+        c: &Conv<'_>,
+        weights: &[f32],
+    ) -> Result<Vec<Command>, BackendError> {
         let (cin, f, size) = (
             c.geo.in_c as usize,
             c.geo.out_c as usize,
@@ -276,80 +349,43 @@ impl GpuNet {
             ..c.geo
         };
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
-        vec![self.dispatch(
+        Ok(vec![self.dispatch(
             Kernel::ConvBlocked,
             c.act,
             bytemuck::bytes_of(&params),
-            &[(1, c.input), (2, &wb), (3, c.biases), (4, c.out)],
+            &[
+                (bind::INPUT, c.input),
+                (bind::WEIGHTS, &wb),
+                (bind::BIASES, c.biases),
+                (bind::OUTPUT, c.out),
+            ],
             [x_groups.div_ceil(WG), params.blocks, 1],
-        )]
+        )?])
     }
 }
 
-/// `filters × k` weights (darknet's layout) transposed to `[kpad][mpad]`, zero-padded: in
-/// bands of K rows, in parallel, so that each band's strided writes stay in cache (yolov4 has
-/// 64 M weights, re-laid out once per kernel the choice tries).
-fn k_major(weights: &[f32], filters: usize, k: usize, kpad: usize, mpad: usize) -> Vec<f32> {
-    const BAND: usize = 64;
-    let mut t = vec![0f32; kpad * mpad];
-    t.par_chunks_mut(BAND * mpad)
-        .enumerate()
-        .for_each(|(band, rows)| {
-            let k0 = band * BAND;
-            let k1 = (k0 + BAND).min(k);
-            for oc in 0..filters {
-                for (r, v) in weights[oc * k + k0.min(k1)..oc * k + k1].iter().enumerate() {
-                    rows[r * mpad + oc] = *v;
-                }
-            }
-        });
-    t
-}
-
-/// conv_gemm's im2col rows: (ic·in_h·in_w, ky·dilation, kx·dilation, 1) for k = (ic·size +
-/// ky)·size + kx, then zero rows up to `rows`.
-fn gemm_taps(geo: &ConvParams, rows: usize) -> Vec<[i32; 4]> {
-    let (size, plane) = (geo.size as usize, (geo.in_h * geo.in_w) as i32);
-    let dil = geo.dilation as i32;
-    let mut taps = vec![[0i32; 4]; rows];
-    for (k, t) in taps
-        .iter_mut()
-        .enumerate()
-        .take(geo.in_c as usize * size * size)
-    {
-        let (ic, r) = (k / (size * size), k % (size * size));
-        let (ky, kx) = ((r / size) as i32, (r % size) as i32);
-        *t = [ic as i32 * plane, ky * dil, kx * dil, 1];
+/// The convolution parameters of a fused yolo head (`kind`), none without one.
+fn head_params(kind: Option<&LayerKind>) -> ConvParams {
+    match kind {
+        Some(LayerKind::Yolo(y)) => ConvParams {
+            head_per: (y.classes + 5) as u32,
+            head_new_coords: y.new_coords as u32,
+            head_scale_x_y: y.scale_x_y,
+            ..Default::default()
+        },
+        _ => ConvParams::default(),
     }
-    taps
-}
-
-/// Convolution weights (`filters × cin × taps`, darknet's layout) regrouped for the blocked
-/// kernels: `[filters/width][cin][tap][width]`, so one invocation reads `width` output channels
-/// of a tap as vec4s; filters past the last are zero.
-fn channel_blocks(
-    weights: &[f32],
-    filters: usize,
-    cin: usize,
-    taps: usize,
-    width: usize,
-) -> Vec<f32> {
-    let mut out = vec![0f32; filters.div_ceil(width) * cin * taps * width];
-    for oc in 0..filters {
-        for ic in 0..cin {
-            for t in 0..taps {
-                out[(((oc / width) * cin + ic) * taps + t) * width + oc % width] =
-                    weights[(oc * cin + ic) * taps + t];
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::super::super::context::GpuContext;
+    use super::super::GpuNet;
+    use super::super::choice::ConvChoice;
+    use super::super::layouts::Uploads;
     use super::*;
+    use crate::tensor::Tensor;
 
     fn network() -> (Analysis, Weights) {
         let cfg = "[net]\nwidth=9\nheight=7\nchannels=3\n\n\
@@ -372,20 +408,22 @@ mod tests {
         let ctx = GpuContext::new().expect("a wgpu adapter (install mesa-vulkan-drivers)");
         let (a, w) = network();
         let all = |choice: ConvChoice| vec![choice; a.network.layers.len()];
-        let build = |choice, uploads| GpuNet::build(&ctx, &a, &w, &all(choice), true, uploads);
-        let first = build((ConvKernel::Gemm, None), Uploads::new()).unwrap();
+        let build = |choice, uploads| {
+            GpuNet::assemble(&ctx, &a, &w, &all(choice), None, true, uploads).unwrap()
+        };
+        let (_, first) = build(ConvChoice::rule(ConvKernel::Gemm), Uploads::new());
         // per convolution: biases, K-major weights (40 and 24 channels padded to 64), taps
-        assert_eq!(first.uploads.len(), 6);
+        assert_eq!(first.len(), 6);
         // another split count: every buffer reused, the very same ones
-        let split = build((ConvKernel::Gemm, Some(2)), first.uploads.clone()).unwrap();
-        assert_eq!(split.uploads.len(), 6);
-        for (key, view) in &first.uploads {
-            assert!(split.uploads[key].buffer == view.buffer, "{key:?}");
+        let (_, split) = build(ConvChoice::split(ConvKernel::Gemm, 2), first.clone());
+        assert_eq!(split.len(), 6);
+        for (key, view) in &first {
+            assert!(split[key].buffer == view.buffer, "{key:?}");
         }
         // 32 × 32 tiles: 40 channels pad to 64 again (shared), 24 to 32 (one new layout)
-        let gemm32 = build((ConvKernel::Gemm32, None), split.uploads.clone()).unwrap();
-        assert_eq!(gemm32.uploads.len(), 7);
-        assert!(gemm32.uploads.contains_key(&(1, 0, Layout::KMajor(32))));
+        let (gemm32, uploads) = build(ConvChoice::rule(ConvKernel::Gemm32), split.clone());
+        assert_eq!(uploads.len(), 7);
+        assert!(uploads.contains_key(&(1, 0, Layout::KMajor(32))));
         // the same results as a network built from nothing
         let input = Tensor {
             c: 3,
@@ -393,13 +431,7 @@ mod tests {
             w: 9,
             data: (0..189).map(|i| (i % 11) as f32 * 0.1).collect(),
         };
-        let fresh =
-            GpuNet::with_layer_choices(&ctx, &a, &w, &all((ConvKernel::Gemm32, None)), true)
-                .unwrap();
-        assert!(
-            fresh.uploads.is_empty(),
-            "a finished build keeps no spare layouts"
-        );
+        let (fresh, _) = build(ConvChoice::rule(ConvKernel::Gemm32), Uploads::new());
         let (x, y) = (
             fresh.forward(&input).unwrap(),
             gemm32.forward(&input).unwrap(),

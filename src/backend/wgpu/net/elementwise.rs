@@ -1,10 +1,16 @@
 //! Recording of the layers without convolution weights: routes (views, in-place writes or
 //! copies), shortcuts, the heads and the element-wise layers of elementwise.wgsl.
 
-use super::*;
-use crate::network::{Route, Shortcut, Yolo};
+use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
+use super::recorder::Recorder;
+use super::view::{Command, View, linear_groups, upload};
+use crate::Analysis;
+use crate::backend::BackendError;
+use crate::network::{LayerKind, Route, Shortcut, WeightsType, Yolo};
+use crate::shape::LayerShape;
+use crate::weights::Weights;
 
-impl GpuNet {
+impl Recorder<'_> {
     /// A route: nothing when it is a view or all its inputs were written into it, else a copy
     /// of each input (or its group slice) that was not.
     pub(super) fn route(&self, a: &Analysis, i: usize, r: &Route) -> Vec<Command> {
@@ -37,12 +43,12 @@ impl GpuNet {
         i: usize,
         sc: &Shortcut,
         prev: &View,
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
         let raw = w.slice(&w.layers[i].weights).unwrap_or_default();
         let weights = shortcut_weights(sc, raw, s.output.c);
-        let (act, post) = self.epilogue(sc.activation, &out, &s);
+        let (act, post) = self.epilogue(sc.activation, &out, &s)?;
         let dims = output_dims(&s);
         let same = |j: usize| {
             let fs = a.shapes.layers[j].output;
@@ -68,9 +74,13 @@ impl GpuNet {
                     Kernel::ShortcutSum,
                     if fused { act } else { 0 },
                     bytemuck::bytes_of(&params),
-                    &[(1, prev), (2, &out), (3, &from)],
+                    &[
+                        (bind::INPUT, prev),
+                        (bind::OUTPUT, &out),
+                        (bind::SECOND, &from),
+                    ],
                     linear_groups(s.outputs),
-                ));
+                )?);
                 rest = &sc.from[1..];
             }
             (None, _) => cmds.push(Command::Copy {
@@ -78,30 +88,30 @@ impl GpuNet {
                 dst: out.clone(),
             }),
             (Some(own), _) => {
-                cmds.push(self.weighted(Kernel::ScaleByChannel, prev, &out, own, dims));
+                cmds.push(self.weighted(Kernel::ScaleByChannel, prev, &out, own, dims)?);
             }
         }
         let first = sc.from.len() - rest.len();
         for (k, &j) in rest.iter().enumerate() {
-            cmds.push(self.add_term(a, j, &out, dims, term(first + k + 1)));
+            cmds.push(self.add_term(a, j, &out, dims, term(first + k + 1))?);
         }
         if act != 0 && !fused {
-            cmds.push(self.activate(act, &out, dims));
+            cmds.push(self.activate(act, &out, dims)?);
         }
         cmds.extend(post);
-        cmds
+        Ok(cmds)
     }
 
     /// `out += from` for one shortcut input: plain, weighted per feature or channel, or
     /// resampled for another W×H (unweighted, as darknet).
     fn add_term(
-        &mut self,
+        &self,
         a: &Analysis,
         j: usize,
         out: &View,
         dims: EwParams,
         weights: Option<&[f32]>,
-    ) -> Command {
+    ) -> Result<Command, BackendError> {
         let fs = a.shapes.layers[j];
         let from = self.outputs[j].clone();
         let params = EwParams {
@@ -121,7 +131,7 @@ impl GpuNet {
                 Kernel::ShortcutResampled,
                 0,
                 bytemuck::bytes_of(&params),
-                &[(1, &from), (2, out)],
+                &[(bind::INPUT, &from), (bind::OUTPUT, out)],
                 linear_groups(minw * minh * c1.min(dims.c as usize)),
             );
         }
@@ -130,7 +140,7 @@ impl GpuNet {
                 Kernel::ShortcutAdd,
                 0,
                 bytemuck::bytes_of(&params),
-                &[(1, &from), (2, out)],
+                &[(bind::INPUT, &from), (bind::OUTPUT, out)],
                 linear_groups(dims.n as usize),
             ),
             Some(part) => self.weighted(Kernel::AxpyChannel, &from, out, part, params),
@@ -138,12 +148,12 @@ impl GpuNet {
     }
 
     /// The element-wise activation `id` over `out` in place (`dims.n` values).
-    fn activate(&mut self, id: u32, out: &View, dims: EwParams) -> Command {
+    fn activate(&self, id: u32, out: &View, dims: EwParams) -> Result<Command, BackendError> {
         self.dispatch(
             Kernel::Activate,
             id,
             bytemuck::bytes_of(&dims),
-            &[(2, out)],
+            &[(bind::OUTPUT, out)],
             linear_groups(dims.n as usize),
         )
     }
@@ -151,15 +161,15 @@ impl GpuNet {
     /// A weighted shortcut term (`ScaleByChannel` for the layer's own input, `AxpyChannel`
     /// for each `from`): one weight per input or per channel, `c` of them.
     fn weighted(
-        &mut self,
+        &self,
         kernel: Kernel,
         input: &View,
         out: &View,
         weights: &[f32],
         params: EwParams,
-    ) -> Command {
+    ) -> Result<Command, BackendError> {
         let wb = upload(
-            &self.ctx,
+            self.ctx,
             "shortcut weights",
             bytemuck::cast_slice(weights),
             STORAGE,
@@ -172,19 +182,23 @@ impl GpuNet {
             kernel,
             0,
             bytemuck::bytes_of(&params),
-            &[(1, input), (2, out), (3, &wb)],
+            &[
+                (bind::INPUT, input),
+                (bind::OUTPUT, out),
+                (bind::SECOND, &wb),
+            ],
             linear_groups(params.n as usize),
         )
     }
 
     /// The yolo head's activation.
     pub(super) fn yolo(
-        &mut self,
+        &self,
         y: &Yolo,
         s: &LayerShape,
         prev: &View,
         out: &View,
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         let params = EwParams {
             n: s.outputs as u32,
             h: s.output.h as u32,
@@ -194,24 +208,24 @@ impl GpuNet {
             scale_x_y: y.scale_x_y,
             ..Default::default()
         };
-        vec![self.dispatch(
+        Ok(vec![self.dispatch(
             Kernel::Yolo,
             0,
             bytemuck::bytes_of(&params),
-            &[(1, prev), (2, out)],
+            &[(bind::INPUT, prev), (bind::OUTPUT, out)],
             linear_groups(s.outputs),
-        )]
+        )?])
     }
 
     /// The one-kernel layers of elementwise.wgsl; `None` for a kind the GPU does not run.
     pub(super) fn elementwise(
-        &mut self,
+        &self,
         a: &Analysis,
         i: usize,
         kind: &LayerKind,
         prev: &View,
         copy_prev: Command,
-    ) -> Option<Vec<Command>> {
+    ) -> Result<Option<Vec<Command>>, BackendError> {
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
         let dims = output_dims(&s);
@@ -230,7 +244,7 @@ impl GpuNet {
                 (kernel, 0, params, None, s.outputs, Vec::new())
             }
             LayerKind::ScaleChannels(sc) | LayerKind::Sam(sc) => {
-                let (act, post) = self.epilogue(sc.activation, &out, &s);
+                let (act, post) = self.epilogue(sc.activation, &out, &s)?;
                 let kernel = if matches!(kind, LayerKind::Sam(_)) {
                     Kernel::Sam
                 } else {
@@ -272,10 +286,10 @@ impl GpuNet {
                     Kernel::Reorg,
                     0,
                     bytemuck::bytes_of(&params),
-                    &[(1, prev), (2, &out)],
+                    &[(bind::INPUT, prev), (bind::OUTPUT, &out)],
                     linear_groups(d.w * d.h * d.c),
-                );
-                return Some(vec![clear, run]);
+                )?;
+                return Ok(Some(vec![clear, run]));
             }
             LayerKind::Region(r) => {
                 let params = EwParams {
@@ -299,13 +313,13 @@ impl GpuNet {
                 (Kernel::Crop, 0, params, None, s.outputs, Vec::new())
             }
             LayerKind::Activation(act) => {
-                let (id, post) = self.epilogue(act.activation, &out, &s);
+                let (id, post) = self.epilogue(act.activation, &out, &s)?;
                 let mut cmds = vec![copy_prev];
                 if id != 0 {
-                    cmds.push(self.activate(id, &out, dims));
+                    cmds.push(self.activate(id, &out, dims)?);
                 }
                 cmds.extend(post);
-                return Some(cmds);
+                return Ok(Some(cmds));
             }
             // recorded by `record` itself, or not run on the GPU
             LayerKind::Convolutional(_)
@@ -332,13 +346,13 @@ impl GpuNet {
             | LayerKind::Deconvolutional(_)
             | LayerKind::Local(_)
             | LayerKind::Normalization(_)
-            | LayerKind::L2norm(_) => return None,
+            | LayerKind::L2norm(_) => return Ok(None),
         };
-        // binding 3 only for the kernels that read a second operand (pipeline layouts hold
+        // `second` only for the kernels that read a second operand (pipeline layouts hold
         // only the bindings an entry point uses)
-        let mut bufs = vec![(1, prev), (2, &out)];
+        let mut bufs = vec![(bind::INPUT, prev), (bind::OUTPUT, &out)];
         if let Some(second) = &second {
-            bufs.push((3, second));
+            bufs.push((bind::SECOND, second));
         }
         let run = self.dispatch(
             kernel,
@@ -346,9 +360,9 @@ impl GpuNet {
             bytemuck::bytes_of(&params),
             &bufs,
             linear_groups(threads),
-        );
+        )?;
         post.insert(0, run);
-        Some(post)
+        Ok(Some(post))
     }
 }
 

@@ -1,13 +1,18 @@
 //! `[local]` on the GPU: one dispatch of elementwise.wgsl's `local` kernel, its biases and
 //! every position's weights uploaded as one buffer in darknet's order.
 
+use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
 use super::elementwise::output_dims;
-use super::*;
+use super::recorder::Recorder;
+use super::view::{Command, View, linear_groups, upload};
+use crate::Analysis;
+use crate::backend::BackendError;
 use crate::network::Spatial;
+use crate::weights::Weights;
 
-impl GpuNet {
+impl Recorder<'_> {
     pub(super) fn local(
-        &mut self,
+        &self,
         a: &Analysis,
         w: &Weights,
         i: usize,
@@ -23,13 +28,13 @@ impl GpuNet {
         let mut values = w.slice(&lw.biases).ok_or(missing("biases"))?.to_vec();
         values.extend_from_slice(w.slice(&lw.weights).ok_or(missing("weights"))?);
         let second = upload(
-            &self.ctx,
+            self.ctx,
             "local weights",
             bytemuck::cast_slice(&values),
             wgpu::BufferUsages::STORAGE,
         );
         let out = self.outputs[i].clone();
-        let (act, post) = self.epilogue(l.activation, &out, &s);
+        let (act, post) = self.epilogue(l.activation, &out, &s)?;
         let params = EwParams {
             stride: l.stride as u32,
             in_c: s.input.c as u32,
@@ -43,9 +48,13 @@ impl GpuNet {
             Kernel::Local,
             act,
             bytemuck::bytes_of(&params),
-            &[(1, prev), (2, &out), (3, &second)],
+            &[
+                (bind::INPUT, prev),
+                (bind::OUTPUT, &out),
+                (bind::SECOND, &second),
+            ],
             linear_groups(s.outputs),
-        )];
+        )?];
         cmds.extend(post);
         Ok(cmds)
     }

@@ -1,7 +1,12 @@
 //! Running a recorded network: one submission per inference, outputs read back through one
 //! mappable buffer, per-layer times from timestamp queries, and the kernels-only timing.
 
-use super::*;
+use super::super::context::GpuContext;
+use super::GpuNet;
+use super::view::{Command, View};
+use crate::backend::{BackendError, Forward};
+use crate::tensor::Tensor;
+use std::time::Instant;
 
 /// A mappable buffer holding the outputs of `layers` at `offsets` (bytes).
 #[derive(Debug)]
@@ -35,7 +40,7 @@ impl Readback {
 
 /// What a run records between the input's upload and the outputs' readback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Encode {
+pub(in crate::backend::wgpu) enum Encode {
     /// Every layer, in one submission.
     All,
     /// One submission per layer, timed on the CPU.
@@ -67,21 +72,16 @@ impl GpuNet {
         self.run(input, &self.keep, Encode::All)
     }
 
-    /// Median milliseconds of `runs` inferences' transfers alone: the input's upload and the
-    /// kept outputs' readback with their waits, no kernel (`forward` minus this is the
-    /// kernels and the gaps between them).
-    pub fn transfer_ms(&self, input: &Tensor, runs: usize) -> Result<f64, BackendError> {
-        self.run(input, &self.keep, Encode::Nothing)?;
-        median_ms(runs, || {
-            self.run(input, &self.keep, Encode::Nothing).map(drop)
-        })
+    /// The layers [`GpuNet::forward`] reads back.
+    pub(in crate::backend::wgpu) fn kept(&self) -> &[usize] {
+        &self.keep
     }
 
     /// Runs the network and reads back every layer (for layer-by-layer comparison).
     pub fn forward_all(&self, input: &Tensor) -> Result<Forward, BackendError> {
         if self.shared {
             return Err(BackendError::Internal(
-                "forward_all needs one buffer per layer (GpuNet::with_conv_kernel)".into(),
+                "forward_all needs one buffer per layer (BuildOptions::unshared)".into(),
             ));
         }
         let all: Vec<usize> = (0..self.layers.len()).collect();
@@ -184,7 +184,13 @@ impl GpuNet {
             .collect())
     }
 
-    fn run(&self, input: &Tensor, keep: &[usize], what: Encode) -> Result<Forward, BackendError> {
+    /// One inference recording `what`, reading back the outputs of `keep`.
+    pub(in crate::backend::wgpu) fn run(
+        &self,
+        input: &Tensor,
+        keep: &[usize],
+        what: Encode,
+    ) -> Result<Forward, BackendError> {
         if self.ctx.is_lost() {
             return Err(BackendError::DeviceLost);
         }
@@ -279,20 +285,13 @@ impl GpuNet {
             .collect())
     }
 
-    /// Median milliseconds of recording one inference's commands on the CPU (not submitted):
-    /// the part of every inference's latency that the GPU waits for.
-    pub fn encode_ms(&self, runs: usize) -> Result<f64, BackendError> {
-        median_ms(runs, || {
-            let mut enc = self.ctx.device.create_command_encoder(&Default::default());
-            self.encode(&mut enc, 0..self.layers.len());
-            drop(enc.finish());
-            Ok(())
-        })
-    }
-
     /// Milliseconds per inference of `iters` inferences recorded into one submission, without
     /// upload or readback: the kernels' own time as the CPU sees it.
-    pub fn time_encoded(&self, input: &Tensor, iters: usize) -> Result<f64, BackendError> {
+    pub(in crate::backend::wgpu) fn time_encoded(
+        &self,
+        input: &Tensor,
+        iters: usize,
+    ) -> Result<f64, BackendError> {
         self.ctx
             .queue
             .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
@@ -323,7 +322,7 @@ impl GpuNet {
 }
 
 /// Median milliseconds of `runs` (at least one) calls of `f`.
-fn median_ms(
+pub(in crate::backend::wgpu) fn median_ms(
     runs: usize,
     mut f: impl FnMut() -> Result<(), BackendError>,
 ) -> Result<f64, BackendError> {

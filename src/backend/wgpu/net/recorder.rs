@@ -1,10 +1,94 @@
-//! Per-layer recording: each layer kind becomes dispatches of the shader kernels (with their
-//! weights uploaded in the kernel's layout) and buffer copies.
+//! The recorder: turns a plan (where every output lives) and a device into the commands of
+//! one inference, layer by layer. Each layer kind becomes dispatches of the shader kernels
+//! (their weights uploaded in the kernel's layout) and buffer copies; a dispatch the device
+//! cannot bind is an error naming the layer. The convolutions are in `conv.rs`, the layers
+//! without weights in `elementwise.rs`, `[local]` in `local.rs`.
 
-use super::*;
+use super::super::context::GpuContext;
+use super::super::kernels::{
+    ConvParams, EwParams, Kernel, PoolParams, activation_id, ew_binding, normalization,
+    pool_binding,
+};
+use super::choice::{Baseline, ConvChoice};
+use super::layouts::Uploads;
+use super::plan::Plan;
+use super::view::{Command, View, WG, linear_groups, storage, upload};
+use crate::Analysis;
+use crate::backend::BackendError;
+use crate::network::{Activation, LayerKind, Pool, Src};
+use crate::shape::LayerShape;
+use crate::weights::{Weights, fused_batchnorm, fused_connected};
 
-impl GpuNet {
-    pub(super) fn record(
+/// What one layer was recorded as.
+pub(super) struct Recorded {
+    /// Its commands, in order.
+    pub(super) commands: Vec<Command>,
+    /// The split-K count its ungrouped convolution got (1: not split, or none).
+    pub(super) splits: usize,
+}
+
+/// Records layers against one plan's buffers.
+pub(super) struct Recorder<'p> {
+    pub(super) ctx: &'p GpuContext,
+    pub(super) plan: &'p Plan,
+    /// Where each layer's output lives.
+    pub(super) outputs: &'p [View],
+    /// The network's input.
+    pub(super) input: &'p View,
+    /// The yolo head fused into each convolution (`plan::fused_heads`, as placed).
+    pub(super) heads: &'p [Option<usize>],
+    /// Weight buffers by layout, shared with earlier builds of the same network.
+    pub(super) uploads: Uploads,
+    /// A benchmark baseline every ungrouped convolution runs instead of its choice.
+    pub(super) baseline: Option<Baseline>,
+    /// The layer being recorded.
+    pub(super) at: At,
+}
+
+/// The layer being recorded and what it asked for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct At {
+    pub(super) layer: usize,
+    pub(super) kind: &'static str,
+    /// Its ungrouped convolution's kernel and split-K count.
+    pub(super) choice: ConvChoice,
+    /// Convolutions recorded in it so far (the upload cache's second key).
+    pub(super) convs: usize,
+    /// The split-K count its ungrouped convolution got.
+    pub(super) splits: usize,
+}
+
+impl Recorder<'_> {
+    /// Records layer `i` with `choice` for its ungrouped convolution.
+    pub(super) fn layer(
+        &mut self,
+        a: &Analysis,
+        w: &Weights,
+        i: usize,
+        choice: ConvChoice,
+    ) -> Result<Recorded, BackendError> {
+        self.at = At {
+            layer: i,
+            kind: a.network.layers[i].kind.type_name(),
+            choice,
+            convs: 0,
+            splits: 1,
+        };
+        let commands = self.record(a, w, i)?;
+        Ok(Recorded {
+            commands,
+            splits: self.at.splits,
+        })
+    }
+
+    fn unsupported(&self) -> BackendError {
+        BackendError::Unsupported {
+            layer: self.at.layer,
+            kind: self.at.kind,
+        }
+    }
+
+    fn record(
         &mut self,
         a: &Analysis,
         w: &Weights,
@@ -12,10 +96,6 @@ impl GpuNet {
     ) -> Result<Vec<Command>, BackendError> {
         let layer = &a.network.layers[i];
         let s = a.shapes.layers[i];
-        let unsupported = || BackendError::Unsupported {
-            layer: i,
-            kind: layer.kind.type_name(),
-        };
         let prev = self.src_view(layer.inputs.first().copied().unwrap_or(Src::Image));
         let out = self.outputs[i].clone();
         let copy_prev = Command::Copy {
@@ -23,59 +103,19 @@ impl GpuNet {
             dst: out.clone(),
         };
         Ok(match &layer.kind {
-            LayerKind::Convolutional(c) => {
-                if c.xnor {
-                    return Err(BackendError::Unsupported {
-                        layer: i,
-                        kind: "XNOR convolutional",
-                    });
-                }
-                if let Some(reason) = crate::shape::share_mismatch(&a.network, &a.shapes, i) {
-                    return Err(BackendError::Invalid { layer: i, reason });
-                }
-                let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or_else(unsupported)?;
-                // a fused yolo head (the plan placed this output in the head's region)
-                let head = self.heads[i].map(|k| &a.network.layers[k].kind);
-                // with antialiasing: at stride 1 into a buffer of its own, then the blur
-                let (host, target) = self.before_blur(&s, c.antialiasing, &out);
-                let (sx, sy) = match s.pre_blur {
-                    None => (c.stride_x, c.stride_y),
-                    Some(_) => (1, 1),
-                };
-                let geo = ConvParams {
-                    in_c: s.input.c as u32,
-                    in_h: s.input.h as u32,
-                    in_w: s.input.w as u32,
-                    out_c: c.filters as u32,
-                    out_h: host.output.h as u32,
-                    out_w: host.output.w as u32,
-                    size: c.size as u32,
-                    stride_x: sx as u32,
-                    stride_y: sy as u32,
-                    pad: c.padding as u32,
-                    dilation: c.dilation as u32,
-                    groups: c.groups as u32,
-                    ..head_params(head)
-                };
-                let (act, post) = self.epilogue(c.activation, &target, &host);
-                let mut cmds = self.conv(act, &fused, geo, &prev, &target);
-                cmds.extend(post);
-                let stride = (c.stride_x, c.stride_y);
-                cmds.extend(self.blur(c.antialiasing, stride, &host, &target, &out, &s));
-                cmds
-            }
+            LayerKind::Convolutional(c) => self.convolutional(a, w, i, c, &prev)?,
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
                 let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
                 let (host, target) = self.before_blur(&s, pl.antialiasing, &out);
                 let blurred = s.pre_blur.is_some();
-                let unblurred = crate::network::Pool {
+                let unblurred = Pool {
                     stride_x: if blurred { 1 } else { pl.stride_x },
                     stride_y: if blurred { 1 } else { pl.stride_y },
                     ..pl.clone()
                 };
-                let mut cmds = vec![self.pool(&unblurred, avg, &host, &prev, &target)];
+                let mut cmds = vec![self.pool(&unblurred, avg, &host, &prev, &target)?];
                 let stride = (pl.stride_x, pl.stride_y);
-                cmds.extend(self.blur(pl.antialiasing, stride, &host, &target, &out, &s));
+                cmds.extend(self.blur(pl.antialiasing, stride, &host, &target, &out, &s)?);
                 cmds
             }
             LayerKind::Avgpool(_) => {
@@ -89,58 +129,40 @@ impl GpuNet {
                     Kernel::AvgGlobal,
                     0,
                     bytemuck::bytes_of(&params),
-                    &[(1, &prev), (2, &out)],
+                    &[(pool_binding::INPUT, &prev), (pool_binding::OUTPUT, &out)],
                     linear_groups(s.input.c),
-                )]
+                )?]
             }
             LayerKind::Connected(c) => {
                 // darknet's connected layer applies activations element-wise only
                 let act = activation_id(c.activation).unwrap_or(0);
-                let fused = fused_connected(w, i, s.inputs).ok_or_else(unsupported)?;
+                let fused = fused_connected(w, i, s.inputs).ok_or_else(|| self.unsupported())?;
                 let geo = ConvParams {
                     in_c: s.inputs as u32,
-                    in_h: 1,
-                    in_w: 1,
                     out_c: c.output as u32,
-                    out_h: 1,
-                    out_w: 1,
-                    size: 1,
-                    stride_x: 1,
-                    stride_y: 1,
-                    dilation: 1,
-                    groups: 1,
-                    ..Default::default()
+                    ..pointwise(1, 1)
                 };
-                self.conv(act, &fused, geo, &prev, &out)
+                self.conv(act, &fused, geo, &prev, &out)?
             }
             LayerKind::Batchnorm(_) => match fused_batchnorm(w, i) {
                 // without its statistics the layer passes its input on (as the CPU backend)
                 None => vec![copy_prev],
                 Some(fused) => {
                     let c = s.output.c as u32;
-                    let (h, wd) = (s.output.h as u32, s.output.w as u32);
                     let geo = ConvParams {
                         in_c: c,
-                        in_h: h,
-                        in_w: wd,
                         out_c: c,
-                        out_h: h,
-                        out_w: wd,
-                        size: 1,
-                        stride_x: 1,
-                        stride_y: 1,
-                        dilation: 1,
                         groups: c,
-                        ..Default::default()
+                        ..pointwise(s.output.h as u32, s.output.w as u32)
                     };
-                    self.conv(0, &fused, geo, &prev, &out)
+                    self.conv(0, &fused, geo, &prev, &out)?
                 }
             },
             LayerKind::Route(r) => self.route(a, i, r),
-            LayerKind::Shortcut(sc) => self.shortcut(a, w, i, sc, &prev),
+            LayerKind::Shortcut(sc) => self.shortcut(a, w, i, sc, &prev)?,
             // fused into the convolution before it
             LayerKind::Yolo(_) if self.heads.contains(&Some(i)) => Vec::new(),
-            LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out),
+            LayerKind::Yolo(y) => self.yolo(y, &s, &prev, &out)?,
             LayerKind::Local(l) => self.local(a, w, i, l, &prev)?,
             LayerKind::Implicit { .. } => {
                 let values = w
@@ -151,7 +173,7 @@ impl GpuNet {
                         what: "values",
                     })?;
                 let constant = upload(
-                    &self.ctx,
+                    self.ctx,
                     "implicit",
                     bytemuck::cast_slice(values),
                     wgpu::BufferUsages::COPY_SRC,
@@ -174,8 +196,8 @@ impl GpuNet {
             | LayerKind::Region(_)
             | LayerKind::Crop(_)
             | LayerKind::Activation(_)) => self
-                .elementwise(a, i, kind, &prev, copy_prev)
-                .ok_or_else(unsupported)?,
+                .elementwise(a, i, kind, &prev, copy_prev)?
+                .ok_or_else(|| self.unsupported())?,
             // Gaussian_yolo lays its entries out differently (σ per coordinate); the rest
             // are kinds the CPU backend does not run either
             LayerKind::GaussianYolo(_)
@@ -187,20 +209,82 @@ impl GpuNet {
             | LayerKind::ConvLstm(_)
             | LayerKind::Deconvolutional(_)
             | LayerKind::Normalization(_)
-            | LayerKind::L2norm(_) => return Err(unsupported()),
+            | LayerKind::L2norm(_) => return Err(self.unsupported()),
         })
+    }
+
+    /// A dispatch binding `(binding, buffer)` pairs plus the uniform at binding 0; an error
+    /// naming the layer when a buffer is larger than the device binds.
+    pub(super) fn dispatch(
+        &self,
+        kernel: Kernel,
+        act: u32,
+        params: &[u8],
+        bufs: &[(u32, &View)],
+        groups: [u32; 3],
+    ) -> Result<Command, BackendError> {
+        let limit = self.ctx.device.limits().max_storage_buffer_binding_size;
+        if let Some(big) = bufs
+            .iter()
+            .map(|(_, v)| v.bytes)
+            .filter(|&b| b > limit)
+            .max()
+        {
+            return Err(BackendError::DeviceLimit {
+                layer: self.at.layer,
+                detail: format!(
+                    "({}) reads or writes {:.1} MB in one buffer; this GPU binds at most {:.1} MB",
+                    self.at.kind,
+                    big as f64 / 1e6,
+                    limit as f64 / 1e6
+                ),
+            });
+        }
+        let uniform = upload(self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
+        // compiled once per device, shared by every network built on it
+        let pipeline = self.ctx.pipeline(kernel, act, WG);
+        let layout = pipeline.get_bind_group_layout(0);
+        // binding 0 is every family's uniform `p`
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.binding(),
+        }];
+        entries.extend(bufs.iter().map(|(b, buf)| wgpu::BindGroupEntry {
+            binding: *b,
+            resource: buf.binding(),
+        }));
+        let bind = self
+            .ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &layout,
+                entries: &entries,
+            });
+        Ok(Command::Dispatch {
+            pipeline,
+            bind,
+            groups,
+        })
+    }
+
+    pub(super) fn src_view(&self, src: Src) -> View {
+        match src {
+            Src::Image => self.input.clone(),
+            Src::Layer(j) => self.outputs[j].clone(),
+        }
     }
 
     /// The activation a kernel fuses (its `ACT`) and, for the normalize_channels family, the
     /// dispatch after it that normalises across channels.
     pub(super) fn epilogue(
-        &mut self,
+        &self,
         act: Activation,
         out: &View,
         s: &LayerShape,
-    ) -> (u32, Vec<Command>) {
+    ) -> Result<(u32, Vec<Command>), BackendError> {
         let Some(flag) = normalization(act) else {
-            return (activation_id(act).unwrap_or(0), Vec::new());
+            return Ok((activation_id(act).unwrap_or(0), Vec::new()));
         };
         let (h, w) = if s.output.is_image() {
             (s.output.h, s.output.w)
@@ -218,15 +302,20 @@ impl GpuNet {
             Kernel::NormalizeChannels,
             0,
             bytemuck::bytes_of(&params),
-            &[(2, out)],
+            &[(ew_binding::OUTPUT, out)],
             linear_groups(h * w),
-        );
-        (0, vec![norm])
+        )?;
+        Ok((0, vec![norm]))
     }
 
     /// A layer with antialiasing computes at stride 1 into a buffer of its own (shape
     /// `pre_blur`) that the blur then reads; without it, its output directly.
-    fn before_blur(&self, s: &LayerShape, antialiasing: usize, out: &View) -> (LayerShape, View) {
+    pub(super) fn before_blur(
+        &self,
+        s: &LayerShape,
+        antialiasing: usize,
+        out: &View,
+    ) -> (LayerShape, View) {
         match (antialiasing, s.pre_blur) {
             (1.., Some(host)) => {
                 let floats = host.c * host.h * host.w;
@@ -237,7 +326,7 @@ impl GpuNet {
                 };
                 (
                     shape,
-                    View::whole(storage(&self.ctx, "before the blur", floats)),
+                    View::whole(storage(self.ctx, "before the blur", floats)),
                 )
             }
             _ => (*s, out.clone()),
@@ -247,7 +336,7 @@ impl GpuNet {
     /// darknet's antialiasing blur ([`crate::weights::blur`]) from the stride-1 result
     /// `input` (shape `host`) into the layer's output `out` at the layer's `stride`; nothing
     /// without antialiasing.
-    fn blur(
+    pub(super) fn blur(
         &mut self,
         kind: usize,
         stride: (usize, usize),
@@ -255,9 +344,9 @@ impl GpuNet {
         input: &View,
         out: &View,
         s: &LayerShape,
-    ) -> Vec<Command> {
+    ) -> Result<Vec<Command>, BackendError> {
         if kind == 0 || s.pre_blur.is_none() {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let c = host.output.c;
         let (size, pad, fused) = crate::weights::blur(kind, c);
@@ -281,13 +370,13 @@ impl GpuNet {
 
     /// Max or local-average pooling, or `maxpool_depth` (the maximum across channel groups).
     fn pool(
-        &mut self,
-        pl: &crate::network::Pool,
+        &self,
+        pl: &Pool,
         avg: bool,
         s: &LayerShape,
         input: &View,
         out: &View,
-    ) -> Command {
+    ) -> Result<Command, BackendError> {
         let params = PoolParams {
             c: s.output.c as u32,
             in_c: s.input.c as u32,
@@ -315,21 +404,25 @@ impl GpuNet {
             kernel,
             0,
             bytemuck::bytes_of(&params),
-            &[(1, input), (2, out)],
+            &[(pool_binding::INPUT, input), (pool_binding::OUTPUT, out)],
             groups,
         )
     }
 }
 
-/// The convolution parameters of a fused yolo head (`kind`), none without one.
-fn head_params(kind: Option<&LayerKind>) -> ConvParams {
-    match kind {
-        Some(LayerKind::Yolo(y)) => ConvParams {
-            head_per: (y.classes + 5) as u32,
-            head_new_coords: y.new_coords as u32,
-            head_scale_x_y: y.scale_x_y,
-            ..Default::default()
-        },
-        _ => ConvParams::default(),
+/// A 1×1, stride-1, ungrouped convolution's parameters over an `h` × `w` plane (channels
+/// left for the caller).
+fn pointwise(h: u32, w: u32) -> ConvParams {
+    ConvParams {
+        in_h: h,
+        in_w: w,
+        out_h: h,
+        out_w: w,
+        size: 1,
+        stride_x: 1,
+        stride_y: 1,
+        dilation: 1,
+        groups: 1,
+        ..Default::default()
     }
 }

@@ -1,0 +1,218 @@
+//! Building a [`GpuNet`]: one entry point, [`GpuNet::build`], and its [`BuildOptions`]. The
+//! plan places every output, the recorder turns each layer into commands against the plan's
+//! buffers, and the result keeps only what an inference needs.
+
+use super::super::context::GpuContext;
+use super::choice::{Baseline, ConvChoice, ConvKernel};
+use super::layouts::Uploads;
+use super::recorder::{At, Recorder};
+use super::view::{View, allocate, storage};
+use super::{Built, GpuNet, plan, tune};
+use crate::Analysis;
+use crate::backend::BackendError;
+use crate::network::LayerKind;
+use crate::weights::Weights;
+use std::path::PathBuf;
+
+/// How a network is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildOptions {
+    /// How each ungrouped convolution's kernel is chosen.
+    pub kernels: Kernels,
+    /// Layers whose lifetimes do not overlap share buffers (the plan the profiler's liveness
+    /// peak predicts); without it every layer keeps its own buffer, which
+    /// [`GpuNet::forward_all`] needs, and no yolo head is fused into its convolution.
+    pub shared: bool,
+}
+
+/// How the ungrouped convolutions' kernels are chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kernels {
+    /// The device's own choice: on a software adapter every convolution runs `Gemm` (measured
+    /// fastest there, docs/perf.md); on a real GPU each gets the fastest of every production
+    /// kernel and split-K count, measured once per device and network and remembered in
+    /// [`super::tuning_dir`].
+    Auto,
+    /// Each convolution's fastest of `candidates` and split-K counts, measured on this
+    /// device and remembered in `cache` (`None`: measured every time).
+    Tuned {
+        /// The kernels tried.
+        candidates: Vec<ConvKernel>,
+        /// The tuning cache's directory.
+        cache: Option<PathBuf>,
+    },
+    /// Every convolution with this choice.
+    Each(ConvChoice),
+    /// Layer `i`'s choice at `i` (ignored by layers that are not ungrouped convolutions).
+    PerLayer(Vec<ConvChoice>),
+}
+
+impl Default for BuildOptions {
+    /// The device's own kernels, buffers shared: what the app and the CLI run.
+    fn default() -> Self {
+        Self {
+            kernels: Kernels::Auto,
+            shared: true,
+        }
+    }
+}
+
+impl BuildOptions {
+    /// Every convolution with `kernel` (the size rule for split-K), buffers shared.
+    pub fn kernel(kernel: ConvKernel) -> Self {
+        Self {
+            kernels: Kernels::Each(ConvChoice::rule(kernel)),
+            shared: true,
+        }
+    }
+
+    /// The same, every layer with a buffer of its own (for [`GpuNet::forward_all`]).
+    pub fn unshared(self) -> Self {
+        Self {
+            shared: false,
+            ..self
+        }
+    }
+}
+
+impl GpuNet {
+    /// Uploads the weights and records the network's commands as `options` ask.
+    pub fn build(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        options: &BuildOptions,
+    ) -> Result<Self, BackendError> {
+        let n = a.network.layers.len();
+        let shared = options.shared;
+        let fixed = |choices: &[ConvChoice]| {
+            Self::assemble(ctx, a, w, choices, None, shared, Uploads::new()).map(|(net, _)| net)
+        };
+        match &options.kernels {
+            Kernels::Auto if ctx.is_software() => {
+                fixed(&vec![ConvChoice::rule(ConvKernel::Gemm); n])
+            }
+            Kernels::Auto => {
+                let cache = super::tuning_dir();
+                tune::tuned(ctx, a, w, &ConvKernel::ALL, cache.as_deref(), shared)
+            }
+            Kernels::Tuned { candidates, cache } => {
+                tune::tuned(ctx, a, w, candidates, cache.as_deref(), shared)
+            }
+            Kernels::Each(choice) => fixed(&vec![*choice; n]),
+            Kernels::PerLayer(choices) if choices.len() == n => fixed(choices),
+            Kernels::PerLayer(choices) => Err(BackendError::Internal(format!(
+                "{} convolution choices for {n} layers",
+                choices.len()
+            ))),
+        }
+    }
+
+    /// Builds with `choices[i]` for layer `i` (or `baseline` for every ungrouped
+    /// convolution), reusing the weight buffers `uploads` holds from earlier builds of the
+    /// same network and weights; returns them with this build's added.
+    pub(super) fn assemble(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        choices: &[ConvChoice],
+        baseline: Option<Baseline>,
+        shared: bool,
+        uploads: Uploads,
+    ) -> Result<(Self, Uploads), BackendError> {
+        let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
+        let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
+        let asked = plan::fused_heads(a, shared);
+        let plan = plan::plan(a, align, &asked);
+        let heads = plan.placed_heads(&asked);
+        let outputs = allocate(ctx, &plan, shared);
+        let input = View::whole(storage(ctx, "input", input_len));
+        let mut recorder = Recorder {
+            ctx,
+            plan: &plan,
+            outputs: &outputs,
+            input: &input,
+            heads: &heads,
+            uploads,
+            baseline,
+            at: At {
+                layer: 0,
+                kind: "",
+                choice: ConvChoice::rule(ConvKernel::Gemm),
+                convs: 0,
+                splits: 1,
+            },
+        };
+        let mut layers = Vec::with_capacity(choices.len());
+        let mut convs = Vec::new();
+        for (i, layer) in a.network.layers.iter().enumerate() {
+            let recorded = recorder.layer(a, w, i, choices[i])?;
+            layers.push(recorded.commands);
+            if matches!(&layer.kind, LayerKind::Convolutional(c) if c.groups == 1) {
+                convs.push((i, recorded.splits));
+            }
+        }
+        let uploads = recorder.uploads;
+        if let Some(e) = pollster::block_on(oom.pop()) {
+            return Err(BackendError::OutOfMemory {
+                during: "uploading the network",
+                detail: e.to_string(),
+            });
+        }
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            // a pipeline compiled in a failed build may be the failure: compile afresh next time
+            ctx.forget_pipelines();
+            return Err(BackendError::Gpu {
+                during: "building the network",
+                detail: e.to_string(),
+            });
+        }
+        let keep = (a.network.last_readers().iter().enumerate())
+            .filter(|(_, r)| r.is_none())
+            .map(|(i, _)| i)
+            .collect();
+        let net = Self {
+            ctx: ctx.clone(),
+            layers,
+            outputs,
+            input,
+            shapes: a.shapes.layers.clone(),
+            keep,
+            readback: std::sync::Mutex::new(None),
+            shared,
+            built: Built {
+                choices: choices.to_vec(),
+                convs,
+                baseline,
+                fused_heads: heads.iter().flatten().count(),
+                remembered: false,
+            },
+        };
+        Ok((net, uploads))
+    }
+
+    /// Every ungrouped convolution on a benchmark baseline (`wgpu::bench`).
+    pub(in crate::backend::wgpu) fn with_baseline(
+        ctx: &GpuContext,
+        a: &Analysis,
+        w: &Weights,
+        baseline: Baseline,
+        shared: bool,
+    ) -> Result<Self, BackendError> {
+        let choices = vec![ConvChoice::default(); a.network.layers.len()];
+        Self::assemble(ctx, a, w, &choices, Some(baseline), shared, Uploads::new())
+            .map(|(net, _)| net)
+    }
+
+    /// Each layer's convolution choice (what the tuning cache stores).
+    pub(super) fn choices(&self) -> &[ConvChoice] {
+        &self.built.choices
+    }
+
+    /// Marks the choices as read from the tuning cache.
+    pub(super) fn set_remembered(&mut self) {
+        self.built.remembered = true;
+    }
+}
