@@ -3,7 +3,8 @@
 #   device run: command "bash scripts/device-run.sh", carry [".devrun", ".gl"], timeout 480 s
 # Writes to $OUT: the card and driver, the GPU tests that need no model files, and gpu-bench
 # for yolov4-tiny and yolov3-tiny (synthetic weights: the times do not depend on the values)
-# with every convolution kernel, and the per-layer kernel and split-K choice the default GpuNet::build makes.
+# with every convolution kernel, the per-layer kernel and split-K choice the default GpuNet::build
+# makes, f16 storage, and batches of 16 in one submission (images/s, f32 and f16).
 set -u
 if ! ldconfig -p | grep -q libvulkan.so.1; then
   for f in .gl/*.deb; do dpkg -x "$f" /; done
@@ -19,8 +20,8 @@ timeout 240 ./.devrun/gpu-tests --test-threads 1 --skip bus_detections --skip re
   --skip corpus >"$out/tests.txt" 2>&1
 tail -5 "$out/tests.txt"
 b=./.devrun/csplens
-$b gpu-bench --channels 256 --size 52 --iters 20 --cfg assets/yolov4-tiny.cfg >"$out/yolov4-tiny.json"
-$b gpu-bench --channels 512 --size 104 --iters 5 --cfg assets/yolov3-tiny.cfg >"$out/yolov3-tiny.json"
+$b gpu-bench --channels 256 --size 52 --iters 20 --batch 16 --cfg assets/yolov4-tiny.cfg >"$out/yolov4-tiny.json"
+$b gpu-bench --channels 512 --size 104 --iters 5 --batch 16 --cfg assets/yolov3-tiny.cfg >"$out/yolov3-tiny.json"
 python3 - "$out" <<'PY'
 import json, sys, glob, os
 for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
@@ -33,6 +34,7 @@ for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json"))):
           "transfers", n.get("transfer_ms"), "encode", n.get("encode_ms"),
           "build", n.get("build_ms"), "remembered", n.get("remembered"),
           "dispatches", n.get("dispatches"), "copies", n.get("buffer_copies"))
+    print("  f16:", n.get("f16"), "batch:", n.get("batch"))
     if n.get("conv_choices"):
         print("  choice:", " ".join("%d:%s/%d" % (c["layer"], c["kernel"], c["splits"])
                                     for c in n["conv_choices"]))

@@ -43,11 +43,11 @@ struct Params {
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read> weights: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> biases: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> output: array<f32>;
-@group(0) @binding(5) var<storage, read> weights_flat: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<S>;
+@group(0) @binding(2) var<storage, read> weights: array<S4>;
+@group(0) @binding(3) var<storage, read> biases: array<S4>;
+@group(0) @binding(4) var<storage, read_write> output: array<S>;
+@group(0) @binding(5) var<storage, read> weights_flat: array<S>;
 // conv_gemm: each im2col row k as (ic·in_h·in_w, ky·dilation, kx·dilation, 1), laid out at
 // load time so that no invocation divides to find its taps; w = 0 on the padding rows past K
 @group(0) @binding(6) var<storage, read> taps: array<vec4<i32>>;
@@ -65,7 +65,7 @@ fn load(c: u32, y: i32, x: i32) -> f32 {
     if (y < 0 || x < 0 || y >= i32(p.in_h) || x >= i32(p.in_w)) {
         return 0.0;
     }
-    return input[p.in_offset + (c * p.in_h + u32(y)) * p.in_w + u32(x)];
+    return f32(input[p.in_offset + (c * p.in_h + u32(y)) * p.in_w + u32(x)]);
 }
 
 @compute @workgroup_size(WG)
@@ -96,12 +96,12 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
             let row = plane + u32(iy) * p.in_w;
             for (var kx = 0u; kx < p.size; kx++) {
                 let wi = (((block * p.in_c + ic) * p.size + ky) * p.size + kx) * 2u;
-                let w0 = weights[wi];
-                let w1 = weights[wi + 1u];
+                let w0 = vec4<f32>(weights[wi]);
+                let w1 = vec4<f32>(weights[wi + 1u]);
                 for (var i = 0u; i < 4u; i++) {
                     let ix = ix0 + i32(i * p.stride_x + kx * p.dilation);
                     if (ix >= 0 && ix < i32(p.in_w)) {
-                        let v = input[row + u32(ix)];
+                        let v = f32(input[row + u32(ix)]);
                         lo[i] += w0 * v;
                         hi[i] += w1 * v;
                     }
@@ -109,8 +109,8 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    let b0 = biases[block * 2u];
-    let b1 = biases[block * 2u + 1u];
+    let b0 = vec4<f32>(biases[block * 2u]);
+    let b1 = vec4<f32>(biases[block * 2u + 1u]);
     for (var j = 0u; j < 8u; j++) {
         let oc = block * 8u + j;
         if (oc >= p.out_c) {
@@ -125,7 +125,7 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
                 } else {
                     v = hi[i][j - 4u] + b1[j - 4u];
                 }
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, v);
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, v));
             }
         }
     }
@@ -158,7 +158,7 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var ky = 0u; ky < p.size; ky++) {
             let iy = iy0 + i32(ky * p.dilation);
             for (var kx = 0u; kx < p.size; kx++) {
-                let w = weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx];
+                let w = vec4<f32>(weights[((block * p.in_c + ic) * p.size + ky) * p.size + kx]);
                 for (var i = 0u; i < 4u; i++) {
                     let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
                     acc[i] += w * load(ic, iy, ix);
@@ -166,7 +166,7 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    let b = biases[block];
+    let b = vec4<f32>(biases[block]);
     let plane = p.out_h * p.out_w;
     for (var j = 0u; j < 4u; j++) {
         let oc = block * 4u + j;
@@ -179,9 +179,9 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
                 continue;
             }
             if (p.splits > 1u) {
-                output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = acc[i][j];
+                output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = S(acc[i][j]);
             } else {
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc[i][j] + b[j]);
+                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc[i][j] + b[j]));
             }
         }
     }
@@ -205,7 +205,7 @@ fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var ky = 0u; ky < p.size; ky++) {
             let iy = iy0 + i32(ky * p.dilation);
             for (var kx = 0u; kx < p.size; kx++) {
-                let w = weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx];
+                let w = f32(weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx]);
                 for (var i = 0u; i < 4u; i++) {
                     let ix = i32((ox0 + i) * p.stride_x + kx * p.dilation) - i32(p.pad);
                     acc[i] += w * load(g * cg + k, iy, ix);
@@ -213,11 +213,11 @@ fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    let b = biases[oc / 4u][oc % 4u];
+    let b = vec4<f32>(biases[oc / 4u])[oc % 4u];
     for (var i = 0u; i < 4u; i++) {
         let ox = ox0 + i;
         if (ox < p.out_w) {
-            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc[i] + b);
+            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc[i] + b));
         }
     }
 }
@@ -240,11 +240,11 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
             for (var kx = 0u; kx < p.size; kx++) {
                 let iy = i32(oy * p.stride_y + ky * p.dilation) - i32(p.pad);
                 let ix = i32(ox * p.stride_x + kx * p.dilation) - i32(p.pad);
-                acc += weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx] * load(g * cg + k, iy, ix);
+                acc += f32(weights_flat[((oc * cg + k) * p.size + ky) * p.size + kx]) * load(g * cg + k, iy, ix);
             }
         }
     }
-    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = finish(oc, acc + biases[oc / 4u][oc % 4u]);
+    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc + vec4<f32>(biases[oc / 4u])[oc % 4u]));
 }
 
 // Implicit-GEMM convolution: C (out_c × pixels) = W (out_c × K) · X (K × pixels), K =
@@ -265,7 +265,7 @@ var<workgroup> gemm_x: array<vec4<f32>, 256>;
 
 // Element v of a W tile `width` vec4 wide (16 rows): 4 output channels of one K row.
 fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> vec4<f32> {
-    return weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width];
+    return vec4<f32>(weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width]);
 }
 
 // Row k of the X tile (the im2col values) at the four pixels of q: 0 outside the image, past
@@ -280,10 +280,10 @@ fn x_quad(k: u32, q: Quad) -> vec4<f32> {
     let at = vec4<i32>(t.x + i32(p.in_offset)) + iy * i32(p.in_w) + ix;
     var v = vec4<f32>(0.0);
     if (t.w != 0) {
-        if (inside.x) { v.x = input[u32(at.x)]; }
-        if (inside.y) { v.y = input[u32(at.y)]; }
-        if (inside.z) { v.z = input[u32(at.z)]; }
-        if (inside.w) { v.w = input[u32(at.w)]; }
+        if (inside.x) { v.x = f32(input[u32(at.x)]); }
+        if (inside.y) { v.y = f32(input[u32(at.y)]); }
+        if (inside.z) { v.z = f32(input[u32(at.z)]); }
+        if (inside.w) { v.w = f32(input[u32(at.w)]); }
     }
     return v;
 }
@@ -393,15 +393,15 @@ fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
     if (oc >= p.out_c) {
         return;
     }
-    let b = biases[oc / 4u][oc % 4u];
+    let b = vec4<f32>(biases[oc / 4u])[oc % 4u];
     for (var j = 0u; j < 4u; j++) {
         if (n + j >= pixels) {
             return;
         }
         if (p.splits > 1u) {
-            output[(split * p.out_c + oc) * pixels + n + j] = v[j];
+            output[(split * p.out_c + oc) * pixels + n + j] = S(v[j]);
         } else {
-            output[p.out_offset + oc * pixels + n + j] = finish(oc, v[j] + b);
+            output[p.out_offset + oc * pixels + n + j] = S(finish(oc, v[j] + b));
         }
     }
 }
@@ -475,8 +475,8 @@ fn conv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var sum = 0.0;
     for (var s = 0u; s < p.splits; s++) {
-        sum += input[s * n + i];
+        sum += f32(input[s * n + i]);
     }
     let oc = i / (p.out_h * p.out_w);
-    output[p.out_offset + i] = finish(oc, sum + biases[oc / 4u][oc % 4u]);
+    output[p.out_offset + i] = S(finish(oc, sum + vec4<f32>(biases[oc / 4u])[oc % 4u]));
 }

@@ -29,18 +29,19 @@ struct Params {
     // local: kernel side and im2col padding (pixels each side)
     ksize: u32,
     pad: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // copy_values, zero_values: where the values start in `input` and `output` (values)
+    in_offset: u32,
+    out_offset: u32,
 }
 
 // `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<S>;
+@group(0) @binding(2) var<storage, read_write> output: array<S>;
 // binary layers: the second operand (scale_channels, sam) or per-channel weights
-@group(0) @binding(3) var<storage, read> second: array<f32>;
+@group(0) @binding(3) var<storage, read> second: array<S>;
 
 fn index(gid: vec3<u32>) -> u32 {
     return gid.x + gid.y * 65535u * WG;
@@ -58,7 +59,7 @@ fn upsample(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = i / (p.w * p.h);
     let iw = p.w / p.stride;
     let ih = p.h / p.stride;
-    output[i] = p.scale * input[(c * ih + y / p.stride) * iw + x / p.stride];
+    output[i] = S(p.scale * f32(input[(c * ih + y / p.stride) * iw + x / p.stride]));
 }
 
 // output[i] += input[i] for the first `from_len` values (darknet's flat-index rule).
@@ -68,7 +69,7 @@ fn shortcut_add(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n || i >= p.from_len) {
         return;
     }
-    output[i] += input[i];
+    output[i] = S(f32(output[i]) + f32(input[i]));
 }
 
 // output[i] = act(input[i] + second[i]), `second` only for the first `from_len` values: an
@@ -79,11 +80,11 @@ fn shortcut_sum(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n) {
         return;
     }
-    var v = input[i];
+    var v = f32(input[i]);
     if (i < p.from_len) {
-        v += second[i];
+        v += f32(second[i]);
     }
-    output[i] = activate(v);
+    output[i] = S(activate(v));
 }
 
 // darknet's normalize_channels (flag 0) and normalize_channels_softmax (flag 1): across the
@@ -99,22 +100,22 @@ fn normalize_channels(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (p.flag == 1u) {
         var top = -3.402823e38;
         for (var k = 0u; k < channels; k++) {
-            top = max(top, output[k * plane + i]);
+            top = max(top, f32(output[k * plane + i]));
         }
         var sum = 0.0;
         for (var k = 0u; k < channels; k++) {
-            sum += exp(output[k * plane + i] - top);
+            sum += exp(f32(output[k * plane + i]) - top);
         }
         for (var k = 0u; k < channels; k++) {
-            output[k * plane + i] = exp(output[k * plane + i] - top) / sum;
+            output[k * plane + i] = S(exp(f32(output[k * plane + i]) - top) / sum);
         }
     } else {
         var sum = 0.0001;
         for (var k = 0u; k < channels; k++) {
-            sum += max(output[k * plane + i], 0.0);
+            sum += max(f32(output[k * plane + i]), 0.0);
         }
         for (var k = 0u; k < channels; k++) {
-            output[k * plane + i] = max(output[k * plane + i], 0.0) / sum;
+            output[k * plane + i] = S(max(f32(output[k * plane + i]), 0.0) / sum);
         }
     }
 }
@@ -138,7 +139,7 @@ fn shortcut_resampled(@builtin(global_invocation_id) gid: vec3<u32>) {
     let o = x * sample + p.w * (y * sample + p.h * k);
     let a = x * stride + p.in_w * (y * stride + p.in_h * k);
     if (o < p.n && a < p.from_len) {
-        output[o] += input[a];
+        output[o] = S(f32(output[o]) + f32(input[a]));
     }
 }
 
@@ -154,7 +155,7 @@ fn crop(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = i / (p.w * p.h);
     let dy = (p.in_h - p.h) / 2u;
     let dx = (p.in_w - p.w) / 2u;
-    output[i] = input[(k * p.in_h + y + dy) * p.in_w + x + dx];
+    output[i] = S(f32(input[(k * p.in_h + y + dy) * p.in_w + x + dx]));
 }
 
 @compute @workgroup_size(WG)
@@ -163,7 +164,7 @@ fn activate_in_place(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n) {
         return;
     }
-    output[i] = activate(output[i]);
+    output[i] = S(activate(f32(output[i])));
 }
 
 // The yolo head: logistic on x, y, objectness and classes (unless new_coords), then x, y
@@ -176,7 +177,7 @@ fn yolo(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let plane = p.h * p.w;
     let entry = (i / plane) % p.per;
-    output[i] = yolo_entry(input[i], entry, p.new_coords != 0u, p.scale_x_y);
+    output[i] = S(yolo_entry(f32(input[i]), entry, p.new_coords != 0u, p.scale_x_y));
 }
 
 // scale_channels: output[i] = from[i] · scale[i / plane] (`second` = from, `input` = scales);
@@ -188,11 +189,11 @@ fn scale_channels(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let plane = p.h * p.w;
-    var s = input[i / plane];
+    var s = f32(input[i / plane]);
     if (p.flag == 1u) {
-        s = input[i % plane];
+        s = f32(input[i % plane]);
     }
-    output[i] = activate(second[i] * s);
+    output[i] = S(activate(f32(second[i]) * s));
 }
 
 // sam: output[i] = from[i] · previous[i], then the activation.
@@ -202,7 +203,7 @@ fn sam(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= p.n) {
         return;
     }
-    output[i] = activate(second[i] * input[i]);
+    output[i] = S(activate(f32(second[i]) * f32(input[i])));
 }
 
 // Weighted shortcut term: output[i] += input[i] · w[channel] (w from `second`, c = 1 for one
@@ -214,7 +215,7 @@ fn axpy_channel(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let ch = min(i / (p.h * p.w), p.c - 1u);
-    output[i] += input[i] * second[ch];
+    output[i] = S(f32(output[i]) + f32(input[i]) * f32(second[ch]));
 }
 
 // output[i] = input[i] · w[channel] (the weighted shortcut's own term).
@@ -225,7 +226,7 @@ fn scale_by_channel(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let ch = min(i / (p.h * p.w), p.c - 1u);
-    output[i] = input[i] * second[ch];
+    output[i] = S(f32(input[i]) * f32(second[ch]));
 }
 
 // Softmax over `groups` equal parts, with temperature `scale`: one invocation per part.
@@ -238,14 +239,14 @@ fn softmax(@builtin(global_invocation_id) gid: vec3<u32>) {
     let len = p.n / p.groups;
     var largest = -3.402823e38;
     for (var k = 0u; k < len; k++) {
-        largest = max(largest, input[g * len + k]);
+        largest = max(largest, f32(input[g * len + k]));
     }
     var sum = 0.0;
     for (var k = 0u; k < len; k++) {
-        sum += exp((input[g * len + k] - largest) / p.scale);
+        sum += exp((f32(input[g * len + k]) - largest) / p.scale);
     }
     for (var k = 0u; k < len; k++) {
-        output[g * len + k] = exp((input[g * len + k] - largest) / p.scale) / sum;
+        output[g * len + k] = S(exp((f32(input[g * len + k]) - largest) / p.scale) / sum);
     }
 }
 
@@ -268,10 +269,10 @@ fn reorg(@builtin(global_invocation_id) gid: vec3<u32>) {
     let out_index = w2 + p.w * p.stride * (h2 + p.h * p.stride * c2);
     if (p.flag == 1u) {
         if (out_index < p.from_len) {
-            output[out_index] = input[in_index];
+            output[out_index] = S(f32(input[in_index]));
         }
     } else if (in_index < p.from_len && out_index < p.n) {
-        output[in_index] = input[out_index];
+        output[in_index] = S(f32(input[out_index]));
     }
 }
 
@@ -290,10 +291,10 @@ fn downsample(@builtin(global_invocation_id) gid: vec3<u32>) {
     var sum = 0.0;
     for (var dy = 0u; dy < p.stride; dy++) {
         for (var dx = 0u; dx < p.stride; dx++) {
-            sum += input[(c * ih + y * p.stride + dy) * iw + x * p.stride + dx];
+            sum += f32(input[(c * ih + y * p.stride + dy) * iw + x * p.stride + dx]);
         }
     }
-    output[i] = p.scale * sum;
+    output[i] = S(p.scale * sum);
 }
 
 // The region head: logistic on x, y and objectness, softmax over the classes (flag = 1).
@@ -309,24 +310,24 @@ fn region(@builtin(global_invocation_id) gid: vec3<u32>) {
     let cell = t % plane;
     let base = a * p.per * plane + cell;
     for (var e = 0u; e < p.per; e++) {
-        output[base + e * plane] = input[base + e * plane];
+        output[base + e * plane] = S(f32(input[base + e * plane]));
     }
     for (var e = 0u; e < 2u; e++) {
-        output[base + e * plane] = logistic(input[base + e * plane]);
+        output[base + e * plane] = S(logistic(f32(input[base + e * plane])));
     }
-    output[base + p.coords * plane] = logistic(input[base + p.coords * plane]);
+    output[base + p.coords * plane] = S(logistic(f32(input[base + p.coords * plane])));
     if (p.flag == 1u) {
         let first = base + (p.coords + 1u) * plane;
         var largest = -3.402823e38;
         for (var k = 0u; k < p.groups; k++) {
-            largest = max(largest, input[first + k * plane]);
+            largest = max(largest, f32(input[first + k * plane]));
         }
         var sum = 0.0;
         for (var k = 0u; k < p.groups; k++) {
-            sum += exp(input[first + k * plane] - largest);
+            sum += exp(f32(input[first + k * plane]) - largest);
         }
         for (var k = 0u; k < p.groups; k++) {
-            output[first + k * plane] = exp(input[first + k * plane] - largest) / sum;
+            output[first + k * plane] = S(exp(f32(input[first + k * plane]) - largest) / sum);
         }
     }
 }
@@ -347,7 +348,7 @@ fn local(@builtin(global_invocation_id) gid: vec3<u32>) {
     let ox = j % p.w;
     let k = p.ksize * p.ksize * p.in_c;
     let base = p.n + (j * p.c + f) * k;
-    var sum = second[i];
+    var sum = f32(second[i]);
     for (var ch = 0u; ch < p.in_c; ch++) {
         for (var ky = 0u; ky < p.ksize; ky++) {
             let iy = i32(oy * p.stride + ky) - i32(p.pad);
@@ -359,10 +360,32 @@ fn local(@builtin(global_invocation_id) gid: vec3<u32>) {
                 if (ix < 0 || ix >= i32(p.in_w)) {
                     continue;
                 }
-                let wv = second[base + (ch * p.ksize + ky) * p.ksize + kx];
-                sum += wv * input[(ch * p.in_h + u32(iy)) * p.in_w + u32(ix)];
+                let wv = f32(second[base + (ch * p.ksize + ky) * p.ksize + kx]);
+                sum += wv * f32(input[(ch * p.in_h + u32(iy)) * p.in_w + u32(ix)]);
             }
         }
     }
-    output[i] = activate(sum);
+    output[i] = S(activate(sum));
+}
+
+// `n` values from input[in_offset..] to output[out_offset..]: a route's or an identity layer's
+// copy whose byte range is not whole 4-byte words (an odd count of f16 values), which a
+// buffer copy cannot take. The bindings start at the buffers' aligned offsets below.
+@compute @workgroup_size(WG)
+fn copy_values(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    output[p.out_offset + i] = input[p.in_offset + i];
+}
+
+// `n` zeros from output[out_offset..] (a clear whose byte range is not whole words).
+@compute @workgroup_size(WG)
+fn zero_values(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = index(gid);
+    if (i >= p.n) {
+        return;
+    }
+    output[p.out_offset + i] = S(0.0);
 }

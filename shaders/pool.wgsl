@@ -21,8 +21,8 @@ struct Params {
 override WG: u32 = 64u;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read_write> output: array<f32>;
+@group(0) @binding(1) var<storage, read> input: array<S>;
+@group(0) @binding(2) var<storage, read_write> output: array<S>;
 
 // Dispatch: x covers out_h · out_w positions, y the channels.
 fn window(gid: vec3<u32>, average: bool) {
@@ -41,7 +41,7 @@ fn window(gid: vec3<u32>, average: bool) {
         for (var dx = 0u; dx < p.size; dx++) {
             let x = i32(ox * p.stride_x + dx) - off;
             if (y >= 0 && x >= 0 && y < i32(p.in_h) && x < i32(p.in_w)) {
-                let v = input[(c * p.in_h + u32(y)) * p.in_w + u32(x)];
+                let v = f32(input[(c * p.in_h + u32(y)) * p.in_w + u32(x)]);
                 best = max(best, v);
                 sum += v;
                 count++;
@@ -50,9 +50,9 @@ fn window(gid: vec3<u32>, average: bool) {
     }
     let i = p.out_offset + (c * p.out_h + oy) * p.out_w + ox;
     if (average) {
-        output[i] = sum / f32(max(count, 1u));
+        output[i] = S(sum / f32(max(count, 1u)));
     } else {
-        output[i] = best;
+        output[i] = S(best);
     }
 }
 
@@ -76,9 +76,9 @@ fn avg_global(@builtin(global_invocation_id) gid: vec3<u32>) {
     let n = p.in_h * p.in_w;
     var sum = 0.0;
     for (var i = 0u; i < n; i++) {
-        sum += input[c * n + i];
+        sum += f32(input[c * n + i]);
     }
-    output[p.out_offset + c] = sum / f32(n);
+    output[p.out_offset + c] = S(sum / f32(n));
 }
 
 // maxpool_depth: output channel g is the maximum of input channels g, g + c, g + 2c, … at each
@@ -93,7 +93,7 @@ fn max_depth(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     var best = -3.4028235e38;
     for (var k = g; k < p.in_c; k += p.c) {
-        best = max(best, input[k * plane + i]);
+        best = max(best, f32(input[k * plane + i]));
     }
-    output[g * plane + i] = best;
+    output[g * plane + i] = S(best);
 }

@@ -3,7 +3,7 @@
 //! binary runs what it parses.
 #![allow(missing_docs)]
 
-use crate::backend::BackendChoice;
+use crate::backend::{BackendChoice, Precision};
 use crate::limits::Limits;
 use crate::report::Format;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -168,6 +168,10 @@ pub struct DetectArgs {
     /// Backend: cpu, wgpu, or auto (wgpu on a real GPU, else cpu).
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// How the GPU stores activations and weights: f16 halves memory and traffic (wgpu on an
+    /// adapter with SHADER_F16; auto falls back to f32).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    pub precision: PrecisionArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
@@ -213,6 +217,21 @@ pub enum BackendArg {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    F32,
+    F16,
+}
+
+impl From<PrecisionArg> for Precision {
+    fn from(p: PrecisionArg) -> Self {
+        match p {
+            PrecisionArg::F32 => Self::F32,
+            PrecisionArg::F16 => Self::F16,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DetectFormat {
     Table,
     Json,
@@ -245,6 +264,9 @@ pub struct BenchArgs {
     /// Backend: cpu, wgpu or auto.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
+    /// How the GPU stores activations and weights (f16: wgpu with SHADER_F16).
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    pub precision: PrecisionArg,
     /// Timed runs (after one warm-up run).
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
@@ -280,6 +302,10 @@ pub struct GpuBenchArgs {
     /// same).
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Also time --cfg on batches of this many inputs in one submission (images/s), in f32
+    /// and, where the adapter stores f16, in f16.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
 }
 
 impl From<BackendArg> for BackendChoice {

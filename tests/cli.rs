@@ -562,3 +562,40 @@ fn lint_exit_codes_and_diagnostics() {
     assert_eq!(missing.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn detect_with_f16_storage_on_the_gpu_and_refused_on_the_cpu() {
+    let args = |backend: &'static str| {
+        vec![
+            "detect".to_string(),
+            "--cfg".into(),
+            model("yolov4-tiny", "cfg"),
+            "--weights".into(),
+            model("yolov4-tiny", "weights"),
+            "--image".into(),
+            model("bus", "jpg"),
+            "--backend".into(),
+            backend.into(),
+            "--precision".into(),
+            "f16".into(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let run = |a: Vec<String>| csplens(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let refused = run(args("cpu"));
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("f16") && err.contains("use f32"), "{err}");
+    if std::env::var_os("CSPLENS_SKIP_GPU").is_some() {
+        eprintln!("SKIPPED the wgpu half: CSPLENS_SKIP_GPU is set");
+        return;
+    }
+    // lavapipe stores f16 (SHADER_F16): the run says so and finds bus.jpg's six objects
+    let out = run(args("wgpu"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("f16 storage"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["detections"].as_array().unwrap().len(), 6);
+}

@@ -6,18 +6,25 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use csplens::backend::wgpu::kernels::{
-    ConvParams, EwParams, Kernel, PoolParams, SOURCES, act, conv_binding, ew_binding, pool_binding,
+    ConvParams, EwParams, Kernel, PoolParams, Precision, SOURCES, act, conv_binding, ew_binding,
+    pool_binding, prelude,
 };
 use std::mem::{offset_of, size_of};
 
-fn module(name: &str) -> naga::Module {
-    let src = SOURCES
+/// A family as the registry compiles it at `precision` (its prelude first).
+fn module_at(name: &str, precision: Precision) -> naga::Module {
+    let family = SOURCES
         .iter()
         .find(|(f, _)| *f == name)
         .map(|(_, s)| *s)
         .expect("registered");
-    naga::front::wgsl::parse_str(src)
-        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)))
+    let src = format!("{}{family}", prelude(precision));
+    naga::front::wgsl::parse_str(&src)
+        .unwrap_or_else(|e| panic!("{name} ({precision:?}): {}", e.emit_to_string(&src)))
+}
+
+fn module(name: &str) -> naga::Module {
+    module_at(name, Precision::F32)
 }
 
 #[test]
@@ -35,12 +42,15 @@ fn every_shader_file_is_registered_parses_and_validates() {
         "every .wgsl in shaders/ is in the kernel registry"
     );
     for (name, _) in SOURCES {
-        let m = module(name);
-        let mut v = naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::all(),
-        );
-        v.validate(&m).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        for precision in [Precision::F32, Precision::F16] {
+            let m = module_at(name, precision);
+            let mut v = naga::valid::Validator::new(
+                naga::valid::ValidationFlags::all(),
+                naga::valid::Capabilities::all(),
+            );
+            v.validate(&m)
+                .unwrap_or_else(|e| panic!("{name} ({precision:?}): {e:?}"));
+        }
     }
 }
 
@@ -113,7 +123,7 @@ fn params_structs_match_their_rust_mirrors() {
         EwParams,
         [
             n, c, h, w, stride, per, from_len, new_coords, scale, scale_x_y, groups, flag, coords,
-            in_c, in_h, in_w, ksize, pad, _pad0, _pad1
+            in_c, in_h, in_w, ksize, pad, in_offset, out_offset
         ]
     );
 }

@@ -11,6 +11,35 @@ pub use runner::{BackendChoice, Runner};
 use crate::tensor::Tensor;
 use thiserror::Error;
 
+/// How a backend stores activations and weights; arithmetic is f32 either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// 32-bit floats (the CPU backend's only precision).
+    #[default]
+    F32,
+    /// 16-bit floats, on GPUs whose shaders store f16 (`SHADER_F16`): half the memory and
+    /// traffic.
+    F16,
+}
+
+impl Precision {
+    /// Bytes per stored value.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Self::F32 => 4,
+            Self::F16 => 2,
+        }
+    }
+
+    /// The name `--precision` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
+        }
+    }
+}
+
 /// The result of one forward pass.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Forward {
@@ -76,6 +105,14 @@ pub enum BackendError {
     /// No usable GPU adapter or device.
     #[error("no GPU: {0}")]
     NoDevice(String),
+    /// Half precision was asked of a backend that has none.
+    #[error(
+        "f16 needs a GPU whose shaders store f16 (SHADER_F16), and {backend} has none: use f32"
+    )]
+    NoF16 {
+        /// The backend or adapter, in words.
+        backend: String,
+    },
     /// The GPU ran out of memory (a caller can retry smaller or on the CPU).
     #[error("out of GPU memory while {during}: {detail}")]
     OutOfMemory {

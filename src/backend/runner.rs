@@ -3,7 +3,7 @@
 //! when there is no adapter, and says which it chose and why.
 
 use super::cpu::CpuNet;
-use super::{BackendError, Forward};
+use super::{BackendError, Forward, Precision};
 use crate::Analysis;
 use crate::tensor::Tensor;
 use crate::weights::Weights;
@@ -30,21 +30,25 @@ pub enum Runner {
 }
 
 impl Runner {
-    /// Prepares `a` with weights `w` on the backend `choice` leads to. The string says what was
-    /// chosen and why (for stderr or a status line).
+    /// Prepares `a` with weights `w` on the backend `choice` leads to, storing values at
+    /// `precision` (f16: wgpu on an adapter with `SHADER_F16`; `auto` falls back to f32 and
+    /// says so, the others refuse). The string says what was chosen and why (for stderr or a
+    /// status line).
     pub fn new(
         choice: BackendChoice,
+        precision: Precision,
         a: &Analysis,
         w: &Weights,
         threads: usize,
     ) -> Result<(Self, String), BackendError> {
-        Self::with_device(choice, a, w, threads, None)
+        Self::with_device(choice, precision, a, w, threads, None)
     }
 
     /// As [`Runner::new`], on `device` when one is given (the app passes its renderer's), else
     /// on a device of its own.
     pub fn with_device(
         choice: BackendChoice,
+        precision: Precision,
         a: &Analysis,
         w: &Weights,
         threads: usize,
@@ -52,12 +56,19 @@ impl Runner {
         #[cfg(not(feature = "gpu"))] device: Option<std::convert::Infallible>,
     ) -> Result<(Self, String), BackendError> {
         let cpu = |why: String| -> Result<(Self, String), BackendError> {
+            let f32_note = match precision {
+                Precision::F16 => ", f32 (the CPU backend has no f16)",
+                Precision::F32 => "",
+            };
             Ok((
                 Self::Cpu(CpuNet::new(a, w, threads)?, threads),
-                format!("backend: cpu ({threads} threads){why}"),
+                format!("backend: cpu ({threads} threads){why}{f32_note}"),
             ))
         };
         match choice {
+            BackendChoice::Cpu if precision == Precision::F16 => Err(BackendError::NoF16 {
+                backend: "the CPU backend".into(),
+            }),
             BackendChoice::Cpu => cpu(String::new()),
             #[cfg(feature = "gpu")]
             BackendChoice::Wgpu | BackendChoice::Auto => {
@@ -73,10 +84,23 @@ impl Runner {
                         ctx.info.name
                     ));
                 }
-                match GpuNet::build(&ctx, a, w, &BuildOptions::default()) {
+                let mut options = BuildOptions {
+                    precision,
+                    ..BuildOptions::default()
+                };
+                let mut note = "";
+                if choice == BackendChoice::Auto && precision == Precision::F16 && !ctx.has_f16() {
+                    options.precision = Precision::F32;
+                    note = ", f32 (no SHADER_F16 on this adapter)";
+                }
+                let stored = match options.precision {
+                    Precision::F16 => ", f16 storage",
+                    Precision::F32 => "",
+                };
+                match GpuNet::build(&ctx, a, w, &options) {
                     Ok(net) => Ok((
                         Self::Gpu(Box::new(net)),
-                        format!("backend: wgpu on {}", ctx.describe()),
+                        format!("backend: wgpu on {}{stored}{note}", ctx.describe()),
                     )),
                     Err(
                         e @ (BackendError::Unsupported { .. } | BackendError::DeviceLimit { .. }),
@@ -133,14 +157,24 @@ impl Runner {
         }
     }
 
+    /// How values are stored.
+    pub fn precision(&self) -> Precision {
+        match self {
+            Self::Cpu(..) => Precision::F32,
+            #[cfg(feature = "gpu")]
+            Self::Gpu(net) => net.precision(),
+        }
+    }
+
     /// The device in words.
     pub fn device(&self) -> String {
         match self {
             Self::Cpu(_, threads) => format!("CPU, {threads} threads"),
             #[cfg(feature = "gpu")]
             Self::Gpu(net) => format!(
-                "{}; convolutions: {}{}",
+                "{}, {}; convolutions: {}{}",
                 net.context().describe(),
+                net.precision().name(),
                 net.kernel_summary(),
                 if net.remembered() {
                     " (choice remembered from an earlier measurement)"

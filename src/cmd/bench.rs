@@ -50,8 +50,14 @@ pub fn run(args: &BenchArgs, caps: &Limits) -> Result<String, String> {
 fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
     let (analysis, weights, bytes) = model::load(&args.model, caps)?;
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
-        .context("preparing the backend")?;
+    let (net, chosen) = Runner::new(
+        args.backend.into(),
+        args.precision.into(),
+        &analysis,
+        &weights,
+        threads,
+    )
+    .context("preparing the backend")?;
     eprintln!("{chosen}");
     let n = analysis.network.layers.len();
     let (mut forward, mut end_to_end, mut per_layer) =

@@ -30,8 +30,14 @@ fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
         None => Vec::new(),
     };
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
-        .context("preparing the backend")?;
+    let (net, chosen) = Runner::new(
+        args.backend.into(),
+        args.precision.into(),
+        &analysis,
+        &weights,
+        threads,
+    )
+    .context("preparing the backend")?;
     eprintln!("{chosen}");
     let input = detect::network_input(&analysis, &im);
     let fwd = net.forward(&input).context("running the network")?;

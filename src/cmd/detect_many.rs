@@ -72,8 +72,14 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(args.backend.into(), &analysis, &weights, threads)
-        .context("preparing the backend")?;
+    let (net, chosen) = Runner::new(
+        args.backend.into(),
+        args.precision.into(),
+        &analysis,
+        &weights,
+        threads,
+    )
+    .context("preparing the backend")?;
     eprintln!("{chosen}");
     let params = Params {
         thresh: args.thresh,

@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use csplens::args::GpuBenchArgs;
+use csplens::backend::Precision;
 use csplens::backend::wgpu::bench::{self, Baseline, Timers};
 use csplens::backend::wgpu::{BuildOptions, ConvKernel, GpuContext, GpuNet};
 use csplens::limits::Limits;
@@ -105,9 +106,75 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
             "gflops": a.profile.total_bflops as f64 / ms * 1e3,
             "buffer_copies": net.copies(),
             "dispatches": net.dispatches(),
+            "weight_bytes": net.weight_bytes(),
         });
+        if ctx.has_f16() {
+            doc["network"]["f16"] = f16_figures(&ctx, &a, &w, &input, args.iters)?;
+        }
+        if args.batch > 1 {
+            doc["network"]["batch"] = batch_figures(&ctx, &a, &w, &input, args)?;
+        }
     }
     Ok(serde_json::to_string_pretty(&doc)? + "\n")
+}
+
+/// The default build storing f16: its times and memory.
+fn f16_figures(
+    ctx: &GpuContext,
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    input: &Tensor,
+    iters: usize,
+) -> Result<serde_json::Value> {
+    let options = BuildOptions {
+        precision: Precision::F16,
+        ..BuildOptions::default()
+    };
+    let net = GpuNet::build(ctx, a, w, &options)?;
+    let ms = Timers(&net).kernels_ms(input, iters)?;
+    Ok(json!({
+        "default_kernels": net.kernel_summary(),
+        "kernels_ms": ms,
+        "forward_ms": median_forward_ms(&net, input, iters.max(3))?,
+        "gflops": a.profile.total_bflops as f64 / ms * 1e3,
+        "buffer_bytes": net.buffer_bytes(),
+        "weight_bytes": net.weight_bytes(),
+    }))
+}
+
+/// Images per second on batches of `args.batch` copies of `input` in one submission, at each
+/// precision the adapter stores.
+fn batch_figures(
+    ctx: &GpuContext,
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    input: &Tensor,
+    args: &GpuBenchArgs,
+) -> Result<serde_json::Value> {
+    let inputs = vec![input.clone(); args.batch];
+    let mut doc = json!({"size": args.batch});
+    for precision in [Precision::F32, Precision::F16] {
+        if precision == Precision::F16 && !ctx.has_f16() {
+            continue;
+        }
+        let options = BuildOptions {
+            precision,
+            ..BuildOptions::default()
+        };
+        let net = GpuNet::build(ctx, a, w, &options)?;
+        net.forward_batch(&inputs)?;
+        let mut times: Vec<f64> = (0..args.iters.max(3))
+            .map(|_| {
+                let t = std::time::Instant::now();
+                net.forward_batch(&inputs)
+                    .map(|_| t.elapsed().as_secs_f64() * 1e3)
+            })
+            .collect::<Result<_, _>>()?;
+        times.sort_by(f64::total_cmp);
+        let ms = times[times.len() / 2];
+        doc[precision.name()] = json!({"ms": ms, "images_per_s": args.batch as f64 / ms * 1e3});
+    }
+    Ok(doc)
 }
 
 /// The network built with each production kernel and each baseline, by name.

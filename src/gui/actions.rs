@@ -133,12 +133,29 @@ impl App {
             names: Arc::new(doc.class_names().to_vec()),
             runner: doc.runner.clone(),
             choice: self.backend,
+            // the CPU backend stores f32 only (the view greys f16 out there)
+            precision: match self.backend {
+                crate::backend::BackendChoice::Cpu => crate::backend::Precision::F32,
+                crate::backend::BackendChoice::Wgpu | crate::backend::BackendChoice::Auto => {
+                    self.precision
+                }
+            },
             params: Params {
                 thresh: self.thresh,
                 ..Params::default()
             },
             #[cfg(feature = "gpu")]
             device: self.device.clone(),
+        }
+    }
+
+    /// Runs the shown detection again (after the backend or its precision changed).
+    fn rerun_detection(&mut self) {
+        let image = (self.doc())
+            .and_then(|d| d.detection.as_ref())
+            .map(|r| r.path.clone());
+        if let Some(img) = image {
+            self.run_detection(self.active, img);
         }
     }
 
@@ -390,13 +407,11 @@ impl App {
             }
             Action::Backend(c) => {
                 self.backend = c;
-                let image = self
-                    .doc()
-                    .and_then(|d| d.detection.as_ref())
-                    .map(|r| r.path.clone());
-                if let Some(img) = image {
-                    self.run_detection(self.active, img);
-                }
+                self.rerun_detection();
+            }
+            Action::Precision(p) => {
+                self.precision = p;
+                self.rerun_detection();
             }
             Action::Save => {
                 let Some(run) = self.doc().and_then(|d| d.detection.clone()) else {

@@ -10,7 +10,7 @@ use super::graph_view::{ColorBy, GraphState};
 use super::jobs::Jobs;
 use super::table::TableState;
 use super::{compare_view, detect_view, inspector, stage_inspector, table};
-use crate::backend::BackendChoice;
+use crate::backend::{BackendChoice, Precision};
 use crate::limits::Limits;
 use std::path::PathBuf;
 
@@ -59,6 +59,8 @@ pub struct App {
     pub overlay: detect_view::HeadOverlay,
     /// Backend asked for.
     pub backend: BackendChoice,
+    /// How the GPU stores values (the detection view's f32 / f16).
+    pub precision: Precision,
     /// Errors, warnings and notes, oldest first.
     pub diagnostics: Vec<Diagnostic>,
     /// Background jobs.
@@ -121,6 +123,7 @@ impl Default for App {
             ceilings: std::collections::HashMap::new(),
             measuring: std::collections::HashSet::new(),
             backend: BackendChoice::Auto,
+            precision: Precision::F32,
             diagnostics: Vec::new(),
             jobs: Jobs::default(),
             caps: Limits::default(),
@@ -612,7 +615,7 @@ impl App {
             doc,
             self.textures[k].as_ref(),
             &mut self.thresh,
-            self.backend,
+            (self.backend, self.precision),
             self.overlay,
         );
         if let Some(a) = action {

@@ -6,7 +6,7 @@
 //! produced each detection (a click there shows that cell).
 
 use super::doc::{DetectionRun, Document};
-use crate::backend::BackendChoice;
+use crate::backend::{BackendChoice, Precision};
 use crate::detect::boxes::{Origin, RelBox};
 use crate::detect::overlay::{self, Head};
 use crate::detect::paint::class_color;
@@ -20,6 +20,8 @@ pub enum Action {
     Rethreshold(f32),
     /// Run again on another backend.
     Backend(BackendChoice),
+    /// Run again with the GPU storing values at another precision.
+    Precision(Precision),
     /// Save the annotated image.
     Save,
     /// Open an image.
@@ -73,7 +75,7 @@ pub fn show(
     doc: &Document,
     tex: Option<&egui::TextureHandle>,
     thresh: &mut f32,
-    choice: BackendChoice,
+    (choice, precision): (BackendChoice, Precision),
     ov: HeadOverlay,
 ) -> Option<Action> {
     let mut action = None;
@@ -92,6 +94,18 @@ pub fn show(
                 action = Some(Action::Backend(c));
             }
         }
+        // f16 storage is the GPU's (auto falls back to f32 where the adapter has none)
+        ui.add_enabled_ui(choice != BackendChoice::Cpu, |ui| {
+            ui.label("storage").on_hover_text(
+                "f16 halves the GPU's memory and traffic (adapters with SHADER_F16)",
+            );
+            for p in [Precision::F32, Precision::F16] {
+                let label = ui.selectable_label(precision == p, p.name());
+                if label.clicked() && precision != p {
+                    action = Some(Action::Precision(p));
+                }
+            }
+        });
         if doc.detection.is_some() && ui.button("Save annotated PNG…").clicked() {
             action = Some(Action::Save);
         }

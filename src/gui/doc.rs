@@ -12,6 +12,14 @@ use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// A document's prepared backend: what it was made for (backend, precision) and the network
+/// on it; reused between runs until the user asks for another.
+pub type Prepared = Option<(
+    crate::backend::BackendChoice,
+    crate::backend::Precision,
+    Runner,
+)>;
+
 /// Which of the two open networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Slot {
@@ -119,7 +127,7 @@ pub struct Document {
     /// The last run of many images.
     pub gallery: Option<super::gallery::Gallery>,
     /// The prepared backend, reused while weights and backend choice stay the same.
-    pub runner: Arc<Mutex<Option<(crate::backend::BackendChoice, Runner)>>>,
+    pub runner: Arc<Mutex<Prepared>>,
     /// The detection heads with their grids, anchors and receptive fields.
     pub heads: Arc<Vec<crate::detect::overlay::Head>>,
     /// The cfg doctor's findings on the current text (the Source tab).

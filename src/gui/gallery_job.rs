@@ -33,7 +33,7 @@ pub fn run_images(
         Ok(g) => g,
         Err(e) => return fail(e),
     };
-    let Some((_, runner)) = guard.as_ref() else {
+    let Some((_, _, runner)) = guard.as_ref() else {
         return fail("internal error: no backend".into());
     };
     let decoders = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));

@@ -6,7 +6,7 @@ use super::doc::Slot;
 use super::doc::{DetectionRun, Document, Edited};
 use super::editor::{SourceBuffer, stamp};
 use super::jobs::{Outcome, check};
-use crate::backend::{BackendChoice, Runner};
+use crate::backend::{BackendChoice, Precision, Runner};
 use crate::detect::{self, Params};
 use crate::limits::Limits;
 use crate::weights::{self, Weights};
@@ -156,9 +156,11 @@ pub struct DetectInput {
     /// Class names.
     pub names: Arc<Vec<String>>,
     /// The document's prepared backend, reused between runs.
-    pub runner: Arc<Mutex<Option<(BackendChoice, Runner)>>>,
+    pub runner: Arc<Mutex<super::doc::Prepared>>,
     /// Backend asked for.
     pub choice: BackendChoice,
+    /// How the GPU stores values (f16 where the adapter can).
+    pub precision: Precision,
     /// Thresholds.
     pub params: Params,
     /// The app's renderer device, shared with the wgpu backend.
@@ -168,21 +170,20 @@ pub struct DetectInput {
 
 /// The document's prepared backend, made (or remade for another choice) when needed; the
 /// guard holds it for the caller's inferences.
-pub fn backend(
-    input: &DetectInput,
-) -> Result<MutexGuard<'_, Option<(BackendChoice, Runner)>>, String> {
+pub fn backend(input: &DetectInput) -> Result<MutexGuard<'_, super::doc::Prepared>, String> {
     let mut guard = (input.runner.lock())
         .map_err(|_| "internal error: the backend lock is poisoned".to_string())?;
-    if guard.as_ref().is_none_or(|(c, _)| *c != input.choice) {
+    let asked = (input.choice, input.precision);
+    if guard.as_ref().is_none_or(|(c, p, _)| (*c, *p) != asked) {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         #[cfg(feature = "gpu")]
         let device = input.device.clone();
         #[cfg(not(feature = "gpu"))]
         let device = None;
         let a = &input.analysis;
-        let (runner, _) = Runner::with_device(input.choice, a, &input.weights, threads, device)
+        let (runner, _) = Runner::with_device(asked.0, asked.1, a, &input.weights, threads, device)
             .map_err(|e| e.to_string())?;
-        *guard = Some((input.choice, runner));
+        *guard = Some((asked.0, asked.1, runner));
     }
     Ok(guard)
 }
@@ -203,7 +204,7 @@ pub fn detection(
     let a = &input.analysis;
     let tensor = detect::network_input(a, &im);
     let guard = backend(input).map_err(fail)?;
-    let Some((_, runner)) = guard.as_ref() else {
+    let Some((_, _, runner)) = guard.as_ref() else {
         return Err(fail("internal error: no backend".into()));
     };
     check(cancel, &name)?;

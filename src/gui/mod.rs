@@ -231,11 +231,11 @@ pub fn run(files: Vec<PathBuf>) -> Result<(), eframe::Error> {
         ..Default::default()
     };
     if let eframe::egui_wgpu::WgpuSetup::CreateNew(new) = &mut options.wgpu_options.wgpu_setup {
-        // the adapter's own limits and timestamps, so the wgpu backend can share the device
+        // the adapter's own limits, timestamps and f16, so the wgpu backend can share the device
         new.device_descriptor =
             std::sync::Arc::new(|adapter: &wgpu::Adapter| wgpu::DeviceDescriptor {
                 label: Some("csplens"),
-                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+                required_features: adapter.features() & crate::backend::wgpu::GpuContext::FEATURES,
                 required_limits: adapter.limits(),
                 ..Default::default()
             });

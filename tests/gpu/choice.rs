@@ -22,6 +22,7 @@ fn tuned(
     let options = BuildOptions {
         kernels,
         shared: true,
+        ..BuildOptions::default()
     };
     GpuNet::build(ctx, a, w, &options).unwrap()
 }
@@ -115,6 +116,7 @@ fn a_kernel_per_layer_layer_by_layer() {
     let options = BuildOptions {
         kernels: Kernels::PerLayer(cycled(&a, &cycle)),
         shared: true,
+        ..BuildOptions::default()
     };
     let net = GpuNet::build(&ctx, &a, &w, &options).unwrap();
     assert!(net.conv_kernels().len() >= 3, "{:?}", net.conv_kernels());
@@ -146,6 +148,7 @@ fn split_k_counts_per_layer() {
     let options = BuildOptions {
         kernels: Kernels::PerLayer(choices.clone()),
         shared: true,
+        ..BuildOptions::default()
     };
     let net = GpuNet::build(&ctx, &a, &w, &options).unwrap();
     let splits = net.conv_splits();

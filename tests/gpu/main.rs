@@ -10,10 +10,12 @@
 mod choice;
 #[path = "../common/mod.rs"]
 mod common;
+mod half;
 mod layers;
 mod networks;
 
 use common::random::setup;
+use csplens::backend::Precision;
 use csplens::backend::cpu::CpuNet;
 use csplens::backend::wgpu::bench::{self, Baseline};
 use csplens::backend::wgpu::{BuildOptions, ConvChoice, ConvKernel, GpuContext, GpuNet, Kernels};
@@ -70,6 +72,53 @@ fn compare(cfg: &str, seed: u64) {
             }
         }
     }
+    compare_f16(&ctx, &a, &w, &input, &cpu);
+}
+
+/// Every production kernel (split and unsplit) storing f16, layer by layer against the CPU's
+/// f32: |gpu − cpu| ≤ 2e-2 · max(1, the largest |cpu| of this layer and every layer before
+/// it). f16 keeps 11 significant bits (a relative step of 2⁻¹¹ ≈ 4.9e-4 per rounding) of
+/// every input, weight and output; a layer's error is relative to the magnitudes it reads
+/// (a logistic's output is small where its input was large) and arrives with the errors of
+/// the layers before it.
+fn compare_f16(
+    ctx: &GpuContext,
+    a: &csplens::Analysis,
+    w: &csplens::weights::Weights,
+    input: &csplens::tensor::Tensor,
+    cpu: &csplens::backend::Forward,
+) {
+    if !ctx.has_f16() {
+        eprintln!(
+            "SKIPPED the f16 half of this test: {} has no SHADER_F16",
+            ctx.info.name
+        );
+        return;
+    }
+    for kernel in ConvKernel::ALL {
+        for choice in [ConvChoice::rule(kernel), ConvChoice::split(kernel, 3)] {
+            let options = BuildOptions {
+                kernels: Kernels::Each(choice),
+                shared: false,
+                precision: Precision::F16,
+            };
+            let net = GpuNet::build(ctx, a, w, &options).expect("gpu net");
+            let gpu = net.forward_all(input).expect("gpu forward");
+            let mut scale = input.data.iter().fold(1f32, |m, v| m.max(v.abs()));
+            for (i, layer) in a.network.layers.iter().enumerate() {
+                let (c, g) = (cpu.output(i).expect("cpu"), gpu.output(i).expect("gpu"));
+                assert_eq!(c.data.len(), g.data.len(), "layer {i}");
+                scale = c.data.iter().fold(scale, |m, v| m.max(v.abs()));
+                for (j, (x, y)) in c.data.iter().zip(&g.data).enumerate() {
+                    let kind = layer.kind.type_name();
+                    assert!(
+                        (x - y).abs() <= 2e-2 * scale,
+                        "f16 {choice:?} layer {i} ({kind}) value {j}: cpu {x} gpu {y} (scale {scale})"
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The outputs `net` keeps (heads, layers nothing reads) against the CPU backend's exact path,
@@ -110,6 +159,7 @@ fn every_kernel(
             let options = BuildOptions {
                 kernels: Kernels::Each(choice),
                 shared,
+                ..BuildOptions::default()
             };
             let net = GpuNet::build(ctx, a, w, &options).expect("gpu net");
             nets.push((format!("{choice:?}"), net));

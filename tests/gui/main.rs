@@ -483,7 +483,7 @@ fn the_session_reopens_files_view_and_recent_list() {
 }
 
 #[test]
-fn the_backend_picker_reruns_on_wgpu_with_the_same_detections() {
+fn the_backend_picker_reruns_on_wgpu_then_in_f16_with_the_same_detections() {
     let mut h = detected();
     h.state_mut().tab = Tab::Detection;
     h.run_steps(2);
@@ -497,6 +497,16 @@ fn the_backend_picker_reruns_on_wgpu_with_the_same_detections() {
         assert_eq!(g.class, c.class);
         assert!((g.confidence - c.confidence).abs() < 0.005);
         assert!((g.bbox.left - c.bbox.left).abs() < 1.0 && (g.bbox.top - c.bbox.top).abs() < 1.0);
+    }
+    // f16 storage (lavapipe has SHADER_F16): the run says so, the boxes stay within 0.02
+    h.get_by_label("f16").click();
+    settle(&mut h);
+    let half = h.state().doc().unwrap().detection.clone().unwrap();
+    assert!(half.backend.contains("f16"), "{}", half.backend);
+    assert_eq!(half.detections.len(), cpu.detections.len());
+    for (g, c) in half.detections.iter().zip(&cpu.detections) {
+        assert_eq!(g.class, c.class);
+        assert!((g.confidence - c.confidence).abs() <= 0.02);
     }
 }
 

@@ -2,13 +2,13 @@
 //! (CLI, tests), plus the adapter facts `--backend auto` decides on.
 
 use super::super::BackendError;
-use super::kernels::{Kernel, compile};
+use super::kernels::{Variant, compile};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Compiled pipelines by (kernel, activation, workgroup width).
-type PipelineCache = Mutex<HashMap<(Kernel, u32, u32), wgpu::ComputePipeline>>;
+/// Compiled pipelines by variant (kernel, activation, workgroup width, precision).
+type PipelineCache = Mutex<HashMap<Variant, wgpu::ComputePipeline>>;
 
 /// A device, its queue and what the adapter is.
 #[derive(Debug, Clone)]
@@ -27,6 +27,11 @@ pub struct GpuContext {
 }
 
 impl GpuContext {
+    /// The optional features a device is asked for where its adapter has them: timestamps
+    /// (per-layer times, the kernel search) and f16 in shaders (`--precision f16`).
+    pub const FEATURES: wgpu::Features =
+        wgpu::Features::TIMESTAMP_QUERY.union(wgpu::Features::SHADER_F16);
+
     /// Wraps a device and queue created elsewhere (eframe's, in the app).
     pub fn from_parts(
         device: Arc<wgpu::Device>,
@@ -45,9 +50,8 @@ impl GpuContext {
         }
     }
 
-    /// `kernel`'s pipeline with activation `act`, compiled once per device.
-    pub(crate) fn pipeline(&self, kernel: Kernel, act: u32, wg: u32) -> wgpu::ComputePipeline {
-        let key = (kernel, act, wg);
+    /// A pipeline variant, compiled once per device.
+    pub(crate) fn pipeline(&self, key: Variant) -> wgpu::ComputePipeline {
         // a poisoned lock only means another thread panicked mid-insert: the map is still valid
         let cached = self
             .pipelines
@@ -59,7 +63,7 @@ impl GpuContext {
             return p;
         }
         // compiled outside the lock, so that networks built on other threads do not wait
-        let compiled = compile(&self.device, kernel, act, wg);
+        let compiled = compile(&self.device, key);
         self.pipelines
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -82,6 +86,11 @@ impl GpuContext {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+
+    /// Whether the device stores f16 in its shaders (`--precision f16`).
+    pub fn has_f16(&self) -> bool {
+        self.device.features().contains(wgpu::Features::SHADER_F16)
     }
 
     /// True once the device was lost (driver reset, removal, `destroy`).
@@ -121,7 +130,7 @@ impl GpuContext {
         let desc = wgpu::DeviceDescriptor {
             label: Some("csplens"),
             // timestamps, where the adapter has them, give per-layer GPU times
-            required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+            required_features: adapter.features() & Self::FEATURES,
             required_limits: adapter.limits(),
             experimental_features: Default::default(),
             memory_hints: wgpu::MemoryHints::Performance,

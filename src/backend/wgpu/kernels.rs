@@ -63,6 +63,22 @@ pub enum Kernel {
     Region,
     /// `[local]`: a convolution with its own weights at every output position.
     Local,
+    /// A copy of values whose bytes are not whole words (f16).
+    CopyValues,
+    /// Zeros over values whose bytes are not whole words (f16).
+    ZeroValues,
+}
+
+pub use crate::backend::Precision;
+
+/// The WGSL every family is compiled after at `precision`: the storage aliases `S` (a value)
+/// and `S4` (four), which the kernels read through `f32(…)` / `vec4<f32>(…)` and write through
+/// `S(…)`; arithmetic is f32 either way.
+pub fn prelude(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => "alias S = f32;\nalias S4 = vec4<f32>;\n",
+        Precision::F16 => "enable f16;\nalias S = f16;\nalias S4 = vec4<f16>;\n",
+    }
 }
 
 /// WGSL source of each family, compiled into the binary. WGSL has no imports: the families
@@ -92,7 +108,7 @@ pub const SOURCES: [(&str, &str); 4] = [
 impl Kernel {
     /// Every kernel (the registry's naga test checks each is an entry point of its family
     /// and that no entry point is left out).
-    pub const ALL: [Self; 28] = [
+    pub const ALL: [Self; 30] = [
         Self::ConvBlocked,
         Self::ConvBlocked4,
         Self::ConvReduce,
@@ -121,6 +137,8 @@ impl Kernel {
         Self::Crop,
         Self::Region,
         Self::Local,
+        Self::CopyValues,
+        Self::ZeroValues,
     ];
 
     /// (family file, entry point).
@@ -154,16 +172,19 @@ impl Kernel {
             Self::Crop => ("elementwise.wgsl", "crop"),
             Self::Region => ("elementwise.wgsl", "region"),
             Self::Local => ("elementwise.wgsl", "local"),
+            Self::CopyValues => ("elementwise.wgsl", "copy_values"),
+            Self::ZeroValues => ("elementwise.wgsl", "zero_values"),
         }
     }
 
-    /// The WGSL source of the kernel's family.
-    pub fn source(self) -> &'static str {
+    /// The WGSL source of the kernel's family at `precision` (its prelude first).
+    pub fn source(self, precision: Precision) -> String {
         let file = self.entry().0;
-        SOURCES
+        let family = SOURCES
             .iter()
             .find(|(f, _)| *f == file)
-            .map_or("", |(_, s)| s)
+            .map_or("", |(_, s)| s);
+        format!("{}{family}", prelude(precision))
     }
 }
 
@@ -236,8 +257,10 @@ pub struct EwParams {
     pub in_w: u32,
     pub ksize: u32,
     pub pad: u32,
-    pub _pad0: u32,
-    pub _pad1: u32,
+    /// copy_values / zero_values: the first value read in `input`.
+    pub in_offset: u32,
+    /// copy_values / zero_values: the first value written in `output`.
+    pub out_offset: u32,
 }
 
 /// Constants whose names and values the shaders share: one Rust `const` per WGSL name, and
@@ -339,13 +362,27 @@ pub fn normalization(a: crate::network::Activation) -> Option<u32> {
     a.across_channels().map(u32::from)
 }
 
-/// Compiles `kernel` with activation `act` and `wg` threads per workgroup along x (the `ACT`
-/// and `WG` overrides).
-pub fn compile(device: &wgpu::Device, kernel: Kernel, act: u32, wg: u32) -> wgpu::ComputePipeline {
+/// What a pipeline is compiled for: the kernel, its activation (the `ACT` override), its
+/// threads per workgroup along x (`WG`) and the storage precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Variant {
+    /// The entry point.
+    pub kernel: Kernel,
+    /// The `ACT` override.
+    pub act: u32,
+    /// The `WG` override.
+    pub wg: u32,
+    /// The storage type.
+    pub precision: Precision,
+}
+
+/// Compiles a pipeline variant.
+pub fn compile(device: &wgpu::Device, v: Variant) -> wgpu::ComputePipeline {
+    let (kernel, act, wg) = (v.kernel, v.act, v.wg);
     let (file, entry) = kernel.entry();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(file),
-        source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+        source: wgpu::ShaderSource::Wgsl(kernel.source(v.precision).into()),
     });
     let mut constants: Vec<(&str, f64)> = vec![("WG", wg as f64)];
     if file != "pool.wgsl" {

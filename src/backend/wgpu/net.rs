@@ -6,6 +6,7 @@
 //! run by `run` (submission, readback, per-layer times) and `batch`.
 
 use super::context::GpuContext;
+use super::kernels::Precision;
 use crate::shape::LayerShape;
 
 mod batch;
@@ -44,6 +45,8 @@ pub struct GpuNet {
     readback: std::sync::Mutex<Option<run::Readback>>,
     /// Layers share buffers by liveness ([`GpuNet::forward_all`] needs them apart).
     shared: bool,
+    /// How values are stored.
+    precision: Precision,
     /// What the convolutions were built with.
     built: Built,
 }
@@ -61,6 +64,8 @@ struct Built {
     fused_heads: usize,
     /// The choices came from the tuning cache.
     remembered: bool,
+    /// Bytes of the weight buffers the commands bind.
+    weight_bytes: u64,
 }
 
 impl GpuNet {
@@ -138,6 +143,12 @@ impl GpuNet {
         seen.iter().map(|b| b.size()).sum()
     }
 
+    /// Bytes of the weights, biases and other constant values the network binds, as laid out
+    /// for its kernels (padding included; the GEMM kernels' index tables not counted).
+    pub fn weight_bytes(&self) -> u64 {
+        self.built.weight_bytes
+    }
+
     /// Buffer copies one inference records (routes that could not be placed in place, the
     /// identity layers).
     pub fn copies(&self) -> usize {
@@ -155,6 +166,11 @@ impl GpuNet {
             .flatten()
             .filter(|c| matches!(c, Command::Dispatch { .. }))
             .count()
+    }
+
+    /// How activations and weights are stored.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// The adapter this network runs on.

@@ -5,7 +5,7 @@
 //! mapping for the whole batch instead of N of each.
 
 use super::GpuNet;
-use super::view::{View, storage};
+use super::view::{View, loaded, storage, stored};
 use crate::backend::{BackendError, Forward};
 use crate::tensor::Tensor;
 
@@ -26,11 +26,13 @@ impl GpuNet {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
-        let per_input = (want * 4) as u64;
-        let staging = storage(&self.ctx, "batch inputs", want * inputs.len());
+        // each input in whole 4-byte words (an odd count of f16 values is padded)
+        let per_input = (want as u64 * self.precision.bytes()).next_multiple_of(4);
+        let staging = storage(&self.ctx, "batch inputs", per_input * inputs.len() as u64);
         for (k, t) in inputs.iter().enumerate() {
             let at = k as u64 * per_input;
-            (self.ctx.queue).write_buffer(&staging, at, bytemuck::cast_slice(&t.data));
+            let bytes = stored(&t.data, self.precision);
+            (self.ctx.queue).write_buffer(&staging, at, &bytes);
         }
         let keep = &self.keep;
         let (offsets, stride) = readback_layout(keep, &self.outputs);
@@ -59,7 +61,7 @@ impl GpuNet {
                     out.offset,
                     &readback,
                     k * stride + at,
-                    out.bytes,
+                    out.bytes.next_multiple_of(4),
                 );
             }
         }
@@ -80,11 +82,11 @@ impl GpuNet {
                     during: "reading a batch back",
                     detail: e.to_string(),
                 })?;
-            let floats: &[f32] = bytemuck::cast_slice(&view);
+            let values = loaded(&view, self.precision);
             (0..inputs.len())
                 .map(|k| Forward {
                     outputs: (keep.iter().zip(&offsets))
-                        .map(|(&i, &at)| (i, self.tensor_at(floats, k as u64 * stride + at, i)))
+                        .map(|(&i, &at)| (i, self.tensor_at(&values, k as u64 * stride + at, i)))
                         .collect(),
                     layer_ms: vec![0.0; self.layers.len()],
                 })
@@ -94,11 +96,11 @@ impl GpuNet {
         Ok(results)
     }
 
-    /// Layer `i`'s output as a tensor, from `floats` at byte `at`.
-    pub(super) fn tensor_at(&self, floats: &[f32], at: u64, i: usize) -> Tensor {
+    /// Layer `i`'s output as a tensor, from the read-back `values` at byte `at`.
+    pub(super) fn tensor_at(&self, values: &[f32], at: u64, i: usize) -> Tensor {
         let s = &self.shapes[i];
-        let from = (at / 4) as usize;
-        let data = floats
+        let from = (at / self.precision.bytes()) as usize;
+        let data = values
             .get(from..from + s.outputs)
             .map_or_else(Vec::new, <[f32]>::to_vec);
         let (c, h, w) = if s.output.is_image() {

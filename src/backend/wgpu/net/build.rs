@@ -3,6 +3,7 @@
 //! buffers, and the result keeps only what an inference needs.
 
 use super::super::context::GpuContext;
+use super::super::kernels::Precision;
 use super::choice::{Baseline, ConvChoice, ConvKernel};
 use super::layouts::Uploads;
 use super::recorder::{At, Recorder};
@@ -23,6 +24,19 @@ pub struct BuildOptions {
     /// peak predicts); without it every layer keeps its own buffer, which
     /// [`GpuNet::forward_all`] needs, and no yolo head is fused into its convolution.
     pub shared: bool,
+    /// How activations and weights are stored (f16 needs an adapter with `SHADER_F16`).
+    pub precision: Precision,
+}
+
+/// One build's settings, as the recorder takes them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Recipe<'c> {
+    /// Layer `i`'s convolution choice at `i`.
+    pub(super) choices: &'c [ConvChoice],
+    /// A baseline every ungrouped convolution runs instead.
+    pub(super) baseline: Option<Baseline>,
+    pub(super) shared: bool,
+    pub(super) precision: Precision,
 }
 
 /// How the ungrouped convolutions' kernels are chosen.
@@ -53,6 +67,7 @@ impl Default for BuildOptions {
         Self {
             kernels: Kernels::Auto,
             shared: true,
+            precision: Precision::F32,
         }
     }
 }
@@ -62,7 +77,17 @@ impl BuildOptions {
     pub fn kernel(kernel: ConvKernel) -> Self {
         Self {
             kernels: Kernels::Each(ConvChoice::rule(kernel)),
-            shared: true,
+            ..Self::default()
+        }
+    }
+
+    /// These options with `choices` for the convolutions.
+    fn recipe<'c>(&self, choices: &'c [ConvChoice]) -> Recipe<'c> {
+        Recipe {
+            choices,
+            baseline: None,
+            shared: self.shared,
+            precision: self.precision,
         }
     }
 
@@ -84,9 +109,14 @@ impl GpuNet {
         options: &BuildOptions,
     ) -> Result<Self, BackendError> {
         let n = a.network.layers.len();
-        let shared = options.shared;
+        if options.precision == Precision::F16 && !ctx.has_f16() {
+            return Err(BackendError::NoF16 {
+                backend: ctx.info.name.clone(),
+            });
+        }
         let fixed = |choices: &[ConvChoice]| {
-            Self::assemble(ctx, a, w, choices, None, shared, Uploads::new()).map(|(net, _)| net)
+            let recipe = options.recipe(choices);
+            Self::assemble(ctx, a, w, recipe, Uploads::new()).map(|(net, _)| net)
         };
         match &options.kernels {
             Kernels::Auto if ctx.is_software() => {
@@ -94,10 +124,17 @@ impl GpuNet {
             }
             Kernels::Auto => {
                 let cache = super::tuning_dir();
-                tune::tuned(ctx, a, w, &ConvKernel::ALL, cache.as_deref(), shared)
+                tune::tuned(
+                    ctx,
+                    a,
+                    w,
+                    &ConvKernel::ALL,
+                    cache.as_deref(),
+                    options.recipe(&[]),
+                )
             }
             Kernels::Tuned { candidates, cache } => {
-                tune::tuned(ctx, a, w, candidates, cache.as_deref(), shared)
+                tune::tuned(ctx, a, w, candidates, cache.as_deref(), options.recipe(&[]))
             }
             Kernels::Each(choice) => fixed(&vec![*choice; n]),
             Kernels::PerLayer(choices) if choices.len() == n => fixed(choices),
@@ -108,27 +145,31 @@ impl GpuNet {
         }
     }
 
-    /// Builds with `choices[i]` for layer `i` (or `baseline` for every ungrouped
-    /// convolution), reusing the weight buffers `uploads` holds from earlier builds of the
-    /// same network and weights; returns them with this build's added.
+    /// Builds as `recipe` says, reusing the weight buffers `uploads` holds from earlier
+    /// builds of the same network, weights and precision; returns them with this build's
+    /// added.
     pub(super) fn assemble(
         ctx: &GpuContext,
         a: &Analysis,
         w: &Weights,
-        choices: &[ConvChoice],
-        baseline: Option<Baseline>,
-        shared: bool,
+        recipe: Recipe<'_>,
         uploads: Uploads,
     ) -> Result<(Self, Uploads), BackendError> {
+        let Recipe {
+            choices,
+            baseline,
+            shared,
+            precision,
+        } = recipe;
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
         let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
         let asked = plan::fused_heads(a, shared);
-        let plan = plan::plan(a, align, &asked);
+        let plan = plan::plan(a, align, precision.bytes(), &asked);
         let heads = plan.placed_heads(&asked);
         let outputs = allocate(ctx, &plan, shared);
-        let input = View::whole(storage(ctx, "input", input_len));
+        let input = View::whole(storage(ctx, "input", input_len as u64 * precision.bytes()));
         let mut recorder = Recorder {
             ctx,
             plan: &plan,
@@ -137,6 +178,9 @@ impl GpuNet {
             heads: &heads,
             uploads,
             baseline,
+            precision,
+            weight_bytes: 0,
+            bound: Default::default(),
             at: At {
                 layer: 0,
                 kind: "",
@@ -154,6 +198,7 @@ impl GpuNet {
                 convs.push((i, recorded.splits));
             }
         }
+        let weight_bytes = recorder.weight_bytes;
         let uploads = recorder.uploads;
         if let Some(e) = pollster::block_on(oom.pop()) {
             return Err(BackendError::OutOfMemory {
@@ -182,11 +227,13 @@ impl GpuNet {
             keep,
             readback: std::sync::Mutex::new(None),
             shared,
+            precision,
             built: Built {
                 choices: choices.to_vec(),
                 convs,
                 baseline,
                 fused_heads: heads.iter().flatten().count(),
+                weight_bytes,
                 remembered: false,
             },
         };
@@ -202,8 +249,13 @@ impl GpuNet {
         shared: bool,
     ) -> Result<Self, BackendError> {
         let choices = vec![ConvChoice::default(); a.network.layers.len()];
-        Self::assemble(ctx, a, w, &choices, Some(baseline), shared, Uploads::new())
-            .map(|(net, _)| net)
+        let recipe = Recipe {
+            choices: &choices,
+            baseline: Some(baseline),
+            shared,
+            precision: Precision::F32,
+        };
+        Self::assemble(ctx, a, w, recipe, Uploads::new()).map(|(net, _)| net)
     }
 
     /// Each layer's convolution choice (what the tuning cache stores).

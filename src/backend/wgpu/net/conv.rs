@@ -5,7 +5,7 @@ use super::super::kernels::{ConvParams, Kernel, conv_binding as bind};
 use super::choice::{Baseline, ConvKernel, split_below};
 use super::layouts::{Layout, channel_blocks, gemm_taps, k_major};
 use super::recorder::Recorder;
-use super::view::{Command, View, WG, linear_groups, storage, upload};
+use super::view::{Command, View, WG, linear_groups, storage, stored, upload};
 use crate::Analysis;
 use crate::backend::BackendError;
 use crate::kinds::Conv as ConvLayer;
@@ -104,7 +104,7 @@ impl Recorder<'_> {
         let f = geo.out_c as usize;
         let slot = (self.at.layer, self.at.convs);
         self.at.convs += 1;
-        let biases = self.cached(slot, Layout::Biases, "biases", || {
+        let biases = self.cached_values(slot, Layout::Biases, "biases", || {
             let mut bias = vec![0f32; f.div_ceil(8) * 8];
             bias[..f].copy_from_slice(&fused.biases);
             bias
@@ -141,20 +141,41 @@ impl Recorder<'_> {
 
     /// The buffer of `layout` for convolution `slot`: uploaded by an earlier build sharing
     /// this one's uploads, or made and uploaded now.
-    fn cached<T: bytemuck::Pod>(
+    fn cached(
         &mut self,
         slot: (usize, usize),
         layout: Layout,
         label: &str,
-        make: impl FnOnce() -> Vec<T>,
+        make: impl FnOnce() -> Vec<u8>,
     ) -> View {
         let key = (slot.0, slot.1, layout);
-        if let Some(view) = self.uploads.get(&key) {
-            return view.clone();
+        let view = match self.uploads.get(&key) {
+            Some(view) => view.clone(),
+            None => {
+                let view = upload(self.ctx, label, &make(), STORAGE);
+                self.uploads.insert(key, view.clone());
+                view
+            }
+        };
+        // the taps are an index table, not values of the network
+        if self.bound.insert(key) && layout != Layout::Taps {
+            self.weight_bytes += view.bytes;
         }
-        let view = upload(self.ctx, label, bytemuck::cast_slice(&make()), STORAGE);
-        self.uploads.insert(key, view.clone());
         view
+    }
+
+    /// [`Self::cached`] for values, stored at the build's precision.
+    fn cached_values(
+        &mut self,
+        slot: (usize, usize),
+        layout: Layout,
+        label: &str,
+        make: impl FnOnce() -> Vec<f32>,
+    ) -> View {
+        let precision = self.precision;
+        self.cached(slot, layout, label, || {
+            stored(&make(), precision).into_owned()
+        })
     }
 
     /// How many ranges of K a layer is split into: the choice's count (at most `k`, the
@@ -186,7 +207,7 @@ impl Recorder<'_> {
         let partial = View::whole(storage(
             self.ctx,
             "split-K partials",
-            splits * c.geo.out_c as usize * pixels,
+            (splits * c.geo.out_c as usize * pixels) as u64 * self.precision.bytes(),
         ));
         let mut bufs = bufs.to_vec();
         bufs.push((bind::OUTPUT, &partial));
@@ -246,10 +267,12 @@ impl Recorder<'_> {
         let (f, size) = (c.geo.out_c as usize, c.geo.size as usize);
         let k = c.geo.in_c as usize * size * size;
         let (kpad, mpad) = (k.next_multiple_of(16), f.next_multiple_of(tile));
-        let wb = self.cached(c.slot, Layout::KMajor(mpad), "weights", || {
+        let wb = self.cached_values(c.slot, Layout::KMajor(mpad), "weights", || {
             k_major(weights, f, k, kpad, mpad)
         });
-        let taps = self.cached(c.slot, Layout::Taps, "taps", || gemm_taps(&c.geo, kpad));
+        let taps = self.cached(c.slot, Layout::Taps, "taps", || {
+            bytemuck::cast_slice(&gemm_taps(&c.geo, kpad)).to_vec()
+        });
         let pixels = (c.geo.out_h * c.geo.out_w) as usize;
         let groups = [pixels.div_ceil(tile) as u32, (mpad / tile) as u32];
         let k_tiles = kpad / 16;
@@ -284,7 +307,7 @@ impl Recorder<'_> {
         kernel: Kernel,
         invocations: u32,
     ) -> Result<Vec<Command>, BackendError> {
-        let wb = self.cached(c.slot, Layout::Darknet, "weights", || weights.to_vec());
+        let wb = self.cached_values(c.slot, Layout::Darknet, "weights", || weights.to_vec());
         Ok(vec![self.dispatch(
             kernel,
             c.act,
@@ -311,7 +334,7 @@ impl Recorder<'_> {
             c.geo.size as usize,
         );
         let blocks4 = f.div_ceil(4);
-        let wb = self.cached(c.slot, Layout::Blocks(4), "weights", || {
+        let wb = self.cached_values(c.slot, Layout::Blocks(4), "weights", || {
             channel_blocks(weights, f, cin, size * size, 4)
         });
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
@@ -341,7 +364,7 @@ impl Recorder<'_> {
             c.geo.out_c as usize,
             c.geo.size as usize,
         );
-        let wb = self.cached(c.slot, Layout::Blocks(8), "weights", || {
+        let wb = self.cached_values(c.slot, Layout::Blocks(8), "weights", || {
             channel_blocks(weights, f, cin, size * size, 8)
         });
         let params = ConvParams {
@@ -382,6 +405,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::super::super::context::GpuContext;
     use super::super::GpuNet;
+    use super::super::build::Recipe;
     use super::super::choice::ConvChoice;
     use super::super::layouts::Uploads;
     use super::*;
@@ -409,7 +433,14 @@ mod tests {
         let (a, w) = network();
         let all = |choice: ConvChoice| vec![choice; a.network.layers.len()];
         let build = |choice, uploads| {
-            GpuNet::assemble(&ctx, &a, &w, &all(choice), None, true, uploads).unwrap()
+            let choices = all(choice);
+            let recipe = Recipe {
+                choices: &choices,
+                baseline: None,
+                shared: true,
+                precision: crate::backend::Precision::F32,
+            };
+            GpuNet::assemble(&ctx, &a, &w, recipe, uploads).unwrap()
         };
         let (_, first) = build(ConvChoice::rule(ConvKernel::Gemm), Uploads::new());
         // per convolution: biases, K-major weights (40 and 24 channels padded to 64), taps

@@ -3,7 +3,7 @@
 
 use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
 use super::recorder::Recorder;
-use super::view::{Command, View, linear_groups, upload};
+use super::view::{Command, View, linear_groups};
 use crate::Analysis;
 use crate::backend::BackendError;
 use crate::network::{LayerKind, Route, Shortcut, WeightsType, Yolo};
@@ -13,24 +13,28 @@ use crate::weights::Weights;
 impl Recorder<'_> {
     /// A route: nothing when it is a view or all its inputs were written into it, else a copy
     /// of each input (or its group slice) that was not.
-    pub(super) fn route(&self, a: &Analysis, i: usize, r: &Route) -> Vec<Command> {
+    pub(super) fn route(
+        &self,
+        a: &Analysis,
+        i: usize,
+        r: &Route,
+    ) -> Result<Vec<Command>, BackendError> {
         if self.plan.is_view(a, i) {
-            return Vec::new();
+            return Ok(Vec::new());
         }
         let out = &self.outputs[i];
         let mut at = 0u64;
         let mut cmds = Vec::new();
         for &j in &r.layers {
-            let part = (a.shapes.layers[j].outputs / r.groups.max(1) * 4) as u64;
+            let part =
+                (a.shapes.layers[j].outputs / r.groups.max(1)) as u64 * self.precision.bytes();
             if !self.plan.writes_in_place(j, i) {
-                cmds.push(Command::Copy {
-                    src: self.outputs[j].slice(part * r.group_id as u64, part),
-                    dst: out.slice(at, part),
-                });
+                let src = self.outputs[j].slice(part * r.group_id as u64, part);
+                cmds.push(self.copy(&src, &out.slice(at, part))?);
             }
             at += part;
         }
-        cmds
+        Ok(cmds)
     }
 
     /// A shortcut: the first operand (weighted, or summed with the first `from` of the same
@@ -83,10 +87,7 @@ impl Recorder<'_> {
                 )?);
                 rest = &sc.from[1..];
             }
-            (None, _) => cmds.push(Command::Copy {
-                src: prev.prefix(out.bytes),
-                dst: out.clone(),
-            }),
+            (None, _) => cmds.push(self.copy(&prev.prefix(out.bytes), &out)?),
             (Some(own), _) => {
                 cmds.push(self.weighted(Kernel::ScaleByChannel, prev, &out, own, dims)?);
             }
@@ -105,7 +106,7 @@ impl Recorder<'_> {
     /// `out += from` for one shortcut input: plain, weighted per feature or channel, or
     /// resampled for another W×H (unweighted, as darknet).
     fn add_term(
-        &self,
+        &mut self,
         a: &Analysis,
         j: usize,
         out: &View,
@@ -161,19 +162,14 @@ impl Recorder<'_> {
     /// A weighted shortcut term (`ScaleByChannel` for the layer's own input, `AxpyChannel`
     /// for each `from`): one weight per input or per channel, `c` of them.
     fn weighted(
-        &self,
+        &mut self,
         kernel: Kernel,
         input: &View,
         out: &View,
         weights: &[f32],
         params: EwParams,
     ) -> Result<Command, BackendError> {
-        let wb = upload(
-            self.ctx,
-            "shortcut weights",
-            bytemuck::cast_slice(weights),
-            STORAGE,
-        );
+        let wb = self.upload_values("shortcut weights", weights, STORAGE);
         let params = EwParams {
             c: weights.len() as u32,
             ..params
@@ -224,7 +220,6 @@ impl Recorder<'_> {
         i: usize,
         kind: &LayerKind,
         prev: &View,
-        copy_prev: Command,
     ) -> Result<Option<Vec<Command>>, BackendError> {
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
@@ -281,7 +276,7 @@ impl Recorder<'_> {
                     groups: s.inputs as u32,
                     ..Default::default()
                 };
-                let clear = Command::Clear { dst: out.clone() };
+                let clear = self.clear(&out)?;
                 let run = self.dispatch(
                     Kernel::Reorg,
                     0,
@@ -314,7 +309,7 @@ impl Recorder<'_> {
             }
             LayerKind::Activation(act) => {
                 let (id, post) = self.epilogue(act.activation, &out, &s)?;
-                let mut cmds = vec![copy_prev];
+                let mut cmds = vec![self.copy(&prev.prefix(out.bytes), &out)?];
                 if id != 0 {
                     cmds.push(self.activate(id, &out, dims)?);
                 }

@@ -4,7 +4,7 @@
 use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
 use super::elementwise::output_dims;
 use super::recorder::Recorder;
-use super::view::{Command, View, linear_groups, upload};
+use super::view::{Command, View, linear_groups};
 use crate::Analysis;
 use crate::backend::BackendError;
 use crate::network::Spatial;
@@ -12,7 +12,7 @@ use crate::weights::Weights;
 
 impl Recorder<'_> {
     pub(super) fn local(
-        &self,
+        &mut self,
         a: &Analysis,
         w: &Weights,
         i: usize,
@@ -27,12 +27,7 @@ impl Recorder<'_> {
         let missing = |what| BackendError::MissingWeights { layer: i, what };
         let mut values = w.slice(&lw.biases).ok_or(missing("biases"))?.to_vec();
         values.extend_from_slice(w.slice(&lw.weights).ok_or(missing("weights"))?);
-        let second = upload(
-            self.ctx,
-            "local weights",
-            bytemuck::cast_slice(&values),
-            wgpu::BufferUsages::STORAGE,
-        );
+        let second = self.upload_values("local weights", &values, wgpu::BufferUsages::STORAGE);
         let out = self.outputs[i].clone();
         let (act, post) = self.epilogue(l.activation, &out, &s)?;
         let params = EwParams {

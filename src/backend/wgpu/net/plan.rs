@@ -64,15 +64,16 @@ impl Plan {
     }
 }
 
-fn out_bytes(a: &Analysis, i: usize) -> u64 {
-    (a.shapes.layers[i].outputs * 4) as u64
+/// Bytes of layer `i`'s output at `elem` bytes per value.
+fn out_bytes(a: &Analysis, i: usize, elem: u64) -> u64 {
+    a.shapes.layers[i].outputs as u64 * elem
 }
 
 /// Places every layer. `align` is the device's storage-buffer offset alignment: a view or an
 /// in-place write needs its offset to be a multiple of it (else the route copies).
 /// `heads[j] = Some(k)`: yolo layer `k` is fused into convolution `j`, which then writes the
-/// head's output (its own place is the head's).
-pub fn plan(a: &Analysis, align: u64, heads: &[Option<usize>]) -> Plan {
+/// head's output (its own place is the head's). `elem`: bytes per stored value.
+pub fn plan(a: &Analysis, align: u64, elem: u64, heads: &[Option<usize>]) -> Plan {
     let n = a.network.layers.len();
     let align = align.max(4);
     let mut parent: Vec<Option<(usize, u64)>> = vec![None; n];
@@ -86,7 +87,7 @@ pub fn plan(a: &Analysis, align: u64, heads: &[Option<usize>]) -> Plan {
             continue;
         };
         if let [j] = r.layers[..] {
-            let offset = out_bytes(a, j) / r.groups.max(1) as u64 * r.group_id as u64;
+            let offset = out_bytes(a, j, elem) / r.groups.max(1) as u64 * r.group_id as u64;
             if offset.is_multiple_of(align) {
                 parent[i] = Some((j, offset));
             }
@@ -98,14 +99,14 @@ pub fn plan(a: &Analysis, align: u64, heads: &[Option<usize>]) -> Plan {
                 if once && parent[j].is_none() && at.is_multiple_of(align) {
                     parent[j] = Some((i, at));
                 }
-                at += out_bytes(a, j);
+                at += out_bytes(a, j, elem);
             }
         }
     }
     while let Some(child) = first_conflict(a, &parent) {
         parent[child] = None;
     }
-    regions(a, parent)
+    regions(a, parent, elem)
 }
 
 /// The root layer of `i` and `i`'s byte offset in it.
@@ -158,7 +159,7 @@ fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize
 
 /// Regions from the placement: one per root, live from the first write into it to the last
 /// read of anything in it.
-fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>) -> Plan {
+fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>, elem: u64) -> Plan {
     let n = parent.len();
     let readers = a.network.last_readers();
     let mut index_of = vec![usize::MAX; n];
@@ -169,7 +170,7 @@ fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>) -> Plan {
         if index_of[r] == usize::MAX {
             index_of[r] = regions.len();
             regions.push(Region {
-                bytes: out_bytes(a, r).max(4),
+                bytes: out_bytes(a, r, elem).max(4),
                 first: i,
                 last: i,
             });
@@ -180,7 +181,7 @@ fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>) -> Plan {
         places.push(Place {
             region: index_of[r],
             offset,
-            bytes: out_bytes(a, i),
+            bytes: out_bytes(a, i, elem),
         });
     }
     Plan {
@@ -308,7 +309,7 @@ mod tests {
     #[test]
     fn yolov4_tiny_routes_cost_nothing_at_416() {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
-        let p = plan(&a, 256, &[]);
+        let p = plan(&a, 256, 4, &[]);
         check_disjoint(&a, &p);
         // (route, input) pairs that copy: the inner CSP concats, whose second input is read by
         // their first (a dispatch may not read and write one buffer), and layer 23, which feeds
@@ -349,7 +350,7 @@ mod tests {
             .collect();
         assert_eq!(fused, [(29, 30), (36, 37)]);
         assert!(fused_heads(&a, false).iter().all(Option::is_none));
-        let p = plan(&a, 256, &heads);
+        let p = plan(&a, 256, 4, &heads);
         check_disjoint(&a, &p);
         assert_eq!(p.placed_heads(&heads), heads);
         for &(j, k) in &fused {
@@ -378,7 +379,7 @@ mod tests {
              [convolutional]\nfilters=3\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-3\n",
         );
-        let p = plan(&a, 256, &[]);
+        let p = plan(&a, 256, 4, &[]);
         assert!(!p.is_view(&a, 1), "a 3-channel offset is not aligned");
         // the first input of the concat sits at offset 0: it is written in place
         assert!(p.writes_in_place(2, 3));
@@ -386,7 +387,7 @@ mod tests {
         check_disjoint(&a, &p);
         // with 4-byte alignment the slice is a view and layer 0 writes into the concat; layer 2
         // reads that region (through the view), so it writes its own and is copied
-        let p = plan(&a, 4, &[]);
+        let p = plan(&a, 4, 4, &[]);
         assert!(p.is_view(&a, 1));
         assert!(p.writes_in_place(0, 3) && !p.writes_in_place(2, 3));
         check_disjoint(&a, &p);
@@ -404,7 +405,7 @@ mod tests {
              [route]\nlayers=-1,-2\n\n\
              [route]\nlayers=-1,0\n",
         );
-        let p = plan(&a, 4, &[]);
+        let p = plan(&a, 4, 4, &[]);
         check_disjoint(&a, &p);
         for (k, layer) in a.network.layers.iter().enumerate() {
             if p.is_view(&a, k) {
@@ -430,7 +431,7 @@ mod tests {
              [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-1,-2\n",
         );
-        let p = plan(&a, 4, &[]);
+        let p = plan(&a, 4, 4, &[]);
         assert!(!p.writes_in_place(1, 2));
         assert!(p.writes_in_place(0, 2));
         check_disjoint(&a, &p);
@@ -439,7 +440,7 @@ mod tests {
     #[test]
     fn regions_share_buffers_only_when_their_lifetimes_do_not_overlap() {
         let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
-        let p = plan(&a, 256, &[]);
+        let p = plan(&a, 256, 4, &[]);
         let (slot_of, sizes) = share(&p.regions, true);
         for (x, rx) in p.regions.iter().enumerate() {
             assert!(sizes[slot_of[x]] >= rx.bytes);

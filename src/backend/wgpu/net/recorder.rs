@@ -6,13 +6,13 @@
 
 use super::super::context::GpuContext;
 use super::super::kernels::{
-    ConvParams, EwParams, Kernel, PoolParams, activation_id, ew_binding, normalization,
-    pool_binding,
+    ConvParams, EwParams, Kernel, PoolParams, Precision, Variant, activation_id, ew_binding,
+    normalization, pool_binding,
 };
 use super::choice::{Baseline, ConvChoice};
 use super::layouts::Uploads;
 use super::plan::Plan;
-use super::view::{Command, View, WG, linear_groups, storage, upload};
+use super::view::{Command, View, WG, linear_groups, storage, stored, upload};
 use crate::Analysis;
 use crate::backend::BackendError;
 use crate::network::{Activation, LayerKind, Pool, Src};
@@ -41,6 +41,12 @@ pub(super) struct Recorder<'p> {
     pub(super) uploads: Uploads,
     /// A benchmark baseline every ungrouped convolution runs instead of its choice.
     pub(super) baseline: Option<Baseline>,
+    /// How values are stored.
+    pub(super) precision: Precision,
+    /// Bytes of the weight buffers this build binds (each upload counted once).
+    pub(super) weight_bytes: u64,
+    /// The cached uploads this build binds (counted in `weight_bytes`).
+    pub(super) bound: std::collections::HashSet<(usize, usize, super::layouts::Layout)>,
     /// The layer being recorded.
     pub(super) at: At,
 }
@@ -98,10 +104,6 @@ impl Recorder<'_> {
         let s = a.shapes.layers[i];
         let prev = self.src_view(layer.inputs.first().copied().unwrap_or(Src::Image));
         let out = self.outputs[i].clone();
-        let copy_prev = Command::Copy {
-            src: prev.prefix(out.bytes),
-            dst: out.clone(),
-        };
         Ok(match &layer.kind {
             LayerKind::Convolutional(c) => self.convolutional(a, w, i, c, &prev)?,
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
@@ -146,7 +148,7 @@ impl Recorder<'_> {
             }
             LayerKind::Batchnorm(_) => match fused_batchnorm(w, i) {
                 // without its statistics the layer passes its input on (as the CPU backend)
-                None => vec![copy_prev],
+                None => vec![self.copy(&prev.prefix(out.bytes), &out)?],
                 Some(fused) => {
                     let c = s.output.c as u32;
                     let geo = ConvParams {
@@ -158,7 +160,7 @@ impl Recorder<'_> {
                     self.conv(0, &fused, geo, &prev, &out)?
                 }
             },
-            LayerKind::Route(r) => self.route(a, i, r),
+            LayerKind::Route(r) => self.route(a, i, r)?,
             LayerKind::Shortcut(sc) => self.shortcut(a, w, i, sc, &prev)?,
             // fused into the convolution before it
             LayerKind::Yolo(_) if self.heads.contains(&Some(i)) => Vec::new(),
@@ -172,21 +174,14 @@ impl Recorder<'_> {
                         layer: i,
                         what: "values",
                     })?;
-                let constant = upload(
-                    self.ctx,
-                    "implicit",
-                    bytemuck::cast_slice(values),
-                    wgpu::BufferUsages::COPY_SRC,
-                );
-                vec![Command::Copy {
-                    src: constant,
-                    dst: out,
-                }]
+                let usage = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::STORAGE;
+                let constant = self.upload_values("implicit", values, usage);
+                vec![self.copy(&constant.prefix(out.bytes), &out)?]
             }
             LayerKind::Dropout(_)
             | LayerKind::Empty(_)
             | LayerKind::Cost(_)
-            | LayerKind::Contrastive(_) => vec![copy_prev],
+            | LayerKind::Contrastive(_) => vec![self.copy(&prev.prefix(out.bytes), &out)?],
             kind @ (LayerKind::Upsample(_)
             | LayerKind::ScaleChannels(_)
             | LayerKind::Sam(_)
@@ -196,7 +191,7 @@ impl Recorder<'_> {
             | LayerKind::Region(_)
             | LayerKind::Crop(_)
             | LayerKind::Activation(_)) => self
-                .elementwise(a, i, kind, &prev, copy_prev)?
+                .elementwise(a, i, kind, &prev)?
                 .ok_or_else(|| self.unsupported())?,
             // Gaussian_yolo lays its entries out differently (σ per coordinate); the rest
             // are kinds the CPU backend does not run either
@@ -242,7 +237,12 @@ impl Recorder<'_> {
         }
         let uniform = upload(self.ctx, "params", params, wgpu::BufferUsages::UNIFORM);
         // compiled once per device, shared by every network built on it
-        let pipeline = self.ctx.pipeline(kernel, act, WG);
+        let pipeline = self.ctx.pipeline(Variant {
+            kernel,
+            act,
+            wg: WG,
+            precision: self.precision,
+        });
         let layout = pipeline.get_bind_group_layout(0);
         // binding 0 is every family's uniform `p`
         let mut entries = vec![wgpu::BindGroupEntry {
@@ -266,6 +266,82 @@ impl Recorder<'_> {
             bind,
             groups,
         })
+    }
+
+    /// `values` in a buffer of their own, stored at the build's precision.
+    pub(super) fn upload_values(
+        &mut self,
+        label: &str,
+        values: &[f32],
+        usage: wgpu::BufferUsages,
+    ) -> View {
+        let bytes = stored(values, self.precision);
+        let view = upload(self.ctx, label, &bytes, usage);
+        self.weight_bytes += view.bytes;
+        view.prefix(values.len() as u64 * self.precision.bytes())
+    }
+
+    /// A copy of `src` into `dst` (as many bytes as the smaller holds): a buffer copy where
+    /// both offsets and the size are whole 4-byte words, else (f16) the `copy_values` kernel.
+    pub(super) fn copy(&self, src: &View, dst: &View) -> Result<Command, BackendError> {
+        let bytes = src.bytes.min(dst.bytes);
+        if (src.offset | dst.offset | bytes).is_multiple_of(4) {
+            return Ok(Command::Copy {
+                src: src.prefix(bytes),
+                dst: dst.prefix(bytes),
+            });
+        }
+        let elem = self.precision.bytes();
+        let (input, in_offset) = self.aligned(src);
+        let (output, out_offset) = self.aligned(dst);
+        let params = EwParams {
+            n: (bytes / elem) as u32,
+            in_offset: (in_offset / elem) as u32,
+            out_offset: (out_offset / elem) as u32,
+            ..Default::default()
+        };
+        self.dispatch(
+            Kernel::CopyValues,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(ew_binding::INPUT, &input), (ew_binding::OUTPUT, &output)],
+            linear_groups(params.n as usize),
+        )
+    }
+
+    /// Zeros over `dst`: a buffer clear where its offset and size are whole 4-byte words,
+    /// else (f16) the `zero_values` kernel.
+    pub(super) fn clear(&self, dst: &View) -> Result<Command, BackendError> {
+        if (dst.offset | dst.bytes).is_multiple_of(4) {
+            return Ok(Command::Clear { dst: dst.clone() });
+        }
+        let elem = self.precision.bytes();
+        let (output, out_offset) = self.aligned(dst);
+        let params = EwParams {
+            n: (dst.bytes / elem) as u32,
+            out_offset: (out_offset / elem) as u32,
+            ..Default::default()
+        };
+        self.dispatch(
+            Kernel::ZeroValues,
+            0,
+            bytemuck::bytes_of(&params),
+            &[(ew_binding::OUTPUT, &output)],
+            linear_groups(params.n as usize),
+        )
+    }
+
+    /// `view` widened to start at the device's storage-offset alignment below it (a binding
+    /// must start there), and `view`'s offset in bytes within the widened one.
+    fn aligned(&self, view: &View) -> (View, u64) {
+        let align = u64::from(self.ctx.device.limits().min_storage_buffer_offset_alignment);
+        let base = view.offset - view.offset % align.max(4);
+        let widened = View {
+            buffer: view.buffer.clone(),
+            offset: base,
+            bytes: view.offset + view.bytes - base,
+        };
+        (widened, view.offset - base)
     }
 
     pub(super) fn src_view(&self, src: Src) -> View {
@@ -326,7 +402,11 @@ impl Recorder<'_> {
                 };
                 (
                     shape,
-                    View::whole(storage(self.ctx, "before the blur", floats)),
+                    View::whole(storage(
+                        self.ctx,
+                        "before the blur",
+                        floats as u64 * self.precision.bytes(),
+                    )),
                 )
             }
             _ => (*s, out.clone()),

@@ -3,7 +3,7 @@
 
 use super::super::context::GpuContext;
 use super::GpuNet;
-use super::view::{Command, View};
+use super::view::{Command, View, loaded, stored};
 use crate::backend::{BackendError, Forward};
 use crate::tensor::Tensor;
 use std::time::Instant;
@@ -131,7 +131,7 @@ impl GpuNet {
         });
         self.ctx
             .queue
-            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, &stored(&input.data, self.precision));
         let mut enc = device.create_command_encoder(&Default::default());
         for (i, cmds) in self.layers.iter().enumerate() {
             // copies and clears first (every layer orders them before its dispatches)
@@ -207,7 +207,7 @@ impl GpuNet {
             .push_error_scope(wgpu::ErrorFilter::Validation);
         self.ctx
             .queue
-            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, &stored(&input.data, self.precision));
         let mut layer_ms = vec![0.0; self.layers.len()];
         if what == Encode::PerLayer {
             for (i, ms) in layer_ms.iter_mut().enumerate() {
@@ -237,7 +237,9 @@ impl GpuNet {
             .ok_or_else(|| BackendError::Internal("no readback buffer".into()))?;
         for (&i, &at) in keep.iter().zip(&rb.offsets) {
             let out = &self.outputs[i];
-            enc.copy_buffer_to_buffer(&out.buffer, out.offset, &rb.buffer, at, out.bytes);
+            // whole words (an odd count of f16 values reads into the buffer's slack)
+            let bytes = out.bytes.next_multiple_of(4);
+            enc.copy_buffer_to_buffer(&out.buffer, out.offset, &rb.buffer, at, bytes);
         }
         self.ctx.queue.submit([enc.finish()]);
         rb.buffer.slice(..).map_async(wgpu::MapMode::Read, |_| {});
@@ -277,11 +279,11 @@ impl GpuNet {
                 during: "reading the outputs back",
                 detail: e.to_string(),
             })?;
-        let floats: &[f32] = bytemuck::cast_slice(&view);
+        let values = loaded(&view, self.precision);
         Ok(keep
             .iter()
             .zip(&rb.offsets)
-            .map(|(&i, &at)| (i, self.tensor_at(floats, at, i)))
+            .map(|(&i, &at)| (i, self.tensor_at(&values, at, i)))
             .collect())
     }
 
@@ -294,7 +296,7 @@ impl GpuNet {
     ) -> Result<f64, BackendError> {
         self.ctx
             .queue
-            .write_buffer(&self.input.buffer, 0, bytemuck::cast_slice(&input.data));
+            .write_buffer(&self.input.buffer, 0, &stored(&input.data, self.precision));
         let scope = self
             .ctx
             .device

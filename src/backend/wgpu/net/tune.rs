@@ -7,6 +7,7 @@
 
 use super::super::context::GpuContext;
 use super::GpuNet;
+use super::build::Recipe;
 use super::choice::{ConvChoice, ConvKernel};
 use super::layouts::Uploads;
 use super::run::median;
@@ -44,44 +45,54 @@ fn fastest_at(per_layer: &[(ConvChoice, Vec<f64>)], i: usize) -> Option<ConvChoi
 
 /// The network with each convolution's fastest choice among `candidates`, read from the
 /// cache in `dir` when this device and network were measured before (`dir = None` measures
-/// every time), built with buffers `shared` or not.
+/// every time), built as `like` says otherwise (its choices are the search's).
 pub(super) fn tuned(
     ctx: &GpuContext,
     a: &Analysis,
     w: &Weights,
     candidates: &[ConvKernel],
     dir: Option<&Path>,
-    shared: bool,
+    like: Recipe<'_>,
 ) -> Result<GpuNet, BackendError> {
     let n = a.network.layers.len();
-    let file = entry(ctx, a, candidates);
+    let file = entry(ctx, a, candidates, like);
     if let Some(choices) = dir.and_then(|d| load(d, &file, n)) {
-        let (mut net, _) = GpuNet::assemble(ctx, a, w, &choices, None, shared, Uploads::new())?;
+        let recipe = Recipe {
+            choices: &choices,
+            ..like
+        };
+        let (mut net, _) = GpuNet::assemble(ctx, a, w, recipe, Uploads::new())?;
         net.set_remembered();
         return Ok(net);
     }
-    let net = fastest(ctx, a, w, candidates)?;
+    let net = fastest(ctx, a, w, candidates, like)?;
     if let Some(d) = dir {
         // a store that fails (read-only home, full disk) costs a measurement next time
         let _ = store(d, &file, net.choices());
     }
-    if shared {
+    if like.shared {
         return Ok(net);
     }
     let choices = net.choices().to_vec();
     drop(net);
-    GpuNet::assemble(ctx, a, w, &choices, None, false, Uploads::new()).map(|(net, _)| net)
+    let recipe = Recipe {
+        choices: &choices,
+        ..like
+    };
+    GpuNet::assemble(ctx, a, w, recipe, Uploads::new()).map(|(net, _)| net)
 }
 
 /// The network (buffers shared by liveness) with, for each convolution, whichever trial runs
 /// it fastest on this device: the network is built with each trial and timed per layer
 /// (timestamp queries where the device has them), then built with each layer's fastest
-/// choice; that mix is kept unless a single trial ran the whole network faster.
+/// choice; that mix is kept unless a single trial ran the whole network faster. `like`'s
+/// precision is kept.
 fn fastest(
     ctx: &GpuContext,
     a: &Analysis,
     w: &Weights,
     candidates: &[ConvKernel],
+    like: Recipe<'_>,
 ) -> Result<GpuNet, BackendError> {
     let n = a.network.layers.len();
     let s = a.shapes.input;
@@ -93,15 +104,13 @@ fn fastest(
     let mut uploads = Uploads::new();
     for trial in trials(candidates) {
         // a trial that does not fit beside the best so far (memory) is passed over
-        let built = GpuNet::assemble(
-            ctx,
-            a,
-            w,
-            &vec![trial; n],
-            None,
-            true,
-            std::mem::take(&mut uploads),
-        );
+        let all = vec![trial; n];
+        let recipe = Recipe {
+            choices: &all,
+            shared: true,
+            ..like
+        };
+        let built = GpuNet::assemble(ctx, a, w, recipe, std::mem::take(&mut uploads));
         let timed = built.and_then(|(net, kept)| {
             uploads = kept;
             let ms = net.time_encoded(&input, RUNS)?;
@@ -133,7 +142,12 @@ fn fastest(
     {
         return Ok(best);
     }
-    let mixed = GpuNet::assemble(ctx, a, w, &choice, None, true, uploads)
+    let recipe = Recipe {
+        choices: &choice,
+        shared: true,
+        ..like
+    };
+    let mixed = GpuNet::assemble(ctx, a, w, recipe, uploads)
         .and_then(|(net, _)| Ok((net.time_encoded(&input, RUNS)?, net)));
     Ok(match mixed {
         Ok((ms, net)) if ms < best_ms => net,
@@ -164,8 +178,9 @@ pub fn default_dir() -> Option<PathBuf> {
 }
 
 /// The entry's file name: FNV-1a of everything the choice depends on — the device and driver,
-/// the crate version and the shader sources, the candidates, every layer's kind and shapes.
-fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel]) -> String {
+/// the crate version and the shader sources, the candidates and the precision, every layer's
+/// kind and shapes.
+fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel], like: Recipe<'_>) -> String {
     let mut h = Fnv::default();
     h.add(&ctx.describe());
     h.add(env!("CARGO_PKG_VERSION"));
@@ -173,7 +188,10 @@ fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel]) -> String {
     for (_, source) in crate::backend::wgpu::kernels::SOURCES {
         h.add(source);
     }
-    h.add(&format!("{candidates:?} {:?}", a.shapes.input));
+    h.add(&format!(
+        "{candidates:?} {:?} {:?}",
+        like.precision, a.shapes.input
+    ));
     for (layer, s) in a.network.layers.iter().zip(&a.shapes.layers) {
         h.add(&format!("{:?} {:?} {:?}", layer.kind, s.input, s.output));
     }

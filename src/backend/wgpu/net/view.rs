@@ -2,7 +2,9 @@
 //! ([`Command`]), and the helpers that create the buffers they live in.
 
 use super::super::context::GpuContext;
+use super::super::kernels::Precision;
 use super::plan::{self, Plan};
+use std::borrow::Cow;
 use wgpu::util::DeviceExt;
 
 /// Threads per workgroup along x (the kernels' `WG` override).
@@ -65,16 +67,19 @@ impl View {
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: &self.buffer,
             offset: self.offset,
-            size: wgpu::BufferSize::new(self.bytes.max(4)),
+            // storage bindings are whole 4-byte words (an odd count of f16 values rounds up
+            // into the buffer's slack)
+            size: wgpu::BufferSize::new(self.bytes.next_multiple_of(4).max(4)),
         })
     }
 }
 
-/// A storage buffer of `floats` values (at least one) that copies may read and write.
-pub(super) fn storage(ctx: &GpuContext, label: &str, floats: usize) -> wgpu::Buffer {
+/// A storage buffer of `bytes` (rounded up to whole 4-byte words, at least one) that copies
+/// may read and write.
+pub(super) fn storage(ctx: &GpuContext, label: &str, bytes: u64) -> wgpu::Buffer {
     ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
-        size: (floats.max(1) * 4) as u64,
+        size: bytes.next_multiple_of(4).max(4),
         usage: wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_SRC
             | wgpu::BufferUsages::COPY_DST,
@@ -111,7 +116,7 @@ pub(super) fn allocate(ctx: &GpuContext, plan: &Plan, shared: bool) -> Vec<View>
     let buffers: Vec<wgpu::Buffer> = sizes
         .iter()
         .enumerate()
-        .map(|(k, &bytes)| storage(ctx, &format!("activations {k}"), (bytes / 4) as usize))
+        .map(|(k, &bytes)| storage(ctx, &format!("activations {k}"), bytes))
         .collect();
     plan.places
         .iter()
@@ -121,4 +126,33 @@ pub(super) fn allocate(ctx: &GpuContext, plan: &Plan, shared: bool) -> Vec<View>
             bytes: p.bytes,
         })
         .collect()
+}
+
+/// `values` as the GPU stores them at `precision`, zero-padded to whole 4-byte words (what
+/// buffer writes and copies take).
+pub(super) fn stored(values: &[f32], precision: Precision) -> Cow<'_, [u8]> {
+    match precision {
+        Precision::F32 => Cow::Borrowed(bytemuck::cast_slice(values)),
+        Precision::F16 => {
+            let mut bytes: Vec<u8> = values
+                .iter()
+                .flat_map(|&v| half::f16::from_f32(v).to_bits().to_le_bytes())
+                .collect();
+            bytes.resize(bytes.len().next_multiple_of(4), 0);
+            Cow::Owned(bytes)
+        }
+    }
+}
+
+/// The values `bytes` hold at `precision`, as f32.
+pub(super) fn loaded(bytes: &[u8], precision: Precision) -> Cow<'_, [f32]> {
+    match precision {
+        Precision::F32 => Cow::Borrowed(bytemuck::cast_slice(bytes)),
+        Precision::F16 => Cow::Owned(
+            bytes
+                .chunks_exact(2)
+                .map(|b| half::f16::from_bits(u16::from_le_bytes([b[0], b[1]])).to_f32())
+                .collect(),
+        ),
+    }
 }
