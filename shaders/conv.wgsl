@@ -36,7 +36,13 @@ struct Params {
     head_per: u32,
     head_new_coords: u32,
     head_scale_x_y: f32,
-    head_pad: u32,
+    // 1: every final value is stored twice, the second time into `output2` at out2_offset (a
+    // convolution feeding a concatenation it cannot be placed in: no copy afterwards)
+    out2: u32,
+    out2_offset: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 // `activate` and the `ACT` override come from activation.wgsl, prepended by the registry.
@@ -51,6 +57,17 @@ override WG: u32 = 64u;
 // conv_gemm: each im2col row k as (ic·in_h·in_w, ky·dilation, kx·dilation, 1), laid out at
 // load time so that no invocation divides to find its taps; w = 0 on the padding rows past K
 @group(0) @binding(6) var<storage, read> taps: array<vec4<i32>>;
+// the second place of the final values (`p.out2` = 1); bound to `output` itself otherwise
+@group(0) @binding(7) var<storage, read_write> output2: array<S>;
+
+// Final value `i` of the layer's output (channel-major), stored where the layer lives and,
+// with `p.out2`, its second place too.
+fn store(i: u32, v: f32) {
+    output[p.out_offset + i] = S(v);
+    if (p.out2 != 0u) {
+        output2[p.out2_offset + i] = S(v);
+    }
+}
 
 // The epilogue of output channel `oc`: the layer's activation, then the fused yolo head's.
 fn finish(oc: u32, v: f32) -> f32 {
@@ -125,7 +142,7 @@ fn conv_blocked(@builtin(global_invocation_id) gid: vec3<u32>) {
                 } else {
                     v = hi[i][j - 4u] + b1[j - 4u];
                 }
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, v));
+                store((oc * p.out_h + oy) * p.out_w + ox, finish(oc, v));
             }
         }
     }
@@ -181,7 +198,7 @@ fn conv_blocked4(@builtin(global_invocation_id) gid: vec3<u32>) {
             if (p.splits > 1u) {
                 output[(split * p.out_c + oc) * plane + oy * p.out_w + ox] = S(acc[i][j]);
             } else {
-                output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc[i][j] + b[j]));
+                store((oc * p.out_h + oy) * p.out_w + ox, finish(oc, acc[i][j] + b[j]));
             }
         }
     }
@@ -217,7 +234,7 @@ fn conv_grouped(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var i = 0u; i < 4u; i++) {
         let ox = ox0 + i;
         if (ox < p.out_w) {
-            output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc[i] + b));
+            store((oc * p.out_h + oy) * p.out_w + ox, finish(oc, acc[i] + b));
         }
     }
 }
@@ -244,7 +261,7 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
             }
         }
     }
-    output[p.out_offset + (oc * p.out_h + oy) * p.out_w + ox] = S(finish(oc, acc + vec4<f32>(biases[oc / 4u])[oc % 4u]));
+    store((oc * p.out_h + oy) * p.out_w + ox, finish(oc, acc + vec4<f32>(biases[oc / 4u])[oc % 4u]));
 }
 
 // Implicit-GEMM convolution: C (out_c × pixels) = W (out_c × K) · X (K × pixels), K =
@@ -401,7 +418,7 @@ fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
         if (p.splits > 1u) {
             output[(split * p.out_c + oc) * pixels + n + j] = S(v[j]);
         } else {
-            output[p.out_offset + oc * pixels + n + j] = S(finish(oc, v[j] + b));
+            store(oc * pixels + n + j, finish(oc, v[j] + b));
         }
     }
 }
@@ -478,5 +495,5 @@ fn conv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
         sum += f32(input[s * n + i]);
     }
     let oc = i / (p.out_h * p.out_w);
-    output[p.out_offset + i] = S(finish(oc, sum + vec4<f32>(biases[oc / 4u])[oc % 4u]));
+    store(i, finish(oc, sum + vec4<f32>(biases[oc / 4u])[oc % 4u]));
 }

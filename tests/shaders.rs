@@ -108,7 +108,11 @@ fn params_structs_match_their_rust_mirrors() {
             head_per,
             head_new_coords,
             head_scale_x_y,
-            head_pad
+            out2,
+            out2_offset,
+            _pad0,
+            _pad1,
+            _pad2
         ]
     );
     check!(

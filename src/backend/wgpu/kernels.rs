@@ -214,7 +214,13 @@ pub struct ConvParams {
     pub head_new_coords: u32,
     /// The fused head's `scale_x_y`.
     pub head_scale_x_y: f32,
-    pub head_pad: u32,
+    /// 1: the final values are stored a second time, into `output2` at `out2_offset`.
+    pub out2: u32,
+    /// Where the second place starts in `output2` (values).
+    pub out2_offset: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
 }
 
 /// Mirror of `Params` in shaders/pool.wgsl — keep in sync.
@@ -300,6 +306,8 @@ shared_names! {
         WEIGHTS_FLAT = 5,
         /// conv_gemm's im2col taps.
         TAPS = 6,
+        /// The second place of the final values (the output itself when there is none).
+        OUTPUT2 = 7,
     }
 }
 

@@ -181,6 +181,7 @@ impl GpuNet {
             precision,
             weight_bytes: 0,
             bound: Default::default(),
+            second_place: None,
             at: At {
                 layer: 0,
                 kind: "",

@@ -23,6 +23,29 @@ struct Conv<'a> {
     input: &'a View,
     biases: &'a View,
     out: &'a View,
+    /// A second place the final values are stored into (a concatenation's part).
+    second: Option<View>,
+}
+
+impl Conv<'_> {
+    /// `params` storing the final values a second time where there is a second place.
+    fn dual(&self, params: ConvParams) -> ConvParams {
+        match self.second {
+            Some(_) => ConvParams {
+                out2: 1,
+                out2_offset: 0,
+                ..params
+            },
+            None => params,
+        }
+    }
+
+    /// The bindings a dispatch writing the final values takes: the output, and the second
+    /// place (the output again where there is none; the shader then does not write it).
+    fn outputs(&self) -> [(u32, &View); 2] {
+        let second = self.second.as_ref().unwrap_or(self.out);
+        [(bind::OUTPUT, self.out), (bind::OUTPUT2, second)]
+    }
 }
 
 /// The kernel a convolution is recorded with.
@@ -56,6 +79,9 @@ impl Recorder<'_> {
         }
         let s = a.shapes.layers[i];
         let out = self.outputs[i].clone();
+        // a concatenation this convolution writes a second time (the route copies nothing)
+        self.second_place =
+            (self.plan.second[i]).map(|(r, at)| self.outputs[r].slice(at, out.bytes));
         let fused = fused_conv(w, c.share_index.unwrap_or(i)).ok_or(BackendError::Unsupported {
             layer: i,
             kind: self.at.kind,
@@ -116,6 +142,8 @@ impl Recorder<'_> {
             input,
             biases: &biases,
             out,
+            // the layer's own convolution only (not an antialiasing blur after it)
+            second: self.second_place.take(),
         };
         let code = match self.baseline {
             _ if geo.groups > 1 => Code::Grouped,
@@ -210,7 +238,7 @@ impl Recorder<'_> {
             (splits * c.geo.out_c as usize * pixels) as u64 * self.precision.bytes(),
         ));
         let mut bufs = bufs.to_vec();
-        bufs.push((bind::OUTPUT, &partial));
+        bufs.extend([(bind::OUTPUT, &partial), (bind::OUTPUT2, &partial)]);
         let split = self.dispatch(
             kernel,
             0,
@@ -218,14 +246,16 @@ impl Recorder<'_> {
             &bufs,
             [groups[0], groups[1], splits as u32],
         )?;
+        let [out, second] = c.outputs();
         let reduce = self.dispatch(
             Kernel::ConvReduce,
             c.act,
-            bytemuck::bytes_of(&params),
+            bytemuck::bytes_of(&c.dual(params)),
             &[
                 (bind::INPUT, &partial),
                 (bind::BIASES, c.biases),
-                (bind::OUTPUT, c.out),
+                out,
+                second,
             ],
             linear_groups(c.geo.out_c as usize * pixels),
         )?;
@@ -246,11 +276,11 @@ impl Recorder<'_> {
             return self.split_k(kernel, c, params, &bufs, groups);
         }
         let mut bufs = bufs;
-        bufs.push((bind::OUTPUT, c.out));
+        bufs.extend(c.outputs());
         Ok(vec![self.dispatch(
             kernel,
             c.act,
-            bytemuck::bytes_of(&params),
+            bytemuck::bytes_of(&c.dual(params)),
             &bufs,
             [groups[0], groups[1], 1],
         )?])
@@ -308,14 +338,16 @@ impl Recorder<'_> {
         invocations: u32,
     ) -> Result<Vec<Command>, BackendError> {
         let wb = self.cached_values(c.slot, Layout::Darknet, "weights", || weights.to_vec());
+        let [out, second] = c.outputs();
         Ok(vec![self.dispatch(
             kernel,
             c.act,
-            bytemuck::bytes_of(&c.geo),
+            bytemuck::bytes_of(&c.dual(c.geo)),
             &[
                 (bind::INPUT, c.input),
                 (bind::BIASES, c.biases),
-                (bind::OUTPUT, c.out),
+                out,
+                second,
                 (bind::WEIGHTS_FLAT, &wb),
             ],
             [invocations.div_ceil(WG), c.geo.out_c, 1],
@@ -372,15 +404,17 @@ impl Recorder<'_> {
             ..c.geo
         };
         let x_groups = c.geo.out_h * c.geo.out_w.div_ceil(4);
+        let [out, second] = c.outputs();
         Ok(vec![self.dispatch(
             Kernel::ConvBlocked,
             c.act,
-            bytemuck::bytes_of(&params),
+            bytemuck::bytes_of(&c.dual(params)),
             &[
                 (bind::INPUT, c.input),
                 (bind::WEIGHTS, &wb),
                 (bind::BIASES, c.biases),
-                (bind::OUTPUT, c.out),
+                out,
+                second,
             ],
             [x_groups.div_ceil(WG), params.blocks, 1],
         )?])

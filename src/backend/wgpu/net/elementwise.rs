@@ -28,7 +28,9 @@ impl Recorder<'_> {
         for &j in &r.layers {
             let part =
                 (a.shapes.layers[j].outputs / r.groups.max(1)) as u64 * self.precision.bytes();
-            if !self.plan.writes_in_place(j, i) {
+            // in place, or stored there a second time by its convolution: nothing to copy
+            let second = self.plan.second[j] == Some((i, at));
+            if !self.plan.writes_in_place(j, i) && !second {
                 let src = self.outputs[j].slice(part * r.group_id as u64, part);
                 cmds.push(self.copy(&src, &out.slice(at, part))?);
             }

@@ -37,6 +37,10 @@ pub struct Plan {
     pub regions: Vec<Region>,
     /// Per layer: the layer it was placed inside and the byte offset there.
     pub parent: Vec<Option<(usize, u64)>>,
+    /// Per layer: a concatenation it feeds but could not be placed in, which its
+    /// convolution writes a second time instead of the route copying it: (route, byte
+    /// offset in the route's output).
+    pub second: Vec<Option<(usize, u64)>>,
 }
 
 impl Plan {
@@ -103,10 +107,62 @@ pub fn plan(a: &Analysis, align: u64, elem: u64, heads: &[Option<usize>]) -> Pla
             }
         }
     }
-    while let Some(child) = first_conflict(a, &parent) {
+    while let Some(child) = first_conflict(a, &parent, heads) {
         parent[child] = None;
     }
-    regions(a, parent, elem)
+    let second = seconds(a, &parent, align, elem, heads);
+    regions(a, parent, second, elem)
+}
+
+/// Whether layer `j`'s kernel can store its output a second time: a convolution's can (not
+/// its antialiasing blur's, nor one whose head is fused into it).
+fn stores_twice(a: &Analysis, j: usize, heads: &[Option<usize>]) -> bool {
+    let conv =
+        matches!(&a.network.layers[j].kind, LayerKind::Convolutional(c) if c.antialiasing == 0);
+    conv && heads.get(j).is_none_or(Option::is_none)
+}
+
+/// The second places: each concatenation's part that is not written in place and whose
+/// producer stores twice, where the part's offset is aligned and the producer reads nothing
+/// of the concatenation's region.
+fn seconds(
+    a: &Analysis,
+    parent: &[Option<(usize, u64)>],
+    align: u64,
+    elem: u64,
+    heads: &[Option<usize>],
+) -> Vec<Option<(usize, u64)>> {
+    let mut second = vec![None; parent.len()];
+    for (i, layer) in a.network.layers.iter().enumerate() {
+        let LayerKind::Route(r) = &layer.kind else {
+            continue;
+        };
+        if r.groups != 1 || r.layers.len() < 2 {
+            continue;
+        }
+        let (root_i, base) = root(parent, i);
+        let mut at = 0u64;
+        for &j in &r.layers {
+            let once = r.layers.iter().filter(|&&x| x == j).count() == 1;
+            let in_place = matches!(parent[j], Some((p, _)) if p == i);
+            let reads_region = a.network.layers[j]
+                .inputs
+                .iter()
+                .any(|s| matches!(*s, Src::Layer(x) if root(parent, x).0 == root_i));
+            if once
+                && !in_place
+                && second[j].is_none()
+                && stores_twice(a, j, heads)
+                && (base + at).is_multiple_of(align)
+                && root(parent, j).0 != root_i
+                && !reads_region
+            {
+                second[j] = Some((i, at));
+            }
+            at += out_bytes(a, j, elem);
+        }
+    }
+    second
 }
 
 /// The root layer of `i` and `i`'s byte offset in it.
@@ -133,7 +189,15 @@ fn top(parent: &[Option<(usize, u64)>], mut i: usize, r: usize) -> usize {
 /// Finds the first layer whose commands would read from the region they write into (a dispatch
 /// may not bind one buffer both to read and to write, nor may a copy stay within one buffer)
 /// and returns the layer whose placement to undo.
-fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize> {
+/// Where the reader and the read are parts of one concatenation (the inner CSP block's
+/// second convolution reads its first), the read part is taken out when its convolution can
+/// store twice (it then writes its own buffer and the concatenation: no copy), else the
+/// reader.
+fn first_conflict(
+    a: &Analysis,
+    parent: &[Option<(usize, u64)>],
+    heads: &[Option<usize>],
+) -> Option<usize> {
     for (k, layer) in a.network.layers.iter().enumerate() {
         let (rk, _) = root(parent, k);
         let is_view = matches!(parent[k], Some((p, _)) if layer.inputs == [Src::Layer(p)]);
@@ -146,11 +210,16 @@ fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize
                 continue; // written in place: nothing reads it here
             }
             if root(parent, j).0 == rk {
-                return Some(if k != rk {
-                    top(parent, k, rk)
-                } else {
-                    top(parent, j, rk)
-                });
+                let read = top(parent, j, rk);
+                let read_is_a_part = read != rk
+                    && matches!(parent[read], Some((p, _)) if matches!(a.network.layers[p].kind, LayerKind::Route(_)));
+                return Some(
+                    if k == rk || (read_is_a_part && stores_twice(a, read, heads)) {
+                        read
+                    } else {
+                        top(parent, k, rk)
+                    },
+                );
             }
         }
     }
@@ -159,7 +228,12 @@ fn first_conflict(a: &Analysis, parent: &[Option<(usize, u64)>]) -> Option<usize
 
 /// Regions from the placement: one per root, live from the first write into it to the last
 /// read of anything in it.
-fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>, elem: u64) -> Plan {
+fn regions(
+    a: &Analysis,
+    parent: Vec<Option<(usize, u64)>>,
+    second: Vec<Option<(usize, u64)>>,
+    elem: u64,
+) -> Plan {
     let n = parent.len();
     let readers = a.network.last_readers();
     let mut index_of = vec![usize::MAX; n];
@@ -184,10 +258,18 @@ fn regions(a: &Analysis, parent: Vec<Option<(usize, u64)>>, elem: u64) -> Plan {
             bytes: out_bytes(a, i, elem),
         });
     }
+    // a second place is written when its producer runs: the region is live from then on
+    for (j, s) in second.iter().enumerate() {
+        if let Some((i, _)) = *s {
+            let region = &mut regions[places[i].region];
+            region.first = region.first.min(j);
+        }
+    }
     Plan {
         places,
         regions,
         parent,
+        second,
     }
 }
 
@@ -311,16 +393,17 @@ mod tests {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
         let p = plan(&a, 256, 4, &[]);
         check_disjoint(&a, &p);
-        // (route, input) pairs that copy: the inner CSP concats, whose second input is read by
-        // their first (a dispatch may not read and write one buffer), and layer 23, which feeds
-        // two concats (24 and 34) and can be written into only one
-        let mut copied = Vec::new();
+        // (route, input) pairs not written in place: the inner CSP concats' first convolution,
+        // which the second one reads (a dispatch may not read and write one buffer), and layer
+        // 23, which feeds two concats (24 and 34) and can be placed in only one. Each is a
+        // convolution that stores its output a second time into the concat: nothing is copied
+        let mut apart = Vec::new();
         for (i, layer) in a.network.layers.iter().enumerate() {
             let LayerKind::Route(r) = &layer.kind else {
                 continue;
             };
             if !p.is_view(&a, i) {
-                copied.extend(
+                apart.extend(
                     r.layers
                         .iter()
                         .filter(|&&j| !p.writes_in_place(j, i))
@@ -328,7 +411,23 @@ mod tests {
                 );
             }
         }
-        assert_eq!(copied, [(6, 5), (14, 13), (22, 21), (34, 23)]);
+        assert_eq!(apart, [(6, 4), (14, 12), (22, 20), (34, 23)]);
+        for (i, j) in apart {
+            let (route, at) = p.second[j].expect("stored a second time");
+            assert_eq!(route, i);
+            // its part: after the route's first input
+            let LayerKind::Route(r) = &a.network.layers[i].kind else {
+                panic!("{i} is a route");
+            };
+            let first = (a.shapes.layers[r.layers[0]].outputs * 4) as u64;
+            assert_eq!(at, if r.layers[0] == j { 0 } else { first });
+        }
+        // the second place's region is live from the convolution that writes it
+        for (j, s) in p.second.iter().enumerate() {
+            if let Some((i, _)) = s {
+                assert!(p.regions[p.places[*i].region].first <= j);
+            }
+        }
         // the CSP block at 104²: layer 2 writes into route 8, route 3 is its upper half
         let (r8, _) = root(&p.parent, 8);
         assert_eq!(root(&p.parent, 2), (r8, 0));
@@ -384,12 +483,15 @@ mod tests {
         // the first input of the concat sits at offset 0: it is written in place
         assert!(p.writes_in_place(2, 3));
         assert!(!p.writes_in_place(0, 3), "offset 3 × 572 is not aligned");
+        assert_eq!(p.second[0], None, "nor is its second place: copied");
         check_disjoint(&a, &p);
-        // with 4-byte alignment the slice is a view and layer 0 writes into the concat; layer 2
-        // reads that region (through the view), so it writes its own and is copied
+        // with 4-byte alignment the slice is a view; layer 2 reads it, so layer 0 and layer 2
+        // cannot both be in the concat: layer 0 (a convolution) keeps its own buffer, which
+        // the view reads, and stores its output a second time after layer 2's 3 × 572 bytes
         let p = plan(&a, 4, 4, &[]);
         assert!(p.is_view(&a, 1));
-        assert!(p.writes_in_place(0, 3) && !p.writes_in_place(2, 3));
+        assert!(p.writes_in_place(2, 3) && !p.writes_in_place(0, 3));
+        assert_eq!(p.second[0], Some((3, 3 * 572)));
         check_disjoint(&a, &p);
     }
 

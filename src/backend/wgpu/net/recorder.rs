@@ -49,6 +49,9 @@ pub(super) struct Recorder<'p> {
     pub(super) bound: std::collections::HashSet<(usize, usize, super::layouts::Layout)>,
     /// The layer being recorded.
     pub(super) at: At,
+    /// The second place of the layer's convolution (`Plan::second`), taken by the first
+    /// convolution it records.
+    pub(super) second_place: Option<View>,
 }
 
 /// The layer being recorded and what it asked for.
@@ -73,6 +76,7 @@ impl Recorder<'_> {
         i: usize,
         choice: ConvChoice,
     ) -> Result<Recorded, BackendError> {
+        self.second_place = None;
         self.at = At {
             layer: i,
             kind: a.network.layers[i].kind.type_name(),
