@@ -40,7 +40,10 @@ struct Params {
     // convolution feeding a concatenation it cannot be placed in: no copy afterwards)
     out2: u32,
     out2_offset: u32,
-    _pad0: u32,
+    // 1: a 2×2, stride-2 max pool fused after the layer (conv_gemm, conv_gemm32, conv_reduce):
+    // the pixels run in 2×2 windows, four consecutive ones a window, and each window's
+    // largest final value is stored, at the pool's output index
+    pool: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -323,10 +326,20 @@ struct Quad {
 fn pixel_quad(n: u32) -> Quad {
     let nv = vec4<u32>(n) + vec4<u32>(0u, 1u, 2u, 3u);
     let pad = vec4<i32>(i32(p.pad));
+    // row-major, or (fused pool) window by window: pixel n is corner n % 4 of window n / 4
+    var y = nv / vec4<u32>(p.out_w);
+    var x = nv % vec4<u32>(p.out_w);
+    if (p.pool != 0u) {
+        let win = nv / vec4<u32>(4u);
+        let corner = nv % vec4<u32>(4u);
+        let across = vec4<u32>(p.out_w / 2u);
+        y = (win / across) * 2u + corner / vec4<u32>(2u);
+        x = (win % across) * 2u + corner % vec4<u32>(2u);
+    }
     return Quad(
         nv < vec4<u32>(p.out_h * p.out_w),
-        vec4<i32>((nv / vec4<u32>(p.out_w)) * p.stride_y) - pad,
-        vec4<i32>((nv % vec4<u32>(p.out_w)) * p.stride_x) - pad,
+        vec4<i32>(y * p.stride_y) - pad,
+        vec4<i32>(x * p.stride_x) - pad,
     );
 }
 
@@ -405,12 +418,22 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
 }
 
 // Four pixels of channel `oc` from `n`: with bias and activation, or as split z's partial.
+// With a fused pool (n a multiple of 4, the pixels one window), their largest final value.
 fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
     let pixels = p.out_h * p.out_w;
     if (oc >= p.out_c) {
         return;
     }
     let b = vec4<f32>(biases[oc / 4u])[oc % 4u];
+    if (p.pool != 0u && p.splits <= 1u) {
+        if (n >= pixels) {
+            return;
+        }
+        let best = max(max(finish(oc, v.x + b), finish(oc, v.y + b)),
+                       max(finish(oc, v.z + b), finish(oc, v.w + b)));
+        store(oc * (pixels / 4u) + n / 4u, best);
+        return;
+    }
     for (var j = 0u; j < 4u; j++) {
         if (n + j >= pixels) {
             return;
@@ -482,11 +505,30 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     gemm_store(m + 3u, n, wg.z, c3);
 }
 
-// Sums the split-K partials (`input`), adds the bias, applies the activation.
+// Sums the split-K partials (`input`), adds the bias, applies the activation. With a fused
+// pool, invocation i makes pooled value i from the four consecutive partials of its window.
 @compute @workgroup_size(WG)
 fn conv_reduce(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x + gid.y * 65535u * WG;
     let n = p.out_c * p.out_h * p.out_w;
+    if (p.pool != 0u) {
+        if (i >= n / 4u) {
+            return;
+        }
+        let oc = i / (p.out_h * p.out_w / 4u);
+        let b = vec4<f32>(biases[oc / 4u])[oc % 4u];
+        var best = 0.0;
+        for (var k = 0u; k < 4u; k++) {
+            var sum = 0.0;
+            for (var s = 0u; s < p.splits; s++) {
+                sum += f32(input[s * n + 4u * i + k]);
+            }
+            let v = finish(oc, sum + b);
+            best = select(max(best, v), v, k == 0u);
+        }
+        store(i, best);
+        return;
+    }
     if (i >= n) {
         return;
     }

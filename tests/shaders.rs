@@ -110,7 +110,7 @@ fn params_structs_match_their_rust_mirrors() {
             head_scale_x_y,
             out2,
             out2_offset,
-            _pad0,
+            pool,
             _pad1,
             _pad2
         ]

@@ -2,7 +2,7 @@
 
 use super::common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup};
 use super::{compare, context, kept_outputs_equal_the_cpu};
-use csplens::backend::wgpu::{BuildOptions, GpuNet};
+use csplens::backend::wgpu::{BuildOptions, ConvChoice, ConvKernel, GpuNet, Kernels};
 
 #[test]
 fn convolutions_of_odd_sizes() {
@@ -292,4 +292,57 @@ fn csp_routes_written_in_place_and_viewed() {
     // a second time: no copy
     assert_eq!(net.copies(), 5, "of {route_inputs} route inputs");
     kept_outputs_equal_the_cpu(&a, &w, &input, &net);
+}
+
+#[test]
+fn max_pools_fused_into_their_convolutions() {
+    // 2×2, stride-2 max pools after convolutions at even sizes: each GEMM convolution
+    // stores its pool's output (pixels in 2×2 windows, the largest of each), split or not;
+    // at 13 × 11 (odd) and after a 3×3 pool nothing is fused
+    let Some(ctx) = context() else { return };
+    let cfg = "[net]\nwidth=20\nheight=12\nchannels=3\n\n\
+         [convolutional]\nfilters=6\nsize=3\npad=1\nactivation=leaky\n\n\
+         [maxpool]\nsize=2\nstride=2\n\n\
+         [convolutional]\nfilters=9\nsize=3\npad=1\nactivation=mish\n\n\
+         [maxpool]\nsize=2\nstride=2\n\n\
+         [convolutional]\nfilters=5\nsize=1\nactivation=linear\n\n\
+         [maxpool]\nsize=3\nstride=1\n";
+    let (a, w, input) = setup(cfg, 97);
+    for choice in [
+        ConvChoice::rule(ConvKernel::Gemm),
+        ConvChoice::split(ConvKernel::Gemm, 3),
+        ConvChoice::rule(ConvKernel::Gemm32),
+        ConvChoice::split(ConvKernel::Gemm32, 2),
+    ] {
+        let fused = GpuNet::build(&ctx, &a, &w, &BuildOptions::kernel(choice.kernel)).unwrap();
+        let options = BuildOptions {
+            kernels: Kernels::Each(choice),
+            ..BuildOptions::default()
+        };
+        let net = GpuNet::build(&ctx, &a, &w, &options).unwrap();
+        assert!(
+            net.kernel_summary()
+                .contains("2 max pools in their convolutions"),
+            "{choice:?}: {}",
+            net.kernel_summary()
+        );
+        assert!(fused.dispatches() <= net.dispatches());
+        // the network's kept output (the last pool) and, through it, both fused pools
+        kept_outputs_equal_the_cpu(&a, &w, &input, &net);
+    }
+    // blocked4 has no pooled epilogue: its pools run as their own kernels
+    let blocked = GpuNet::build(&ctx, &a, &w, &BuildOptions::kernel(ConvKernel::Blocked4)).unwrap();
+    assert!(!blocked.kernel_summary().contains("max pool"));
+    let (odd, wo, _) = setup(
+        &format!(
+            "{NET}[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=leaky\n\n[maxpool]\nsize=2\nstride=2\n"
+        ),
+        98,
+    );
+    let net = GpuNet::build(&ctx, &odd, &wo, &BuildOptions::default()).unwrap();
+    assert!(
+        !net.kernel_summary().contains("max pool"),
+        "{}",
+        net.kernel_summary()
+    );
 }

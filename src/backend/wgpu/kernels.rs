@@ -218,7 +218,8 @@ pub struct ConvParams {
     pub out2: u32,
     /// Where the second place starts in `output2` (values).
     pub out2_offset: u32,
-    pub _pad0: u32,
+    /// 1: a 2×2, stride-2 max pool fused after the layer (the GEMM kernels and the reduce).
+    pub pool: u32,
     pub _pad1: u32,
     pub _pad2: u32,
 }

@@ -62,6 +62,8 @@ struct Built {
     baseline: Option<Baseline>,
     /// Yolo heads that run in their convolution's epilogue.
     fused_heads: usize,
+    /// Max pools that run in their convolution's epilogue.
+    fused_pools: usize,
     /// The choices came from the tuning cache.
     remembered: bool,
     /// Bytes of the weight buffers the commands bind.
@@ -206,6 +208,11 @@ impl GpuNet {
         if let Some(most) = split.iter().max() {
             let all = self.built.convs.len();
             text += &format!("; split-K on {} of {all} (up to {most})", split.len());
+        }
+        match self.built.fused_pools {
+            0 => {}
+            1 => text += "; a max pool in its convolution",
+            n => text += &format!("; {n} max pools in their convolutions"),
         }
         match self.built.fused_heads {
             0 => {}

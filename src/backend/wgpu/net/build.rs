@@ -166,7 +166,13 @@ impl GpuNet {
         let input_len = a.shapes.layers.first().map_or(0, |s| s.inputs);
         let align = ctx.device.limits().min_storage_buffer_offset_alignment as u64;
         let asked = plan::fused_heads(a, shared);
-        let plan = plan::plan(a, align, precision.bytes(), &asked);
+        let gemm: Vec<bool> = (choices.iter())
+            .map(|c| {
+                baseline.is_none() && matches!(c.kernel, ConvKernel::Gemm | ConvKernel::Gemm32)
+            })
+            .collect();
+        let pools = plan::fused_pools(a, shared, &gemm);
+        let plan = plan::plan(a, align, precision.bytes(), &asked, &pools);
         let heads = plan.placed_heads(&asked);
         let outputs = allocate(ctx, &plan, shared);
         let input = View::whole(storage(ctx, "input", input_len as u64 * precision.bytes()));
@@ -234,6 +240,7 @@ impl GpuNet {
                 convs,
                 baseline,
                 fused_heads: heads.iter().flatten().count(),
+                fused_pools: pools.iter().flatten().count(),
                 weight_bytes,
                 remembered: false,
             },

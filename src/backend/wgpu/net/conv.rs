@@ -78,7 +78,9 @@ impl Recorder<'_> {
             return Err(BackendError::Invalid { layer: i, reason });
         }
         let s = a.shapes.layers[i];
-        let out = self.outputs[i].clone();
+        // with a fused max pool it writes the pool's output, its own never
+        let pool = self.plan.pools[i];
+        let out = self.outputs[pool.unwrap_or(i)].clone();
         // a concatenation this convolution writes a second time (the route copies nothing)
         self.second_place =
             (self.plan.second[i]).map(|(r, at)| self.outputs[r].slice(at, out.bytes));
@@ -107,6 +109,7 @@ impl Recorder<'_> {
             pad: c.padding as u32,
             dilation: c.dilation as u32,
             groups: c.groups as u32,
+            pool: u32::from(pool.is_some()),
             ..head_params(head)
         };
         let (act, post) = self.epilogue(c.activation, &target, &host)?;

@@ -41,6 +41,9 @@ pub struct Plan {
     /// convolution writes a second time instead of the route copying it: (route, byte
     /// offset in the route's output).
     pub second: Vec<Option<(usize, u64)>>,
+    /// Per layer: the max pool fused after its convolution, which then writes the pool's
+    /// output and none of its own (its place is a 4-byte stub).
+    pub pools: Vec<Option<usize>>,
 }
 
 impl Plan {
@@ -77,7 +80,13 @@ fn out_bytes(a: &Analysis, i: usize, elem: u64) -> u64 {
 /// in-place write needs its offset to be a multiple of it (else the route copies).
 /// `heads[j] = Some(k)`: yolo layer `k` is fused into convolution `j`, which then writes the
 /// head's output (its own place is the head's). `elem`: bytes per stored value.
-pub fn plan(a: &Analysis, align: u64, elem: u64, heads: &[Option<usize>]) -> Plan {
+pub fn plan(
+    a: &Analysis,
+    align: u64,
+    elem: u64,
+    heads: &[Option<usize>],
+    pools: &[Option<usize>],
+) -> Plan {
     let n = a.network.layers.len();
     let align = align.max(4);
     let mut parent: Vec<Option<(usize, u64)>> = vec![None; n];
@@ -111,7 +120,22 @@ pub fn plan(a: &Analysis, align: u64, elem: u64, heads: &[Option<usize>]) -> Pla
         parent[child] = None;
     }
     let second = seconds(a, &parent, align, elem, heads);
-    regions(a, parent, second, elem)
+    let mut plan = regions(a, parent, second, elem);
+    for (j, pool) in pools.iter().enumerate() {
+        if let Some(k) = *pool {
+            // nothing reads or writes a convolution's own output when its pool is fused
+            plan.places[j].bytes = plan.places[j].bytes.min(4);
+            let region = &mut plan.regions[plan.places[j].region];
+            if region.first == j {
+                region.bytes = region.bytes.min(4);
+            }
+            // the pool's output is written when the convolution runs: live from then on
+            let region = &mut plan.regions[plan.places[k].region];
+            region.first = region.first.min(j);
+        }
+    }
+    plan.pools = pools.to_vec();
+    plan
 }
 
 /// Whether layer `j`'s kernel can store its output a second time: a convolution's can (not
@@ -270,6 +294,7 @@ fn regions(
         regions,
         parent,
         second,
+        pools: vec![None; n],
     }
 }
 
@@ -312,6 +337,50 @@ pub fn share(regions: &[Region], shared: bool) -> (Vec<usize>, Vec<u64>) {
         busy.push((slot, last));
     }
     (slot_of, sizes)
+}
+
+/// For each layer, the max pool fused after it: a convolution run by an implicit-GEMM kernel
+/// (`gemm[j]`), whose one reader is a 2×2, stride-2 max pool reading nothing else, at even
+/// width and height (every window whole: darknet's offset −padding/2 is 0 for padding 0 or
+/// 1), writes the pool's output itself (one dispatch and one pass over the convolution's
+/// output fewer). Only where buffers are shared, as for heads.
+pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usize>> {
+    let layers = &a.network.layers;
+    if !shared {
+        return vec![None; layers.len()];
+    }
+    let readers = a.network.consumers();
+    let shapes = &a.shapes.layers;
+    layers
+        .iter()
+        .enumerate()
+        .map(|(j, layer)| {
+            let LayerKind::Convolutional(c) = &layer.kind else {
+                return None;
+            };
+            let [k] = readers[j][..] else {
+                return None;
+            };
+            let LayerKind::Maxpool(pl) = &layers[k].kind else {
+                return None;
+            };
+            let (conv, pool) = (shapes[j].output, shapes[k].output);
+            let fusable = gemm.get(j).copied().unwrap_or(false)
+                && c.groups == 1
+                && c.antialiasing == 0
+                && shapes[j].pre_blur.is_none()
+                && crate::backend::wgpu::kernels::normalization(c.activation).is_none()
+                && layers[k].inputs == [Src::Layer(j)]
+                && (pl.size, pl.stride_x, pl.stride_y) == (2, 2, 2)
+                && pl.padding < 2
+                && !pl.maxpool_depth
+                && pl.antialiasing == 0
+                && conv.h % 2 == 0
+                && conv.w % 2 == 0
+                && (pool.c, pool.h, pool.w) == (conv.c, conv.h / 2, conv.w / 2);
+            fusable.then_some(k)
+        })
+        .collect()
 }
 
 /// For each layer, the yolo head fused into it: a convolution whose one reader is a yolo layer
@@ -391,7 +460,7 @@ mod tests {
     #[test]
     fn yolov4_tiny_routes_cost_nothing_at_416() {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
-        let p = plan(&a, 256, 4, &[]);
+        let p = plan(&a, 256, 4, &[], &[]);
         check_disjoint(&a, &p);
         // (route, input) pairs not written in place: the inner CSP concats' first convolution,
         // which the second one reads (a dispatch may not read and write one buffer), and layer
@@ -449,7 +518,7 @@ mod tests {
             .collect();
         assert_eq!(fused, [(29, 30), (36, 37)]);
         assert!(fused_heads(&a, false).iter().all(Option::is_none));
-        let p = plan(&a, 256, 4, &heads);
+        let p = plan(&a, 256, 4, &heads, &[]);
         check_disjoint(&a, &p);
         assert_eq!(p.placed_heads(&heads), heads);
         for &(j, k) in &fused {
@@ -478,7 +547,7 @@ mod tests {
              [convolutional]\nfilters=3\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-3\n",
         );
-        let p = plan(&a, 256, 4, &[]);
+        let p = plan(&a, 256, 4, &[], &[]);
         assert!(!p.is_view(&a, 1), "a 3-channel offset is not aligned");
         // the first input of the concat sits at offset 0: it is written in place
         assert!(p.writes_in_place(2, 3));
@@ -488,7 +557,7 @@ mod tests {
         // with 4-byte alignment the slice is a view; layer 2 reads it, so layer 0 and layer 2
         // cannot both be in the concat: layer 0 (a convolution) keeps its own buffer, which
         // the view reads, and stores its output a second time after layer 2's 3 × 572 bytes
-        let p = plan(&a, 4, 4, &[]);
+        let p = plan(&a, 4, 4, &[], &[]);
         assert!(p.is_view(&a, 1));
         assert!(p.writes_in_place(2, 3) && !p.writes_in_place(0, 3));
         assert_eq!(p.second[0], Some((3, 3 * 572)));
@@ -507,7 +576,7 @@ mod tests {
              [route]\nlayers=-1,-2\n\n\
              [route]\nlayers=-1,0\n",
         );
-        let p = plan(&a, 4, 4, &[]);
+        let p = plan(&a, 4, 4, &[], &[]);
         check_disjoint(&a, &p);
         for (k, layer) in a.network.layers.iter().enumerate() {
             if p.is_view(&a, k) {
@@ -533,7 +602,7 @@ mod tests {
              [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-1,-2\n",
         );
-        let p = plan(&a, 4, 4, &[]);
+        let p = plan(&a, 4, 4, &[], &[]);
         assert!(!p.writes_in_place(1, 2));
         assert!(p.writes_in_place(0, 2));
         check_disjoint(&a, &p);
@@ -542,7 +611,7 @@ mod tests {
     #[test]
     fn regions_share_buffers_only_when_their_lifetimes_do_not_overlap() {
         let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
-        let p = plan(&a, 256, 4, &[]);
+        let p = plan(&a, 256, 4, &[], &[]);
         let (slot_of, sizes) = share(&p.regions, true);
         for (x, rx) in p.regions.iter().enumerate() {
             assert!(sizes[slot_of[x]] >= rx.bytes);
@@ -555,5 +624,36 @@ mod tests {
         let total: u64 = sizes.iter().sum();
         let unshared: u64 = p.regions.iter().map(|r| r.bytes).sum();
         assert!(total < unshared / 2, "{total} of {unshared}");
+    }
+
+    #[test]
+    fn yolov3_tiny_pools_fuse_into_their_gemm_convolutions() {
+        let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
+        let n = a.network.layers.len();
+        let pools = fused_pools(&a, true, &vec![true; n]);
+        let fused: Vec<_> = pools
+            .iter()
+            .enumerate()
+            .filter_map(|(j, k)| k.map(|k| (j, k)))
+            .collect();
+        // four of the five 2×2 / 2 pools (416 → 26); layer 8 (26 × 26) is read by route 20
+        // too, and the sixth pool (stride 1 at 13 × 13) is no 2×2 / 2 window
+        assert_eq!(fused, [(0, 1), (2, 3), (4, 5), (6, 7)]);
+        assert!(
+            fused_pools(&a, false, &vec![true; n])
+                .iter()
+                .all(Option::is_none)
+        );
+        assert!(
+            fused_pools(&a, true, &vec![false; n])
+                .iter()
+                .all(Option::is_none)
+        );
+        let p = plan(&a, 256, 4, &[], &pools);
+        for (j, k) in fused {
+            // the convolution's own output is a stub; the pool's region is live from it
+            assert_eq!(p.places[j].bytes, 4);
+            assert!(p.regions[p.places[k].region].first <= j);
+        }
     }
 }

@@ -110,6 +110,8 @@ impl Recorder<'_> {
         let out = self.outputs[i].clone();
         Ok(match &layer.kind {
             LayerKind::Convolutional(c) => self.convolutional(a, w, i, c, &prev)?,
+            // fused into the convolution before it
+            LayerKind::Maxpool(_) if self.plan.pools.contains(&Some(i)) => Vec::new(),
             LayerKind::Maxpool(pl) | LayerKind::LocalAvgpool(pl) => {
                 let avg = matches!(layer.kind, LayerKind::LocalAvgpool(_));
                 let (host, target) = self.before_blur(&s, pl.antialiasing, &out);
