@@ -1,7 +1,7 @@
 //! `csplens bench`: forward and end-to-end times of one network on a backend, per layer too.
 
 use super::model;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use csplens::args::{BenchArgs, DetectFormat};
 use csplens::backend::Runner;
 use csplens::detect::{self, Params, image};
@@ -49,16 +49,13 @@ pub fn run(args: &BenchArgs, caps: &Limits) -> Result<String, String> {
 
 fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
     let (analysis, weights, bytes) = model::load(&args.model, caps)?;
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(
-        args.backend.into(),
-        args.precision.into(),
+    let net = model::runner(
+        args.backend,
+        args.precision,
+        args.threads,
         &analysis,
         &weights,
-        threads,
-    )
-    .context("preparing the backend")?;
-    eprintln!("{chosen}");
+    )?;
     let n = analysis.network.layers.len();
     let (mut forward, mut end_to_end, mut per_layer) =
         (Vec::new(), Vec::new(), vec![Vec::new(); n]);

@@ -3,7 +3,6 @@
 use super::{draw, model};
 use anyhow::{Context as _, Result};
 use csplens::args::{DetectArgs, DetectFormat};
-use csplens::backend::Runner;
 use csplens::detect::{self, Params, image};
 use csplens::limits::Limits;
 use serde_json::json;
@@ -29,16 +28,13 @@ fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
         ),
         None => Vec::new(),
     };
-    let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(
-        args.backend.into(),
-        args.precision.into(),
+    let net = model::runner(
+        args.backend,
+        args.precision,
+        args.threads,
         &analysis,
         &weights,
-        threads,
-    )
-    .context("preparing the backend")?;
-    eprintln!("{chosen}");
+    )?;
     let input = detect::network_input(&analysis, &im);
     let fwd = net.forward(&input).context("running the network")?;
     let params = Params {

@@ -72,15 +72,13 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let threads = args.threads.unwrap_or_else(rayon::current_num_threads);
-    let (net, chosen) = Runner::new(
-        args.backend.into(),
-        args.precision.into(),
+    let net = super::model::runner(
+        args.backend,
+        args.precision,
+        Some(threads),
         &analysis,
         &weights,
-        threads,
-    )
-    .context("preparing the backend")?;
-    eprintln!("{chosen}");
+    )?;
     let params = Params {
         thresh: args.thresh,
         ..Params::default()

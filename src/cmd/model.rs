@@ -23,3 +23,20 @@ pub fn load(m: &ModelArgs, caps: &Limits) -> Result<(Analysis, Weights, Vec<u8>)
     let bytes = std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
     Ok((analysis, weights, bytes))
 }
+
+/// The network on the backend and precision asked for, with `threads` CPU threads (all cores
+/// when `None`); what was chosen and why goes to stderr.
+pub fn runner(
+    backend: csplens::args::BackendArg,
+    precision: csplens::args::PrecisionArg,
+    threads: Option<usize>,
+    a: &Analysis,
+    w: &Weights,
+) -> Result<csplens::backend::Runner> {
+    let threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let (net, chosen) =
+        csplens::backend::Runner::new(backend.into(), precision.into(), a, w, threads)
+            .context("preparing the backend")?;
+    eprintln!("{chosen}");
+    Ok(net)
+}

@@ -339,21 +339,23 @@ pub fn share(regions: &[Region], shared: bool) -> (Vec<usize>, Vec<u64>) {
     (slot_of, sizes)
 }
 
-/// For each layer, the max pool fused after it: a convolution run by an implicit-GEMM kernel
-/// (`gemm[j]`), whose one reader is a 2×2, stride-2 max pool reading nothing else, at even
-/// width and height (every window whole: darknet's offset −padding/2 is 0 for padding 0 or
-/// 1), writes the pool's output itself (one dispatch and one pass over the convolution's
-/// output fewer). Only where buffers are shared, as for heads.
-pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usize>> {
+/// For each convolution whose one reader `k` reads nothing else and passes
+/// `fusable(conv, j, k)`, that reader (run in the convolution's epilogue). None without shared
+/// buffers: every layer's own output is then kept for the caller ([`GpuNet::forward_all`]).
+fn fused_readers(
+    a: &Analysis,
+    shared: bool,
+    fusable: impl Fn(&crate::kinds::Conv, usize, usize) -> bool,
+) -> Vec<Option<usize>> {
     let layers = &a.network.layers;
     if !shared {
         return vec![None; layers.len()];
     }
     let readers = a.network.consumers();
-    let shapes = &a.shapes.layers;
-    layers
-        .iter()
-        .enumerate()
+    let plain = |c: &crate::kinds::Conv| {
+        c.antialiasing == 0 && crate::backend::wgpu::kernels::normalization(c.activation).is_none()
+    };
+    (layers.iter().enumerate())
         .map(|(j, layer)| {
             let LayerKind::Convolutional(c) = &layer.kind else {
                 return None;
@@ -361,58 +363,44 @@ pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usiz
             let [k] = readers[j][..] else {
                 return None;
             };
-            let LayerKind::Maxpool(pl) = &layers[k].kind else {
-                return None;
-            };
-            let (conv, pool) = (shapes[j].output, shapes[k].output);
-            let fusable = gemm.get(j).copied().unwrap_or(false)
-                && c.groups == 1
-                && c.antialiasing == 0
-                && shapes[j].pre_blur.is_none()
-                && crate::backend::wgpu::kernels::normalization(c.activation).is_none()
-                && layers[k].inputs == [Src::Layer(j)]
-                && (pl.size, pl.stride_x, pl.stride_y) == (2, 2, 2)
-                && pl.padding < 2
-                && !pl.maxpool_depth
-                && pl.antialiasing == 0
-                && conv.h % 2 == 0
-                && conv.w % 2 == 0
-                && (pool.c, pool.h, pool.w) == (conv.c, conv.h / 2, conv.w / 2);
-            fusable.then_some(k)
+            let alone = layers[k].inputs == [Src::Layer(j)];
+            (alone && plain(c) && fusable(c, j, k)).then_some(k)
         })
         .collect()
 }
 
-/// For each layer, the yolo head fused into it: a convolution whose one reader is a yolo layer
-/// reading nothing else writes the head's output itself (one dispatch fewer per head). Only
-/// where buffers are shared: without sharing every layer's own output is kept for the caller
-/// ([`GpuNet::forward_all`]), the convolution's before the head too.
-pub fn fused_heads(a: &Analysis, shared: bool) -> Vec<Option<usize>> {
-    let layers = &a.network.layers;
-    if !shared {
-        return vec![None; layers.len()];
-    }
-    let readers = a.network.consumers();
+/// For each layer, the max pool fused after it: a convolution run by an implicit-GEMM kernel
+/// (`gemm[j]`), whose one reader is a 2×2, stride-2 max pool, at even width and height (every
+/// window whole: darknet's offset −padding/2 is 0 for padding 0 or 1), writes the pool's
+/// output itself (one dispatch and one pass over the convolution's output fewer).
+pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usize>> {
     let shapes = &a.shapes.layers;
-    layers
-        .iter()
-        .enumerate()
-        .map(|(i, layer)| {
-            let LayerKind::Convolutional(c) = &layer.kind else {
-                return None;
-            };
-            let [k] = readers[i][..] else {
-                return None;
-            };
-            let head = &layers[k];
-            let fusable = matches!(head.kind, LayerKind::Yolo(_))
-                && head.inputs == [Src::Layer(i)]
-                && c.antialiasing == 0
-                && crate::backend::wgpu::kernels::normalization(c.activation).is_none()
-                && shapes[k].outputs == shapes[i].outputs;
-            fusable.then_some(k)
-        })
-        .collect()
+    fused_readers(a, shared, |c, j, k| {
+        let LayerKind::Maxpool(pl) = &a.network.layers[k].kind else {
+            return false;
+        };
+        let (conv, pool) = (shapes[j].output, shapes[k].output);
+        gemm.get(j).copied().unwrap_or(false)
+            && c.groups == 1
+            && shapes[j].pre_blur.is_none()
+            && (pl.size, pl.stride_x, pl.stride_y) == (2, 2, 2)
+            && pl.padding < 2
+            && !pl.maxpool_depth
+            && pl.antialiasing == 0
+            && conv.h % 2 == 0
+            && conv.w % 2 == 0
+            && (pool.c, pool.h, pool.w) == (conv.c, conv.h / 2, conv.w / 2)
+    })
+}
+
+/// For each layer, the yolo head fused into it: a convolution whose one reader is a yolo layer
+/// writes the head's output itself (one dispatch fewer per head).
+pub fn fused_heads(a: &Analysis, shared: bool) -> Vec<Option<usize>> {
+    let shapes = &a.shapes.layers;
+    fused_readers(a, shared, |_, j, k| {
+        matches!(a.network.layers[k].kind, LayerKind::Yolo(_))
+            && shapes[k].outputs == shapes[j].outputs
+    })
 }
 
 #[cfg(test)]
