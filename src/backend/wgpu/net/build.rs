@@ -4,7 +4,7 @@
 
 use super::super::context::GpuContext;
 use super::super::kernels::Precision;
-use super::choice::{Baseline, ConvChoice, ConvKernel};
+use super::choice::{Baseline, ConvChoice, ConvKernel, Recipe};
 use super::layouts::Uploads;
 use super::recorder::{At, Recorder};
 use super::view::{View, allocate, storage};
@@ -26,17 +26,6 @@ pub struct BuildOptions {
     pub shared: bool,
     /// How activations and weights are stored (f16 needs an adapter with `SHADER_F16`).
     pub precision: Precision,
-}
-
-/// One build's settings, as the recorder takes them.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Recipe<'c> {
-    /// Layer `i`'s convolution choice at `i`.
-    pub(super) choices: &'c [ConvChoice],
-    /// A baseline every ungrouped convolution runs instead.
-    pub(super) baseline: Option<Baseline>,
-    pub(super) shared: bool,
-    pub(super) precision: Precision,
 }
 
 /// How the ungrouped convolutions' kernels are chosen.

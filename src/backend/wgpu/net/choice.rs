@@ -1,6 +1,9 @@
 //! The convolution kernels a network is built with: the production kernels and how each
 //! layer's is chosen ([`ConvChoice`]: kernel and split-K count), the benchmark baselines kept
-//! apart from them ([`Baseline`], reached through `wgpu::bench`), and the split-K size rule.
+//! apart from them ([`Baseline`], reached through `wgpu::bench`), the split-K size rule, and
+//! one build's settings ([`Recipe`]).
+
+use super::super::kernels::Precision;
 
 /// Convolutions launching fewer invocations than this on a real GPU are split over input
 /// channels (split-K) until they reach it; `CSPLENS_SPLIT_BELOW` overrides it for tuning.
@@ -98,4 +101,15 @@ impl Baseline {
             Self::Blocked8 => "blocked",
         }
     }
+}
+
+/// One build's settings, as the recorder takes them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Recipe<'c> {
+    /// Layer `i`'s convolution choice at `i`.
+    pub(super) choices: &'c [ConvChoice],
+    /// A baseline every ungrouped convolution runs instead.
+    pub(super) baseline: Option<Baseline>,
+    pub(super) shared: bool,
+    pub(super) precision: Precision,
 }

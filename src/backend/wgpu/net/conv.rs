@@ -442,8 +442,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::super::super::context::GpuContext;
     use super::super::GpuNet;
-    use super::super::build::Recipe;
-    use super::super::choice::ConvChoice;
+    use super::super::choice::{ConvChoice, Recipe};
     use super::super::layouts::Uploads;
     use super::*;
     use crate::tensor::Tensor;

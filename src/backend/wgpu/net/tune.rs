@@ -7,8 +7,7 @@
 
 use super::super::context::GpuContext;
 use super::GpuNet;
-use super::build::Recipe;
-use super::choice::{ConvChoice, ConvKernel};
+use super::choice::{ConvChoice, ConvKernel, Recipe};
 use super::layouts::Uploads;
 use super::run::median;
 use crate::Analysis;
