@@ -280,17 +280,19 @@ fn conv_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
 // `conv_reduce` adds up (splits = 1: bias and activation here).
 // Dispatch: x = ⌈pixels/64⌉, y = blocks/16, z = splits. Ungrouped only.
 const GK: u32 = 16u;
-var<workgroup> gemm_w: array<vec4<f32>, 256>;
-var<workgroup> gemm_x: array<vec4<f32>, 256>;
+// The tiles and accumulators are `A4` (the prelude's accumulation type: f32, or f16 as a
+// measured option with f16 storage); the epilogue works in f32.
+var<workgroup> gemm_w: array<A4, 256>;
+var<workgroup> gemm_x: array<A4, 256>;
 
 // Element v of a W tile `width` vec4 wide (16 rows): 4 output channels of one K row.
-fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> vec4<f32> {
-    return vec4<f32>(weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width]);
+fn w_row(k0: u32, m0: u32, v: u32, width: u32) -> A4 {
+    return A4(weights[(k0 + v / width) * p.blocks + m0 / 4u + v % width]);
 }
 
 // Row k of the X tile (the im2col values) at the four pixels of q: 0 outside the image, past
 // the pixels (`q.ok`) or past K. One taps read serves the four.
-fn x_quad(k: u32, q: Quad) -> vec4<f32> {
+fn x_quad(k: u32, q: Quad) -> A4 {
     let t = taps[k];
     let iy = q.y0 + vec4<i32>(t.y);
     let ix = q.x0 + vec4<i32>(t.z);
@@ -298,12 +300,12 @@ fn x_quad(k: u32, q: Quad) -> vec4<f32> {
     let inside = q.ok & (iy >= zero) & (ix >= zero) & (iy < vec4<i32>(i32(p.in_h)))
         & (ix < vec4<i32>(i32(p.in_w)));
     let at = vec4<i32>(t.x + i32(p.in_offset)) + iy * i32(p.in_w) + ix;
-    var v = vec4<f32>(0.0);
+    var v = A4(0.0);
     if (t.w != 0) {
-        if (inside.x) { v.x = f32(input[u32(at.x)]); }
-        if (inside.y) { v.y = f32(input[u32(at.y)]); }
-        if (inside.z) { v.z = f32(input[u32(at.z)]); }
-        if (inside.w) { v.w = f32(input[u32(at.w)]); }
+        if (inside.x) { v.x = A(input[u32(at.x)]); }
+        if (inside.y) { v.y = A(input[u32(at.y)]); }
+        if (inside.z) { v.z = A(input[u32(at.z)]); }
+        if (inside.w) { v.w = A(input[u32(at.w)]); }
     }
     return v;
 }
@@ -355,20 +357,20 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     let g = t % 16u;
     let row = t / 16u;
     let q = pixel_quad(n0 + g * 4u);
-    var c00 = vec4<f32>(0.0); var c01 = vec4<f32>(0.0);
-    var c10 = vec4<f32>(0.0); var c11 = vec4<f32>(0.0);
-    var c20 = vec4<f32>(0.0); var c21 = vec4<f32>(0.0);
-    var c30 = vec4<f32>(0.0); var c31 = vec4<f32>(0.0);
-    var c40 = vec4<f32>(0.0); var c41 = vec4<f32>(0.0);
-    var c50 = vec4<f32>(0.0); var c51 = vec4<f32>(0.0);
-    var c60 = vec4<f32>(0.0); var c61 = vec4<f32>(0.0);
-    var c70 = vec4<f32>(0.0); var c71 = vec4<f32>(0.0);
+    var c00 = A4(0.0); var c01 = A4(0.0);
+    var c10 = A4(0.0); var c11 = A4(0.0);
+    var c20 = A4(0.0); var c21 = A4(0.0);
+    var c30 = A4(0.0); var c31 = A4(0.0);
+    var c40 = A4(0.0); var c41 = A4(0.0);
+    var c50 = A4(0.0); var c51 = A4(0.0);
+    var c60 = A4(0.0); var c61 = A4(0.0);
+    var c70 = A4(0.0); var c71 = A4(0.0);
     // software pipelining: tile kt + 1 is loaded into registers while tile kt is multiplied
     // from workgroup memory, so the global loads' latency hides behind the FMAs
-    var wr0 = vec4<f32>(0.0); var wr1 = vec4<f32>(0.0);
-    var wr2 = vec4<f32>(0.0); var wr3 = vec4<f32>(0.0);
-    var xr0 = vec4<f32>(0.0); var xr1 = vec4<f32>(0.0);
-    var xr2 = vec4<f32>(0.0); var xr3 = vec4<f32>(0.0);
+    var wr0 = A4(0.0); var wr1 = A4(0.0);
+    var wr2 = A4(0.0); var wr3 = A4(0.0);
+    var xr0 = A4(0.0); var xr1 = A4(0.0);
+    var xr2 = A4(0.0); var xr3 = A4(0.0);
     if (t0 < t1) {
         let k0 = t0 * GK;
         wr0 = w_row(k0, m0, t, 16u); wr1 = w_row(k0, m0, t + 64u, 16u);
@@ -407,14 +409,14 @@ fn conv_gemm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id)
     }
     let m = m0 + lid.y * 8u;
     let n = n0 + lid.x * 8u;
-    gemm_store(m, n, wg.z, c00); gemm_store(m, n + 4u, wg.z, c01);
-    gemm_store(m + 1u, n, wg.z, c10); gemm_store(m + 1u, n + 4u, wg.z, c11);
-    gemm_store(m + 2u, n, wg.z, c20); gemm_store(m + 2u, n + 4u, wg.z, c21);
-    gemm_store(m + 3u, n, wg.z, c30); gemm_store(m + 3u, n + 4u, wg.z, c31);
-    gemm_store(m + 4u, n, wg.z, c40); gemm_store(m + 4u, n + 4u, wg.z, c41);
-    gemm_store(m + 5u, n, wg.z, c50); gemm_store(m + 5u, n + 4u, wg.z, c51);
-    gemm_store(m + 6u, n, wg.z, c60); gemm_store(m + 6u, n + 4u, wg.z, c61);
-    gemm_store(m + 7u, n, wg.z, c70); gemm_store(m + 7u, n + 4u, wg.z, c71);
+    gemm_store(m, n, wg.z, vec4<f32>(c00)); gemm_store(m, n + 4u, wg.z, vec4<f32>(c01));
+    gemm_store(m + 1u, n, wg.z, vec4<f32>(c10)); gemm_store(m + 1u, n + 4u, wg.z, vec4<f32>(c11));
+    gemm_store(m + 2u, n, wg.z, vec4<f32>(c20)); gemm_store(m + 2u, n + 4u, wg.z, vec4<f32>(c21));
+    gemm_store(m + 3u, n, wg.z, vec4<f32>(c30)); gemm_store(m + 3u, n + 4u, wg.z, vec4<f32>(c31));
+    gemm_store(m + 4u, n, wg.z, vec4<f32>(c40)); gemm_store(m + 4u, n + 4u, wg.z, vec4<f32>(c41));
+    gemm_store(m + 5u, n, wg.z, vec4<f32>(c50)); gemm_store(m + 5u, n + 4u, wg.z, vec4<f32>(c51));
+    gemm_store(m + 6u, n, wg.z, vec4<f32>(c60)); gemm_store(m + 6u, n + 4u, wg.z, vec4<f32>(c61));
+    gemm_store(m + 7u, n, wg.z, vec4<f32>(c70)); gemm_store(m + 7u, n + 4u, wg.z, vec4<f32>(c71));
 }
 
 // Four pixels of channel `oc` from `n`: with bias and activation, or as split z's partial.
@@ -451,8 +453,8 @@ fn gemm_store(oc: u32, n: u32, split: u32, v: vec4<f32>) {
 // 64 × 64 tiles (few channels, or few pixels). Same weights layout (blocks·4 = out_c rounded
 // up to 32 at least), taps table and split-K partials.
 // Dispatch: x = ⌈pixels/32⌉, y = blocks/8, z = splits.
-var<workgroup> g32_w: array<vec4<f32>, 128>;
-var<workgroup> g32_x: array<vec4<f32>, 128>;
+var<workgroup> g32_w: array<A4, 128>;
+var<workgroup> g32_x: array<A4, 128>;
 
 @compute @workgroup_size(8, 8)
 fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -466,12 +468,12 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     let g = t % 8u;
     let row = t / 8u;
     let q = pixel_quad(n0 + g * 4u);
-    var c0 = vec4<f32>(0.0);
-    var c1 = vec4<f32>(0.0);
-    var c2 = vec4<f32>(0.0);
-    var c3 = vec4<f32>(0.0);
-    var wr0 = vec4<f32>(0.0); var wr1 = vec4<f32>(0.0);
-    var xr0 = vec4<f32>(0.0); var xr1 = vec4<f32>(0.0);
+    var c0 = A4(0.0);
+    var c1 = A4(0.0);
+    var c2 = A4(0.0);
+    var c3 = A4(0.0);
+    var wr0 = A4(0.0); var wr1 = A4(0.0);
+    var xr0 = A4(0.0); var xr1 = A4(0.0);
     if (t0 < t1) {
         let k0 = t0 * GK;
         wr0 = w_row(k0, m0, t, 8u); wr1 = w_row(k0, m0, t + 64u, 8u);
@@ -499,10 +501,10 @@ fn conv_gemm32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
     }
     let m = m0 + lid.y * 4u;
     let n = n0 + lid.x * 4u;
-    gemm_store(m, n, wg.z, c0);
-    gemm_store(m + 1u, n, wg.z, c1);
-    gemm_store(m + 2u, n, wg.z, c2);
-    gemm_store(m + 3u, n, wg.z, c3);
+    gemm_store(m, n, wg.z, vec4<f32>(c0));
+    gemm_store(m + 1u, n, wg.z, vec4<f32>(c1));
+    gemm_store(m + 2u, n, wg.z, vec4<f32>(c2));
+    gemm_store(m + 3u, n, wg.z, vec4<f32>(c3));
 }
 
 // Sums the split-K partials (`input`), adds the bias, applies the activation. With a fused

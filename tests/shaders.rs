@@ -6,19 +6,24 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use csplens::backend::wgpu::kernels::{
-    ConvParams, EwParams, Kernel, PoolParams, Precision, SOURCES, act, conv_binding, ew_binding,
-    pool_binding, prelude,
+    Accumulate, ConvParams, EwParams, Kernel, PoolParams, Precision, SOURCES, act, conv_binding,
+    ew_binding, pool_binding, prelude,
 };
 use std::mem::{offset_of, size_of};
 
 /// A family as the registry compiles it at `precision` (its prelude first).
 fn module_at(name: &str, precision: Precision) -> naga::Module {
+    module_with(name, precision, Accumulate::F32)
+}
+
+/// The same with the GEMM kernels accumulating in `accumulate`.
+fn module_with(name: &str, precision: Precision, accumulate: Accumulate) -> naga::Module {
     let family = SOURCES
         .iter()
         .find(|(f, _)| *f == name)
         .map(|(_, s)| *s)
         .expect("registered");
-    let src = format!("{}{family}", prelude(precision));
+    let src = format!("{}{family}", prelude(precision, accumulate));
     naga::front::wgsl::parse_str(&src)
         .unwrap_or_else(|e| panic!("{name} ({precision:?}): {}", e.emit_to_string(&src)))
 }
@@ -42,14 +47,19 @@ fn every_shader_file_is_registered_parses_and_validates() {
         "every .wgsl in shaders/ is in the kernel registry"
     );
     for (name, _) in SOURCES {
-        for precision in [Precision::F32, Precision::F16] {
-            let m = module_at(name, precision);
+        let variants = [
+            (Precision::F32, Accumulate::F32),
+            (Precision::F16, Accumulate::F32),
+            (Precision::F16, Accumulate::F16),
+        ];
+        for (precision, accumulate) in variants {
+            let m = module_with(name, precision, accumulate);
             let mut v = naga::valid::Validator::new(
                 naga::valid::ValidationFlags::all(),
                 naga::valid::Capabilities::all(),
             );
             v.validate(&m)
-                .unwrap_or_else(|e| panic!("{name} ({precision:?}): {e:?}"));
+                .unwrap_or_else(|e| panic!("{name} ({precision:?}, {accumulate:?}): {e:?}"));
         }
     }
 }

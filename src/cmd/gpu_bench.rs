@@ -6,6 +6,7 @@ use anyhow::{Context as _, Result};
 use csplens::args::GpuBenchArgs;
 use csplens::backend::Precision;
 use csplens::backend::wgpu::bench::{self, Baseline, Timers};
+use csplens::backend::wgpu::kernels::Accumulate;
 use csplens::backend::wgpu::{BuildOptions, ConvKernel, GpuContext, GpuNet};
 use csplens::limits::Limits;
 use csplens::tensor::Tensor;
@@ -132,7 +133,15 @@ fn f16_figures(
     };
     let net = GpuNet::build(ctx, a, w, &options)?;
     let ms = Timers(&net).kernels_ms(input, iters)?;
+    // the GEMM kernels accumulating in f16 too: a measured option, never chosen
+    let accumulating = BuildOptions {
+        accumulate: Accumulate::F16,
+        ..options
+    };
+    let acc = GpuNet::build(ctx, a, w, &accumulating)?;
+    let acc_ms = Timers(&acc).kernels_ms(input, iters)?;
     Ok(json!({
+        "f16_accumulation_kernels_ms": acc_ms,
         "default_kernels": net.kernel_summary(),
         "kernels_ms": ms,
         "forward_ms": median_forward_ms(&net, input, iters.max(3))?,

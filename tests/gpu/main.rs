@@ -101,6 +101,7 @@ fn compare_f16(
                 kernels: Kernels::Each(choice),
                 shared: false,
                 precision: Precision::F16,
+                ..BuildOptions::default()
             };
             let net = GpuNet::build(ctx, a, w, &options).expect("gpu net");
             let gpu = net.forward_all(input).expect("gpu forward");

@@ -71,13 +71,31 @@ pub enum Kernel {
 
 pub use crate::backend::Precision;
 
-/// The WGSL every family is compiled after at `precision`: the storage aliases `S` (a value)
-/// and `S4` (four), which the kernels read through `f32(…)` / `vec4<f32>(…)` and write through
-/// `S(…)`; arithmetic is f32 either way.
-pub fn prelude(precision: Precision) -> &'static str {
-    match precision {
-        Precision::F32 => "alias S = f32;\nalias S4 = vec4<f32>;\n",
-        Precision::F16 => "enable f16;\nalias S = f16;\nalias S4 = vec4<f16>;\n",
+/// What the implicit-GEMM kernels accumulate in: f32 (always, in production), or f16 as a
+/// measured option (`gpu-bench`) with f16 storage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Accumulate {
+    /// f32 accumulators and tiles.
+    #[default]
+    F32,
+    /// f16 accumulators and tiles (f16 storage only).
+    F16,
+}
+
+/// The WGSL every family is compiled after: the storage aliases `S` (a value) and `S4`
+/// (four), which the kernels read through `f32(…)` / `vec4<f32>(…)` and write through `S(…)`,
+/// and the GEMM kernels' accumulation aliases `A` / `A4`; everything else computes in f32.
+pub fn prelude(precision: Precision, accumulate: Accumulate) -> &'static str {
+    match (precision, accumulate) {
+        (Precision::F32, _) => {
+            "alias S = f32;\nalias S4 = vec4<f32>;\nalias A = f32;\nalias A4 = vec4<f32>;\n"
+        }
+        (Precision::F16, Accumulate::F32) => {
+            "enable f16;\nalias S = f16;\nalias S4 = vec4<f16>;\nalias A = f32;\nalias A4 = vec4<f32>;\n"
+        }
+        (Precision::F16, Accumulate::F16) => {
+            "enable f16;\nalias S = f16;\nalias S4 = vec4<f16>;\nalias A = f16;\nalias A4 = vec4<f16>;\n"
+        }
     }
 }
 
@@ -177,14 +195,14 @@ impl Kernel {
         }
     }
 
-    /// The WGSL source of the kernel's family at `precision` (its prelude first).
-    pub fn source(self, precision: Precision) -> String {
+    /// The WGSL source of the kernel's family (its prelude first).
+    pub fn source(self, precision: Precision, accumulate: Accumulate) -> String {
         let file = self.entry().0;
         let family = SOURCES
             .iter()
             .find(|(f, _)| *f == file)
             .map_or("", |(_, s)| s);
-        format!("{}{family}", prelude(precision))
+        format!("{}{family}", prelude(precision, accumulate))
     }
 }
 
@@ -383,6 +401,8 @@ pub struct Variant {
     pub wg: u32,
     /// The storage type.
     pub precision: Precision,
+    /// The GEMM kernels' accumulation type.
+    pub accumulate: Accumulate,
 }
 
 /// Compiles a pipeline variant.
@@ -391,7 +411,7 @@ pub fn compile(device: &wgpu::Device, v: Variant) -> wgpu::ComputePipeline {
     let (file, entry) = kernel.entry();
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(file),
-        source: wgpu::ShaderSource::Wgsl(kernel.source(v.precision).into()),
+        source: wgpu::ShaderSource::Wgsl(kernel.source(v.precision, v.accumulate).into()),
     });
     let mut constants: Vec<(&str, f64)> = vec![("WG", wg as f64)];
     if file != "pool.wgsl" {

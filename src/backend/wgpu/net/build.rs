@@ -3,7 +3,7 @@
 //! buffers, and the result keeps only what an inference needs.
 
 use super::super::context::GpuContext;
-use super::super::kernels::Precision;
+use super::super::kernels::{Accumulate, Precision};
 use super::choice::{Baseline, ConvChoice, ConvKernel, Recipe};
 use super::layouts::Uploads;
 use super::recorder::{At, Recorder};
@@ -26,6 +26,9 @@ pub struct BuildOptions {
     pub shared: bool,
     /// How activations and weights are stored (f16 needs an adapter with `SHADER_F16`).
     pub precision: Precision,
+    /// What the implicit-GEMM kernels accumulate in: f32 (the default), or f16 as a measured
+    /// option only (`gpu-bench`), with f16 storage.
+    pub accumulate: Accumulate,
 }
 
 /// How the ungrouped convolutions' kernels are chosen.
@@ -57,6 +60,7 @@ impl Default for BuildOptions {
             kernels: Kernels::Auto,
             shared: true,
             precision: Precision::F32,
+            accumulate: Accumulate::F32,
         }
     }
 }
@@ -77,6 +81,7 @@ impl BuildOptions {
             baseline: None,
             shared: self.shared,
             precision: self.precision,
+            accumulate: self.accumulate,
         }
     }
 
@@ -98,6 +103,11 @@ impl GpuNet {
         options: &BuildOptions,
     ) -> Result<Self, BackendError> {
         let n = a.network.layers.len();
+        if options.accumulate == Accumulate::F16 && options.precision != Precision::F16 {
+            return Err(BackendError::Internal(
+                "f16 accumulation needs f16 storage (BuildOptions::precision)".into(),
+            ));
+        }
         if options.precision == Precision::F16 && !ctx.has_f16() {
             return Err(BackendError::NoF16 {
                 backend: ctx.info.name.clone(),
@@ -149,6 +159,7 @@ impl GpuNet {
             baseline,
             shared,
             precision,
+            accumulate,
         } = recipe;
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -174,6 +185,7 @@ impl GpuNet {
             uploads,
             baseline,
             precision,
+            accumulate,
             weight_bytes: 0,
             bound: Default::default(),
             second_place: None,
@@ -251,6 +263,7 @@ impl GpuNet {
             baseline: Some(baseline),
             shared,
             precision: Precision::F32,
+            accumulate: Accumulate::F32,
         };
         Self::assemble(ctx, a, w, recipe, Uploads::new()).map(|(net, _)| net)
     }

@@ -3,7 +3,7 @@
 //! apart from them ([`Baseline`], reached through `wgpu::bench`), the split-K size rule, and
 //! one build's settings ([`Recipe`]).
 
-use super::super::kernels::Precision;
+use super::super::kernels::{Accumulate, Precision};
 
 /// Convolutions launching fewer invocations than this on a real GPU are split over input
 /// channels (split-K) until they reach it; `CSPLENS_SPLIT_BELOW` overrides it for tuning.
@@ -112,4 +112,5 @@ pub(super) struct Recipe<'c> {
     pub(super) baseline: Option<Baseline>,
     pub(super) shared: bool,
     pub(super) precision: Precision,
+    pub(super) accumulate: Accumulate,
 }

@@ -475,6 +475,7 @@ mod tests {
                 baseline: None,
                 shared: true,
                 precision: crate::backend::Precision::F32,
+                accumulate: Default::default(),
             };
             GpuNet::assemble(&ctx, &a, &w, recipe, uploads).unwrap()
         };

@@ -43,6 +43,8 @@ pub(super) struct Recorder<'p> {
     pub(super) baseline: Option<Baseline>,
     /// How values are stored.
     pub(super) precision: Precision,
+    /// What the GEMM kernels accumulate in.
+    pub(super) accumulate: super::super::kernels::Accumulate,
     /// Bytes of the weight buffers this build binds (each upload counted once).
     pub(super) weight_bytes: u64,
     /// The cached uploads this build binds (counted in `weight_bytes`).
@@ -248,6 +250,7 @@ impl Recorder<'_> {
             act,
             wg: WG,
             precision: self.precision,
+            accumulate: self.accumulate,
         });
         let layout = pipeline.get_bind_group_layout(0);
         // binding 0 is every family's uniform `p`

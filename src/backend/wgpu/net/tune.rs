@@ -188,8 +188,8 @@ fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel], like: Recipe
         h.add(source);
     }
     h.add(&format!(
-        "{candidates:?} {:?} {:?}",
-        like.precision, a.shapes.input
+        "{candidates:?} {:?} {:?} {:?}",
+        like.precision, like.accumulate, a.shapes.input
     ));
     for (layer, s) in a.network.layers.iter().zip(&a.shapes.layers) {
         h.add(&format!("{:?} {:?} {:?}", layer.kind, s.input, s.output));
