@@ -32,3 +32,22 @@ pub fn analysis(model: &str) -> csplens::Analysis {
 pub fn image(name: &str) -> PathBuf {
     dir().join("images").join(name)
 }
+
+/// A fetched model with its weights, and bus.jpg decoded and made its input.
+pub struct OnBus {
+    pub a: csplens::Analysis,
+    pub w: csplens::weights::Weights,
+    pub image: csplens::detect::image::Image,
+    pub input: csplens::tensor::Tensor,
+}
+
+/// `model` (its cfg and weights) ready to run on bus.jpg.
+pub fn on_bus(model: &str) -> OnBus {
+    let a = analysis(model);
+    let w =
+        csplens::weights::read(&file(model, "weights"), &a.network, &a.shapes).expect("weights");
+    let bytes = std::fs::read(image("bus.jpg")).expect("bus.jpg");
+    let image = csplens::detect::image::decode(&bytes).expect("decode");
+    let input = csplens::detect::network_input(&a, &image);
+    OnBus { a, w, image, input }
+}

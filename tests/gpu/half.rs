@@ -9,7 +9,7 @@ use super::context;
 use csplens::backend::wgpu::kernels::Accumulate;
 use csplens::backend::wgpu::{BuildOptions, GpuNet};
 use csplens::backend::{BackendChoice, BackendError, Precision, Runner};
-use csplens::detect::{self, Detection, Params, image};
+use csplens::detect::{self, Detection, Params};
 
 /// Intersection over union of two pixel boxes.
 fn iou(a: &Detection, b: &Detection) -> f32 {
@@ -42,11 +42,12 @@ fn f16_detections_are_f32_s_within_0_02_and_iou_0_95_in_half_the_memory() {
         return;
     }
     for model in ["yolov4-tiny", "yolov3-tiny"] {
-        let a = models::analysis(model);
-        let w =
-            csplens::weights::read(&models::file(model, "weights"), &a.network, &a.shapes).unwrap();
-        let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
-        let input = detect::network_input(&a, &im);
+        let models::OnBus {
+            a,
+            w,
+            image: im,
+            input,
+        } = models::on_bus(model);
         let params = Params::default();
         let run = |precision| {
             let options = BuildOptions {
@@ -150,10 +151,12 @@ fn f16_accumulation_is_a_measured_option_that_keeps_the_boxes() {
         return;
     }
     let model = "yolov4-tiny";
-    let a = models::analysis(model);
-    let w = csplens::weights::read(&models::file(model, "weights"), &a.network, &a.shapes).unwrap();
-    let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
-    let input = detect::network_input(&a, &im);
+    let models::OnBus {
+        a,
+        w,
+        image: im,
+        input,
+    } = models::on_bus(model);
     let params = Params::default();
     let run = |precision, accumulate| {
         let options = BuildOptions {

@@ -13,11 +13,12 @@ use csplens::detect::{self, Params, image};
 fn bus_detections_equal_the_cpu_backend() {
     let Some(ctx) = context() else { return };
     for model in ["yolov4-tiny", "yolov3-tiny"] {
-        let a = models::analysis(model);
-        let w =
-            csplens::weights::read(&models::file(model, "weights"), &a.network, &a.shapes).unwrap();
-        let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
-        let input = detect::network_input(&a, &im);
+        let models::OnBus {
+            a,
+            w,
+            image: im,
+            input,
+        } = models::on_bus(model);
         let run = |fwd: csplens::backend::Forward| {
             detect::detect(&a, &fwd, im.w, im.h, &Params::default(), &[])
         };
