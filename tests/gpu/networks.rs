@@ -154,15 +154,7 @@ fn corpus_csp_networks_layer_by_layer() {
 #[test]
 fn yolov4_tiny_real_weights_layer_by_layer() {
     let Some(ctx) = context() else { return };
-    let a = models::analysis("yolov4-tiny");
-    let w = csplens::weights::read(
-        &models::file("yolov4-tiny", "weights"),
-        &a.network,
-        &a.shapes,
-    )
-    .unwrap();
-    let im = image::decode(&std::fs::read(models::image("bus.jpg")).unwrap()).unwrap();
-    let input = detect::network_input(&a, &im);
+    let models::OnBus { a, w, input, .. } = models::on_bus("yolov4-tiny");
     compare_layers(&ctx, &a, &w, &input, "yolov4-tiny", Tol::PerValue(1e-4));
 }
 
@@ -279,13 +271,7 @@ fn small_corpus_networks_keep_the_cpu_outputs() {
 #[test]
 fn batches_equal_single_inferences() {
     let Some(ctx) = context() else { return };
-    let a = models::analysis("yolov4-tiny");
-    let w = csplens::weights::read(
-        &models::file("yolov4-tiny", "weights"),
-        &a.network,
-        &a.shapes,
-    )
-    .unwrap();
+    let models::OnBus { a, w, .. } = models::on_bus("yolov4-tiny");
     let net = GpuNet::build(&ctx, &a, &w, &BuildOptions::default()).unwrap();
     let inputs: Vec<_> = ["bus.jpg", "zidane.jpg"]
         .iter()
