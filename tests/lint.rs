@@ -386,7 +386,7 @@ fn every_key_of_the_corpus_is_read_by_its_kind_or_reported() {
 /// Lines are those of the corpus file (each edit keeps the line count).
 #[test]
 fn golden_broken_variants_one_per_code() {
-    let cases: [(&str, &str, &str, usize); 9] = [
+    let cases: [(&str, &str, &str, usize); 11] = [
         ("yolo-filters", "classes=80", "classes=2", 221),
         ("mask-range", "mask = 3,4,5", "mask = 3,4,6", 227),
         ("anchors-count", "344,319", "344", 228),
@@ -400,6 +400,9 @@ fn golden_broken_variants_one_per_code() {
         ),
         ("steps", "steps=1600000,1800000", "steps=1000,2000", 23),
         ("syntax", "[net]", "[net", 1),
+        // the testing batch uncommented: the training batch=64 (line 6) is the repeat
+        ("duplicate-key", "#batch=1", "batch=1", 6),
+        ("fork-compat", "#subdivisions=1", "max_crop=448", 4),
         // the last route joins 26×26 and layer 15's 52×52: its layers key
         ("shape", "layers = -1, 23", "layers = -1, 15", 260),
     ];
@@ -436,4 +439,122 @@ fn golden_broken_variants_one_per_code() {
     assert_eq!(with_code(&f, "weights-seen")[0].line, Some(21));
     assert_eq!(with_code(&f, "training-memory")[0].line, Some(7));
     assert_eq!(with_code(&f, "partial-cut")[0].line, Some(221));
+}
+
+#[test]
+fn keys_only_newer_forks_read_are_notes() {
+    // hsv_h and warmup_iterations: read by the YOLOv9 port of Darknet V3 (Denizzje/darknet,
+    // parse_net_section), not by AlexeyAB's parse_net_options
+    let cfg = tiny().replacen(
+        "width=416",
+        "width=416\nhsv_h=0.015\nwarmup_iterations=1000",
+        1,
+    );
+    let f = findings(&cfg, &LintOptions::default());
+    let uk = with_code(&f, "unused-key");
+    assert_eq!(uk.len(), 2, "{f:#?}");
+    for (u, line) in uk.iter().zip(["hsv_h=0.015", "warmup_iterations=1000"]) {
+        assert_eq!(u.severity, Severity::Note, "{u:#?}");
+        assert_eq!(u.line, Some(line_of(&cfg, line, 0)));
+        assert!(u.message.contains("Denizzje/darknet"), "{}", u.message);
+        assert!(u.fix.is_none());
+    }
+    assert!(f.iter().all(|f| f.severity != Severity::Error));
+    // a key no parser reads stays a warning, and says Darknet V3 stops on it
+    let cfg = tiny().replacen("width=416", "width=416\nhsv_hh=0.015", 1);
+    let uk = with_code(&findings(&cfg, &LintOptions::default()), "unused-key")[0].clone();
+    assert_eq!(uk.severity, Severity::Warning);
+    assert!(
+        uk.message
+            .contains("Darknet V3 (hank-ai/darknet) stops on it"),
+        "{}",
+        uk.message
+    );
+}
+
+#[test]
+fn what_darknet_v3_stops_on_is_a_fork_compat_note() {
+    // AlexeyAB's darknet reads [net] max_crop and [yolo] show_details; Darknet V3 does not
+    let cfg = tiny()
+        .replacen("width=416", "width=416\nmax_crop=448", 1)
+        .replacen("classes=80", "classes=80\nshow_details=1", 1);
+    let f = findings(&cfg, &LintOptions::default());
+    let fc = with_code(&f, "fork-compat");
+    assert_eq!(fc.len(), 2, "{f:#?}");
+    let max_crop = line_of(&cfg, "max_crop=448", 0);
+    assert_eq!(fc[0].line, Some(max_crop));
+    assert_eq!(fc[0].layer, None);
+    assert!(
+        fc[0].message.contains(&format!(
+            "\"config line #{max_crop} from section [net] is unused or invalid\""
+        )),
+        "{}",
+        fc[0].message
+    );
+    assert_eq!(fc[1].line, Some(line_of(&cfg, "show_details=1", 0)));
+    assert_eq!(fc[1].layer, Some(30));
+    assert!(
+        fc.iter()
+            .all(|f| f.severity == Severity::Note && f.fix.is_none())
+    );
+    assert!(with_code(&f, "unused-key").is_empty());
+    // V3 builds [reorg3d] but not the old [reorg] (yolov2.cfg line 219)
+    let v2 = std::fs::read_to_string(common::corpus_dir().join("darknet/yolov2.cfg")).unwrap();
+    let f = findings(&v2, &LintOptions::default());
+    let fc = with_code(&f, "fork-compat");
+    assert_eq!(fc.len(), 1, "{f:#?}");
+    assert_eq!(fc[0].line, Some(line_of(&v2, "[reorg]", 0)));
+    assert!(fc[0].message.contains("[reorg]"), "{}", fc[0].message);
+    // a YOLO network at 400 (not a multiple of 32): V3's own check, quoted, at width
+    let cfg = tiny().replacen("width=416", "width=400", 1);
+    let f = findings(&cfg, &LintOptions::default());
+    let fc = with_code(&f, "fork-compat");
+    assert_eq!(fc.len(), 1, "{f:#?}");
+    assert_eq!(fc[0].line, Some(8));
+    assert!(
+        fc[0].message.contains(
+            "\"width=400 and height=416 in cfg file must be divisible by 32 for YOLO networks\""
+        ),
+        "{}",
+        fc[0].message
+    );
+    // the released cfg has none
+    assert!(with_code(&findings(&tiny(), &LintOptions::default()), "fork-compat").is_empty());
+}
+
+#[test]
+fn a_repeated_key_is_read_once_and_the_fix_keeps_the_last() {
+    // the classic: the testing batch=1 uncommented above the training batch=64; darknet
+    // reads the first, so training would run with batch=1
+    let cfg = tiny().replacen("#batch=1", "batch=1", 1);
+    let f = findings(&cfg, &LintOptions::default());
+    let dk = with_code(&f, "duplicate-key");
+    assert_eq!(dk.len(), 1, "{f:#?}");
+    assert_eq!(dk[0].severity, Severity::Warning);
+    assert_eq!(dk[0].line, Some(6));
+    assert!(
+        dk[0]
+            .message
+            .contains("darknet reads the first, batch=1 at line 3, and ignores this batch=64"),
+        "{}",
+        dk[0].message
+    );
+    let fix = dk[0].fix.as_ref().unwrap();
+    assert_eq!(fix.edits.len(), 1);
+    assert_eq!(
+        (fix.edits[0].line, fix.edits[0].new.as_str()),
+        (3, "#batch=1")
+    );
+    let fixed = csplens::doctor::apply(&cfg, &fix.edits);
+    assert_eq!(fixed, tiny());
+    // the same value twice (yolo9000.cfg's batch=1 at lines 3 and 8) changes nothing for
+    // darknet: a note, for Darknet V3's sake
+    let y9k = std::fs::read_to_string(common::corpus_dir().join("darknet/yolo9000.cfg")).unwrap();
+    let f = findings(&y9k, &LintOptions::default());
+    let dk = with_code(&f, "duplicate-key");
+    assert_eq!(
+        dk.iter().map(|d| d.line).collect::<Vec<_>>(),
+        [Some(8), Some(9)]
+    );
+    assert!(dk.iter().all(|d| d.severity == Severity::Note));
 }

@@ -61,6 +61,12 @@ pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) -> O
             });
         }
     }
+    if let Some(note) = layers
+        .net
+        .and_then(|net| super::forks::v3_input(net, &network))
+    {
+        out.push(note);
+    }
     if let Err(e) = crate::shape::infer(&network, InputOverride::default()) {
         let mut message = e.to_string();
         if let Some(cause) = cause {

@@ -1,12 +1,13 @@
 //! `unused-key`: a key the section's kind does not read (darknet prints only "Unused field"),
 //! with the nearest key it does read when one is close enough to be a misspelling.
 
+use super::forks;
 use super::sections::Layers;
 use super::{Finding, Fix, Severity};
 use crate::cfg::{Entry, Section};
 
 /// The keys darknet's `parse_net_options` (and `parse_network_cfg`) read from `[net]`.
-const NET_KEYS: [&str; 65] = [
+pub(super) const NET_KEYS: [&str; 65] = [
     "max_batches",
     "batch",
     "learning_rate",
@@ -77,6 +78,11 @@ const NET_KEYS: [&str; 65] = [
 /// Keys of `[net]` read by darknet elsewhere than `parse_net_options`.
 const NET_OTHER_KEYS: [&str; 1] = ["show_receptive_field"];
 
+/// Whether AlexeyAB's darknet reads `key` in `[net]`.
+pub(super) fn alexeyab_net_reads(key: &str) -> bool {
+    NET_KEYS.contains(&key) || NET_OTHER_KEYS.contains(&key)
+}
+
 pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
     if let Some(net) = layers.net {
         let known: Vec<String> = NET_KEYS
@@ -85,18 +91,40 @@ pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
             .map(|k| k.to_string())
             .collect();
         for e in net.entries.iter().filter(|e| !e.shadowed) {
-            if !known.contains(&e.key) {
-                out.push(finding(layers, net, None, e, &known));
+            if !alexeyab_net_reads(&e.key) {
+                out.push(unused(layers, net, None, None, e, &known));
+            } else if !forks::v3_reads(None, &e.key) {
+                out.push(v3_drops(net, None, e));
             }
         }
+        repeats(layers, net, None, out);
     }
     let kinds: Vec<&'static str> = layers.layers.iter().map(|l| l.kind.unwrap_or("")).collect();
     for l in &layers.layers {
         let Some(keys) = crate::network::section_keys(l.section, l.index, &kinds[..l.index]) else {
             continue;
         };
-        for e in keys.unused {
-            out.push(finding(layers, l.section, Some(l.index), e, &keys.asked));
+        for e in &keys.unused {
+            out.push(unused(
+                layers,
+                l.section,
+                l.kind,
+                Some(l.index),
+                e,
+                &keys.asked,
+            ));
+        }
+        repeats(layers, l.section, Some(l.index), out);
+        let Some(kind) = l.kind else { continue };
+        if !forks::v3_builds(kind) {
+            out.push(v3_section(l.section, l.index));
+            continue;
+        }
+        let read = l.section.entries.iter().filter(|e| !e.shadowed);
+        for e in read.filter(|e| keys.asked.contains(&e.key)) {
+            if !forks::v3_reads(Some(kind), &e.key) {
+                out.push(v3_drops(l.section, Some(l.index), e));
+            }
         }
     }
 }
@@ -112,13 +140,30 @@ fn nearest<'k>(key: &str, known: &'k [String]) -> Option<&'k str> {
         .map(|(_, k)| k.as_str())
 }
 
-fn finding(
+/// `unused-key`: a warning, or a note when a newer fork reads the key.
+fn unused(
     layers: &Layers,
     section: &Section,
+    kind: Option<&str>,
     layer: Option<usize>,
     e: &Entry,
     known: &[String],
 ) -> Finding {
+    let unused_field = format!("\"Unused field: '{} = {}'\"", e.key, e.value);
+    if let Some(fork) = forks::reader(kind, &e.key) {
+        return Finding {
+            code: "unused-key",
+            severity: Severity::Note,
+            layer,
+            line: Some(e.key_span.line),
+            col: e.key_span.col,
+            message: format!(
+                "{} is read only by newer darknet forks ({fork}); AlexeyAB's darknet ignores it in [{}] ({unused_field})",
+                e.key, section.name
+            ),
+            fix: None,
+        };
+    }
     let suggestion = nearest(&e.key, known);
     let hint = suggestion.map_or(String::new(), |k| format!(" — did you mean {k}?"));
     Finding {
@@ -128,12 +173,108 @@ fn finding(
         line: Some(e.key_span.line),
         col: e.key_span.col,
         message: format!(
-            "{} is not a key darknet's [{}] reads, so it has no effect (darknet prints only \"Unused field: '{} = {}'\"){hint}",
-            e.key, section.name, e.key, e.value
+            "{} is not a key darknet's [{}] reads, so it has no effect (darknet prints only {unused_field}; {} stops on it){hint}",
+            e.key,
+            section.name,
+            forks::V3
         ),
         fix: suggestion.map(|k| Fix {
             description: format!("rename {} to {k}", e.key),
             edits: vec![layers.rename(e, k)],
         }),
+    }
+}
+
+/// `fork-compat`: a key AlexeyAB's darknet reads and Darknet V3 stops on.
+fn v3_drops(section: &Section, layer: Option<usize>, e: &Entry) -> Finding {
+    Finding {
+        code: "fork-compat",
+        severity: Severity::Note,
+        layer,
+        line: Some(e.key_span.line),
+        col: e.key_span.col,
+        message: format!(
+            "{} is read by AlexeyAB's darknet but not by {}, which stops on it (\"config line #{} from section [{}] is unused or invalid\")",
+            e.key,
+            forks::V3,
+            e.key_span.line,
+            section.name
+        ),
+        fix: None,
+    }
+}
+
+/// `fork-compat`: a section Darknet V3 builds no layer for.
+fn v3_section(section: &Section, layer: usize) -> Finding {
+    Finding {
+        code: "fork-compat",
+        severity: Severity::Note,
+        layer: Some(layer),
+        line: Some(section.span.line),
+        col: section.span.col,
+        message: format!(
+            "[{}] is a layer AlexeyAB's darknet builds but {} does not: it stops at this section",
+            section.name,
+            forks::V3
+        ),
+        fix: None,
+    }
+}
+
+/// `duplicate-key`: a key written again in its section. darknet reads the first and prints
+/// "Unused field" for the repeat; Darknet V3 stops on it. Most readers of such files take
+/// the last value, so the repeat is most likely the value meant (a training `batch=64` under
+/// an uncommented testing `batch=1`): the fix comments out the earlier lines.
+fn repeats(layers: &Layers, section: &Section, layer: Option<usize>, out: &mut Vec<Finding>) {
+    for e in section.entries.iter().filter(|e| e.shadowed) {
+        let line = e.key_span.line;
+        let earlier: Vec<&Entry> = (section.entries.iter())
+            .filter(|o| o.key == e.key && o.key_span.line < line)
+            .collect();
+        let Some(first) = earlier.first() else {
+            continue;
+        };
+        let edits = earlier
+            .iter()
+            .map(|o| {
+                let old = layers.line(o.key_span.line);
+                super::Edit {
+                    line: o.key_span.line,
+                    old: old.to_string(),
+                    new: format!("#{old}"),
+                }
+            })
+            .collect();
+        // the same value again changes nothing for darknet: only Darknet V3 minds
+        let severity = if first.value == e.value {
+            Severity::Note
+        } else {
+            Severity::Warning
+        };
+        out.push(Finding {
+            code: "duplicate-key",
+            severity,
+            layer,
+            line: Some(line),
+            col: e.key_span.col,
+            message: format!(
+                "{} is written again in [{}]: darknet reads the first, {}={} at line {}, and ignores this {}={} (\"Unused field\"); {} stops on it (\"duplicate key\")",
+                e.key,
+                section.name,
+                first.key,
+                first.value,
+                first.key_span.line,
+                e.key,
+                e.value,
+                forks::V3
+            ),
+            fix: Some(Fix {
+                description: format!(
+                    "comment out the earlier {} so darknet reads {}={} from line {line}",
+                    e.key, e.key, e.value
+                ),
+                edits,
+            }),
+        });
     }
 }

@@ -4,6 +4,7 @@
 //! findings its sections allow, as a compiler keeps going past its first error.
 
 mod fix;
+mod forks;
 mod heads;
 mod input;
 mod keys;

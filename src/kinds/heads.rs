@@ -73,36 +73,59 @@ pub struct RegionKind;
 /// The detection kind.
 pub struct DetectionKind;
 
-/// Training-only keys of `[yolo]`, read by darknet and by newer forks.
-const YOLO_TRAINING_KEYS: [&str; 28] = [
+/// The keys AlexeyAB's `parse_yolo` reads that only training uses.
+const YOLO_TRAINING_KEYS: [&str; 26] = [
     "max",
     "show_details",
-    "objectness_smooth",
-    "focal_loss",
-    "track_history_size",
-    "sim_thresh",
-    "dets_for_track",
-    "dets_for_show",
-    "embedding_layer",
     "max_delta",
+    "counters_per_class",
     "label_smooth_eps",
+    "objectness_smooth",
     "iou_normalizer",
     "obj_normalizer",
     "cls_normalizer",
     "delta_normalizer",
+    "iou_loss",
+    "iou_thresh_kind",
+    "jitter",
+    "resize",
+    "focal_loss",
+    "ignore_thresh",
+    "truth_thresh",
+    "iou_thresh",
+    "random",
+    "track_history_size",
+    "sim_thresh",
+    "dets_for_track",
+    "dets_for_show",
+    "track_ciou_norm",
+    "embedding_layer",
+    "map",
+];
+
+/// The keys AlexeyAB's `parse_gaussian_yolo` reads that only training uses (it reads no
+/// `new_coords`, `show_details`, `focal_loss` or tracking key).
+const GAUSSIAN_YOLO_TRAINING_KEYS: [&str; 20] = [
+    "max",
+    "max_delta",
+    "counters_per_class",
+    "label_smooth_eps",
+    "objectness_smooth",
+    "uc_normalizer",
+    "iou_normalizer",
+    "obj_normalizer",
+    "cls_normalizer",
+    "delta_normalizer",
+    "iou_loss",
+    "iou_thresh_kind",
+    "yolo_point",
     "jitter",
     "resize",
     "ignore_thresh",
     "truth_thresh",
     "iou_thresh",
     "random",
-    "track_ciou_norm",
-    "uc_normalizer",
-    "counters_per_class",
-    "iou_loss",
-    "iou_thresh_kind",
     "map",
-    "yolo_point",
 ];
 
 fn parse_mask(o: &Opts, cx: &mut ParseCx, total: usize) -> Result<Vec<usize>, NetworkError> {
@@ -132,20 +155,26 @@ fn parse_mask(o: &Opts, cx: &mut ParseCx, total: usize) -> Result<Vec<usize>, Ne
         .collect()
 }
 
-fn parse_yolo(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
+/// A `[yolo]` (`gaussian` false) or `[Gaussian_yolo]` section.
+fn parse_yolo(o: &Opts, cx: &mut ParseCx, gaussian: bool) -> Result<Yolo, NetworkError> {
     let classes = count(o, "classes", 20)?;
     let total = dim(o, "num", 1)?;
     let mask = parse_mask(o, cx, total)?;
     let anchors = o.floats("anchors")?.unwrap_or_default();
     let scale_x_y = o.float("scale_x_y", 1.0)?;
-    let new_coords = o.flag("new_coords")?;
+    let new_coords = !gaussian && o.flag("new_coords")?;
     let nms_kind = match o.string("nms_kind", "default").as_str() {
         "greedynms" => NmsKind::Greedynms,
         "diounms" => NmsKind::Diounms,
         _ => NmsKind::Default,
     };
     let beta_nms = o.float("beta_nms", 0.6)?;
-    YOLO_TRAINING_KEYS.iter().for_each(|k| o.touch(k));
+    let training: &[&str] = if gaussian {
+        &GAUSSIAN_YOLO_TRAINING_KEYS
+    } else {
+        &YOLO_TRAINING_KEYS
+    };
+    training.iter().for_each(|k| o.touch(k));
     Ok(Yolo {
         classes,
         total,
@@ -195,7 +224,7 @@ impl Kind for YoloKind {
     }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
-        parse_yolo(o, cx)
+        parse_yolo(o, cx, false)
     }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         yolo_shape(y, cx, 5)
@@ -220,7 +249,7 @@ impl Kind for GaussianYoloKind {
     }
 
     fn parse(o: &Opts, cx: &mut ParseCx) -> Result<Yolo, NetworkError> {
-        parse_yolo(o, cx)
+        parse_yolo(o, cx, true)
     }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         yolo_shape(y, cx, 9)

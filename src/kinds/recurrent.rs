@@ -57,12 +57,13 @@ fn parse_recurrent(o: &Opts, cx: &mut ParseCx, rnn: bool) -> Result<Recurrent, N
     let output = dim(o, "output", 1)?;
     let (hidden, act) = if rnn {
         let hidden = dim(o, "hidden", 1)?;
+        // darknet's parse_rnn reads `shortcut`; parse_lstm and parse_gru do not
         o.touch("logistic");
+        o.touch("shortcut");
         (hidden, activation(o, cx, "activation", "logistic"))
     } else {
         (0, Activation::Linear)
     };
-    o.touch("shortcut");
     Ok(Recurrent {
         output,
         hidden,

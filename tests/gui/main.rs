@@ -113,7 +113,7 @@ fn source_tab_marks_the_doctors_findings_and_follows_the_selection() {
     settle(&mut h);
     h.state_mut().tab = Tab::Source;
     h.run_steps(3);
-    let finding = "line 35  warning[unused-key] batch_normalise is not a key darknet's [convolutional] reads, so it has no effect (darknet prints only \"Unused field: 'batch_normalise = 1'\") — did you mean batch_normalize?";
+    let finding = "line 35  warning[unused-key] batch_normalise is not a key darknet's [convolutional] reads, so it has no effect (darknet prints only \"Unused field: 'batch_normalise = 1'\"; Darknet V3 (hank-ai/darknet) stops on it) — did you mean batch_normalize?";
     h.get_by_label("0 errors · 1 warning · 2 notes (csplens lint)");
     h.get_by_label(finding).click();
     h.run_steps(3);
