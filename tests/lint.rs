@@ -558,3 +558,96 @@ fn a_repeated_key_is_read_once_and_the_fix_keeps_the_last() {
     );
     assert!(dk.iter().all(|d| d.severity == Severity::Note));
 }
+
+/// The keys AlexeyAB's parser.c reads for the kinds Darknet V3 does not build (the V3 kinds
+/// are checked against V3's parser in `doctor::forks`), as its `parse_*` functions list
+/// them, plus the keys `parse_network_cfg_custom` reads of every layer.
+#[test]
+fn key_tables_of_the_kinds_darknet_v3_lacks_are_alexeyabs() {
+    let common = [
+        "clip",
+        "onlyforward",
+        "dont_update",
+        "burnin_update",
+        "stopbackward",
+        "train_only_bn",
+        "dontload",
+        "dontloadscales",
+        "learning_rate",
+    ];
+    let cases: [(&str, &[&str]); 11] = [
+        ("local", &["filters", "size", "stride", "pad", "activation"]),
+        ("gru", &["output", "batch_normalize"]),
+        (
+            "conv_lstm",
+            &[
+                "size",
+                "stride",
+                "dilation",
+                "pad",
+                "padding",
+                "output",
+                "groups",
+                "activation",
+                "batch_normalize",
+                "xnor",
+                "peephole",
+                "bottleneck",
+                "state_constrain",
+                "shortcut",
+                "lstm_activation",
+                "time_normalizer",
+            ],
+        ),
+        (
+            "detection",
+            &[
+                "coords",
+                "classes",
+                "rescore",
+                "num",
+                "side",
+                "softmax",
+                "sqrt",
+                "max",
+                "coord_scale",
+                "forced",
+                "object_scale",
+                "noobject_scale",
+                "class_scale",
+                "jitter",
+                "resize",
+                "random",
+                "reorg",
+            ],
+        ),
+        (
+            "crop",
+            &[
+                "crop_height",
+                "crop_width",
+                "flip",
+                "angle",
+                "saturation",
+                "exposure",
+                "noadjust",
+                "shift",
+            ],
+        ),
+        ("reorg", &["stride", "reverse"]),
+        ("lrn", &["alpha", "beta", "kappa", "size"]),
+        ("batchnorm", &[]),
+        ("implicit", &["mean", "std", "filters", "atoms"]),
+        ("activation", &["activation"]),
+        ("empty", &[]),
+    ];
+    for (kind, keys) in cases {
+        let cfg = csplens::cfg::parse(&format!("[{kind}]\n")).unwrap();
+        let got = csplens::network::section_keys(&cfg.sections[0], 1, &["convolutional"]).unwrap();
+        let mut got: Vec<&str> = got.asked.iter().map(String::as_str).collect();
+        let mut want: Vec<&str> = keys.iter().chain(&common).copied().collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "[{kind}]");
+    }
+}
