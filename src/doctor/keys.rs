@@ -1,5 +1,7 @@
 //! `unused-key`: a key the section's kind does not read (darknet prints only "Unused field"),
-//! with the nearest key it does read when one is close enough to be a misspelling.
+//! with the nearest key it does read when one is close enough to be a misspelling, and a note
+//! rather than a warning when a newer fork reads it; `duplicate-key`: a key written twice in
+//! a section; `fork-compat`: a key or section AlexeyAB's darknet reads and Darknet V3 stops on.
 
 use super::forks;
 use super::sections::Layers;
