@@ -520,6 +520,18 @@ fn what_darknet_v3_stops_on_is_a_fork_compat_note() {
     );
     // the released cfg has none
     assert!(with_code(&findings(&tiny(), &LintOptions::default()), "fork-compat").is_empty());
+    // a section only pjreddie's darknet builds: AlexeyAB's does not know it either, a warning
+    let cfg = format!("{}\n[l2norm]\n", tiny());
+    let f = findings(&cfg, &LintOptions::default());
+    let fc = with_code(&f, "fork-compat");
+    assert_eq!(fc.len(), 1, "{f:#?}");
+    assert_eq!(fc[0].severity, Severity::Warning);
+    assert_eq!(fc[0].line, Some(cfg.lines().count()));
+    assert!(
+        fc[0].message.contains("\"Type not recognized\""),
+        "{}",
+        fc[0].message
+    );
 }
 
 #[test]

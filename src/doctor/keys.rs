@@ -1,7 +1,8 @@
 //! `unused-key`: a key the section's kind does not read (darknet prints only "Unused field"),
 //! with the nearest key it does read when one is close enough to be a misspelling, and a note
 //! rather than a warning when a newer fork reads it; `duplicate-key`: a key written twice in
-//! a section; `fork-compat`: a key or section AlexeyAB's darknet reads and Darknet V3 stops on.
+//! a section; `fork-compat`: a key or section AlexeyAB's darknet reads and Darknet V3 stops on
+//! (a note), or a section only pjreddie's original darknet builds (a warning).
 
 use super::forks;
 use super::sections::Layers;
@@ -118,6 +119,10 @@ pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
         }
         repeats(layers, l.section, Some(l.index), out);
         let Some(kind) = l.kind else { continue };
+        if crate::network::PJREDDIE_ONLY.contains(&kind) {
+            out.push(pjreddie_section(l.section, l.index));
+            continue;
+        }
         if !forks::v3_builds(kind) {
             out.push(v3_section(l.section, l.index));
             continue;
@@ -216,6 +221,23 @@ fn v3_section(section: &Section, layer: usize) -> Finding {
         col: section.span.col,
         message: format!(
             "[{}] is a layer AlexeyAB's darknet builds but {} does not: it stops at this section",
+            section.name,
+            forks::V3
+        ),
+        fix: None,
+    }
+}
+
+/// `fork-compat`: a section only pjreddie's original darknet builds.
+fn pjreddie_section(section: &Section, layer: usize) -> Finding {
+    Finding {
+        code: "fork-compat",
+        severity: Severity::Warning,
+        layer: Some(layer),
+        line: Some(section.span.line),
+        col: section.span.col,
+        message: format!(
+            "[{}] is a layer only pjreddie's original darknet builds: AlexeyAB's darknet prints \"Type not recognized\" and leaves an empty layer here, and {} stops; csplens follows pjreddie's rules for it",
             section.name,
             forks::V3
         ),

@@ -42,6 +42,13 @@ pub use scale::{SamKind, Scale, ScaleChannelsKind};
 pub use shortcut::{Shortcut, ShortcutKind, WeightsNormalization, WeightsType};
 pub use softmax::{Contrastive, ContrastiveKind, Cost, CostKind, CostType, Softmax, SoftmaxKind};
 
+/// The kinds AlexeyAB's darknet does not know (it prints "Type not recognized"), whose rules
+/// csplens takes from pjreddie's darknet.
+pub const PJREDDIE_ONLY: [&str; 2] = [
+    <DeconvolutionalKind as Kind>::NAME,
+    <L2normKind as Kind>::NAME,
+];
+
 use crate::network::error::NetworkError;
 use crate::network::keys::ParseCx;
 use crate::network::options::Opts;

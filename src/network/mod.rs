@@ -237,7 +237,7 @@ fn build_layer(
             format!("[{}] names no registered kind", section.name),
         )
     })??;
-    if matches!(name, DeconvolutionalKind::NAME | L2normKind::NAME) {
+    if PJREDDIE_ONLY.contains(&name) {
         warnings.push(Warning::at(
             section.span,
             format!("AlexeyAB darknet does not know [{}] (it stops with 'Type not recognized'); layer {index} follows pjreddie darknet's rules", section.name),
