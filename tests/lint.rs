@@ -151,6 +151,19 @@ fn misspelt_keys_are_unused_with_the_nearest_real_one() {
         "{}",
         uk[0].message
     );
+    // darknet lists a layer's unread keys ("Unused field") but not [net]'s
+    assert!(
+        uk[0].message.contains("darknet says nothing"),
+        "{}",
+        uk[0].message
+    );
+    assert!(
+        uk[1]
+            .message
+            .contains("\"Unused field: 'batch_normalise = 1'\""),
+        "{}",
+        uk[1].message
+    );
     assert!(
         uk[1].message.contains("did you mean batch_normalize?"),
         "{}",

@@ -2,8 +2,8 @@
 //!
 //! csplens counts by AlexeyAB's darknet; two newer forks read cfgs differently:
 //! - hank-ai/darknet ("Darknet V3", the maintained successor), `src-lib/darknet_cfg.cpp` at
-//!   v3.0-177 (fa2353b1): it reads no key AlexeyAB's does not, but stops where AlexeyAB's
-//!   prints "Unused field" (`config line #N from section [S] is unused or invalid`), on a
+//!   v3.0-177 (fa2353b1): it reads no key AlexeyAB's does not, but stops on any key it does
+//!   not read (`config line #N from section [S] is unused or invalid`), on a
 //!   repeated key (`duplicate key "K" in [S] at lines #A and #B`), on the few keys it dropped
 //!   (`max_crop`, `min_crop`, `unsupervised`, `show_details`) and on the sections it builds
 //!   no layer for.

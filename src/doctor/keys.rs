@@ -1,4 +1,5 @@
-//! `unused-key`: a key the section's kind does not read (darknet prints only "Unused field"),
+//! `unused-key`: a key the section's kind does not read (darknet lists a layer's as "Unused
+//! field" and says nothing of `[net]`'s),
 //! with the nearest key it does read when one is close enough to be a misspelling, and a note
 //! rather than a warning when a newer fork reads it; `duplicate-key`: a key written twice in
 //! a section; `fork-compat`: a key or section AlexeyAB's darknet reads and Darknet V3 stops on
@@ -156,7 +157,7 @@ fn unused(
     e: &Entry,
     known: &[String],
 ) -> Finding {
-    let unused_field = format!("\"Unused field: '{} = {}'\"", e.key, e.value);
+    let unused_field = what_darknet_says(kind.is_none(), e);
     if let Some(fork) = forks::reader(kind, &e.key) {
         return Finding {
             code: "unused-key",
@@ -165,7 +166,7 @@ fn unused(
             line: Some(e.key_span.line),
             col: e.key_span.col,
             message: format!(
-                "{} is read only by newer darknet forks ({fork}); AlexeyAB's darknet ignores it in [{}] ({unused_field})",
+                "{} is read only by newer darknet forks ({fork}); AlexeyAB's darknet ignores it in [{}] (it {unused_field})",
                 e.key, section.name
             ),
             fix: None,
@@ -180,7 +181,7 @@ fn unused(
         line: Some(e.key_span.line),
         col: e.key_span.col,
         message: format!(
-            "{} is not a key darknet's [{}] reads, so it has no effect (darknet prints only {unused_field}; {} stops on it){hint}",
+            "{} is not a key darknet's [{}] reads, so it has no effect (darknet {unused_field}; {} stops on it){hint}",
             e.key,
             section.name,
             forks::V3
@@ -189,6 +190,17 @@ fn unused(
             description: format!("rename {} to {k}", e.key),
             edits: vec![layers.rename(e, k)],
         }),
+    }
+}
+
+/// What AlexeyAB's darknet says of a key it does not read: a layer's unread keys are listed
+/// ("Unused field"); `[net]`'s are not (`parse_network_cfg_custom` frees the `[net]` section
+/// without `option_unused`).
+fn what_darknet_says(net: bool, e: &Entry) -> String {
+    if net {
+        "says nothing: it lists no unread [net] key".to_string()
+    } else {
+        format!("prints only \"Unused field: '{} = {}'\"", e.key, e.value)
     }
 }
 
@@ -282,7 +294,7 @@ fn repeats(layers: &Layers, section: &Section, layer: Option<usize>, out: &mut V
             line: Some(line),
             col: e.key_span.col,
             message: format!(
-                "{} is written again in [{}]: darknet reads the first, {}={} at line {}, and ignores this {}={} (\"Unused field\"); {} stops on it (\"duplicate key\")",
+                "{} is written again in [{}]: darknet reads the first, {}={} at line {}, and ignores this {}={} (it {}); {} stops on it (\"duplicate key\")",
                 e.key,
                 section.name,
                 first.key,
@@ -290,6 +302,7 @@ fn repeats(layers: &Layers, section: &Section, layer: Option<usize>, out: &mut V
                 first.key_span.line,
                 e.key,
                 e.value,
+                what_darknet_says(layer.is_none(), e),
                 forks::V3
             ),
             fix: Some(Fix {
