@@ -4,7 +4,8 @@
 #![allow(missing_docs)]
 
 use crate::backend::{BackendChoice, Precision};
-use crate::limits::Limits;
+use crate::cspify::CspifyError;
+use crate::limits::{Cap, Limits};
 use crate::report::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -14,6 +15,38 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 
 /// The exit code of a many-image run that completed with some images failed.
 pub const EXIT_SOME_FAILED: i32 = 1;
+
+/// The option that raises `cap`.
+pub fn cap_option(cap: Cap) -> &'static str {
+    match cap {
+        Cap::Layers => "--max-layers",
+        Cap::InputValues => "--max-input-values",
+        Cap::ActivationBytes => "--max-activation-gib",
+        Cap::WeightsBytes => "--max-weights-gib",
+    }
+}
+
+/// A cfg that did not load, as the command line prints it: the library's diagnostic, and for a
+/// cap the option that raises it.
+pub fn render_load(e: &crate::LoadError) -> String {
+    let text = e.render();
+    match e.cap() {
+        Some(cap) => format!("{text} ({} raises it)", cap_option(cap)),
+        None => text,
+    }
+}
+
+/// The `cspify` option an error is about.
+pub fn cspify_option(e: &CspifyError) -> Option<&'static str> {
+    match e {
+        CspifyError::Ratio(_) => Some("--ratio"),
+        CspifyError::NoFusion => Some("--fusion"),
+        CspifyError::NoSuchStage { .. } => Some("--stages"),
+        CspifyError::NothingToConvert { .. }
+        | CspifyError::ReadFromOutside { .. }
+        | CspifyError::Rewrite(_) => None,
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -342,9 +375,9 @@ pub struct LintArgs {
 pub struct FixArgs {
     /// The Darknet .cfg file.
     pub cfg: PathBuf,
-    /// Classes to detect.
+    /// Classes to detect (left as they are when not given).
     #[arg(long)]
-    pub classes: usize,
+    pub classes: Option<usize>,
     /// Input width (snapped to a multiple of the network's largest stride).
     #[arg(long)]
     pub width: Option<usize>,

@@ -3,7 +3,8 @@
 //!
 //! Data flows one way, each stage a pure function with its own error type:
 //! text → [`cfg`] → [`network`] → [`shape`] → [`profile`] → [`report`]; each layer kind's
-//! rules live in one file under [`kinds`].
+//! rules live in one file under [`kinds`], which speaks only [`vocab`] (options, keys, shapes,
+//! costs) and is driven by `network`, `shape` and `profile`, never the reverse.
 //!
 //! No `match` in the crate has a wildcard arm over an enum (`clippy::wildcard_enum_match_arm`
 //! is denied with CI's `-D warnings`), so adding a layer kind is a compile error at every place
@@ -28,6 +29,8 @@ pub mod profile;
 pub mod report;
 pub mod shape;
 pub mod tensor;
+pub mod units;
+pub mod vocab;
 pub mod weights;
 
 use diag::{Span, Warning};
@@ -74,10 +77,10 @@ pub enum StageError {
     Cfg(#[from] cfg::CfgError),
     /// The sections do not make a network.
     #[error(transparent)]
-    Network(#[from] network::NetworkError),
+    Network(#[from] vocab::error::NetworkError),
     /// A layer has no shape.
     #[error(transparent)]
-    Shape(#[from] shape::ShapeError),
+    Shape(#[from] vocab::shape::ShapeError),
     /// A count overflows.
     #[error(transparent)]
     Profile(#[from] profile::ProfileError),
@@ -87,6 +90,14 @@ pub enum StageError {
 }
 
 impl StageError {
+    /// The resource cap it exceeds, when that is what stopped the analysis.
+    pub fn cap(&self) -> Option<limits::Cap> {
+        match self {
+            Self::Limit(e) => Some(e.cap),
+            Self::Cfg(_) | Self::Network(_) | Self::Shape(_) | Self::Profile(_) => None,
+        }
+    }
+
     /// Where the error points.
     pub fn span(&self) -> Option<Span> {
         match self {
@@ -139,6 +150,14 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// The resource cap it exceeds, when that is what stopped the analysis.
+    pub fn cap(&self) -> Option<limits::Cap> {
+        match self {
+            Self::Read { .. } => None,
+            Self::Analysis(f) => f.error.cap(),
+        }
+    }
+
     /// The text a command line prints: `error: …` for a file it cannot read, the
     /// `file:line:col` diagnostic with its caret for one that does not analyse.
     pub fn render(&self) -> String {
@@ -194,7 +213,7 @@ pub fn analyze_with(
         "the layer count",
         layers,
         caps.max_layers as u64,
-        "--max-layers",
+        limits::Cap::Layers,
         false,
     )
     .map_err(|e| fail(&source, e.into()))?;
@@ -205,7 +224,7 @@ pub fn analyze_with(
         "the input (width × height × channels)",
         input,
         caps.max_input_values,
-        "--max-input-values",
+        limits::Cap::InputValues,
         false,
     )
     .map_err(|e| fail(&source, e.into()))?;
@@ -216,7 +235,7 @@ pub fn analyze_with(
         "the activation memory (all layer outputs)",
         activations,
         caps.max_activation_bytes,
-        "--max-activation-gib",
+        limits::Cap::ActivationBytes,
         true,
     )
     .map_err(|e| fail(&source, e.into()))?;
@@ -225,7 +244,7 @@ pub fn analyze_with(
         "the .weights size",
         costs.weights_file_bytes,
         caps.max_weights_bytes,
-        "--max-weights-gib",
+        limits::Cap::WeightsBytes,
         true,
     )
     .map_err(|e| fail(&source, e.into()))?;

@@ -31,9 +31,23 @@ impl Default for Limits {
     }
 }
 
-/// A cap that was exceeded, with the value that exceeded it.
+/// Which cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// [`Limits::max_layers`].
+    Layers,
+    /// [`Limits::max_input_values`].
+    InputValues,
+    /// [`Limits::max_activation_bytes`].
+    ActivationBytes,
+    /// [`Limits::max_weights_bytes`].
+    WeightsBytes,
+}
+
+/// A cap that was exceeded, with the value that exceeded it. The message names no way to
+/// raise it: the command line adds its option ([`crate::args::cap_option`]).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{what} is {}, above the limit of {} ({flag} raises it)", show(*value, *bytes), show(*limit, *bytes))]
+#[error("{what} is {}, above the limit of {}", show(*value, *bytes), show(*limit, *bytes))]
 pub struct LimitError {
     /// What was measured.
     pub what: &'static str,
@@ -41,8 +55,8 @@ pub struct LimitError {
     pub value: u64,
     /// The cap.
     pub limit: u64,
-    /// The command-line flag that sets the cap.
-    pub flag: &'static str,
+    /// Which cap.
+    pub cap: Cap,
     /// Whether the values are bytes (shown in GiB/MiB).
     pub bytes: bool,
 }
@@ -51,11 +65,7 @@ fn show(v: u64, bytes: bool) -> String {
     if !bytes {
         return v.to_string();
     }
-    if v >= 1 << 30 {
-        format!("{:.1} GiB", v as f64 / (1u64 << 30) as f64)
-    } else {
-        format!("{:.1} MiB", v as f64 / (1u64 << 20) as f64)
-    }
+    crate::units::bytes(v)
 }
 
 impl Limits {
@@ -64,7 +74,7 @@ impl Limits {
         what: &'static str,
         value: u64,
         limit: u64,
-        flag: &'static str,
+        cap: Cap,
         bytes: bool,
     ) -> Result<(), LimitError> {
         if value > limit {
@@ -72,7 +82,7 @@ impl Limits {
                 what,
                 value,
                 limit,
-                flag,
+                cap,
                 bytes,
             })
         } else {

@@ -111,12 +111,12 @@ fn pjreddie_style_resnets_load_with_a_warning_per_mismatched_shortcut() {
 fn dag_inputs_are_absolute_and_earlier() {
     let a = common::analyze_corpus("darknet/yolov4-tiny.cfg");
     let route = &a.network.layers[3];
-    assert_eq!(route.inputs, vec![csplens::network::Src::Layer(2)]);
+    assert_eq!(route.inputs, vec![csplens::kinds::Src::Layer(2)]);
     let consumers = a.network.consumers();
     assert_eq!(consumers[2], vec![3, 8]);
     for layer in &a.network.layers {
         for src in &layer.inputs {
-            if let csplens::network::Src::Layer(i) = src {
+            if let csplens::kinds::Src::Layer(i) = src {
                 assert!(*i < layer.index);
             }
         }
@@ -134,7 +134,7 @@ fn input_size_override_rescales_every_layer() {
     let a = csplens::analyze("yolov4-tiny.cfg", &bytes, over).expect("analyze");
     assert_eq!(
         a.shapes.layers[29].output,
-        csplens::shape::Shape::new(19, 10, 255)
+        csplens::vocab::shape::Shape::new(19, 10, 255)
     );
     // BFLOPs scale with the area of every layer: (608·320)/(416·416).
     let base = common::analyze_corpus("darknet/yolov4-tiny.cfg")

@@ -9,8 +9,9 @@ mod common;
 use common::random::{NET, POOLS_ROUTES_SHORTCUTS, setup};
 use csplens::Analysis;
 use csplens::backend::cpu::CpuNet;
-use csplens::network::{Activation, LayerKind, Src, WeightsType};
+use csplens::kinds::{LayerKind, Src, WeightsType};
 use csplens::tensor::Tensor;
+use csplens::vocab::activation::Activation;
 use csplens::weights::Weights;
 
 fn act(a: Activation, x: f32) -> f32 {
@@ -539,12 +540,8 @@ fn antialiasing_blurs_after_the_stride_one_layer() {
         Default::default(),
     )
     .unwrap();
-    let w = csplens::weights::parse(
-        &[0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        &a.network,
-        &a.shapes,
-    )
-    .unwrap();
+    let w = csplens::weights::parse(&csplens::weights::file_bytes(0, []), &a.network, &a.shapes)
+        .unwrap();
     let input = Tensor {
         c: 1,
         h: 8,

@@ -311,7 +311,7 @@ fn every_corpus_stage_is_consistent_and_found_fast() {
         assert_eq!(found.stages.len(), a.csp.stages.len());
         for s in &a.csp.stages {
             let merge = &a.network.layers[s.merge];
-            let csplens::network::LayerKind::Route(r) = &merge.kind else {
+            let csplens::kinds::LayerKind::Route(r) = &merge.kind else {
                 panic!("{name}: merge {} is not a route", s.merge)
             };
             let mut ins = r.layers.clone();

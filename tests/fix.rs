@@ -6,7 +6,7 @@
 mod common;
 
 use csplens::doctor::{FixOptions, LintOptions, Severity, fix, lint};
-use csplens::network::LayerKind;
+use csplens::kinds::LayerKind;
 use std::process::Command;
 
 const REAL: [&str; 4] = [
@@ -30,7 +30,7 @@ fn real_cfgs_retargeted_to_three_and_one_classes() {
             let fixed = fix(
                 &text,
                 &FixOptions {
-                    classes,
+                    classes: Some(classes),
                     ..FixOptions::default()
                 },
             )
@@ -78,7 +78,7 @@ fn sizes_snap_to_the_largest_stride_and_images_raise_max_batches() {
     let text =
         std::fs::read_to_string(common::corpus_dir().join("darknet/yolov4-tiny.cfg")).unwrap();
     let o = FixOptions {
-        classes: 4,
+        classes: Some(4),
         width: Some(500),
         height: Some(300),
         images: Some(12_000),
@@ -105,7 +105,7 @@ fn windows_line_endings_and_missing_keys() {
     let fixed = fix(
         text,
         &FixOptions {
-            classes: 2,
+            classes: Some(2),
             ..FixOptions::default()
         },
     )

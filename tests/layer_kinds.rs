@@ -3,7 +3,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use csplens::shape::Shape;
+use csplens::vocab::shape::Shape;
 
 fn run(body: &str) -> csplens::Analysis {
     let text = format!("[net]\nwidth=32\nheight=32\nchannels=4\n\n{body}");

@@ -34,9 +34,17 @@ fn defaults_admit_the_largest_networks_at_1280() {
     }
 }
 
+/// The library's sentence (naming no option) with the option the command line adds.
+fn as_cli_prints(f: &csplens::Failure) -> String {
+    let library = f.render();
+    assert!(!library.contains("--"), "{library}");
+    let cap = f.error.cap().expect("a cap");
+    format!("{library} ({} raises it)", csplens::args::cap_option(cap))
+}
+
 fn limit_error(text: &str, caps: &Limits) -> String {
     match analyze_with("t.cfg", text.as_bytes(), Default::default(), caps) {
-        Err(f) if matches!(f.error, StageError::Limit(_)) => f.render(),
+        Err(f) if matches!(f.error, StageError::Limit(_)) => as_cli_prints(&f),
         Err(f) => panic!("another error: {}", f.render()),
         Ok(_) => panic!("accepted"),
     }
@@ -77,7 +85,7 @@ fn each_cap_names_itself_and_the_value() {
         Default::default(),
         &small,
     ) {
-        Err(f) => f.render(),
+        Err(f) => as_cli_prints(&f),
         Ok(_) => panic!("accepted"),
     };
     assert_eq!(

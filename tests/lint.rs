@@ -335,9 +335,12 @@ fn training_memory_at_the_largest_random_size_and_the_subdivisions_that_fit() {
     let per_image = 2.0 * a.memory.naive_activation_bytes as f64;
     let fixed = 12.0 * a.profile.params as f64 + a.memory.max_workspace_bytes as f64;
     let need = |mini: f64| (fixed + per_image * mini) / (1u64 << 30) as f64;
-    // batch=64, subdivisions=8: a mini-batch of 8
+    // batch=64, subdivisions=8: a mini-batch of 8, in the one byte format of csplens
+    let written = csplens::units::bytes((fixed + per_image * 8.0) as u64);
+    assert!(written.ends_with(" GiB"), "{written}");
     assert!(
-        note.message.contains(&format!("{:.2} GiB", need(8.0))),
+        note.message
+            .contains(&format!("needs about {written} for a mini-batch of 8")),
         "{}",
         note.message
     );
@@ -380,7 +383,7 @@ fn every_key_of_the_corpus_is_read_by_its_kind_or_reported() {
                 kinds.push("");
                 continue;
             };
-            kinds.push(csplens::network::LayerKind::canonical(&s.name).unwrap());
+            kinds.push(csplens::kinds::LayerKind::canonical(&s.name).unwrap());
             for e in s.entries.iter().filter(|e| !e.shadowed) {
                 assert!(
                     keys.asked.contains(&e.key) || reported.contains(&e.key_span.line),
@@ -675,4 +678,24 @@ fn key_tables_of_the_kinds_darknet_v3_lacks_are_alexeyabs() {
         want.sort_unstable();
         assert_eq!(got, want, "[{kind}]");
     }
+}
+
+#[test]
+fn the_doctor_on_an_analysis_finds_what_it_finds_on_the_text() {
+    // the app lints the analysis it already has; `csplens lint` builds from the text: the
+    // same findings, for every corpus cfg that analyses
+    let root = common::corpus_dir();
+    let mut compared = 0;
+    for path in common::cfgs_under(&root) {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        let Ok(a) = csplens::analyze(&name, &bytes, Default::default()) else {
+            continue;
+        };
+        let from_text = lint(&name, &a.source, &LintOptions::default());
+        let from_analysis = csplens::doctor::lint_analysis(&a, &LintOptions::default());
+        assert_eq!(from_analysis, from_text, "{name}");
+        compared += 1;
+    }
+    assert!(compared > 100, "only {compared} cfgs analysed");
 }

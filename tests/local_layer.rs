@@ -8,7 +8,7 @@
 
 mod common;
 
-use csplens::network::LayerKind;
+use csplens::kinds::LayerKind;
 use csplens::report::darknet_line;
 
 #[test]

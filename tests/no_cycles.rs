@@ -6,6 +6,10 @@
 //! ancestor module (`use super::Shape` in `shape/rules.rs`) is Rust's nesting, not layering, and
 //! is not an edge; everything else is, and the graph must have no cycle.
 //!
+//! The same holds one level up: among `src/`'s top-level modules (`vocab`, `kinds`, `network`,
+//! `shape`, `profile`, …), an edge for any path a file of one names into another, `lib.rs` and
+//! `main.rs` left out, there is no cycle either.
+//!
 //! `cargo test --test no_cycles -- --nocapture` prints the edges of any cycle it finds.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -304,6 +308,60 @@ fn src_has_no_import_cycle() {
         "{} import cycles in src/ (run with --nocapture for the edges)",
         found.len()
     );
+}
+
+/// The graph of `src/`'s top-level modules: an edge from `a` to `b` for any path into `b`
+/// named by a file of `a` (`lib.rs` and `main.rs`, the two crate roots, left out).
+fn top_level(g: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> BTreeMap<ModPath, BTreeSet<ModPath>> {
+    let top = |m: &ModPath| -> Option<ModPath> {
+        let first = m.first()?;
+        (first != "<main>").then(|| vec![first.clone()])
+    };
+    let mut out: BTreeMap<ModPath, BTreeSet<ModPath>> = BTreeMap::new();
+    for (from, targets) in g {
+        let Some(a) = top(from) else { continue };
+        let edges = out.entry(a.clone()).or_default();
+        for b in targets.iter().filter_map(top).filter(|b| *b != a) {
+            edges.insert(b);
+        }
+    }
+    out
+}
+
+#[test]
+fn src_top_level_modules_have_no_cycle() {
+    let g = top_level(&graph());
+    for layer in ["vocab", "kinds", "network", "shape", "profile"] {
+        assert!(
+            g.contains_key(&vec![layer.to_string()]),
+            "no module {layer}"
+        );
+    }
+    let found = cycles(&g);
+    for comp in &found {
+        let set: BTreeSet<_> = comp.iter().collect();
+        eprintln!("cycle among {} top-level modules:", comp.len());
+        for v in comp {
+            for w in &g[v] {
+                if set.contains(w) {
+                    eprintln!("  {} -> {}", v.join("/"), w.join("/"));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "{} import cycles among src/'s top-level modules (run with --nocapture for the edges)",
+        found.len()
+    );
+    // the kinds sit below the stages that drive them
+    let kinds = &g[&vec!["kinds".to_string()]];
+    for stage in ["network", "shape", "profile"] {
+        assert!(
+            !kinds.contains(&vec![stage.to_string()]),
+            "kinds imports {stage}"
+        );
+    }
 }
 
 #[test]

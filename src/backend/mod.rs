@@ -6,10 +6,46 @@ pub mod synthetic;
 #[cfg(feature = "gpu")]
 pub mod wgpu;
 
-pub use runner::{BackendChoice, Runner};
+pub use runner::{BackendChoice, RunOptions, Runner};
 
+use crate::network::Network;
+use crate::shape::Shapes;
 use crate::tensor::Tensor;
 use thiserror::Error;
+
+/// The standard place for the wgpu backend's measured kernel choices, for the front ends to
+/// put in [`RunOptions::tuning_cache`]: `$CSPLENS_TUNING_DIR`, else
+/// `$XDG_CACHE_HOME/csplens/tuning`, else `$HOME/.cache/csplens/tuning`; `None` when none of
+/// them is set. Nothing in the library reads the environment itself.
+pub fn tuning_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    var("CSPLENS_TUNING_DIR").map(PathBuf::from).or_else(|| {
+        var("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|c| c.join("csplens").join("tuning"))
+    })
+}
+
+/// What a backend reads of an analysis: the network and its shapes (each layer's kind,
+/// inputs and sizes). Made from an [`crate::Analysis`] by `From`, so callers pass `&analysis`.
+#[derive(Debug, Clone, Copy)]
+pub struct Model<'a> {
+    /// The typed layers and the DAG.
+    pub network: &'a Network,
+    /// Every layer's input and output shape.
+    pub shapes: &'a Shapes,
+}
+
+impl<'a> From<&'a crate::Analysis> for Model<'a> {
+    fn from(a: &'a crate::Analysis) -> Self {
+        Self {
+            network: &a.network,
+            shapes: &a.shapes,
+        }
+    }
+}
 
 /// How a backend stores activations and weights; arithmetic is f32 either way.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@
 
 use super::cpu::CpuNet;
 use super::{BackendError, Forward, Precision};
-use crate::Analysis;
+use crate::backend::Model;
 use crate::tensor::Tensor;
 use crate::weights::Weights;
 
@@ -19,6 +19,32 @@ pub enum BackendChoice {
     Auto,
 }
 
+/// How a [`Runner`] is prepared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// The backend asked for.
+    pub backend: BackendChoice,
+    /// How values are stored (f16: wgpu on an adapter with `SHADER_F16`).
+    pub precision: Precision,
+    /// CPU threads.
+    pub threads: usize,
+    /// Where the wgpu backend remembers the kernel choices it measured on a real GPU
+    /// ([`super::tuning_dir`] in the CLI and the app; `None`: measured at every build).
+    pub tuning_cache: Option<std::path::PathBuf>,
+}
+
+impl RunOptions {
+    /// `backend` at `precision` on `threads` CPU threads, no tuning cache.
+    pub fn new(backend: BackendChoice, precision: Precision, threads: usize) -> Self {
+        Self {
+            backend,
+            precision,
+            threads,
+            tuning_cache: None,
+        }
+    }
+}
+
 /// A prepared network on the chosen backend.
 #[derive(Debug)]
 pub enum Runner {
@@ -30,31 +56,29 @@ pub enum Runner {
 }
 
 impl Runner {
-    /// Prepares `a` with weights `w` on the backend `choice` leads to, storing values at
-    /// `precision` (f16: wgpu on an adapter with `SHADER_F16`; `auto` falls back to f32 and
+    /// Prepares `a` with weights `w` on the backend `o.backend` leads to, storing values at
+    /// `o.precision` (f16: wgpu on an adapter with `SHADER_F16`; `auto` falls back to f32 and
     /// says so, the others refuse). The string says what was chosen and why (for stderr or a
     /// status line).
-    pub fn new(
-        choice: BackendChoice,
-        precision: Precision,
-        a: &Analysis,
+    pub fn new<'m>(
+        o: &RunOptions,
+        a: impl Into<Model<'m>>,
         w: &Weights,
-        threads: usize,
     ) -> Result<(Self, String), BackendError> {
-        Self::with_device(choice, precision, a, w, threads, None)
+        Self::with_device(o, a, w, None)
     }
 
     /// As [`Runner::new`], on `device` when one is given (the app passes its renderer's), else
     /// on a device of its own.
-    pub fn with_device(
-        choice: BackendChoice,
-        precision: Precision,
-        a: &Analysis,
+    pub fn with_device<'m>(
+        o: &RunOptions,
+        a: impl Into<Model<'m>>,
         w: &Weights,
-        threads: usize,
         #[cfg(feature = "gpu")] device: Option<super::wgpu::GpuContext>,
         #[cfg(not(feature = "gpu"))] device: Option<std::convert::Infallible>,
     ) -> Result<(Self, String), BackendError> {
+        let a: Model = a.into();
+        let (choice, precision, threads) = (o.backend, o.precision, o.threads);
         let cpu = |why: String| -> Result<(Self, String), BackendError> {
             let f32_note = match precision {
                 Precision::F16 => ", f32 (the CPU backend has no f16)",
@@ -86,6 +110,7 @@ impl Runner {
                 }
                 let mut options = BuildOptions {
                     precision,
+                    tuning_cache: o.tuning_cache.clone(),
                     ..BuildOptions::default()
                 };
                 let mut note = "";

@@ -25,10 +25,8 @@ pub fn network(cfg: &str) -> Result<(Analysis, Weights, Tensor), BackendError> {
 
 /// Small repeating values for every float a network's `.weights` holds (header version 0.2).
 pub fn weights(a: &Analysis) -> Result<Weights, BackendError> {
-    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for i in 0..a.profile.weight_floats {
-        bytes.extend((((i % 17) as f32 - 8.0) * 0.01).to_le_bytes());
-    }
+    let floats = (0..a.profile.weight_floats).map(|i| ((i % 17) as f32 - 8.0) * 0.01);
+    let bytes = crate::weights::file_bytes(0, floats);
     crate::weights::parse(&bytes, &a.network, &a.shapes)
         .map_err(|e| BackendError::Internal(e.to_string()))
 }

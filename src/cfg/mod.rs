@@ -73,6 +73,23 @@ pub enum CfgError {
         /// Where the `[` is.
         span: Span,
     },
+    /// The file is UTF-16 (darknet reads bytes and takes the zero bytes for line ends).
+    #[error(
+        "this cfg is UTF-16 ({}){}: darknet reads a cfg as plain bytes and cannot read it; save it as UTF-8 (\"plain text\" in most editors)",
+        if *big_endian { "big-endian" } else { "little-endian" },
+        if *bom { ", with a byte-order mark" } else { "" }
+    )]
+    Utf16 {
+        /// Big-endian (FE FF), else little-endian (FF FE).
+        big_endian: bool,
+        /// Whether the file starts with a byte-order mark.
+        bom: bool,
+    },
+    /// The text starts with a UTF-8 byte-order mark.
+    #[error(
+        "the file starts with a UTF-8 byte-order mark (the bytes EF BB BF, which some Windows editors add): darknet reads them as an option line before [net] and crashes; save without it (`csplens fix` removes it)"
+    )]
+    ByteOrderMark,
     /// A `key=value` line before the first section.
     #[error("`{text}` comes before any section; options belong to a section such as [net]")]
     OptionBeforeSection {
@@ -91,14 +108,22 @@ impl CfgError {
             | Self::UnclosedSection { span, .. }
             | Self::EmptySectionName { span }
             | Self::OptionBeforeSection { span, .. } => Some(*span),
-            Self::Empty => None,
+            Self::ByteOrderMark => Some(Span::new(1, 1)),
+            Self::Empty | Self::Utf16 { .. } => None,
         }
     }
 }
 
-/// Turns raw bytes into text, refusing binary data. Invalid UTF-8 in otherwise textual
-/// files (Latin-1 comments) is replaced, not refused.
+/// The UTF-8 byte-order mark as a char (kept in decoded text; [`parse`] refuses it).
+pub const BOM: char = '\u{feff}';
+
+/// Turns raw bytes into text, refusing binary data and naming UTF-16 as such. Invalid UTF-8
+/// in otherwise textual files (Latin-1 comments) is replaced, not refused; a UTF-8
+/// byte-order mark is kept for [`parse`] to refuse with its own sentence.
 pub fn decode(bytes: &[u8]) -> Result<String, CfgError> {
+    if let Some(e) = utf16(bytes) {
+        return Err(e);
+    }
     let (mut line, mut col) = (1usize, 1usize);
     for (offset, &byte) in bytes.iter().enumerate() {
         let control = byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0c);
@@ -119,8 +144,23 @@ pub fn decode(bytes: &[u8]) -> Result<String, CfgError> {
     Ok(String::from_utf8_lossy(bytes).into_owned())
 }
 
+/// UTF-16 by its byte-order mark, or by a zero byte beside each of the first two ASCII ones.
+fn utf16(bytes: &[u8]) -> Option<CfgError> {
+    let (bom, big_endian) = match bytes {
+        [0xff, 0xfe, ..] => (true, false),
+        [0xfe, 0xff, ..] => (true, true),
+        [a, 0, b, 0, ..] if a.is_ascii_graphic() && b.is_ascii() && *b != 0 => (false, false),
+        [0, a, 0, b, ..] if a.is_ascii_graphic() && b.is_ascii() && *b != 0 => (false, true),
+        _ => return None,
+    };
+    Some(CfgError::Utf16 { big_endian, bom })
+}
+
 /// Parses cfg text into sections.
 pub fn parse(text: &str) -> Result<CfgFile, CfgError> {
+    if text.starts_with(BOM) {
+        return Err(CfgError::ByteOrderMark);
+    }
     let mut sections: Vec<Section> = Vec::new();
     let mut warnings = Vec::new();
     for (i, raw) in text.split('\n').enumerate() {
@@ -243,6 +283,40 @@ mod tests {
         assert!(cfg.sections[1].entries[1].shadowed);
         assert_eq!(cfg.warnings.len(), 1);
         assert!(cfg.warnings[0].message.contains("first at line 7"));
+    }
+
+    #[test]
+    fn utf16_is_named_and_a_utf8_bom_refused() {
+        let le: Vec<u8> = "[net]\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let be: Vec<u8> = "[net]\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        let with_bom = [&[0xff, 0xfe][..], &le].concat();
+        for (bytes, big, bom) in [
+            (&le, false, false),
+            (&be, true, false),
+            (&with_bom, false, true),
+        ] {
+            let err = decode(bytes).expect_err("utf-16");
+            assert_eq!(
+                err,
+                CfgError::Utf16 {
+                    big_endian: big,
+                    bom
+                }
+            );
+            assert!(err.to_string().contains("UTF-16"));
+        }
+        let text = decode(b"\xef\xbb\xbf[net]\nwidth=416\n").expect("text");
+        assert!(text.starts_with(BOM));
+        let err = parse(&text).expect_err("bom");
+        assert_eq!(err, CfgError::ByteOrderMark);
+        assert!(err.to_string().contains("byte-order mark"));
+        assert!(parse(&text[BOM.len_utf8()..]).is_ok());
     }
 
     #[test]

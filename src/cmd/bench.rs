@@ -3,8 +3,8 @@
 use super::model;
 use anyhow::Result;
 use csplens::args::{BenchArgs, DetectFormat};
-use csplens::backend::Runner;
-use csplens::detect::{self, Params, image};
+use csplens::detect::run::Detector;
+use csplens::detect::{Params, image};
 use csplens::limits::Limits;
 use serde_json::json;
 use std::time::Instant;
@@ -18,8 +18,7 @@ fn stats(mut v: Vec<f64>) -> serde_json::Value {
 /// With `--batch N` (N > 1): the median time of a batch of N copies of the image in one pass,
 /// and the images per second it makes.
 fn batch_times(
-    net: &Runner,
-    a: &csplens::Analysis,
+    detector: &Detector,
     bytes: &[u8],
     caps: &Limits,
     args: &BenchArgs,
@@ -28,11 +27,12 @@ fn batch_times(
         return Ok(serde_json::Value::Null);
     }
     let im = image::decode_limited(bytes, caps.max_image_pixels)?;
-    let inputs = vec![detect::network_input(a, &im); args.batch];
+    let input = detector.input(&im);
     let mut times = Vec::new();
     for run in 0..=args.runs {
+        let ready = vec![(im.clone(), input.clone()); args.batch];
         let t = Instant::now();
-        net.forward_batch(&inputs)?;
+        detector.batch(ready)?;
         if run > 0 {
             times.push(t.elapsed().as_secs_f64() * 1e3);
         }
@@ -59,29 +59,27 @@ fn bench(args: &BenchArgs, caps: &Limits) -> Result<String> {
     let n = analysis.network.layers.len();
     let (mut forward, mut end_to_end, mut per_layer) =
         (Vec::new(), Vec::new(), vec![Vec::new(); n]);
+    let detector = Detector::new(&analysis, &net, Params::default(), &[]);
+    let layered = detector.timing_layers();
     for run in 0..=args.runs {
-        let t0 = Instant::now();
-        let im = image::decode_limited(&bytes, caps.max_image_pixels)?;
-        let input = detect::network_input(&analysis, &im);
-        let t1 = Instant::now();
-        let fwd = net.forward(&input)?;
-        let t2 = Instant::now();
-        let _ = detect::detect(&analysis, &fwd, im.w, im.h, &Params::default(), &[]);
-        let t3 = Instant::now();
+        let t = Instant::now();
+        let found = detector.bytes(&bytes, caps.max_image_pixels)?;
+        let took = t.elapsed();
         if run > 0 {
-            forward.push((t2 - t1).as_secs_f64() * 1e3);
-            end_to_end.push((t3 - t0).as_secs_f64() * 1e3);
+            forward.push(found.timings.forward.as_secs_f64() * 1e3);
+            end_to_end.push(took.as_secs_f64() * 1e3);
+            // the CPU times its layers anyway; the GPU then submits layer by layer
             let timed = if net.name() == "cpu" {
-                fwd
+                found.forward
             } else {
-                net.forward_timed(&input)?
+                layered.image(found.image)?.forward
             };
             for (i, ms) in timed.layer_ms.iter().enumerate() {
                 per_layer[i].push(*ms);
             }
         }
     }
-    let batch = batch_times(&net, &analysis, &bytes, caps, args)?;
+    let batch = batch_times(&detector, &bytes, caps, args)?;
     let per_layer_ms: Vec<f64> = per_layer
         .into_iter()
         .map(|v| stats(v)["median"].as_f64().unwrap_or(0.0))

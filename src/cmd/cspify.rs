@@ -1,6 +1,6 @@
 //! `csplens cspify`: a plain cfg rewritten as a CSP network.
 
-use csplens::args::CspifyArgs;
+use csplens::args::{CspifyArgs, cspify_option, render_load};
 use csplens::limits::Limits;
 use csplens::report;
 use csplens::shape::InputOverride;
@@ -9,9 +9,12 @@ use csplens::shape::InputOverride;
 /// what changed.
 pub fn run(args: &CspifyArgs, caps: &Limits) -> Result<String, String> {
     let opts = args.options().map_err(|e| format!("error: {e}"))?;
-    let plain =
-        csplens::analyze_file(&args.cfg, InputOverride::default(), caps).map_err(|e| e.render())?;
-    let made = csplens::cspify::cspify(&plain, &opts).map_err(|e| format!("error: {e}"))?;
+    let plain = csplens::analyze_file(&args.cfg, InputOverride::default(), caps)
+        .map_err(|e| render_load(&e))?;
+    let made = csplens::cspify::cspify(&plain, &opts).map_err(|e| match cspify_option(&e) {
+        Some(flag) => format!("error: {flag}: {e}"),
+        None => format!("error: {e}"),
+    })?;
     let csp = csplens::analyze(
         &args.output.display().to_string(),
         made.text.as_bytes(),

@@ -3,7 +3,8 @@
 use super::{draw, model};
 use anyhow::{Context as _, Result};
 use csplens::args::{DetectArgs, DetectFormat};
-use csplens::detect::{self, Params, image};
+use csplens::detect::run::Detector;
+use csplens::detect::{self, Params};
 use csplens::limits::Limits;
 use serde_json::json;
 
@@ -14,14 +15,6 @@ pub fn run(args: &DetectArgs, caps: &Limits) -> Result<String, String> {
 
 fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
     let (analysis, weights, bytes) = model::load(&args.model, caps)?;
-    let im = image::decode_limited(&bytes, caps.max_image_pixels).with_context(|| {
-        let image = args
-            .model
-            .image
-            .as_deref()
-            .unwrap_or(std::path::Path::new("image"));
-        format!("{}", image.display())
-    })?;
     let names = match &args.names {
         Some(p) => detect::parse_names(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -35,15 +28,23 @@ fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
         &analysis,
         &weights,
     )?;
-    let input = detect::network_input(&analysis, &im);
-    let fwd = net.forward(&input).context("running the network")?;
     let params = Params {
         thresh: args.thresh,
         ..Params::default()
     };
-    let dets = detect::detect(&analysis, &fwd, im.w, im.h, &params, &names);
+    let detector = Detector::new(&analysis, &net, params, &names);
+    let found = detector
+        .bytes(&bytes, caps.max_image_pixels)
+        .with_context(|| {
+            let image = args.model.image.as_deref();
+            format!(
+                "{}",
+                image.unwrap_or(std::path::Path::new("image")).display()
+            )
+        })?;
+    let (im, dets) = (&found.image, &found.detections);
     if let Some(out) = &args.save {
-        draw::save_annotated(&im, &dets, out)?;
+        draw::save_annotated(im, dets, out)?;
     }
     Ok(match args.format {
         DetectFormat::Json => {
@@ -52,7 +53,7 @@ fn detect(args: &DetectArgs, caps: &Limits) -> Result<String> {
         }
         DetectFormat::Table => {
             let mut out = String::new();
-            for d in &dets {
+            for d in dets {
                 let b = d.bbox;
                 out += &format!(
                     "{}: {:.0}%\t(left_x: {:4.0}   top_y: {:4.0}   width: {:4.0}   height: {:4.0})\n",

@@ -6,11 +6,12 @@
 
 use super::draw;
 use anyhow::{Context as _, Result};
+use csplens::args::render_load;
 use csplens::args::{DetectArgs, EXIT_BAD_INPUT, EXIT_SOME_FAILED};
-use csplens::backend::Runner;
 use csplens::detect::darknet_out::{json_entry, json_file, printed};
-use csplens::detect::inputs::{self, Pipeline};
-use csplens::detect::{self, InputSize, Params};
+use csplens::detect::inputs;
+use csplens::detect::run::{Detected, Detector, FilesOptions, Timings};
+use csplens::detect::{self, Params};
 use csplens::limits::Limits;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashSet;
@@ -36,14 +37,6 @@ pub fn run(args: &DetectArgs, caps: &Limits) -> i32 {
     }
 }
 
-/// Where the time went.
-#[derive(Default)]
-struct Times {
-    prepare: Duration,
-    forward: Duration,
-    boxes: Duration,
-}
-
 /// What a run writes besides stdout.
 struct Outputs {
     json: Vec<String>,
@@ -59,7 +52,7 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
     }
     anyhow::ensure!(!found.images.is_empty(), "no images to run");
     let analysis = csplens::analyze_file(&args.model.cfg, Default::default(), caps)
-        .map_err(|e| anyhow::Error::msg(e.render()))?;
+        .map_err(|e| anyhow::Error::msg(render_load(&e)))?;
     let weights = csplens::weights::read(&args.model.weights, &analysis.network, &analysis.shapes)
         .with_context(|| format!("{}", args.model.weights.display()))?;
     let names = match &args.names {
@@ -85,73 +78,55 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
     };
     let n = found.images.len();
     let bar = progress(n as u64);
-    let out = Outputs {
-        json: Vec::new(),
-        save_dir: args.save_dir.clone(),
-        saved: HashSet::new(),
-        inputs: found
-            .images
-            .iter()
-            .filter_map(|p| p.canonicalize().ok())
-            .collect(),
-    };
-    let decoders = (threads / 2).max(1);
-    let pipeline = Pipeline::start(
-        found.images,
-        InputSize::of(&analysis),
-        caps.max_image_pixels,
-        decoders,
-        AHEAD,
-    );
     let mut run = Run {
-        net: &net,
-        analysis: &analysis,
-        params,
         names: &names,
         args,
         bar: &bar,
-        out,
-        times: Times::default(),
+        out: Outputs {
+            json: Vec::new(),
+            save_dir: args.save_dir.clone(),
+            saved: HashSet::new(),
+            inputs: (found.images.iter())
+                .filter_map(|p| p.canonicalize().ok())
+                .collect(),
+        },
+        times: Timings::default(),
         failed: 0,
     };
+    let options = FilesOptions {
+        batch: args.batch.max(1),
+        decoders: (threads / 2).max(1),
+        ahead: AHEAD,
+        max_pixels: caps.max_image_pixels,
+    };
     let started = Instant::now();
-    let mut ready = Vec::with_capacity(args.batch.max(1));
-    for p in pipeline {
-        run.times.prepare += p.took;
-        match p.result {
-            Ok((im, input)) => ready.push((p.path, im, input)),
-            Err(e) => run.fail(&p.path.display().to_string(), &anyhow::Error::msg(e)),
+    let detector = Detector::new(&analysis, &net, params, &names);
+    detector.files(found.images, &options, |_, path, result| {
+        match result {
+            Ok(d) => run.image(&path, &d),
+            Err(e) => run.fail(&path.display().to_string(), &anyhow::Error::msg(e)),
         }
-        if ready.len() >= args.batch.max(1) {
-            run.batch(std::mem::take(&mut ready));
-        }
-    }
-    run.batch(ready);
+        true
+    });
     let (times, failed, out) = (run.times, run.failed, run.out);
     bar.finish_and_clear();
     if let Some(path) = &args.out {
         csplens::files::write_atomic(path, json_file(&out.json).as_bytes())
             .map_err(anyhow::Error::msg)?;
     }
-    summary(n, failed, started.elapsed(), &times, decoders);
+    summary(n, failed, started.elapsed(), &times, options.decoders);
     Ok(failed)
 }
 
-/// One run's network, settings and what it has written so far.
+/// One run's settings and what it has written so far.
 struct Run<'a> {
-    net: &'a Runner,
-    analysis: &'a csplens::Analysis,
-    params: Params,
     names: &'a [String],
     args: &'a DetectArgs,
     bar: &'a ProgressBar,
     out: Outputs,
-    times: Times,
+    times: Timings,
     failed: usize,
 }
-
-/// An image ready for the network: its file, the decoded image, the network input.
-type Ready = (PathBuf, detect::image::Image, csplens::tensor::Tensor);
 
 impl Run<'_> {
     /// Names a failed image on stderr and counts it.
@@ -162,57 +137,15 @@ impl Run<'_> {
         self.bar.inc(1);
     }
 
-    /// Runs `ready` in one pass (one forward when alone) and writes each image's results.
-    fn batch(&mut self, ready: Vec<Ready>) {
-        if ready.is_empty() {
-            return;
-        }
-        let t = Instant::now();
-        let fwds = if ready.len() == 1 {
-            self.net.forward(&ready[0].2).map(|f| vec![f])
-        } else {
-            let inputs: Vec<_> = ready.iter().map(|r| r.2.clone()).collect();
-            self.net.forward_batch(&inputs)
-        };
-        let took = t.elapsed();
-        self.times.forward += took;
-        let per_image = took / ready.len() as u32;
-        match fwds {
-            Ok(fwds) => {
-                for ((path, im, _), fwd) in ready.into_iter().zip(fwds) {
-                    let shown = path.display().to_string();
-                    if let Err(e) = self.image(&path, &im, &fwd, per_image) {
-                        self.fail(&shown, &e);
-                    } else {
-                        self.bar.inc(1);
-                    }
-                }
-            }
-            Err(e) => {
-                let e = anyhow::Error::new(e).context("running the network");
-                for (path, _, _) in &ready {
-                    self.fail(&path.display().to_string(), &e);
-                }
-            }
-        }
-    }
-
     /// One image's boxes: printed, added to the JSON, drawn when asked.
-    fn image(
-        &mut self,
-        path: &Path,
-        im: &detect::image::Image,
-        fwd: &csplens::backend::Forward,
-        took: Duration,
-    ) -> Result<()> {
+    fn image(&mut self, path: &Path, d: &Detected) {
+        self.times += d.timings;
         let shown = path.display().to_string();
-        let t = Instant::now();
-        let boxes = detect::nms_boxes(self.analysis, fwd, im.w, im.h, &self.params);
-        self.times.boxes += t.elapsed();
+        let im = &d.image;
         let lines = printed(
-            &boxes,
+            &d.boxes,
             self.names,
-            self.params.thresh,
+            self.args.thresh,
             im.w,
             im.h,
             self.args.ext_output,
@@ -220,16 +153,15 @@ impl Run<'_> {
         self.bar.suspend(|| {
             print!(
                 "{shown}: Predicted in {:.6} milli-seconds.\n{lines}",
-                took.as_secs_f64() * 1e3
+                d.timings.forward.as_secs_f64() * 1e3
             );
         });
-        let entry = json_entry(self.out.json.len() + 1, &shown, &boxes, self.names);
+        let entry = json_entry(self.out.json.len() + 1, &shown, &d.boxes, self.names);
         self.out.json.push(entry);
-        if self.out.save_dir.is_some() {
-            let dets = detect::detections(&boxes, &self.params, self.names, im.w, im.h);
-            save(&mut self.out, path, im, &dets)?;
+        match save(&mut self.out, path, im, &d.detections) {
+            Ok(()) => self.bar.inc(1),
+            Err(e) => self.fail(&shown, &e),
         }
-        Ok(())
     }
 }
 
@@ -281,7 +213,7 @@ fn save(
     Ok(())
 }
 
-fn summary(n: usize, failed: usize, wall: Duration, t: &Times, decoders: usize) {
+fn summary(n: usize, failed: usize, wall: Duration, t: &Timings, decoders: usize) {
     let done = n - failed;
     let secs = wall.as_secs_f64();
     eprintln!(

@@ -17,7 +17,12 @@ pub fn run(args: &FixArgs) -> Result<String, String> {
         height: args.height,
         images: args.images,
     };
-    let fixed = doctor::fix(&text, &opts).map_err(|e| format!("error: {path}: {e}"))?;
+    let fixed = doctor::fix(&text, &opts).map_err(|e| match e {
+        doctor::FixError::NoClasses => format!("error: --classes: {e}"),
+        doctor::FixError::Syntax(_) | doctor::FixError::Build(_) | doctor::FixError::NoHead => {
+            format!("error: {path}: {e}")
+        }
+    })?;
     let check = doctor::lint(&path, &fixed.text, &LintOptions::default());
     if check.has_errors() {
         return Err(format!(

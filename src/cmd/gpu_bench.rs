@@ -4,6 +4,7 @@
 
 use anyhow::{Context as _, Result};
 use csplens::args::GpuBenchArgs;
+use csplens::args::render_load;
 use csplens::backend::Precision;
 use csplens::backend::wgpu::bench::{self, Baseline, Timers};
 use csplens::backend::wgpu::kernels::Accumulate;
@@ -53,7 +54,7 @@ fn inner(args: &GpuBenchArgs, caps: &Limits) -> Result<String> {
         json!(Timers(&net).kernels_ms(&input, args.iters)? * 1e3 / chain as f64);
     if let Some(cfg) = &args.cfg {
         let a = csplens::analyze_file(cfg, Default::default(), caps)
-            .map_err(|e| anyhow::Error::msg(e.render()))?;
+            .map_err(|e| anyhow::Error::msg(render_load(&e)))?;
         let w = match &args.weights {
             Some(weights) => csplens::weights::read(weights, &a.network, &a.shapes)
                 .with_context(|| weights.display().to_string())?,

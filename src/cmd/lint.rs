@@ -25,7 +25,6 @@ pub fn run(args: &LintArgs) -> i32 {
 fn report(args: &LintArgs) -> Result<(String, bool)> {
     let bytes =
         std::fs::read(&args.cfg).with_context(|| format!("cannot read {}", args.cfg.display()))?;
-    let text = csplens::cfg::decode(&bytes).with_context(|| args.cfg.display().to_string())?;
     let names = match &args.names {
         Some(p) => Some(csplens::detect::parse_names(
             &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
@@ -45,7 +44,8 @@ fn report(args: &LintArgs) -> Result<(String, bool)> {
         weights,
         gpu_memory_gib: args.gpu_memory,
     };
-    let r = doctor::lint(&args.cfg.display().to_string(), &text, &opts);
+    let r = doctor::lint_bytes(&args.cfg.display().to_string(), &bytes, &opts)
+        .with_context(|| args.cfg.display().to_string())?;
     let out = match args.format {
         DetectFormat::Table => doctor::lint_table(&r),
         DetectFormat::Json => serde_json::to_string_pretty(&doctor::lint_json(&r))? + "\n",

@@ -3,6 +3,7 @@
 use anyhow::{Context as _, Result};
 use csplens::Analysis;
 use csplens::args::ModelArgs;
+use csplens::args::render_load;
 use csplens::limits::Limits;
 use csplens::shape::InputOverride;
 use csplens::weights::Weights;
@@ -10,7 +11,7 @@ use csplens::weights::Weights;
 /// Reads the cfg, its weights (warnings to stderr) and the image file's bytes.
 pub fn load(m: &ModelArgs, caps: &Limits) -> Result<(Analysis, Weights, Vec<u8>)> {
     let analysis = csplens::analyze_file(&m.cfg, InputOverride::default(), caps)
-        .map_err(|e| anyhow::Error::msg(e.render()))?;
+        .map_err(|e| anyhow::Error::msg(render_load(&e)))?;
     let weights = csplens::weights::read(&m.weights, &analysis.network, &analysis.shapes)
         .with_context(|| format!("{}", m.weights.display()))?;
     for w in &weights.warnings {
@@ -34,9 +35,12 @@ pub fn runner(
     w: &Weights,
 ) -> Result<csplens::backend::Runner> {
     let threads = threads.unwrap_or_else(rayon::current_num_threads);
+    let options = csplens::backend::RunOptions {
+        tuning_cache: csplens::backend::tuning_dir(),
+        ..csplens::backend::RunOptions::new(backend.into(), precision.into(), threads)
+    };
     let (net, chosen) =
-        csplens::backend::Runner::new(backend.into(), precision.into(), a, w, threads)
-            .context("preparing the backend")?;
+        csplens::backend::Runner::new(&options, a, w).context("preparing the backend")?;
     eprintln!("{chosen}");
     Ok(net)
 }

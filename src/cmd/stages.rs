@@ -1,6 +1,7 @@
 //! `csplens stages`: a network's CSP stages as a table or JSON.
 
 use csplens::args::DetectFormat;
+use csplens::args::render_load;
 use csplens::limits::Limits;
 use csplens::report;
 use csplens::shape::InputOverride;
@@ -13,7 +14,7 @@ pub fn run(
     format: DetectFormat,
     caps: &Limits,
 ) -> Result<String, String> {
-    let a = csplens::analyze_file(cfg, over, caps).map_err(|e| e.render())?;
+    let a = csplens::analyze_file(cfg, over, caps).map_err(|e| render_load(&e))?;
     Ok(match format {
         DetectFormat::Table => report::stages_table(&a),
         DetectFormat::Json => {

@@ -2,7 +2,8 @@
 //! new widths or references, and new convolutions and routes), rendered as darknet text that
 //! keeps the copied sections' own lines and comments.
 
-use crate::network::{LayerKind, Network};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 
 /// A layer a new section refers to: a layer of the plain network or an emitted section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

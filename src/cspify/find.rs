@@ -3,7 +3,7 @@
 //! layer.
 
 use crate::Analysis;
-use crate::network::{LayerKind, Src, WeightsType};
+use crate::kinds::{LayerKind, Src, WeightsType};
 
 /// The kind of unit a stage is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

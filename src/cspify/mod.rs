@@ -19,7 +19,7 @@ mod find;
 pub use find::{Candidate, Unit, UnitKind, candidates};
 
 use crate::Analysis;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 use crate::profile::csp::Fusion;
 use emit::{Item, Render, Target};
 use thiserror::Error;
@@ -58,16 +58,53 @@ impl Default for Options {
 /// Why a network could not be converted.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum CspifyError {
-    /// Nothing to convert, with the reason.
-    #[error("{0}")]
-    NothingToConvert(String),
-    /// An option out of range.
-    #[error("{0}")]
-    BadOption(String),
-    /// A stage whose layers are read from outside it.
-    #[error("{0}")]
-    Unconvertible(String),
+    /// The network has no stage to convert.
+    #[error("{cfg} has no stage to convert: {}", if skipped.is_empty() { NO_STAGE.to_string() } else { skipped.join("; ") })]
+    NothingToConvert {
+        /// The cfg's name.
+        cfg: String,
+        /// Why each residual or dense run found was not convertible.
+        skipped: Vec<String>,
+    },
+    /// Part 2's share of the channels is not strictly between 0 and 1.
+    #[error(
+        "the ratio must lie strictly between 0 and 1 (part 2's share of the channels), not {0}"
+    )]
+    Ratio(f64),
+    /// No transition asked for.
+    #[error("the fusion must be csp, first or last: a CSP stage has at least one transition")]
+    NoFusion,
+    /// A stage number past the convertible ones.
+    #[error("{cfg} has {found} convertible stage{} (1 to {found}), not {stage}", if *found == 1 { "" } else { "s" })]
+    NoSuchStage {
+        /// The stage asked for (1-based).
+        stage: usize,
+        /// The cfg's name.
+        cfg: String,
+        /// How many there are.
+        found: usize,
+    },
+    /// A layer outside a stage reads a layer inside it.
+    #[error("the stage at {}×{} (layers {first}–{last}) cannot be converted: layer {reader} reads layer {read} inside it", resolution.0, resolution.1)]
+    ReadFromOutside {
+        /// The stage's W×H.
+        resolution: (usize, usize),
+        /// Its first and last layer.
+        first: usize,
+        /// Its last layer.
+        last: usize,
+        /// The reading layer.
+        reader: usize,
+        /// The layer it reads.
+        read: usize,
+    },
+    /// The rewrite failed: a csplens fault.
+    #[error("the rewritten network does not load (a csplens fault, please report it): {0}")]
+    Rewrite(String),
 }
+
+/// Why a network without residual or dense runs has nothing to convert.
+const NO_STAGE: &str = "cspify converts runs of residual units (a [shortcut] adding a unit's input) or dense units (a [route] concatenating a unit's output with its input) at one resolution, and this network has none";
 
 /// A converted stage.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,42 +130,31 @@ fn channels(a: &Analysis, i: usize) -> usize {
 
 fn select(a: &Analysis, opts: &Options) -> Result<Vec<Candidate>, CspifyError> {
     if !(opts.ratio > 0.0 && opts.ratio < 1.0) {
-        return Err(CspifyError::BadOption(format!(
-            "--ratio must lie strictly between 0 and 1 (part 2's share of the channels), not {}",
-            opts.ratio
-        )));
+        return Err(CspifyError::Ratio(opts.ratio));
     }
     if opts.fusion == Fusion::None {
-        return Err(CspifyError::BadOption(
-            "--fusion must be csp, first or last: a CSP stage has at least one transition".into(),
-        ));
+        return Err(CspifyError::NoFusion);
     }
     let (found, skipped) = candidates(a);
     if found.is_empty() {
-        let why = if skipped.is_empty() {
-            format!(
-                "{} has no stage to convert: cspify converts runs of residual units (a [shortcut] adding a unit's input) or dense units (a [route] concatenating a unit's output with its input) at one resolution, and this network has none",
-                a.path
-            )
-        } else {
-            format!("{} has no stage to convert: {}", a.path, skipped.join("; "))
-        };
-        return Err(CspifyError::NothingToConvert(why));
+        return Err(CspifyError::NothingToConvert {
+            cfg: a.path.clone(),
+            skipped,
+        });
     }
     match &opts.stages {
         StageSelect::All => Ok(found),
         StageSelect::Some(list) => list
             .iter()
             .map(|&k| {
-                found.get(k.wrapping_sub(1)).cloned().ok_or_else(|| {
-                    CspifyError::BadOption(format!(
-                        "--stages {k}: {} has {} convertible stage{} (1 to {})",
-                        a.path,
-                        found.len(),
-                        if found.len() == 1 { "" } else { "s" },
-                        found.len()
-                    ))
-                })
+                found
+                    .get(k.wrapping_sub(1))
+                    .cloned()
+                    .ok_or_else(|| CspifyError::NoSuchStage {
+                        stage: k,
+                        cfg: a.path.clone(),
+                        found: found.len(),
+                    })
             })
             .collect(),
     }
@@ -144,13 +170,13 @@ pub fn cspify(a: &Analysis, opts: &Options) -> Result<Cspified, CspifyError> {
         let internal = consumers.iter().enumerate().take(c.last()).skip(c.base + 1);
         for (l, readers) in internal {
             if let Some(r) = readers.iter().find(|r| !inside.contains(r)) {
-                return Err(CspifyError::Unconvertible(format!(
-                    "the stage at {}×{} (layers {}–{}) cannot be converted: layer {r} reads layer {l} inside it",
-                    c.resolution.0,
-                    c.resolution.1,
-                    c.base + 1,
-                    c.last()
-                )));
+                return Err(CspifyError::ReadFromOutside {
+                    resolution: c.resolution,
+                    first: c.base + 1,
+                    last: c.last(),
+                    reader: *r,
+                    read: l,
+                });
             }
         }
     }
@@ -177,12 +203,7 @@ pub fn cspify(a: &Analysis, opts: &Options) -> Result<Cspified, CspifyError> {
         width: Some(a.shapes.input.w),
         height: Some(a.shapes.input.h),
     };
-    crate::analyze(&a.path, text.as_bytes(), over).map_err(|f| {
-        CspifyError::Unconvertible(format!(
-            "the rewritten network does not load (a csplens fault, please report it): {}",
-            f.render()
-        ))
-    })?;
+    crate::analyze(&a.path, text.as_bytes(), over).map_err(|f| CspifyError::Rewrite(f.render()))?;
     Ok(Cspified {
         text,
         converted: b.converted,
@@ -343,8 +364,8 @@ impl Builder<'_> {
 
     fn render(&self) -> Result<String, CspifyError> {
         let lines: Vec<&str> = self.a.source.lines().collect();
-        let parsed = crate::cfg::parse(&self.a.source)
-            .map_err(|e| CspifyError::Unconvertible(e.to_string()))?;
+        let parsed =
+            crate::cfg::parse(&self.a.source).map_err(|e| CspifyError::Rewrite(e.to_string()))?;
         let mut starts: Vec<usize> = parsed
             .sections
             .iter()
@@ -363,7 +384,7 @@ impl Builder<'_> {
             out.push('\n');
         }
         for (k, item) in self.items.iter().enumerate() {
-            out += &r.section(k, item).map_err(CspifyError::Unconvertible)?;
+            out += &r.section(k, item).map_err(CspifyError::Rewrite)?;
         }
         Ok(out)
     }

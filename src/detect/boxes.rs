@@ -1,7 +1,7 @@
 //! Candidate boxes from yolo and region outputs, and darknet's NMS (src/yolo_layer.c,
 //! src/region_layer.c, src/box.c).
 
-use crate::network::{Region, Yolo};
+use crate::kinds::{Region, Yolo};
 use crate::tensor::Tensor;
 
 /// A box in relative coordinates (centre x, y, width, height; 0..1 of the image).

@@ -7,10 +7,11 @@ pub mod image;
 pub mod inputs;
 pub mod overlay;
 pub mod paint;
+pub mod run;
 
 use crate::Analysis;
 use crate::backend::Forward;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 use crate::tensor::Tensor;
 use boxes::{Candidate, Geometry, NmsKind};
 use serde::Serialize;

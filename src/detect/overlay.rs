@@ -5,7 +5,7 @@
 
 use super::boxes::{Geometry, RelBox};
 use crate::Analysis;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 
 /// One detection head.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,14 +8,14 @@ use super::input::largest_stride;
 use super::sections::{Layers, entry, int};
 use super::training::schedule_edits;
 use crate::cfg::CfgError;
-use crate::network::NetworkError;
+use crate::vocab::error::NetworkError;
 use thiserror::Error;
 
 /// What `fix` sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FixOptions {
-    /// Classes the network is to detect.
-    pub classes: usize,
+    /// Classes the network is to detect; `None` keeps the heads' own.
+    pub classes: Option<usize>,
     /// Input width (snapped to the network's largest stride); `None` snaps the cfg's own.
     pub width: Option<usize>,
     /// Input height, likewise.
@@ -46,19 +46,33 @@ pub enum FixError {
     #[error("the cfg has no [yolo], [Gaussian_yolo] or [region] head to set classes in")]
     NoHead,
     /// Zero classes.
-    #[error("--classes must be at least 1")]
+    #[error("a network detects at least 1 class")]
     NoClasses,
 }
 
-/// Retargets `text` as [`FixOptions`] says.
+/// Retargets `text` as [`FixOptions`] says; a UTF-8 byte-order mark (on which darknet
+/// crashes) is always removed.
 pub fn fix(text: &str, o: &FixOptions) -> Result<Fixed, FixError> {
-    if o.classes == 0 {
+    if o.classes == Some(0) {
         return Err(FixError::NoClasses);
     }
     let mut changes = Vec::new();
-    let text = set_classes(text, o.classes as i64, &mut changes)?;
+    let text = match text.strip_prefix(crate::cfg::BOM) {
+        Some(rest) => {
+            changes.push("removed the UTF-8 byte-order mark".to_string());
+            rest
+        }
+        None => text,
+    };
+    let text = match o.classes {
+        Some(classes) => set_classes(text, classes as i64, &mut changes)?,
+        None => text.to_string(),
+    };
     let text = set_size(&text, o, &mut changes)?;
-    let text = set_schedule(&text, o, &mut changes)?;
+    let text = match o.classes {
+        Some(classes) => set_schedule(&text, classes, o.images, &mut changes)?,
+        None => text,
+    };
     Ok(Fixed { text, changes })
 }
 
@@ -117,14 +131,19 @@ fn set_size(text: &str, o: &FixOptions, changes: &mut Vec<String>) -> Result<Str
     Ok(apply(text, &edits))
 }
 
-fn set_schedule(text: &str, o: &FixOptions, changes: &mut Vec<String>) -> Result<String, FixError> {
+fn set_schedule(
+    text: &str,
+    classes: usize,
+    images: Option<usize>,
+    changes: &mut Vec<String>,
+) -> Result<String, FixError> {
     let cfg = crate::cfg::parse(text)?;
     let layers = Layers::new(&cfg, text);
     let Some(net) = layers.net else {
         return Ok(text.to_string());
     };
     // darknet's README: classes·2000, at least 6000 and at least the number of images
-    let max_batches = (o.classes * 2000).max(6000).max(o.images.unwrap_or(0)) as i64;
+    let max_batches = (classes * 2000).max(6000).max(images.unwrap_or(0)) as i64;
     let mut edits = Vec::new();
     if int(net, "max_batches", 0) != max_batches {
         edits.push(match entry(net, "max_batches") {

@@ -414,6 +414,12 @@ pub(super) fn v3_input(net: &Section, network: &Network) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether AlexeyAB's `[net]` parser (as csplens transcribes it) reads `key`.
+    fn alexeyab_net_reads(key: &str) -> bool {
+        let cfg = crate::cfg::parse(&format!("[net]\n{key}=1\n")).expect("parses");
+        crate::network::net_keys(&cfg.sections[0]).unused.is_empty()
+    }
     use crate::network::section_keys;
 
     /// A value each key parses with in AlexeyAB's parser, so that the recording parse reads
@@ -481,16 +487,16 @@ mod tests {
         }
         for key in V3_NET {
             assert!(
-                super::super::keys::alexeyab_net_reads(key),
+                alexeyab_net_reads(key),
                 "[net] {key} is read by Darknet V3 only"
             );
         }
-        let dropped: Vec<&str> = (super::super::keys::NET_KEYS.iter().copied())
+        let dropped: Vec<&str> = (crate::network::NET_KEYS.iter().copied())
             .filter(|k| !v3_reads(None, k))
             .collect();
         assert_eq!(dropped, ["max_crop", "min_crop", "unsupervised"]);
         for key in YOLOV9_PORT_NET {
-            assert!(!super::super::keys::alexeyab_net_reads(key), "{key}");
+            assert!(!alexeyab_net_reads(key), "{key}");
             assert_eq!(reader(None, key), Some(YOLOV9_PORT));
         }
     }
@@ -499,7 +505,7 @@ mod tests {
     fn v3_kinds_are_csplens_kinds() {
         for (kind, _) in V3_KINDS {
             assert!(
-                crate::network::LayerKind::NAMES.contains(&kind),
+                crate::kinds::LayerKind::NAMES.contains(&kind),
                 "{kind} is not a canonical kind name"
             );
         }

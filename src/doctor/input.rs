@@ -21,10 +21,28 @@ pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) -> O
             return None;
         }
     };
+    let cause = strides(layers, &network, out);
+    if let Err(e) = crate::shape::infer(&network, InputOverride::default()) {
+        let mut message = e.to_string();
+        if let Some(cause) = cause {
+            message += &format!(" — the cause: {cause} (input-stride)");
+        }
+        out.push(error("shape", e.layer, e.span, message));
+    }
+    Some(network)
+}
+
+/// The checks of [`check`] on a network that built and shaped at the cfg's size.
+pub(super) fn check_built(layers: &Layers, network: &Network, out: &mut Vec<Finding>) {
+    strides(layers, network, out);
+}
+
+/// `input-stride` and V3's size note; the sentence of the stride problem, when there is one.
+fn strides(layers: &Layers, network: &Network, out: &mut Vec<Finding>) -> Option<String> {
     // darknet's own check ("must be divisible by 32 for default networks Yolo v1/v2/v3") is
     // for detectors: their routes join feature maps of several strides
     let detector = network.layers.iter().any(|l| l.kind.is_head());
-    let stride = largest_stride(&network).filter(|_| detector);
+    let stride = largest_stride(network).filter(|_| detector);
     let mut cause = None;
     if let (Some(net), Some(stride)) = (layers.net, stride) {
         for (key, side) in [("width", network.net.width), ("height", network.net.height)] {
@@ -63,18 +81,11 @@ pub(super) fn check(cfg: &CfgFile, layers: &Layers, out: &mut Vec<Finding>) -> O
     }
     if let Some(note) = layers
         .net
-        .and_then(|net| super::forks::v3_input(net, &network))
+        .and_then(|net| super::forks::v3_input(net, network))
     {
         out.push(note);
     }
-    if let Err(e) = crate::shape::infer(&network, InputOverride::default()) {
-        let mut message = e.to_string();
-        if let Some(cause) = cause {
-            message += &format!(" — the cause: {cause} (input-stride)");
-        }
-        out.push(error("shape", e.layer, e.span, message));
-    }
-    Some(network)
+    cause
 }
 
 /// The largest ratio of the input side to a layer's output side, from the shapes at a side

@@ -10,94 +10,16 @@ use super::sections::Layers;
 use super::{Finding, Fix, Severity};
 use crate::cfg::{Entry, Section};
 
-/// The keys darknet's `parse_net_options` (and `parse_network_cfg`) read from `[net]`.
-pub(super) const NET_KEYS: [&str; 65] = [
-    "max_batches",
-    "batch",
-    "learning_rate",
-    "learning_rate_min",
-    "sgdr_cycle",
-    "sgdr_mult",
-    "momentum",
-    "decay",
-    "subdivisions",
-    "time_steps",
-    "track",
-    "augment_speed",
-    "sequential_subdivisions",
-    "try_fix_nan",
-    "weights_reject_freq",
-    "equidistant_point",
-    "badlabels_rejection_percentage",
-    "num_sigmas_reject_badlabels",
-    "ema_alpha",
-    "use_cuda_graph",
-    "loss_scale",
-    "dynamic_minibatch",
-    "optimized_memory",
-    "workspace_size_limit_MB",
-    "adam",
-    "B1",
-    "B2",
-    "eps",
-    "height",
-    "width",
-    "channels",
-    "inputs",
-    "max_crop",
-    "min_crop",
-    "flip",
-    "blur",
-    "gaussian_noise",
-    "mixup",
-    "cutmix",
-    "mosaic",
-    "letter_box",
-    "mosaic_bound",
-    "contrastive",
-    "contrastive_jit_flip",
-    "contrastive_color",
-    "unsupervised",
-    "label_smooth_eps",
-    "resize_step",
-    "attention",
-    "adversarial_lr",
-    "max_chart_loss",
-    "angle",
-    "aspect",
-    "saturation",
-    "exposure",
-    "hue",
-    "power",
-    "policy",
-    "burn_in",
-    "step",
-    "scale",
-    "steps",
-    "scales",
-    "seq_scales",
-    "gamma",
-];
-
-/// Keys of `[net]` read by darknet elsewhere than `parse_net_options`.
-const NET_OTHER_KEYS: [&str; 1] = ["show_receptive_field"];
-
-/// Whether AlexeyAB's darknet reads `key` in `[net]`.
-pub(super) fn alexeyab_net_reads(key: &str) -> bool {
-    NET_KEYS.contains(&key) || NET_OTHER_KEYS.contains(&key)
-}
-
 pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
     if let Some(net) = layers.net {
-        let known: Vec<String> = NET_KEYS
-            .iter()
-            .chain(&NET_OTHER_KEYS)
-            .map(|k| k.to_string())
-            .collect();
-        for e in net.entries.iter().filter(|e| !e.shadowed) {
-            if !alexeyab_net_reads(&e.key) {
-                out.push(unused(layers, net, None, None, e, &known));
-            } else if !forks::v3_reads(None, &e.key) {
+        // the keys the [net] parser asks for, as it reads them
+        let keys = crate::network::net_keys(net);
+        for e in &keys.unused {
+            out.push(unused(layers, net, None, None, e, &keys.asked));
+        }
+        let read = net.entries.iter().filter(|e| !e.shadowed);
+        for e in read.filter(|e| keys.asked.contains(&e.key)) {
+            if !forks::v3_reads(None, &e.key) {
                 out.push(v3_drops(net, None, e));
             }
         }
@@ -120,7 +42,7 @@ pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
         }
         repeats(layers, l.section, Some(l.index), out);
         let Some(kind) = l.kind else { continue };
-        if crate::network::PJREDDIE_ONLY.contains(&kind) {
+        if crate::kinds::PJREDDIE_ONLY.contains(&kind) {
             out.push(pjreddie_section(l.section, l.index));
             continue;
         }

@@ -4,19 +4,30 @@
 
 use super::sections::{Layers, entry, int};
 use super::{Finding, Fix, LintOptions, Severity};
-use crate::network::{LayerKind, Network};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 use crate::shape::InputOverride;
 
-const MIB: f64 = (1u64 << 20) as f64;
+use crate::units;
+
 const GIB: f64 = (1u64 << 30) as f64;
+
+/// The shapes, costs and memory an analysis already has at the cfg's own size.
+#[derive(Clone, Copy)]
+pub(super) struct AtCfgSize<'a> {
+    pub shapes: &'a crate::shape::Shapes,
+    pub profile: &'a crate::profile::Profile,
+    pub memory: &'a crate::profile::Memory,
+}
 
 pub(super) fn check(
     layers: &Layers,
     network: &Network,
+    own: Option<AtCfgSize>,
     opts: &LintOptions,
     out: &mut Vec<Finding>,
 ) {
-    training_memory(layers, network, opts, out);
+    training_memory(layers, network, own, opts, out);
     partial_cut(layers, network, out);
 }
 
@@ -47,25 +58,51 @@ fn largest_size(layers: &Layers, w: usize, h: usize) -> (usize, usize, Option<f6
     (side(w), side(h), Some(coef))
 }
 
-fn training_memory(layers: &Layers, network: &Network, opts: &LintOptions, out: &mut Vec<Finding>) {
+/// What training memory is made of at `w × h`: parameters, every output of one image (darknet's
+/// allocation) and the largest convolution workspace; the analysis's own where it has them,
+/// else computed.
+fn at_size(
+    network: &Network,
+    own: Option<AtCfgSize>,
+    (w, h): (usize, usize),
+) -> Option<(u64, u64, u64)> {
+    let parts = |params: u64, m: &crate::profile::Memory| {
+        (params, m.naive_activation_bytes, m.max_workspace_bytes)
+    };
+    // a flat-input network (no width) has no image size to train at
+    if w == 0 || h == 0 {
+        return None;
+    }
+    if let Some(own) = own.filter(|o| (o.shapes.input.w, o.shapes.input.h) == (w, h)) {
+        return Some(parts(own.profile.params, own.memory));
+    }
+    let over = InputOverride {
+        width: Some(w),
+        height: Some(h),
+    };
+    let shapes = crate::shape::infer(network, over).ok()?;
+    let profile = crate::profile::profile(network, &shapes).ok()?;
+    let m = crate::profile::memory(network, &shapes, &profile);
+    Some(parts(profile.params, &m))
+}
+
+fn training_memory(
+    layers: &Layers,
+    network: &Network,
+    own: Option<AtCfgSize>,
+    opts: &LintOptions,
+    out: &mut Vec<Finding>,
+) {
     let Some(net) = layers.net else { return };
     let (w, h) = (network.net.width, network.net.height);
     let (tw, th, coef) = largest_size(layers, w, h);
-    let over = InputOverride {
-        width: Some(tw),
-        height: Some(th),
-    };
-    let Ok(shapes) = crate::shape::infer(network, over) else {
+    let Some((params, outputs, workspace)) = at_size(network, own, (tw, th)) else {
         return;
     };
-    let Ok(profile) = crate::profile::profile(network, &shapes) else {
-        return;
-    };
-    let m = crate::profile::memory(network, &shapes, &profile);
     // per image: every output and its gradient; once: weights, their gradients and momentum,
     // and the largest convolution workspace
-    let per_image = 2.0 * m.naive_activation_bytes as f64;
-    let fixed = 3.0 * 4.0 * profile.params as f64 + m.max_workspace_bytes as f64;
+    let per_image = 2.0 * outputs as f64;
+    let fixed = 3.0 * 4.0 * params as f64 + workspace as f64;
     let batch = int(net, "batch", 1).max(1);
     let subdivisions = int(net, "subdivisions", 1).max(1);
     let mini = (batch / subdivisions).max(1);
@@ -77,10 +114,10 @@ fn training_memory(layers: &Layers, network: &Network, opts: &LintOptions, out: 
         None => format!("{tw}×{th}"),
     };
     let mut message = format!(
-        "training at {size} needs about {:.2} GiB for a mini-batch of {mini} (batch={batch} / subdivisions={subdivisions}): {:.0} MiB per image for the outputs and their gradients, {:.0} MiB for the weights, their gradients and momentum and the workspace",
-        bytes(mini) / GIB,
-        per_image / MIB,
-        fixed / MIB
+        "training at {size} needs about {} for a mini-batch of {mini} (batch={batch} / subdivisions={subdivisions}): {} per image for the outputs and their gradients, {} for the weights, their gradients and momentum and the workspace",
+        units::bytes(bytes(mini) as u64),
+        units::bytes(per_image as u64),
+        units::bytes(fixed as u64)
     );
     let mut severity = Severity::Note;
     let mut fix = None;

@@ -3,11 +3,15 @@
 //! that fixes it. Every check runs that can: a cfg that does not build still gets the
 //! findings its sections allow, as a compiler keeps going past its first error.
 
+mod anchor_groups;
+mod anchors_unused;
+mod encoding;
 mod fix;
 mod forks;
 mod heads;
 mod input;
 mod keys;
+mod mask_overlap;
 mod memory;
 mod render;
 mod sections;
@@ -114,11 +118,58 @@ impl LintReport {
     }
 }
 
-/// Lints a cfg's text.
+/// Lints a cfg file's bytes: [`lint`] on its text, or the `encoding` finding for bytes that
+/// are UTF-16. Other bytes that are not text are the caller's error to print.
+pub fn lint_bytes(
+    path: &str,
+    bytes: &[u8],
+    opts: &LintOptions,
+) -> Result<LintReport, crate::cfg::CfgError> {
+    match crate::cfg::decode(bytes) {
+        Ok(text) => Ok(lint(path, &text, opts)),
+        Err(e) => match encoding::utf16(&e) {
+            Some(finding) => Ok(LintReport {
+                cfg: path.to_string(),
+                source: String::new(),
+                findings: vec![finding],
+            }),
+            None => Err(e),
+        },
+    }
+}
+
+/// Lints a cfg's text: everything is built from the text (the path for texts that do not
+/// analyse; [`lint_analysis`] for those that did).
 pub fn lint(path: &str, text: &str, opts: &LintOptions) -> LintReport {
+    lint_with(path, text, opts, None)
+}
+
+/// Lints an analysed cfg: the checks read the analysis's network, shapes, costs and memory
+/// instead of building them again, and parse only what it cannot give (the text's own spans,
+/// comments and repeats). An analysis made at another input size than the cfg's is linted as
+/// text.
+pub fn lint_analysis(a: &crate::Analysis, opts: &LintOptions) -> LintReport {
+    let own_size =
+        a.shapes.input.w == a.network.net.width && a.shapes.input.h == a.network.net.height;
+    lint_with(&a.path, &a.source, opts, own_size.then_some(a))
+}
+
+fn lint_with(
+    path: &str,
+    text: &str,
+    opts: &LintOptions,
+    built: Option<&crate::Analysis>,
+) -> LintReport {
     let mut findings = Vec::new();
-    match crate::cfg::parse(text) {
-        Ok(cfg) => check(&cfg, text, opts, &mut findings),
+    let checked = match encoding::byte_order_mark(text) {
+        Some((finding, rest)) => {
+            findings.push(finding);
+            rest
+        }
+        None => text,
+    };
+    match crate::cfg::parse(checked) {
+        Ok(cfg) => check(&cfg, checked, opts, built, &mut findings),
         Err(e) => findings.push(Finding {
             code: "syntax",
             severity: Severity::Error,
@@ -137,13 +188,31 @@ pub fn lint(path: &str, text: &str, opts: &LintOptions) -> LintReport {
     }
 }
 
-fn check(cfg: &CfgFile, text: &str, opts: &LintOptions, out: &mut Vec<Finding>) {
+fn check(
+    cfg: &CfgFile,
+    text: &str,
+    opts: &LintOptions,
+    built: Option<&crate::Analysis>,
+    out: &mut Vec<Finding>,
+) {
     let layers = Layers::new(cfg, text);
     heads::check(&layers, opts, out);
     keys::check(&layers, out);
-    let network = input::check(cfg, &layers, out);
     training::check(&layers, opts, out);
-    if let Some(network) = network {
-        memory::check(&layers, &network, opts, out);
+    if let Some(a) = built {
+        input::check_built(&layers, &a.network, out);
+        mask_overlap::check(&layers, &a.network, Some(&a.shapes), out);
+        anchors_unused::check(&a.network, out);
+        let own = memory::AtCfgSize {
+            shapes: &a.shapes,
+            profile: &a.profile,
+            memory: &a.memory,
+        };
+        memory::check(&layers, &a.network, Some(own), opts, out);
+    } else if let Some(network) = input::check(cfg, &layers, out) {
+        let shapes = crate::shape::infer(&network, crate::shape::InputOverride::default()).ok();
+        mask_overlap::check(&layers, &network, shapes.as_ref(), out);
+        anchors_unused::check(&network, out);
+        memory::check(&layers, &network, None, opts, out);
     }
 }

@@ -3,8 +3,8 @@
 
 use super::Edit;
 use crate::cfg::{CfgFile, Entry, Section};
-use crate::network::LayerKind;
-use crate::network::options::{parse_float, parse_int};
+use crate::kinds::LayerKind;
+use crate::vocab::options::{parse_float, parse_int};
 
 /// One layer section.
 pub(super) struct LayerSection<'a> {

@@ -2,7 +2,8 @@
 //! shortcut or a plain sequential link) and where the network splits channels with
 //! `groups`/`group_id` routes and rejoins them: the CSP splits the graph view highlights.
 
-use crate::network::{LayerKind, Network, Src};
+use crate::kinds::{LayerKind, Src};
+use crate::network::Network;
 use crate::shape::Shapes;
 
 /// How an edge is used by the layer it enters.

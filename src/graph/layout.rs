@@ -1,6 +1,7 @@
 //! Layered layout of a network's DAG.
 
-use crate::network::{Network, Src};
+use crate::kinds::Src;
+use crate::network::Network;
 
 /// What a laid-out node stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

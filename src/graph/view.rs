@@ -4,7 +4,7 @@
 
 use super::layout::{Layout, NodeKind, layout_dag};
 use crate::Analysis;
-use crate::network::Src;
+use crate::kinds::Src;
 
 /// A group of layers that can be collapsed into one node.
 #[derive(Debug, Clone, PartialEq)]

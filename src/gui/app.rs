@@ -640,8 +640,8 @@ fn summary(ui: &mut egui::Ui, doc: &Document) {
         a.profile.weights_file_bytes
     ));
     ui.label(format!(
-        "peak activations {:.1} MiB",
-        a.memory.peak_activation_bytes as f64 / (1u64 << 20) as f64
+        "peak activations {}",
+        crate::units::bytes(a.memory.peak_activation_bytes)
     ));
     ui.label(format!("{} CSP stages", a.csp.stages.len()));
     for s in &a.csp.stages {

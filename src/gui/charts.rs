@@ -116,7 +116,7 @@ fn memory(ui: &mut egui::Ui, docs: &[&Document], id: &str, h: f32) {
     plot(&format!("{id}-memory"), h, "layer", "MiB").show(ui, |p| {
         for (k, d) in docs.iter().enumerate() {
             let m = &d.analysis.memory;
-            let mib = |b: u64| b as f64 / (1u64 << 20) as f64;
+            let mib = crate::units::mib;
             let pts: PlotPoints = m
                 .layers
                 .iter()

@@ -130,6 +130,9 @@ pub struct Document {
     pub runner: Arc<Mutex<Prepared>>,
     /// The detection heads with their grids, anchors and receptive fields.
     pub heads: Arc<Vec<crate::detect::overlay::Head>>,
+    /// Each layer's `key=value` entries as darknet's `read_cfg` reads them (whitespace removed,
+    /// comment lines skipped, a repeat marked `shadowed`), for the inspector.
+    pub keys: Arc<Vec<Vec<crate::cfg::Entry>>>,
     /// The cfg doctor's findings on the current text (the Source tab).
     pub lint: Arc<crate::doctor::LintReport>,
     /// The text as edited, with its history and how it stands against the file.
@@ -152,12 +155,13 @@ impl Document {
         let groups = graph::view::groups(&analysis);
         let collapsed = vec![graph::view::opens_collapsed(&layout); groups.len()];
         let view = graph::view::view_layout(&analysis, &groups, &collapsed);
-        let lint = crate::doctor::lint(
-            &path.display().to_string(),
-            &analysis.source,
-            &crate::doctor::LintOptions::default(),
-        );
+        // the doctor reads the analysis: nothing is built twice
+        let lint = crate::doctor::LintReport {
+            cfg: path.display().to_string(),
+            ..crate::doctor::lint_analysis(&analysis, &crate::doctor::LintOptions::default())
+        };
         let source = SourceBuffer::opened(analysis.source.clone(), None);
+        let keys = layer_entries(&analysis.source);
         let heads = crate::detect::overlay::heads(&analysis);
         Self {
             generation: source.generation(),
@@ -178,6 +182,7 @@ impl Document {
             gallery: None,
             runner: Arc::new(Mutex::new(None)),
             heads: Arc::new(heads),
+            keys: Arc::new(keys),
             lint: Arc::new(lint),
         }
     }
@@ -193,6 +198,7 @@ impl Document {
         self.collapsed = built.collapsed;
         self.view = built.view;
         self.heads = built.heads;
+        self.keys = built.keys;
         self.generation = generation;
         self.build_error = None;
         self.detection = None;
@@ -240,4 +246,18 @@ pub struct Target {
     pub slot: Slot,
     /// The run.
     pub run: u64,
+}
+
+/// Each layer section's entries (the sections after `[net]`) by the cfg parser's rules.
+fn layer_entries(source: &str) -> Vec<Vec<crate::cfg::Entry>> {
+    crate::cfg::parse(source).map_or_else(
+        |_| Vec::new(),
+        |cfg| {
+            cfg.sections
+                .into_iter()
+                .skip(1)
+                .map(|s| s.entries)
+                .collect()
+        },
+    )
 }

@@ -77,7 +77,7 @@ impl FixForm {
 /// computed on a click only).
 pub fn preview(doc: &Document, req: &FixRequest) -> Result<Preview, String> {
     let opts = FixOptions {
-        classes: req.classes,
+        classes: Some(req.classes),
         width: req.width,
         height: req.height,
         images: None,

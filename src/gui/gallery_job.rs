@@ -9,8 +9,7 @@ use super::doc::Target;
 use super::gallery::{Gallery, Shot, THUMB, thumbnail};
 use super::jobs::{Outcome, Progress};
 use super::load::DetectInput;
-use crate::detect::inputs::Pipeline;
-use crate::detect::{self, InputSize};
+use crate::detect::run::{Detector, FilesOptions};
 use crate::limits::Limits;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,31 +35,35 @@ pub fn run_images(
     let Some((_, _, runner)) = guard.as_ref() else {
         return fail("internal error: no backend".into());
     };
-    let decoders = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
-    for p in Pipeline::start(paths, InputSize::of(a), caps.max_image_pixels, decoders, 4) {
+    let options = FilesOptions {
+        batch: 1,
+        decoders: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+        ahead: 4,
+        max_pixels: caps.max_image_pixels,
+    };
+    let detector = Detector::new(a, runner, input.params, &input.names);
+    detector.files(paths, &options, |index, _, result| {
         if cancel.load(Ordering::SeqCst) {
-            break;
+            return false;
         }
-        let item = p.result.and_then(|(im, tensor)| {
-            let fwd = runner.forward(&tensor).map_err(|e| e.to_string())?;
-            let mut boxes = detect::nms_boxes(a, &fwd, im.w, im.h, &input.params);
-            let count = detect::detections(&boxes, &input.params, &input.names, im.w, im.h).len();
+        let item = result.map(|mut d| {
             // only what darknet's JSON lists is kept
-            boxes.retain(|b| b.prob.iter().any(|&q| q > 0.005));
-            Ok(Shot {
-                thumb: Arc::new(thumbnail(&im, THUMB)),
-                w: im.w,
-                h: im.h,
-                count,
-                boxes,
-            })
+            d.boxes.retain(|b| b.prob.iter().any(|&q| q > 0.005));
+            Shot {
+                thumb: Arc::new(thumbnail(&d.image, THUMB)),
+                w: d.image.w,
+                h: d.image.h,
+                count: d.detections.len(),
+                boxes: d.boxes,
+            }
         });
         progress.send(Outcome::GalleryItem {
             to,
-            index: p.index,
+            index,
             item: Box::new(item),
         });
-    }
+        true
+    });
     Outcome::GalleryDone {
         to,
         seconds: started.elapsed().as_secs_f64(),

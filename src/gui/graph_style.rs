@@ -5,7 +5,7 @@
 use super::doc::Document;
 use super::graph_draw::{EdgeData, LayerEdge, LayerNode, NODE, NodeData};
 use crate::graph::view::ViewLayout;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 use egui::{Color32, Pos2};
 use petgraph::Directed;
 use petgraph::stable_graph::DefaultIx;

@@ -4,7 +4,7 @@
 
 use super::diagnostics::Diagnostic;
 use super::doc::Document;
-use crate::network::Src;
+use crate::kinds::Src;
 use egui::{Color32, RichText};
 
 fn row(ui: &mut egui::Ui, key: &str, value: impl Into<String>) {
@@ -13,13 +13,7 @@ fn row(ui: &mut egui::Ui, key: &str, value: impl Into<String>) {
     ui.end_row();
 }
 
-fn bytes(b: u64) -> String {
-    if b >= 1 << 20 {
-        format!("{:.2} MiB", b as f64 / (1u64 << 20) as f64)
-    } else {
-        format!("{:.1} KiB", b as f64 / 1024.0)
-    }
-}
+use crate::units::bytes;
 
 /// The cfg lines of layer `i`'s section: (first line number, lines).
 pub fn section_lines(doc: &Document, i: usize) -> (usize, Vec<&str>) {
@@ -132,12 +126,16 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
         });
     ui.separator();
     ui.strong("Parameters");
-    let (_, lines) = section_lines(doc, i);
     egui::Grid::new("inspector-params")
         .num_columns(2)
         .show(ui, |ui| {
-            for (k, v) in lines.iter().filter_map(|l| key_value(l)) {
-                row(ui, k, v);
+            for e in doc.keys.get(i).into_iter().flatten() {
+                if e.shadowed {
+                    // darknet's option_find reads the first of a repeated key
+                    row(ui, &e.key, format!("{} (repeated: not read)", e.value));
+                } else {
+                    row(ui, &e.key, e.value.clone());
+                }
             }
         });
     egui::CollapsingHeader::new("every value, with darknet's defaults")
@@ -170,13 +168,6 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
             ui.label(text);
         }
     }
-}
-
-/// `key = value` of a cfg line, comments and blanks skipped.
-fn key_value(line: &str) -> Option<(&str, &str)> {
-    let line = line.split(['#', ';']).next()?.trim();
-    let (k, v) = line.split_once('=')?;
-    Some((k.trim(), v.trim()))
 }
 
 trait PerChannel {

@@ -6,7 +6,8 @@ use super::doc::Slot;
 use super::doc::{DetectionRun, Document, Edited};
 use super::editor::{SourceBuffer, stamp};
 use super::jobs::{Outcome, check};
-use crate::backend::{BackendChoice, Precision, Runner};
+use crate::backend::{BackendChoice, Precision, RunOptions, Runner};
+use crate::detect::run::Detector;
 use crate::detect::{self, Params};
 use crate::limits::Limits;
 use crate::weights::{self, Weights};
@@ -181,7 +182,11 @@ pub fn backend(input: &DetectInput) -> Result<MutexGuard<'_, super::doc::Prepare
         #[cfg(not(feature = "gpu"))]
         let device = None;
         let a = &input.analysis;
-        let (runner, _) = Runner::with_device(asked.0, asked.1, a, &input.weights, threads, device)
+        let options = RunOptions {
+            tuning_cache: crate::backend::tuning_dir(),
+            ..RunOptions::new(asked.0, asked.1, threads)
+        };
+        let (runner, _) = Runner::with_device(&options, &**a, &input.weights, device)
             .map_err(|e| e.to_string())?;
         *guard = Some((asked.0, asked.1, runner));
     }
@@ -202,31 +207,28 @@ pub fn detection(
         .map_err(|e| fail(e.to_string()))?;
     check(cancel, &name)?;
     let a = &input.analysis;
-    let tensor = detect::network_input(a, &im);
     let guard = backend(input).map_err(fail)?;
     let Some((_, _, runner)) = guard.as_ref() else {
         return Err(fail("internal error: no backend".into()));
     };
     check(cancel, &name)?;
-    let started = std::time::Instant::now();
-    let fwd = runner
-        .forward_timed(&tensor)
+    // each layer timed: the roofline under the charts places every layer by its own time
+    let found = Detector::new(a, runner, input.params, &input.names)
+        .timing_layers()
+        .image(im)
         .map_err(|e| fail(e.to_string()))?;
-    let total_ms = started.elapsed().as_secs_f64() * 1e3;
     let backend = format!("{} on {}", runner.name(), runner.device());
     let engine = runner.name();
     drop(guard);
-    let mut run = DetectionRun {
+    Ok(DetectionRun {
         path: path.to_path_buf(),
-        image: Arc::new(im),
-        forward: Arc::new(fwd),
+        image: Arc::new(found.image),
+        forward: Arc::new(found.forward),
         params: input.params,
-        detections: Vec::new(),
+        detections: found.detections,
         backend,
         engine,
         roofline: None,
-        total_ms,
-    };
-    run.rethreshold(a, &input.names, input.params);
-    Ok(run)
+        total_ms: found.timings.forward.as_secs_f64() * 1e3,
+    })
 }

@@ -96,14 +96,7 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, k: usize, collapsed: bool) -> Opt
             );
             row(ui, "BFLOPs", format!("{:.3}", t.bflops));
             row(ui, "parameters", t.params.to_string());
-            row(
-                ui,
-                "peak memory",
-                format!(
-                    "{:.2} MiB",
-                    t.peak_memory_bytes as f64 / (1u64 << 20) as f64
-                ),
-            );
+            row(ui, "peak memory", crate::units::bytes(t.peak_memory_bytes));
             row(
                 ui,
                 "gradient D/T",

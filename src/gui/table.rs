@@ -3,7 +3,7 @@
 //! the selected layer highlighted and scrolled to.
 
 use super::doc::Document;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 use egui_extras::{Column, TableBuilder};
 
 /// A sortable column.
@@ -220,7 +220,10 @@ pub fn show(
                     s.output.text(),
                     format!("{:.3}", a.profile.layers[i].bflops),
                     a.profile.layers[i].params.to_string(),
-                    format!("{:.1}", a.memory.layers[i].activation_bytes as f64 / 1024.0),
+                    format!(
+                        "{:.1}",
+                        crate::units::kib(a.memory.layers[i].activation_bytes)
+                    ),
                     a.profile
                         .receptive_fields
                         .get(i)

@@ -1,13 +1,13 @@
 //! `[connected]` / `[conn]`: a fully connected layer (darknet's `make_connected_layer`).
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, previous};
-use crate::network::activation::Activation;
-use crate::network::error::NetworkError;
-use crate::network::keys::{ParseCx, activation, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::{LayerCost, connected};
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::{LayerCost, connected};
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{ParseCx, activation, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[connected]` parameters.

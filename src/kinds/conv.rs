@@ -1,13 +1,13 @@
 //! `[convolutional]` / `[conv]`: darknet's `parse_convolutional` and `make_convolutional_layer`.
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, bf, dims, previous};
-use crate::network::activation::Activation;
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim, reference};
-use crate::network::options::Opts;
-use crate::profile::cost::{ConvCount, LayerCost};
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::{ConvCount, LayerCost};
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{MAX_DIM, ParseCx, activation, count, dim, reference};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[convolutional]` parameters.
@@ -165,6 +165,7 @@ impl Kind for ConvolutionalKind {
         let i = cx.image()?;
         if i.c < c.groups {
             return Err(cx.err_at(
+                ShapeErrorKind::Channels,
                 "groups",
                 format!(
                     "groups={} is larger than the {} input channels",

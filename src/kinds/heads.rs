@@ -5,12 +5,12 @@ use super::{
     plain_wiring, previous,
 };
 use crate::diag::Warning;
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{MAX_DIM, ParseCx, count, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{MAX_DIM, ParseCx, count, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[yolo] nms_kind`, as darknet's `parse_yolo` reads it (any other value is `default`).
@@ -62,6 +62,25 @@ pub struct Detection {
     pub softmax: bool,
     pub sqrt: bool,
     pub rescore: bool,
+}
+
+impl Yolo {
+    /// Anchor `n`'s width and height in network-input pixels, as listed in `anchors=`.
+    pub fn anchor(&self, n: usize) -> Option<(f32, f32)> {
+        Some((*self.anchors.get(2 * n)?, *self.anchors.get(2 * n + 1)?))
+    }
+}
+
+impl super::LayerKind {
+    /// The head's anchors and mask, for `[yolo]` and `[Gaussian_yolo]` (each reads the
+    /// anchors its mask lists; `[region]` reads all of its own).
+    pub fn yolo(&self) -> Option<&Yolo> {
+        if let Self::Yolo(y) | Self::GaussianYolo(y) = self {
+            Some(y)
+        } else {
+            None
+        }
+    }
 }
 
 /// The yolo kind.
@@ -193,7 +212,7 @@ fn yolo_shape(y: &Yolo, cx: &mut ShapeCx, extra: usize) -> Result<LayerShape, Sh
     let per = cx.prod(&[y.mask.len(), y.classes + extra])?;
     let expected = cx.prod(&[i.w, i.h, per])?;
     if expected != cx.prev_flat || expected == 0 {
-        return Err(cx.err(format!(
+        return Err(cx.err(ShapeErrorKind::HeadInput, format!(
             "expects {} channels ({} masks × (classes {} + {extra})) but its input is {}; filters= in the [convolutional] layer before does not match classes= or mask=",
             per, y.mask.len(), y.classes, i.text()
         )));
@@ -315,7 +334,7 @@ impl Kind for RegionKind {
         let per = cx.prod(&[r.num, r.classes + r.coords + 1])?;
         let expected = cx.prod(&[prev.w, prev.h, per])?;
         if expected != cx.prev_flat || expected == 0 {
-            return Err(cx.err(format!(
+            return Err(cx.err(ShapeErrorKind::HeadInput, format!(
                 "[region] expects {}×{}×{per} = {expected} inputs (num·(classes+coords+1) channels) but gets {}; filters= of the layer before does not match classes=/num=",
                 prev.w, prev.h, cx.prev_flat
             )));
@@ -374,7 +393,7 @@ impl Kind for DetectionKind {
             .ok_or_else(|| cx.overflow())?;
         let expected = cx.prod(&[d.side, d.side, cells])?;
         if expected != cx.prev_flat {
-            return Err(cx.err(format!(
+            return Err(cx.err(ShapeErrorKind::HeadInput, format!(
                 "[detection] expects side²·((1+coords)·num+classes) = {expected} inputs but gets {}",
                 cx.prev_flat
             )));

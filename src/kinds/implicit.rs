@@ -1,12 +1,12 @@
 //! `[implicit]`: YOLOR's learned constant, a 1×1×filters output read from the weights.
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line};
-use crate::network::error::NetworkError;
-use crate::network::keys::{ParseCx, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::{LayerCost, mul};
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::{LayerCost, mul};
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{ParseCx, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[implicit]` parameters.

@@ -2,13 +2,13 @@
 //! at every output position, YOLOv1's) and pjreddie darknet's `[deconvolutional]`.
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, previous};
-use crate::network::activation::Activation;
-use crate::network::error::NetworkError;
-use crate::network::keys::{MAX_DIM, ParseCx, activation, count, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::{ConvCount, LayerCost, mul};
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::{ConvCount, LayerCost, mul};
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{MAX_DIM, ParseCx, activation, count, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[local]` and `[deconvolutional]` parameters.
@@ -111,6 +111,7 @@ impl Kind for LocalKind {
         let i = cx.image()?;
         let (Some(w), Some(h)) = (l.local_out(i.w), l.local_out(i.h)) else {
             return Err(cx.err_at(
+                ShapeErrorKind::WindowTooLarge,
                 "size",
                 format!(
                     "the kernel {} is larger than the input {}",
@@ -186,9 +187,11 @@ impl Kind for DeconvolutionalKind {
         };
         match (side(i.w), side(i.h)) {
             (Some(w), Some(h)) => cx.out(i, Shape::new(w, h, d.filters)),
-            (None, _) | (_, None) => {
-                Err(cx.err_at("pad", format!("the padding {} leaves no output", d.pad)))
-            }
+            (None, _) | (_, None) => Err(cx.err_at(
+                ShapeErrorKind::NoOutput,
+                "pad",
+                format!("the padding {} leaves no output", d.pad),
+            )),
         }
     }
     fn cost(d: &Spatial, s: &LayerShape) -> Option<LayerCost> {

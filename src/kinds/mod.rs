@@ -49,12 +49,12 @@ pub const PJREDDIE_ONLY: [&str; 2] = [
     <L2normKind as Kind>::NAME,
 ];
 
-use crate::network::error::NetworkError;
-use crate::network::keys::ParseCx;
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::ParseCx;
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// Where a layer reads from.

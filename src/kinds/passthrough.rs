@@ -4,13 +4,13 @@
 use super::{
     ChannelFlow, Kind, LineCx, NoParams, Receptive, Src, WeightBlock, plain_line, previous,
 };
-use crate::network::activation::Activation;
-use crate::network::error::NetworkError;
-use crate::network::keys::{ParseCx, activation, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{ParseCx, activation, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[dropout]` parameters.

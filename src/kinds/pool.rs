@@ -4,12 +4,12 @@ use super::{
     ChannelFlow, Kind, LineCx, NoParams, Receptive, Src, WeightBlock, bf, dims, plain_wiring,
     previous,
 };
-use crate::network::error::NetworkError;
-use crate::network::keys::{ParseCx, count, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{ParseCx, count, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[maxpool]` / `[local_avgpool]` parameters.

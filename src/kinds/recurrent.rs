@@ -4,13 +4,13 @@
 use super::{
     ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, count_line, plain_line, previous,
 };
-use crate::network::activation::Activation;
-use crate::network::error::NetworkError;
-use crate::network::keys::{ParseCx, activation, count, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::{LayerCost, sum_connected, sum_convs};
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::{LayerCost, sum_connected, sum_convs};
+use crate::vocab::error::NetworkError;
+use crate::vocab::keys::{ParseCx, activation, count, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[rnn]`, `[lstm]`, `[gru]` parameters.

@@ -5,12 +5,12 @@ use super::{
     ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, dims, plain_line, plain_wiring,
     previous,
 };
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{MAX_DIM, ParseCx, dim};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{MAX_DIM, ParseCx, dim};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[upsample]` parameters (a negative stride downsamples).
@@ -121,6 +121,7 @@ fn reorg_shape(r: &Reorg, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
     let o = if r.reverse {
         if i.c < s2 {
             return Err(cx.err_at(
+                ShapeErrorKind::Channels,
                 "stride",
                 format!(
                     "reverse reorg with stride {} needs at least {s2} channels, the input has {}",
@@ -204,12 +205,15 @@ impl Kind for CropKind {
     fn shape(c: &Crop, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let i = cx.image()?;
         if c.crop_width > i.w || c.crop_height > i.h {
-            return Err(cx.err(format!(
-                "the crop {}×{} is larger than the input {}",
-                c.crop_width,
-                c.crop_height,
-                i.text()
-            )));
+            return Err(cx.err(
+                ShapeErrorKind::WindowTooLarge,
+                format!(
+                    "the crop {}×{} is larger than the input {}",
+                    c.crop_width,
+                    c.crop_height,
+                    i.text()
+                ),
+            ));
         }
         cx.out(i, Shape::new(c.crop_width, c.crop_height, i.c))
     }

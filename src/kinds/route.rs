@@ -1,12 +1,12 @@
 //! `[route]`: concatenation of earlier layers' outputs, or one group of channels of one.
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, dims};
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{MAX_DIM, ParseCx, references};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, Shape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{MAX_DIM, ParseCx, references};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[route]` parameters.
@@ -68,7 +68,7 @@ impl Kind for RouteKind {
             let s = cx.source(idx)?;
             if let Some((fi, f)) = first {
                 if (s.output.w, s.output.h) != (f.w, f.h) {
-                    return Err(cx.err_at("layers", format!(
+                    return Err(cx.err_at(ShapeErrorKind::SizeMismatch, "layers", format!(
                         "joins layer {fi} ({}) and layer {idx} ({}): the widths and heights differ, so no concatenation exists (darknet prints 'The width and height of the input layers are different' and gives 0×0×0)",
                         f.text(), s.output.text()
                     )));
@@ -85,14 +85,15 @@ impl Kind for RouteKind {
             c = c.checked_add(s.output.c).ok_or_else(|| cx.overflow())?;
             total = total.checked_add(s.outputs).ok_or_else(|| cx.overflow())?;
         }
-        let (_, f) = first.ok_or_else(|| cx.err("lists no layers".into()))?;
+        let (_, f) =
+            first.ok_or_else(|| cx.err(ShapeErrorKind::Reference, "lists no layers".into()))?;
         let output = Shape::new(f.w, f.h, c / groups);
         let outputs = total / groups;
         if outputs == 0 {
-            return Err(cx.err(format!(
-                "the output would be {}, which has no values",
-                output.text()
-            )));
+            return Err(cx.err(
+                ShapeErrorKind::NoOutput,
+                format!("the output would be {}, which has no values", output.text()),
+            ));
         }
         Ok(LayerShape {
             input: f,

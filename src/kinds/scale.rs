@@ -1,13 +1,13 @@
 //! `[sam]` and `[scale_channels]`: the previous layer applied to an earlier one.
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line};
-use crate::network::activation::Activation;
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{ParseCx, activation, reference};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{ParseCx, activation, reference};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[sam]` / `[scale_channels]` parameters.
@@ -57,6 +57,7 @@ fn scale_shape(s: &Scale, cx: &mut ShapeCx, sam: bool) -> Result<LayerShape, Sha
     };
     if !fits {
         return Err(cx.err_at(
+            ShapeErrorKind::SizeMismatch,
             "from",
             format!(
                 "cannot scale layer {} ({}) by the previous layer ({})",

@@ -2,13 +2,13 @@
 //! (darknet's `parse_shortcut` and `shortcut_multilayer_cpu`).
 
 use super::{ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, bf, dims};
-use crate::network::activation::Activation;
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{ParseCx, activation, references};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, ShapeError};
+use crate::vocab::activation::Activation;
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{ParseCx, activation, references};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// Weighting of a `[shortcut]`'s inputs (`weights_type`).
@@ -174,7 +174,7 @@ impl Kind for ShortcutKind {
             // and asserts that the width and height ratios agree.
             let ok = s.w > 0 && s.h > 0 && s.w / out.w == s.h / out.h && out.w / s.w == out.h / s.h;
             if !ok {
-                return Err(cx.err_at("from", format!(
+                return Err(cx.err_at(ShapeErrorKind::SizeMismatch, "from", format!(
                     "adds layer {idx} ({}) to the previous layer ({}): their sizes differ and have no common integer ratio, so neither current darknet (assert) nor early-2020 darknet (resampling) can join them",
                     s.text(), out.text()
                 )));

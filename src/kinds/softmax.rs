@@ -4,12 +4,12 @@ use super::{
     ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, plain_line, plain_wiring, previous,
 };
 use crate::diag::Warning;
-use crate::network::error::{NetworkError, NetworkErrorKind};
-use crate::network::keys::{ParseCx, dim, reference};
-use crate::network::options::Opts;
-use crate::profile::cost::LayerCost;
-use crate::shape::cx::ShapeCx;
-use crate::shape::types::{LayerShape, ShapeError};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{ParseCx, dim, reference};
+use crate::vocab::options::Opts;
+use crate::vocab::shape::{LayerShape, ShapeError};
+use crate::vocab::shape_cx::ShapeCx;
 use serde::Serialize;
 
 /// `[softmax]` parameters.

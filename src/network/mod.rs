@@ -1,22 +1,18 @@
 //! Sections → a typed network: one [`Layer`] per section after `[net]`, references made
 //! absolute, and the DAG (inputs, consumers, order) ready for later stages.
 
-pub(crate) mod activation;
-pub(crate) mod error;
-pub(crate) mod keys;
 mod layer;
-pub(crate) mod options;
+mod net_keys;
 
-pub use crate::kinds::*;
-pub use activation::Activation;
-pub use error::{NetworkError, NetworkErrorKind};
-pub use keys::MAX_DIM;
 pub use layer::Layer;
+pub use net_keys::NET_KEYS;
 
 use crate::cfg::{CfgFile, Entry, Section};
 use crate::diag::{Span, Warning};
-use keys::ParseCx;
-use options::Opts;
+use crate::kinds::{LayerKind, PJREDDIE_ONLY, Src};
+use crate::vocab::error::{NetworkError, NetworkErrorKind};
+use crate::vocab::keys::{MAX_DIM, ParseCx};
+use crate::vocab::options::Opts;
 
 /// The `[net]` section's facts that shape and run the network.
 #[derive(Debug, Clone, PartialEq)]
@@ -165,7 +161,27 @@ fn net_info(section: &Section) -> Result<NetInfo, NetworkError> {
             ),
         ));
     }
-    let o = Opts::new(section);
+    net_options(&Opts::new(section), section)
+}
+
+/// The keys darknet reads of the `[net]` section, and the entries it does not read.
+pub fn net_keys(section: &Section) -> SectionKeys<'_> {
+    let o = Opts::recording(section);
+    let _ = net_options(&o, section);
+    SectionKeys {
+        asked: o.asked(),
+        unused: o.unused_entries(),
+    }
+}
+
+fn net_options(o: &Opts, section: &Section) -> Result<NetInfo, NetworkError> {
+    // every key parse_net_options reads counts as read; the input size and the two flags
+    // below are what csplens uses
+    for key in NET_KEYS {
+        o.touch(key);
+    }
+    // read below, after checks that may stop the parse: asked for here too
+    o.touch("show_receptive_field");
     let height = o.int_in("height", 0, 0, MAX_DIM)? as usize;
     let width = o.int_in("width", 0, 0, MAX_DIM)? as usize;
     let channels = o.int_in("channels", 0, 0, MAX_DIM)? as usize;

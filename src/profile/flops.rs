@@ -1,12 +1,13 @@
 //! BFLOPs, parameters and `.weights` floats, counted as AlexeyAB darknet counts them
 //! (`docs/darknet-rules.md`).
 
-use crate::network::{LayerKind, Network};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 use crate::shape::Shapes;
 use serde::Serialize;
 use thiserror::Error;
 
-pub use super::cost::{LayerCost, WEIGHTS_HEADER_BYTES};
+use crate::vocab::cost::{LayerCost, WEIGHTS_HEADER_BYTES};
 
 /// Costs of a whole network.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,7 +3,8 @@
 //! workspace, and a training footprint per image.
 
 use super::flops::Profile;
-use crate::network::{LayerKind, Network, Src};
+use crate::kinds::{LayerKind, Src};
+use crate::network::Network;
 use crate::shape::Shapes;
 use serde::Serialize;
 

@@ -1,7 +1,6 @@
 //! Network + shapes → per-layer costs, memory, gradient paths, traffic and CSP stages: side
 //! tables keyed by layer index (the network is never changed).
 
-pub mod cost;
 pub mod csp;
 pub mod flops;
 pub mod gradient;
@@ -11,7 +10,7 @@ pub mod roofline;
 pub mod traffic;
 
 pub use csp::{CspStages, csp_stages};
-pub use flops::{LayerCost, Profile, ProfileError, profile};
+pub use flops::{Profile, ProfileError, profile};
 pub use gradient::{Gradient, gradient};
 pub use memory::{Memory, memory};
 pub use receptive::receptive_fields;

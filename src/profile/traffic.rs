@@ -1,6 +1,7 @@
 //! Forward memory traffic (`gradient-paths.md` §4): CIO, MAC and concatenation copies.
 
-use crate::network::{LayerKind, Network};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 use crate::shape::Shapes;
 use serde::Serialize;
 

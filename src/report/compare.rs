@@ -147,7 +147,7 @@ fn show(v: Option<f64>, unit: Unit) -> String {
     let Some(v) = v else { return "–".into() };
     match unit {
         Unit::Millions => format!("{:.2}M", v / 1e6),
-        Unit::Mib => format!("{:.1} MiB", v / (1024.0 * 1024.0)),
+        Unit::Mib => crate::units::bytes(v as u64),
         Unit::Ratio => format!("{:.1}%", v * 100.0),
         Unit::Plain => format!("{v:.3}"),
     }

@@ -2,8 +2,8 @@
 
 use crate::kinds::LineCx;
 use crate::network::Layer;
-use crate::profile::LayerCost;
-use crate::shape::{LayerShape, Shape};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::shape::{LayerShape, Shape};
 
 /// Darknet's printed line for one layer (src/*_layer.c `fprintf` formats), each kind's own
 /// ([`crate::kinds::Kind::line`]). A shortcut that adds tensors of different shapes gets

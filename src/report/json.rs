@@ -2,8 +2,8 @@
 
 use crate::Analysis;
 use crate::network::Layer;
-use crate::profile::LayerCost;
-use crate::shape::{LayerShape, Shape};
+use crate::vocab::cost::LayerCost;
+use crate::vocab::shape::{LayerShape, Shape};
 use serde_json::{Map, Value, json};
 
 fn shape(s: Shape) -> Value {

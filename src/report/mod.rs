@@ -62,8 +62,8 @@ fn table(a: &Analysis) -> String {
 }
 
 /// Output shapes of the layers a shortcut adds to the previous layer (empty for other kinds).
-pub fn from_shapes(a: &Analysis, layer: &crate::network::Layer) -> Vec<crate::shape::Shape> {
-    let crate::network::LayerKind::Shortcut(sc) = &layer.kind else {
+pub fn from_shapes(a: &Analysis, layer: &crate::network::Layer) -> Vec<crate::vocab::shape::Shape> {
+    let crate::kinds::LayerKind::Shortcut(sc) = &layer.kind else {
         return Vec::new();
     };
     sc.from

@@ -73,7 +73,7 @@ pub fn stages_table(a: &Analysis) -> String {
             s.fusion.name().into(),
             format!("{:.3}", t.bflops),
             format!("{:.2}M", t.params as f64 / 1e6),
-            format!("{:.1}", t.peak_memory_bytes as f64 / (1024.0 * 1024.0)),
+            format!("{:.1}", crate::units::mib(t.peak_memory_bytes)),
             format!("{:.1}%", t.dup_ratio_copy * 100.0),
             format!("{:.2}M", t.cio as f64 / 1e6),
         ]);

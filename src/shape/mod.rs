@@ -1,14 +1,33 @@
 //! Network → the output W×H×C of every layer, by darknet's rules
 //! (see `docs/darknet-rules.md`; citations are to AlexeyAB darknet's src/).
 
-pub(crate) mod cx;
-pub(crate) mod types;
+use crate::diag::Warning;
+use crate::vocab::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind};
+use crate::vocab::shape_cx::ShapeCx;
+use serde::Serialize;
 
-pub use types::{InputOverride, LayerShape, Shape, ShapeError, Shapes};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 
-use cx::ShapeCx;
+/// The shapes of a whole network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shapes {
+    /// The network input.
+    pub input: Shape,
+    /// Per layer, in layer order.
+    pub layers: Vec<LayerShape>,
+    /// Findings that do not stop shape inference (e.g. shortcuts that current darknet rejects).
+    pub warnings: Vec<Warning>,
+}
 
-use crate::network::{LayerKind, Network};
+/// Input size overrides (`--width`, `--height`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputOverride {
+    /// Replaces `[net] width`.
+    pub width: Option<usize>,
+    /// Replaces `[net] height`.
+    pub height: Option<usize>,
+}
 
 /// Why convolution `i` cannot use the weights of the layer it shares them with
 /// (`share_index`), or `None` when it can (or shares nothing). Darknet requires the same size,
@@ -32,11 +51,15 @@ pub fn infer(net: &Network, over: InputOverride) -> Result<Shapes, ShapeError> {
     let width = over.width.unwrap_or(net.net.width);
     let height = over.height.unwrap_or(net.net.height);
     for (key, v) in [("width", over.width), ("height", over.height)] {
-        if v == Some(0) || v.is_some_and(|v| v > crate::network::MAX_DIM as usize) {
+        if v == Some(0) || v.is_some_and(|v| v > crate::vocab::keys::MAX_DIM as usize) {
             return Err(ShapeError {
+                kind: ShapeErrorKind::InputSize,
                 layer: None,
                 span: net.net.span,
-                message: format!("--{key} must be between 1 and {}", crate::network::MAX_DIM),
+                message: format!(
+                    "the input {key} must be between 1 and {}",
+                    crate::vocab::keys::MAX_DIM
+                ),
             });
         }
     }
@@ -48,6 +71,7 @@ pub fn infer(net: &Network, over: InputOverride) -> Result<Shapes, ShapeError> {
         Some(net.net.inputs)
     }
     .ok_or_else(|| ShapeError {
+        kind: ShapeErrorKind::Overflow,
         layer: None,
         span: net.net.span,
         message: format!("the input {} overflows the address space", input.text()),

@@ -9,6 +9,7 @@ pub use fuse::{FusedConv, blur, fused_batchnorm, fused_connected, fused_conv};
 use crate::kinds::WeightBlock;
 use crate::network::Network;
 use crate::shape::Shapes;
+use crate::vocab::cost::WEIGHTS_HEADER_BYTES;
 use std::ops::Range;
 use thiserror::Error;
 
@@ -148,6 +149,38 @@ pub fn header(bytes: &[u8]) -> Result<Header, WeightsError> {
         transposed: major > 1000 || minor > 1000,
         bytes: len,
     })
+}
+
+impl Header {
+    /// The header darknet ≥ 0.2 writes (version 0.2.0, `seen` in 64 bits).
+    pub fn current(seen: u64) -> Self {
+        Self {
+            major: 0,
+            minor: 2,
+            revision: 0,
+            seen,
+            transposed: false,
+            bytes: WEIGHTS_HEADER_BYTES as usize,
+        }
+    }
+
+    /// The header's bytes as darknet's `save_weights` writes them (little-endian; `seen` in 64
+    /// bits from version 0.2 on, 32 before).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.bytes);
+        for v in [self.major, self.minor, self.revision] {
+            out.extend(v.to_le_bytes());
+        }
+        out.extend(&self.seen.to_le_bytes()[..self.bytes.saturating_sub(12).min(8)]);
+        out
+    }
+}
+
+/// A whole `.weights` file as darknet writes it: the current header, then `floats`.
+pub fn file_bytes(seen: u64, floats: impl IntoIterator<Item = f32>) -> Vec<u8> {
+    let mut out = Header::current(seen).to_bytes();
+    out.extend(floats.into_iter().flat_map(f32::to_le_bytes));
+    out
 }
 
 /// Reads a `.weights` file from disk with one read into the float buffer.
@@ -300,4 +333,31 @@ fn ranges(
         layers.push(lw);
     }
     Ok((layers, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_header_reads_back() {
+        // darknet 0.2: three int32 then seen as uint64, 20 bytes, little-endian
+        let bytes = file_bytes(0x0102_0304_0506, [1.5]);
+        assert_eq!(bytes.len(), 24);
+        assert_eq!(&bytes[..12], &[0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&bytes[12..20], &[6, 5, 4, 3, 2, 1, 0, 0]);
+        assert_eq!(&bytes[20..], &1.5f32.to_le_bytes());
+        let h = header(&bytes).expect("header");
+        assert_eq!(h, Header::current(0x0102_0304_0506));
+        // before 0.2, seen is 32 bits: a 16-byte header
+        let old = Header {
+            major: 0,
+            minor: 1,
+            revision: 0,
+            seen: 7,
+            transposed: false,
+            bytes: 16,
+        };
+        assert_eq!(header(&old.to_bytes()).expect("old header"), old);
+    }
 }

@@ -33,10 +33,8 @@ pub fn setup_sized(
     let a = csplens::analyze("t.cfg", cfg.as_bytes(), over)
         .unwrap_or_else(|f| panic!("{}", f.render()));
     let mut rng = Lcg(seed);
-    let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    for _ in 0..a.profile.weight_floats {
-        bytes.extend(rng.next().to_le_bytes());
-    }
+    let floats: Vec<f32> = (0..a.profile.weight_floats).map(|_| rng.next()).collect();
+    let bytes = csplens::weights::file_bytes(0, floats);
     let mut w = csplens::weights::parse(&bytes, &a.network, &a.shapes).expect("weights");
     for lw in w.layers.clone() {
         if let Some([_, _, var]) = lw.bn {
@@ -80,8 +78,8 @@ pub fn tame(a: &Analysis, w: &mut Weights) {
         let taps = lw.weights.len();
         let outputs = lw.biases.len().max(1);
         let fan_in = match &a.network.layers[i].kind {
-            csplens::network::LayerKind::Convolutional(_)
-            | csplens::network::LayerKind::Connected(_) => (taps / outputs).max(1),
+            csplens::kinds::LayerKind::Convolutional(_)
+            | csplens::kinds::LayerKind::Connected(_) => (taps / outputs).max(1),
             _ => continue,
         };
         let gain = (6.0 / fan_in as f32).sqrt();

@@ -8,7 +8,7 @@ use super::common::random::{NET, setup};
 use super::context;
 use csplens::backend::wgpu::kernels::Accumulate;
 use csplens::backend::wgpu::{BuildOptions, GpuNet};
-use csplens::backend::{BackendChoice, BackendError, Precision, Runner};
+use csplens::backend::{BackendChoice, BackendError, Precision, RunOptions, Runner};
 use csplens::detect::{self, Detection, Params};
 
 /// Intersection over union of two pixel boxes.
@@ -129,13 +129,23 @@ fn f16_is_refused_by_the_cpu_and_auto_says_it_fell_back() {
         &format!("{NET}[convolutional]\nfilters=4\nsize=1\nactivation=linear\n"),
         89,
     );
-    let refused = Runner::new(BackendChoice::Cpu, Precision::F16, &a, &w, 1).unwrap_err();
+    let refused = Runner::new(
+        &RunOptions::new(BackendChoice::Cpu, Precision::F16, 1),
+        &a,
+        &w,
+    )
+    .unwrap_err();
     assert!(matches!(refused, BackendError::NoF16 { .. }), "{refused}");
     assert!(refused.to_string().contains("use f32"), "{refused}");
     // auto never fails for the precision: on a software adapter it takes the CPU, in f32
     let Some(ctx) = context() else { return };
     if ctx.is_software() {
-        let (runner, said) = Runner::new(BackendChoice::Auto, Precision::F16, &a, &w, 1).unwrap();
+        let (runner, said) = Runner::new(
+            &RunOptions::new(BackendChoice::Auto, Precision::F16, 1),
+            &a,
+            &w,
+        )
+        .unwrap();
         assert_eq!(runner.precision(), Precision::F32);
         assert!(said.contains("f32 (the CPU backend has no f16)"), "{said}");
     }

@@ -1,6 +1,6 @@
 //! Darknet's activation functions (src/activations.h), element-wise and per-channel.
 
-use crate::network::Activation;
+use crate::vocab::activation::Activation;
 
 fn logistic(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())

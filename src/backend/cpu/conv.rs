@@ -14,8 +14,9 @@ pub const WINOGRAD_MIN_CHANNELS: usize = 8;
 
 /// Column-matrix values im2col makes per band: about 512 KB, a core's L2.
 const COLUMN_VALUES_PER_BAND: usize = 128 * 1024;
-use crate::network::{Activation, Conv};
+use crate::kinds::Conv;
 use crate::tensor::Tensor;
+use crate::vocab::activation::Activation;
 use crate::weights::FusedConv;
 use rayon::prelude::*;
 

@@ -4,8 +4,9 @@
 //! im2col column at `j`, then the activation.
 
 use super::activation::activate;
-use crate::network::{Activation, Spatial};
+use crate::kinds::Spatial;
 use crate::tensor::Tensor;
+use crate::vocab::activation::Activation;
 use rayon::prelude::*;
 
 /// A prepared `[local]` layer.

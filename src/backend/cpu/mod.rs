@@ -18,10 +18,11 @@ pub use conv::ConvOp;
 pub use scratch::Scratch;
 
 use super::{BackendError, Forward};
-use crate::Analysis;
-use crate::network::{Activation, LayerKind, Pool, Region, Shortcut, Src, Yolo};
-use crate::shape::LayerShape;
+use crate::backend::Model;
+use crate::kinds::{LayerKind, Pool, Region, Shortcut, Src, Yolo};
 use crate::tensor::Tensor;
+use crate::vocab::activation::Activation;
+use crate::vocab::shape::LayerShape;
 use crate::weights::{Weights, fused_conv};
 use std::time::Instant;
 
@@ -103,19 +104,24 @@ fn floats(
 
 impl CpuNet {
     /// Prepares every layer: batch norm folded into convolutions, weights laid out.
-    pub fn new(a: &Analysis, w: &Weights, threads: usize) -> Result<Self, BackendError> {
+    pub fn new<'m>(
+        a: impl Into<Model<'m>>,
+        w: &Weights,
+        threads: usize,
+    ) -> Result<Self, BackendError> {
         Self::with_winograd(a, w, threads, true)
     }
 
     /// As [`CpuNet::new`]; `winograd = false` runs every convolution as im2col + GEMM, the
     /// backend's exact path (the reference other backends are compared with layer by layer).
-    pub fn with_winograd(
-        a: &Analysis,
+    pub fn with_winograd<'m>(
+        a: impl Into<Model<'m>>,
         w: &Weights,
         threads: usize,
         winograd: bool,
     ) -> Result<Self, BackendError> {
-        let net = &a.network;
+        let a: Model = a.into();
+        let net = a.network;
         let mut ops = Vec::with_capacity(net.layers.len());
         for (i, layer) in net.layers.iter().enumerate() {
             let s = &a.shapes.layers[i];
@@ -126,7 +132,7 @@ impl CpuNet {
             };
             let op = match &layer.kind {
                 LayerKind::Convolutional(c) => {
-                    if let Some(reason) = crate::shape::share_mismatch(net, &a.shapes, i) {
+                    if let Some(reason) = crate::shape::share_mismatch(net, a.shapes, i) {
                         return Err(BackendError::Invalid { layer: i, reason });
                     }
                     let source = c.share_index.unwrap_or(i);
@@ -140,7 +146,7 @@ impl CpuNet {
                             kind: "XNOR convolutional",
                         });
                     }
-                    let unblurred = crate::network::Conv {
+                    let unblurred = crate::kinds::Conv {
                         stride_x: 1,
                         stride_y: 1,
                         antialiasing: 0,

@@ -2,8 +2,9 @@
 //! it (src/*_layer.c, src/blas.c).
 
 use super::activation::{activate, apply};
-use crate::network::{Activation, Region, Shortcut, WeightsType, Yolo};
+use crate::kinds::{Region, Shortcut, WeightsType, Yolo};
 use crate::tensor::Tensor;
+use crate::vocab::activation::Activation;
 
 /// Concatenates channel slices `[group_id·C/groups, (group_id+1)·C/groups)` of each input.
 pub fn route(inputs: &[&Tensor], groups: usize, group_id: usize) -> Tensor {

@@ -1,7 +1,7 @@
 //! Pooling as darknet computes it (src/maxpool_layer.c, src/avgpool_layer.c): windowed max
 //! and local average, `maxpool_depth`, global average.
 
-use crate::network::Pool;
+use crate::kinds::Pool;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 

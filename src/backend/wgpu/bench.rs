@@ -4,8 +4,8 @@
 
 use super::context::GpuContext;
 use super::net::{Encode, GpuNet};
-use crate::Analysis;
 use crate::backend::BackendError;
+use crate::backend::Model;
 use crate::tensor::Tensor;
 use crate::weights::Weights;
 
@@ -13,14 +13,14 @@ pub use super::net::Baseline;
 
 /// The network with every ungrouped convolution on `baseline` (`shared`: buffers shared by
 /// liveness, else each layer its own).
-pub fn baseline(
+pub fn baseline<'m>(
     ctx: &GpuContext,
-    a: &Analysis,
+    a: impl Into<Model<'m>>,
     w: &Weights,
     baseline: Baseline,
     shared: bool,
 ) -> Result<GpuNet, BackendError> {
-    GpuNet::with_baseline(ctx, a, w, baseline, shared)
+    GpuNet::with_baseline(ctx, a.into(), w, baseline, shared)
 }
 
 /// Timers over one built network.

@@ -354,8 +354,8 @@ shared_names! {
 
 /// The shaders' activation numbering ([`act`]); `None` for the normalize_channels family,
 /// which runs as its own kernel ([`normalization`]).
-pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
-    use crate::network::Activation as A;
+pub fn activation_id(a: crate::vocab::activation::Activation) -> Option<u32> {
+    use crate::vocab::activation::Activation as A;
     Some(match a {
         A::Linear => act::LINEAR,
         A::Leaky | A::Revleaky => act::LEAKY,
@@ -385,7 +385,7 @@ pub fn activation_id(a: crate::network::Activation) -> Option<u32> {
 
 /// The `normalize_channels` kernel's flag for the activations that normalise across channels
 /// (0 plain, 1 softmax); `None` for the element-wise ones.
-pub fn normalization(a: crate::network::Activation) -> Option<u32> {
+pub fn normalization(a: crate::vocab::activation::Activation) -> Option<u32> {
     a.across_channels().map(u32::from)
 }
 

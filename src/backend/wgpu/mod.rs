@@ -9,4 +9,4 @@ pub mod kernels;
 mod net;
 
 pub use context::GpuContext;
-pub use net::{BuildOptions, ConvChoice, ConvKernel, GpuNet, Kernels, tuning_dir};
+pub use net::{BuildOptions, ConvChoice, ConvKernel, GpuNet, Kernels};

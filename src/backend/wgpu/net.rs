@@ -7,7 +7,7 @@
 
 use super::context::GpuContext;
 use super::kernels::Precision;
-use crate::shape::LayerShape;
+use crate::vocab::shape::LayerShape;
 
 mod batch;
 mod build;
@@ -25,7 +25,6 @@ mod view;
 pub use build::{BuildOptions, Kernels};
 pub use choice::{Baseline, ConvChoice, ConvKernel};
 pub(super) use run::{Encode, median_ms};
-pub use tune::default_dir as tuning_dir;
 use view::{Command, View};
 
 /// A network ready to run through wgpu: its recorded commands, the buffers they bind, and

@@ -2,7 +2,8 @@
 //! stages, their base, both parts and the fusion. Pure graph work on the network and shapes.
 
 use super::{BlockKind, Entry, Fusion, Part1Kind};
-use crate::network::{Conv, LayerKind, Network, Src};
+use crate::kinds::{Conv, LayerKind, Src};
+use crate::network::Network;
 
 /// Every layer's ancestors (itself included) as one bit row per layer.
 pub(super) struct Ancestry {

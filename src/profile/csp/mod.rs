@@ -17,7 +17,8 @@
 mod find;
 
 use super::{Gradient, Memory, Profile, traffic::layer_traffic};
-use crate::network::{LayerKind, Network};
+use crate::kinds::LayerKind;
+use crate::network::Network;
 use crate::shape::Shapes;
 use find::{Ancestry, Found};
 use serde::Serialize;

@@ -2,7 +2,8 @@
 //! Node 0 is the input image, node `i + 1` is layer `i`.
 
 use crate::kinds::ChannelFlow;
-use crate::network::{LayerKind, Network, Src};
+use crate::kinds::{LayerKind, Src};
+use crate::network::Network;
 use crate::shape::Shapes;
 
 /// A half-open channel interval `[lo, hi)`.

@@ -4,14 +4,14 @@
 
 use super::super::context::GpuContext;
 use super::super::kernels::{Accumulate, Precision};
-use super::choice::{Baseline, ConvChoice, ConvKernel, Recipe};
+use super::choice::{Baseline, ConvChoice, ConvKernel, Recipe, SPLIT_BELOW};
 use super::layouts::Uploads;
 use super::recorder::{At, Recorder};
 use super::view::{View, allocate, storage};
 use super::{Built, GpuNet, plan, tune};
-use crate::Analysis;
 use crate::backend::BackendError;
-use crate::network::LayerKind;
+use crate::backend::Model;
+use crate::kinds::LayerKind;
 use crate::weights::Weights;
 use std::path::PathBuf;
 
@@ -29,6 +29,12 @@ pub struct BuildOptions {
     /// What the implicit-GEMM kernels accumulate in: f32 (the default), or f16 as a measured
     /// option only (`gpu-bench`), with f16 storage.
     pub accumulate: Accumulate,
+    /// Where [`Kernels::Auto`] remembers each device's measured choices (the front ends pass
+    /// [`crate::backend::tuning_dir`]); `None`: measured at every build.
+    pub tuning_cache: Option<PathBuf>,
+    /// The split-K size rule: on a real GPU a convolution launching fewer invocations than
+    /// this is split over its input channels until it reaches it ([`SPLIT_BELOW`]).
+    pub split_below: usize,
 }
 
 /// How the ungrouped convolutions' kernels are chosen.
@@ -37,7 +43,7 @@ pub enum Kernels {
     /// The device's own choice: on a software adapter every convolution runs `Gemm` (measured
     /// fastest there, docs/perf.md); on a real GPU each gets the fastest of every production
     /// kernel and split-K count, measured once per device and network and remembered in
-    /// [`super::tuning_dir`].
+    /// [`BuildOptions::tuning_cache`].
     Auto,
     /// Each convolution's fastest of `candidates` and split-K counts, measured on this
     /// device and remembered in `cache` (`None`: measured every time).
@@ -61,6 +67,8 @@ impl Default for BuildOptions {
             shared: true,
             precision: Precision::F32,
             accumulate: Accumulate::F32,
+            tuning_cache: None,
+            split_below: SPLIT_BELOW,
         }
     }
 }
@@ -82,6 +90,7 @@ impl BuildOptions {
             shared: self.shared,
             precision: self.precision,
             accumulate: self.accumulate,
+            split_below: self.split_below,
         }
     }
 
@@ -96,12 +105,13 @@ impl BuildOptions {
 
 impl GpuNet {
     /// Uploads the weights and records the network's commands as `options` ask.
-    pub fn build(
+    pub fn build<'m>(
         ctx: &GpuContext,
-        a: &Analysis,
+        a: impl Into<Model<'m>>,
         w: &Weights,
         options: &BuildOptions,
     ) -> Result<Self, BackendError> {
+        let a: Model = a.into();
         let n = a.network.layers.len();
         if options.accumulate == Accumulate::F16 && options.precision != Precision::F16 {
             return Err(BackendError::Internal(
@@ -121,17 +131,14 @@ impl GpuNet {
             Kernels::Auto if ctx.is_software() => {
                 fixed(&vec![ConvChoice::rule(ConvKernel::Gemm); n])
             }
-            Kernels::Auto => {
-                let cache = super::tuning_dir();
-                tune::tuned(
-                    ctx,
-                    a,
-                    w,
-                    &ConvKernel::ALL,
-                    cache.as_deref(),
-                    options.recipe(&[]),
-                )
-            }
+            Kernels::Auto => tune::tuned(
+                ctx,
+                a,
+                w,
+                &ConvKernel::ALL,
+                options.tuning_cache.as_deref(),
+                options.recipe(&[]),
+            ),
             Kernels::Tuned { candidates, cache } => {
                 tune::tuned(ctx, a, w, candidates, cache.as_deref(), options.recipe(&[]))
             }
@@ -149,7 +156,7 @@ impl GpuNet {
     /// added.
     pub(super) fn assemble(
         ctx: &GpuContext,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         recipe: Recipe<'_>,
         uploads: Uploads,
@@ -160,6 +167,7 @@ impl GpuNet {
             shared,
             precision,
             accumulate,
+            split_below,
         } = recipe;
         let scope = ctx.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let oom = ctx.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -186,6 +194,7 @@ impl GpuNet {
             baseline,
             precision,
             accumulate,
+            split_below,
             weight_bytes: 0,
             bound: Default::default(),
             second_place: None,
@@ -252,7 +261,7 @@ impl GpuNet {
     /// Every ungrouped convolution on a benchmark baseline (`wgpu::bench`).
     pub(in crate::backend::wgpu) fn with_baseline(
         ctx: &GpuContext,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         baseline: Baseline,
         shared: bool,
@@ -264,6 +273,7 @@ impl GpuNet {
             shared,
             precision: Precision::F32,
             accumulate: Accumulate::F32,
+            split_below: SPLIT_BELOW,
         };
         Self::assemble(ctx, a, w, recipe, Uploads::new()).map(|(net, _)| net)
     }

@@ -6,16 +6,8 @@
 use super::super::kernels::{Accumulate, Precision};
 
 /// Convolutions launching fewer invocations than this on a real GPU are split over input
-/// channels (split-K) until they reach it; `CSPLENS_SPLIT_BELOW` overrides it for tuning.
-const SPLIT_BELOW: usize = 262_144;
-
-/// The split-K size rule's threshold (invocations).
-pub(super) fn split_below() -> usize {
-    std::env::var("CSPLENS_SPLIT_BELOW")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(SPLIT_BELOW)
-}
+/// channels (split-K) until they reach it (the default of [`super::BuildOptions::split_below`]).
+pub const SPLIT_BELOW: usize = 262_144;
 
 /// A production kernel for ungrouped convolutions (grouped and depthwise layers always run
 /// `conv_grouped`).
@@ -113,4 +105,6 @@ pub(super) struct Recipe<'c> {
     pub(super) shared: bool,
     pub(super) precision: Precision,
     pub(super) accumulate: Accumulate,
+    /// The split-K size rule's threshold (invocations).
+    pub(super) split_below: usize,
 }

@@ -2,14 +2,14 @@
 //! where a layer is too small to fill a GPU, and the dispatches.
 
 use super::super::kernels::{ConvParams, Kernel, conv_binding as bind};
-use super::choice::{Baseline, ConvKernel, split_below};
+use super::choice::{Baseline, ConvKernel};
 use super::layouts::{Layout, channel_blocks, gemm_taps, k_major};
 use super::recorder::Recorder;
 use super::view::{Command, View, WG, linear_groups, storage, stored, upload};
-use crate::Analysis;
 use crate::backend::BackendError;
+use crate::backend::Model;
 use crate::kinds::Conv as ConvLayer;
-use crate::network::LayerKind;
+use crate::kinds::LayerKind;
 use crate::weights::{FusedConv, Weights, fused_conv};
 
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
@@ -62,7 +62,7 @@ impl Recorder<'_> {
     /// head's epilogue, and the antialiasing blur after it.
     pub(super) fn convolutional(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         i: usize,
         c: &ConvLayer,
@@ -74,7 +74,7 @@ impl Recorder<'_> {
                 kind: "XNOR convolutional",
             });
         }
-        if let Some(reason) = crate::shape::share_mismatch(&a.network, &a.shapes, i) {
+        if let Some(reason) = crate::shape::share_mismatch(a.network, a.shapes, i) {
             return Err(BackendError::Invalid { layer: i, reason });
         }
         let s = a.shapes.layers[i];
@@ -215,8 +215,8 @@ impl Recorder<'_> {
     fn splits(&mut self, invocations: usize, k: usize, most: usize) -> usize {
         let splits = match self.at.choice.splits {
             Some(s) => s.min(k),
-            None if self.ctx.is_software() || invocations >= split_below() => 1,
-            None => split_below().div_ceil(invocations).min(most),
+            None if self.ctx.is_software() || invocations >= self.split_below => 1,
+            None => self.split_below.div_ceil(invocations).min(most),
         }
         .max(1);
         self.at.splits = splits;
@@ -445,6 +445,7 @@ mod tests {
     use super::super::choice::{ConvChoice, Recipe};
     use super::super::layouts::Uploads;
     use super::*;
+    use crate::Analysis;
     use crate::tensor::Tensor;
 
     fn network() -> (Analysis, Weights) {
@@ -452,10 +453,8 @@ mod tests {
                    [convolutional]\nbatch_normalize=1\nfilters=40\nsize=3\npad=1\nactivation=leaky\n\n\
                    [convolutional]\nfilters=24\nsize=1\nactivation=linear\n";
         let a = crate::analyze("t.cfg", cfg.as_bytes(), Default::default()).unwrap();
-        let mut bytes = vec![0u8, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        for i in 0..a.profile.weight_floats {
-            bytes.extend(((i % 7) as f32 * 0.1 + 0.1).to_le_bytes());
-        }
+        let floats = (0..a.profile.weight_floats).map(|i| (i % 7) as f32 * 0.1 + 0.1);
+        let bytes = crate::weights::file_bytes(0, floats);
         let w = crate::weights::parse(&bytes, &a.network, &a.shapes).unwrap();
         (a, w)
     }
@@ -476,8 +475,9 @@ mod tests {
                 shared: true,
                 precision: crate::backend::Precision::F32,
                 accumulate: Default::default(),
+                split_below: super::super::choice::SPLIT_BELOW,
             };
-            GpuNet::assemble(&ctx, &a, &w, recipe, uploads).unwrap()
+            GpuNet::assemble(&ctx, (&a).into(), &w, recipe, uploads).unwrap()
         };
         let (_, first) = build(ConvChoice::rule(ConvKernel::Gemm), Uploads::new());
         // per convolution: biases, K-major weights (40 and 24 channels padded to 64), taps

@@ -4,10 +4,10 @@
 use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
 use super::recorder::Recorder;
 use super::view::{Command, View, linear_groups};
-use crate::Analysis;
 use crate::backend::BackendError;
-use crate::network::{LayerKind, Route, Shortcut, WeightsType, Yolo};
-use crate::shape::LayerShape;
+use crate::backend::Model;
+use crate::kinds::{LayerKind, Route, Shortcut, WeightsType, Yolo};
+use crate::vocab::shape::LayerShape;
 use crate::weights::Weights;
 
 impl Recorder<'_> {
@@ -15,7 +15,7 @@ impl Recorder<'_> {
     /// of each input (or its group slice) that was not.
     pub(super) fn route(
         &self,
-        a: &Analysis,
+        a: Model<'_>,
         i: usize,
         r: &Route,
     ) -> Result<Vec<Command>, BackendError> {
@@ -44,7 +44,7 @@ impl Recorder<'_> {
     /// darknet's shortcut_cpu), then the activation unless a kernel fused it.
     pub(super) fn shortcut(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         i: usize,
         sc: &Shortcut,
@@ -109,7 +109,7 @@ impl Recorder<'_> {
     /// resampled for another W×H (unweighted, as darknet).
     fn add_term(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         j: usize,
         out: &View,
         dims: EwParams,
@@ -218,7 +218,7 @@ impl Recorder<'_> {
     /// The one-kernel layers of elementwise.wgsl; `None` for a kind the GPU does not run.
     pub(super) fn elementwise(
         &self,
-        a: &Analysis,
+        a: Model<'_>,
         i: usize,
         kind: &LayerKind,
         prev: &View,
@@ -379,11 +379,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE;
 /// A weighted shortcut's weights after darknet's normalisation (relu or softmax across the
 /// n + 1 inputs, per feature or per channel), input-major `[input][channel]`; `None` for an
 /// unweighted shortcut.
-fn shortcut_weights(
-    sc: &crate::network::Shortcut,
-    raw: &[f32],
-    channels: usize,
-) -> Option<Vec<f32>> {
+fn shortcut_weights(sc: &crate::kinds::Shortcut, raw: &[f32], channels: usize) -> Option<Vec<f32>> {
     let per = match sc.weights_type {
         WeightsType::None => return None,
         WeightsType::PerFeature => 1,

@@ -5,15 +5,15 @@ use super::super::kernels::{EwParams, Kernel, ew_binding as bind};
 use super::elementwise::output_dims;
 use super::recorder::Recorder;
 use super::view::{Command, View, linear_groups};
-use crate::Analysis;
 use crate::backend::BackendError;
-use crate::network::Spatial;
+use crate::backend::Model;
+use crate::kinds::Spatial;
 use crate::weights::Weights;
 
 impl Recorder<'_> {
     pub(super) fn local(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         i: usize,
         l: &Spatial,

@@ -3,8 +3,8 @@
 //! buffer; a concatenation is one region its producers write into at their channel offsets.
 //! Regions whose lifetimes do not overlap may share a buffer (the liveness plan).
 
-use crate::Analysis;
-use crate::network::{LayerKind, Src};
+use crate::backend::Model;
+use crate::kinds::{LayerKind, Src};
 
 /// A layer's output: `bytes` at `offset` in region `region`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ impl Plan {
     }
 
     /// Whether layer `i` is a view of its producer (it runs nothing).
-    pub fn is_view(&self, a: &Analysis, i: usize) -> bool {
+    pub fn is_view(&self, a: Model<'_>, i: usize) -> bool {
         match (&a.network.layers[i].kind, self.parent[i]) {
             (LayerKind::Route(r), Some((p, _))) => r.layers.len() == 1 && r.layers[0] == p,
             _ => false,
@@ -72,7 +72,7 @@ impl Plan {
 }
 
 /// Bytes of layer `i`'s output at `elem` bytes per value.
-fn out_bytes(a: &Analysis, i: usize, elem: u64) -> u64 {
+fn out_bytes(a: Model<'_>, i: usize, elem: u64) -> u64 {
     a.shapes.layers[i].outputs as u64 * elem
 }
 
@@ -81,7 +81,7 @@ fn out_bytes(a: &Analysis, i: usize, elem: u64) -> u64 {
 /// `heads[j] = Some(k)`: yolo layer `k` is fused into convolution `j`, which then writes the
 /// head's output (its own place is the head's). `elem`: bytes per stored value.
 pub fn plan(
-    a: &Analysis,
+    a: Model<'_>,
     align: u64,
     elem: u64,
     heads: &[Option<usize>],
@@ -140,7 +140,7 @@ pub fn plan(
 
 /// Whether layer `j`'s kernel can store its output a second time: a convolution's can (not
 /// its antialiasing blur's, nor one whose head is fused into it).
-fn stores_twice(a: &Analysis, j: usize, heads: &[Option<usize>]) -> bool {
+fn stores_twice(a: Model<'_>, j: usize, heads: &[Option<usize>]) -> bool {
     let conv =
         matches!(&a.network.layers[j].kind, LayerKind::Convolutional(c) if c.antialiasing == 0);
     conv && heads.get(j).is_none_or(Option::is_none)
@@ -150,7 +150,7 @@ fn stores_twice(a: &Analysis, j: usize, heads: &[Option<usize>]) -> bool {
 /// producer stores twice, where the part's offset is aligned and the producer reads nothing
 /// of the concatenation's region.
 fn seconds(
-    a: &Analysis,
+    a: Model<'_>,
     parent: &[Option<(usize, u64)>],
     align: u64,
     elem: u64,
@@ -218,7 +218,7 @@ fn top(parent: &[Option<(usize, u64)>], mut i: usize, r: usize) -> usize {
 /// store twice (it then writes its own buffer and the concatenation: no copy), else the
 /// reader.
 fn first_conflict(
-    a: &Analysis,
+    a: Model<'_>,
     parent: &[Option<(usize, u64)>],
     heads: &[Option<usize>],
 ) -> Option<usize> {
@@ -253,7 +253,7 @@ fn first_conflict(
 /// Regions from the placement: one per root, live from the first write into it to the last
 /// read of anything in it.
 fn regions(
-    a: &Analysis,
+    a: Model<'_>,
     parent: Vec<Option<(usize, u64)>>,
     second: Vec<Option<(usize, u64)>>,
     elem: u64,
@@ -343,7 +343,7 @@ pub fn share(regions: &[Region], shared: bool) -> (Vec<usize>, Vec<u64>) {
 /// `fusable(conv, j, k)`, that reader (run in the convolution's epilogue). None without shared
 /// buffers: every layer's own output is then kept for the caller ([`GpuNet::forward_all`]).
 fn fused_readers(
-    a: &Analysis,
+    a: Model<'_>,
     shared: bool,
     fusable: impl Fn(&crate::kinds::Conv, usize, usize) -> bool,
 ) -> Vec<Option<usize>> {
@@ -373,7 +373,7 @@ fn fused_readers(
 /// (`gemm[j]`), whose one reader is a 2×2, stride-2 max pool, at even width and height (every
 /// window whole: darknet's offset −padding/2 is 0 for padding 0 or 1), writes the pool's
 /// output itself (one dispatch and one pass over the convolution's output fewer).
-pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usize>> {
+pub fn fused_pools(a: Model<'_>, shared: bool, gemm: &[bool]) -> Vec<Option<usize>> {
     let shapes = &a.shapes.layers;
     fused_readers(a, shared, |c, j, k| {
         let LayerKind::Maxpool(pl) = &a.network.layers[k].kind else {
@@ -395,7 +395,7 @@ pub fn fused_pools(a: &Analysis, shared: bool, gemm: &[bool]) -> Vec<Option<usiz
 
 /// For each layer, the yolo head fused into it: a convolution whose one reader is a yolo layer
 /// writes the head's output itself (one dispatch fewer per head).
-pub fn fused_heads(a: &Analysis, shared: bool) -> Vec<Option<usize>> {
+pub fn fused_heads(a: Model<'_>, shared: bool) -> Vec<Option<usize>> {
     let shapes = &a.shapes.layers;
     fused_readers(a, shared, |_, j, k| {
         matches!(a.network.layers[k].kind, LayerKind::Yolo(_))
@@ -407,6 +407,11 @@ pub fn fused_heads(a: &Analysis, shared: bool) -> Vec<Option<usize>> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use crate::Analysis;
+
+    fn m(a: &Analysis) -> Model<'_> {
+        a.into()
+    }
 
     fn analysis(cfg: &str) -> Analysis {
         crate::analyze("t.cfg", cfg.as_bytes(), Default::default())
@@ -415,7 +420,7 @@ mod tests {
 
     /// Every layer's range lies inside its region, and two layers of one region overlap only
     /// where one is a view into the other or written into it.
-    fn check_disjoint(a: &Analysis, p: &Plan) {
+    fn check_disjoint(a: Model<'_>, p: &Plan) {
         for (i, pi) in p.places.iter().enumerate() {
             assert!(
                 pi.offset + pi.bytes <= p.regions[pi.region].bytes,
@@ -448,8 +453,8 @@ mod tests {
     #[test]
     fn yolov4_tiny_routes_cost_nothing_at_416() {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
-        let p = plan(&a, 256, 4, &[], &[]);
-        check_disjoint(&a, &p);
+        let p = plan(m(&a), 256, 4, &[], &[]);
+        check_disjoint(m(&a), &p);
         // (route, input) pairs not written in place: the inner CSP concats' first convolution,
         // which the second one reads (a dispatch may not read and write one buffer), and layer
         // 23, which feeds two concats (24 and 34) and can be placed in only one. Each is a
@@ -459,7 +464,7 @@ mod tests {
             let LayerKind::Route(r) = &layer.kind else {
                 continue;
             };
-            if !p.is_view(&a, i) {
+            if !p.is_view(m(&a), i) {
                 apart.extend(
                     r.layers
                         .iter()
@@ -498,16 +503,16 @@ mod tests {
     #[test]
     fn fused_heads_are_written_by_their_convolutions() {
         let a = analysis(include_str!("../../../../assets/yolov4-tiny.cfg"));
-        let heads = fused_heads(&a, true);
+        let heads = fused_heads(m(&a), true);
         let fused: Vec<_> = heads
             .iter()
             .enumerate()
             .filter_map(|(j, k)| k.map(|k| (j, k)))
             .collect();
         assert_eq!(fused, [(29, 30), (36, 37)]);
-        assert!(fused_heads(&a, false).iter().all(Option::is_none));
-        let p = plan(&a, 256, 4, &heads, &[]);
-        check_disjoint(&a, &p);
+        assert!(fused_heads(m(&a), false).iter().all(Option::is_none));
+        let p = plan(m(&a), 256, 4, &heads, &[]);
+        check_disjoint(m(&a), &p);
         assert_eq!(p.placed_heads(&heads), heads);
         for &(j, k) in &fused {
             assert_eq!(p.places[j], p.places[k], "conv {j} writes head {k}");
@@ -535,21 +540,21 @@ mod tests {
              [convolutional]\nfilters=3\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-3\n",
         );
-        let p = plan(&a, 256, 4, &[], &[]);
-        assert!(!p.is_view(&a, 1), "a 3-channel offset is not aligned");
+        let p = plan(m(&a), 256, 4, &[], &[]);
+        assert!(!p.is_view(m(&a), 1), "a 3-channel offset is not aligned");
         // the first input of the concat sits at offset 0: it is written in place
         assert!(p.writes_in_place(2, 3));
         assert!(!p.writes_in_place(0, 3), "offset 3 × 572 is not aligned");
         assert_eq!(p.second[0], None, "nor is its second place: copied");
-        check_disjoint(&a, &p);
+        check_disjoint(m(&a), &p);
         // with 4-byte alignment the slice is a view; layer 2 reads it, so layer 0 and layer 2
         // cannot both be in the concat: layer 0 (a convolution) keeps its own buffer, which
         // the view reads, and stores its output a second time after layer 2's 3 × 572 bytes
-        let p = plan(&a, 4, 4, &[], &[]);
-        assert!(p.is_view(&a, 1));
+        let p = plan(m(&a), 4, 4, &[], &[]);
+        assert!(p.is_view(m(&a), 1));
         assert!(p.writes_in_place(2, 3) && !p.writes_in_place(0, 3));
         assert_eq!(p.second[0], Some((3, 3 * 572)));
-        check_disjoint(&a, &p);
+        check_disjoint(m(&a), &p);
     }
 
     #[test]
@@ -564,10 +569,10 @@ mod tests {
              [route]\nlayers=-1,-2\n\n\
              [route]\nlayers=-1,0\n",
         );
-        let p = plan(&a, 4, 4, &[], &[]);
-        check_disjoint(&a, &p);
+        let p = plan(m(&a), 4, 4, &[], &[]);
+        check_disjoint(m(&a), &p);
         for (k, layer) in a.network.layers.iter().enumerate() {
-            if p.is_view(&a, k) {
+            if p.is_view(m(&a), k) {
                 continue;
             }
             for src in &layer.inputs {
@@ -590,16 +595,16 @@ mod tests {
              [convolutional]\nfilters=8\nsize=1\nactivation=leaky\n\n\
              [route]\nlayers=-1,-1,-2\n",
         );
-        let p = plan(&a, 4, 4, &[], &[]);
+        let p = plan(m(&a), 4, 4, &[], &[]);
         assert!(!p.writes_in_place(1, 2));
         assert!(p.writes_in_place(0, 2));
-        check_disjoint(&a, &p);
+        check_disjoint(m(&a), &p);
     }
 
     #[test]
     fn regions_share_buffers_only_when_their_lifetimes_do_not_overlap() {
         let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
-        let p = plan(&a, 256, 4, &[], &[]);
+        let p = plan(m(&a), 256, 4, &[], &[]);
         let (slot_of, sizes) = share(&p.regions, true);
         for (x, rx) in p.regions.iter().enumerate() {
             assert!(sizes[slot_of[x]] >= rx.bytes);
@@ -618,7 +623,7 @@ mod tests {
     fn yolov3_tiny_pools_fuse_into_their_gemm_convolutions() {
         let a = analysis(include_str!("../../../../assets/yolov3-tiny.cfg"));
         let n = a.network.layers.len();
-        let pools = fused_pools(&a, true, &vec![true; n]);
+        let pools = fused_pools(m(&a), true, &vec![true; n]);
         let fused: Vec<_> = pools
             .iter()
             .enumerate()
@@ -628,16 +633,16 @@ mod tests {
         // too, and the sixth pool (stride 1 at 13 × 13) is no 2×2 / 2 window
         assert_eq!(fused, [(0, 1), (2, 3), (4, 5), (6, 7)]);
         assert!(
-            fused_pools(&a, false, &vec![true; n])
+            fused_pools(m(&a), false, &vec![true; n])
                 .iter()
                 .all(Option::is_none)
         );
         assert!(
-            fused_pools(&a, true, &vec![false; n])
+            fused_pools(m(&a), true, &vec![false; n])
                 .iter()
                 .all(Option::is_none)
         );
-        let p = plan(&a, 256, 4, &[], &pools);
+        let p = plan(m(&a), 256, 4, &[], &pools);
         for (j, k) in fused {
             // the convolution's own output is a stub; the pool's region is live from it
             assert_eq!(p.places[j].bytes, 4);

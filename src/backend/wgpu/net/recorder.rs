@@ -13,10 +13,11 @@ use super::choice::{Baseline, ConvChoice};
 use super::layouts::Uploads;
 use super::plan::Plan;
 use super::view::{Command, View, WG, linear_groups, storage, stored, upload};
-use crate::Analysis;
 use crate::backend::BackendError;
-use crate::network::{Activation, LayerKind, Pool, Src};
-use crate::shape::LayerShape;
+use crate::backend::Model;
+use crate::kinds::{LayerKind, Pool, Src};
+use crate::vocab::activation::Activation;
+use crate::vocab::shape::LayerShape;
 use crate::weights::{Weights, fused_batchnorm, fused_connected};
 
 /// What one layer was recorded as.
@@ -45,6 +46,8 @@ pub(super) struct Recorder<'p> {
     pub(super) precision: Precision,
     /// What the GEMM kernels accumulate in.
     pub(super) accumulate: super::super::kernels::Accumulate,
+    /// The split-K size rule's threshold (invocations).
+    pub(super) split_below: usize,
     /// Bytes of the weight buffers this build binds (each upload counted once).
     pub(super) weight_bytes: u64,
     /// The cached uploads this build binds (counted in `weight_bytes`).
@@ -73,7 +76,7 @@ impl Recorder<'_> {
     /// Records layer `i` with `choice` for its ungrouped convolution.
     pub(super) fn layer(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         i: usize,
         choice: ConvChoice,
@@ -102,7 +105,7 @@ impl Recorder<'_> {
 
     fn record(
         &mut self,
-        a: &Analysis,
+        a: Model<'_>,
         w: &Weights,
         i: usize,
     ) -> Result<Vec<Command>, BackendError> {

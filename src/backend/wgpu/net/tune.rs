@@ -10,11 +10,11 @@ use super::GpuNet;
 use super::choice::{ConvChoice, ConvKernel, Recipe};
 use super::layouts::Uploads;
 use super::run::median;
-use crate::Analysis;
 use crate::backend::BackendError;
+use crate::backend::Model;
 use crate::tensor::Tensor;
 use crate::weights::Weights;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Split-K counts each splitting kernel is timed with (besides the size rule).
 const SPLIT_TRIALS: [usize; 7] = [1, 2, 4, 8, 16, 32, 64];
@@ -47,7 +47,7 @@ fn fastest_at(per_layer: &[(ConvChoice, Vec<f64>)], i: usize) -> Option<ConvChoi
 /// every time), built as `like` says otherwise (its choices are the search's).
 pub(super) fn tuned(
     ctx: &GpuContext,
-    a: &Analysis,
+    a: Model<'_>,
     w: &Weights,
     candidates: &[ConvKernel],
     dir: Option<&Path>,
@@ -88,7 +88,7 @@ pub(super) fn tuned(
 /// precision is kept.
 fn fastest(
     ctx: &GpuContext,
-    a: &Analysis,
+    a: Model<'_>,
     w: &Weights,
     candidates: &[ConvKernel],
     like: Recipe<'_>,
@@ -164,22 +164,10 @@ fn median_layer_ms(net: &GpuNet, input: &Tensor) -> Result<Vec<f64>, BackendErro
         .collect())
 }
 
-/// Where choices are kept: `$CSPLENS_TUNING_DIR`, else `$XDG_CACHE_HOME/csplens/tuning`, else
-/// `$HOME/.cache/csplens/tuning`; `None` when none of them is set.
-pub fn default_dir() -> Option<PathBuf> {
-    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    var("CSPLENS_TUNING_DIR").map(PathBuf::from).or_else(|| {
-        var("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|c| c.join("csplens").join("tuning"))
-    })
-}
-
 /// The entry's file name: FNV-1a of everything the choice depends on — the device and driver,
 /// the crate version and the shader sources, the candidates and the precision, every layer's
 /// kind and shapes.
-fn entry(ctx: &GpuContext, a: &Analysis, candidates: &[ConvKernel], like: Recipe<'_>) -> String {
+fn entry(ctx: &GpuContext, a: Model<'_>, candidates: &[ConvKernel], like: Recipe<'_>) -> String {
     let mut h = Fnv::default();
     h.add(&ctx.describe());
     h.add(env!("CARGO_PKG_VERSION"));

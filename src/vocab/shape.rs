@@ -1,7 +1,7 @@
-//! The shapes every stage reads: a tensor's W×H×C, one layer's input and output, the whole
-//! network's, and the error of a layer that has none.
+//! The shapes every kind's rule speaks of: a tensor's W×H×C, one layer's input and output,
+//! and the error of a layer that has none.
 
-use crate::diag::{Span, Warning};
+use crate::diag::Span;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -56,30 +56,35 @@ pub struct LayerShape {
     pub pre_blur: Option<Shape>,
 }
 
-/// The shapes of a whole network.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Shapes {
-    /// The network input.
-    pub input: Shape,
-    /// Per layer, in layer order.
-    pub layers: Vec<LayerShape>,
-    /// Findings that do not stop shape inference (e.g. shortcuts that current darknet rejects).
-    pub warnings: Vec<Warning>,
-}
-
-/// Input size overrides (`--width`, `--height`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct InputOverride {
-    /// Replaces `[net] width`.
-    pub width: Option<usize>,
-    /// Replaces `[net] height`.
-    pub height: Option<usize>,
+/// Why a layer has no shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShapeErrorKind {
+    /// The layer needs an image and the one before outputs a flat vector.
+    NotImage,
+    /// A size overflows the address space.
+    Overflow,
+    /// The output (or the input) has no values.
+    NoOutput,
+    /// A kernel, window or crop larger than its (padded) input.
+    WindowTooLarge,
+    /// The layers it joins (route, shortcut, scale) have sizes that do not fit together.
+    SizeMismatch,
+    /// Its channel arithmetic does not work on its input (groups, reverse reorg).
+    Channels,
+    /// A head's input does not carry what its classes, mask or num say.
+    HeadInput,
+    /// It reads no layer, or one that does not exist yet.
+    Reference,
+    /// The input size asked for is out of range.
+    InputSize,
 }
 
 /// A layer whose output has no shape under any darknet rule.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("{message}")]
 pub struct ShapeError {
+    /// What kind of failure.
+    pub kind: ShapeErrorKind,
     /// The layer, when the error is about one.
     pub layer: Option<usize>,
     /// Where to point.

@@ -2,7 +2,7 @@
 //! shapes of the layers before it, and helpers that turn darknet's formulas into checked
 //! arithmetic and sentences that name the layer.
 
-use super::types::{LayerShape, Shape, ShapeError};
+use super::shape::{LayerShape, Shape, ShapeError, ShapeErrorKind as K};
 use crate::diag::{Span, Warning};
 
 /// One layer's shape-rule context.
@@ -41,13 +41,14 @@ impl ShapeCx<'_> {
     }
 
     /// An error at the section header.
-    pub fn err(&self, message: String) -> ShapeError {
-        self.err_at("", message)
+    pub fn err(&self, kind: K, message: String) -> ShapeError {
+        self.err_at(kind, "", message)
     }
 
     /// An error at `key` (the header when the key is not written).
-    pub fn err_at(&self, key: &str, message: String) -> ShapeError {
+    pub fn err_at(&self, kind: K, key: &str, message: String) -> ShapeError {
         ShapeError {
+            kind,
             layer: Some(self.index),
             span: self.span_of(key),
             message: self.located(&message),
@@ -65,7 +66,7 @@ impl ShapeCx<'_> {
         if self.prev.is_image() {
             Ok(self.prev)
         } else {
-            Err(self.err(format!(
+            Err(self.err(K::NotImage, format!(
                 "needs an image input but the layer before it outputs {} (a flat vector of {} values)",
                 self.prev.text(),
                 self.prev_flat
@@ -76,16 +77,16 @@ impl ShapeCx<'_> {
     /// An image output, refusing one that has no values or overflows.
     pub fn out(&self, input: Shape, output: Shape) -> Result<LayerShape, ShapeError> {
         let outputs = output.volume().ok_or_else(|| {
-            self.err(format!(
-                "the output {} overflows the address space",
-                output.text()
-            ))
+            self.err(
+                K::Overflow,
+                format!("the output {} overflows the address space", output.text()),
+            )
         })?;
         if outputs == 0 {
-            return Err(self.err(format!(
-                "the output would be {}, which has no values",
-                output.text()
-            )));
+            return Err(self.err(
+                K::NoOutput,
+                format!("the output would be {}, which has no values", output.text()),
+            ));
         }
         Ok(LayerShape {
             input,
@@ -121,10 +122,12 @@ impl ShapeCx<'_> {
 
     /// The shape of an earlier layer this one reads.
     pub fn source(&self, index: usize) -> Result<LayerShape, ShapeError> {
-        self.done
-            .get(index)
-            .copied()
-            .ok_or_else(|| self.err(format!("reads layer {index}, which does not exist yet")))
+        self.done.get(index).copied().ok_or_else(|| {
+            self.err(
+                K::Reference,
+                format!("reads layer {index}, which does not exist yet"),
+            )
+        })
     }
 
     /// `(size_in + pad_total − k) / stride + 1`, refusing kernels larger than the padded input.
@@ -138,9 +141,10 @@ impl ShapeCx<'_> {
     ) -> Result<usize, ShapeError> {
         let padded = side
             .checked_add(pad_total)
-            .ok_or_else(|| self.err("padding overflows".into()))?;
+            .ok_or_else(|| self.err(K::Overflow, "padding overflows".into()))?;
         if padded < k {
             return Err(self.err_at(
+                K::WindowTooLarge,
                 "size",
                 format!(
                     "the {what} {k} is larger than the padded input ({side} + {pad_total} padding)"
@@ -152,7 +156,7 @@ impl ShapeCx<'_> {
 
     /// The error of sizes that overflow.
     pub fn overflow(&self) -> ShapeError {
-        self.err("its sizes overflow the address space".into())
+        self.err(K::Overflow, "its sizes overflow the address space".into())
     }
 
     /// The product of `values`, or an error naming the layer when it overflows.
@@ -166,7 +170,7 @@ impl ShapeCx<'_> {
     /// Refuses an input without values.
     pub fn nonzero_input(&self) -> Result<(), ShapeError> {
         if self.prev_flat == 0 {
-            return Err(self.err("its input has no values".into()));
+            return Err(self.err(K::NoOutput, "its input has no values".into()));
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! One layer's costs and the counting rules several kinds share (a convolution's and a fully
 //! connected layer's weights as darknet's `make_*_layer` allocates them).
 
-use crate::shape::types::Shape;
+use crate::vocab::shape::Shape;
 use serde::Serialize;
 
 /// Bytes before the first float of a `.weights` file written by darknet ≥ 0.2
