@@ -53,7 +53,7 @@ pub fn heads(a: &Analysis) -> Vec<Head> {
                     let (w, h) = anchor(&y.anchors, m);
                     (m, w, h)
                 });
-                ("yolo", masked.collect())
+                (layer.kind.type_name(), masked.collect())
             } else if let LayerKind::Region(r) = &layer.kind {
                 // region anchors are in grid cells
                 let cell = (net_w / gw) as f32;
@@ -61,7 +61,7 @@ pub fn heads(a: &Analysis) -> Vec<Head> {
                     let (w, h) = anchor(&r.anchors, n);
                     (n, w * cell, h * cell)
                 });
-                ("region", all.collect())
+                (layer.kind.type_name(), all.collect())
             } else {
                 continue;
             };

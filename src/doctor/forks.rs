@@ -16,6 +16,7 @@
 use super::sections::entry;
 use super::{Finding, Severity};
 use crate::cfg::Section;
+use crate::kinds::KindTag;
 use crate::network::Network;
 
 /// The keys every layer section may hold in Darknet V3 (read after the kind's own).
@@ -250,16 +251,15 @@ const REGION: &[&str] = &[
     "anchors",
 ];
 
-/// The layer kinds (csplens's canonical names) Darknet V3 builds, with the keys its parser
-/// for each reads.
-const V3_KINDS: [(&str, &[&str]); 21] = [
-    ("convolutional", CONV),
+/// The layer kinds Darknet V3 builds, with the keys its parser for each reads.
+const V3_KINDS: [(KindTag, &[&str]); 21] = [
+    (KindTag::Convolutional, CONV),
     (
-        "route",
+        KindTag::Route,
         &["layers", "groups", "group_id", "stream", "wait_stream"],
     ),
     (
-        "maxpool",
+        KindTag::Maxpool,
         &[
             "stride",
             "stride_x",
@@ -272,10 +272,10 @@ const V3_KINDS: [(&str, &[&str]); 21] = [
             "maxpool_zero_nonmax",
         ],
     ),
-    ("yolo", YOLO),
-    ("upsample", &["stride", "scale"]),
+    (KindTag::Yolo, YOLO),
+    (KindTag::Upsample, &["stride", "scale"]),
     (
-        "shortcut",
+        KindTag::Shortcut,
         &[
             "activation",
             "weights_type",
@@ -283,9 +283,12 @@ const V3_KINDS: [(&str, &[&str]); 21] = [
             "from",
         ],
     ),
-    ("connected", &["output", "activation", "batch_normalize"]),
     (
-        "crnn",
+        KindTag::Connected,
+        &["output", "activation", "batch_normalize"],
+    ),
+    (
+        KindTag::Crnn,
         &[
             "size",
             "stride",
@@ -302,7 +305,7 @@ const V3_KINDS: [(&str, &[&str]); 21] = [
         ],
     ),
     (
-        "rnn",
+        KindTag::Rnn,
         &[
             "output",
             "hidden",
@@ -313,17 +316,17 @@ const V3_KINDS: [(&str, &[&str]); 21] = [
         ],
     ),
     (
-        "local_avgpool",
+        KindTag::LocalAvgpool,
         &["stride", "stride_x", "stride_y", "size", "padding"],
     ),
-    ("lstm", &["output", "batch_normalize"]),
-    ("reorg3d", &["stride", "reverse"]),
-    ("avgpool", &[]),
-    ("cost", &["type", "scale", "ratio"]),
-    ("region", REGION),
-    ("gaussian_yolo", GAUSSIAN_YOLO),
+    (KindTag::Lstm, &["output", "batch_normalize"]),
+    (KindTag::Reorg3d, &["stride", "reverse"]),
+    (KindTag::Avgpool, &[]),
+    (KindTag::Cost, &["type", "scale", "ratio"]),
+    (KindTag::Region, REGION),
+    (KindTag::GaussianYolo, GAUSSIAN_YOLO),
     (
-        "contrastive",
+        KindTag::Contrastive,
         &[
             "classes",
             "yolo_layer",
@@ -334,13 +337,13 @@ const V3_KINDS: [(&str, &[&str]); 21] = [
         ],
     ),
     (
-        "softmax",
+        KindTag::Softmax,
         &["groups", "temperature", "tree", "spatial", "noloss"],
     ),
-    ("scale_channels", &["from", "scale_wh", "activation"]),
-    ("sam", &["from", "activation"]),
+    (KindTag::ScaleChannels, &["from", "scale_wh", "activation"]),
+    (KindTag::Sam, &["from", "activation"]),
     (
-        "dropout",
+        KindTag::Dropout,
         &[
             "dropblock",
             "probability",
@@ -356,13 +359,13 @@ pub(super) const V3: &str = "Darknet V3 (hank-ai/darknet)";
 /// The YOLOv9 port, named as the messages name it.
 const YOLOV9_PORT: &str = "the YOLOv9 port of Darknet V3 (Denizzje/darknet)";
 
-/// Whether Darknet V3 builds a layer of csplens's canonical kind `kind`.
-pub(super) fn v3_builds(kind: &str) -> bool {
+/// Whether Darknet V3 builds a layer of kind `kind`.
+pub(super) fn v3_builds(kind: KindTag) -> bool {
     V3_KINDS.iter().any(|(k, _)| *k == kind)
 }
 
-/// Whether Darknet V3 reads `key` in a section of canonical kind `kind` (`None`: `[net]`).
-pub(super) fn v3_reads(kind: Option<&str>, key: &str) -> bool {
+/// Whether Darknet V3 reads `key` in a section of kind `kind` (`None`: `[net]`).
+pub(super) fn v3_reads(kind: Option<KindTag>, key: &str) -> bool {
     match kind {
         None => V3_NET.contains(&key),
         Some(kind) => {
@@ -376,7 +379,7 @@ pub(super) fn v3_reads(kind: Option<&str>, key: &str) -> bool {
 
 /// The newer fork that reads `key` in a section of kind `kind` (`None`: `[net]`), for a key
 /// AlexeyAB's darknet does not read.
-pub(super) fn reader(kind: Option<&str>, key: &str) -> Option<&'static str> {
+pub(super) fn reader(kind: Option<KindTag>, key: &str) -> Option<&'static str> {
     if v3_reads(kind, key) {
         Some(V3)
     } else if kind.is_none() && YOLOV9_PORT_NET.contains(&key) {
@@ -390,10 +393,10 @@ pub(super) fn reader(kind: Option<&str>, key: &str) -> Option<&'static str> {
 /// unless width and height are multiples of 32 (and at least 32): "width=W and height=H in
 /// cfg file must be divisible by 32 for YOLO networks". AlexeyAB's darknet only warns.
 pub(super) fn v3_input(net: &Section, network: &Network) -> Option<Finding> {
-    let last = network.layers.last()?.kind.type_name();
+    let last = network.layers.last()?.kind.tag();
     let (w, h) = (network.net.width, network.net.height);
     let fits = |side: usize| side >= 32 && side.is_multiple_of(32);
-    if !matches!(last, "yolo" | "region") || (fits(w) && fits(h)) {
+    if !matches!(last, KindTag::Yolo | KindTag::Region) || (fits(w) && fits(h)) {
         return None;
     }
     let key = if fits(w) { "height" } else { "width" };
@@ -448,11 +451,12 @@ mod tests {
 
     /// The keys AlexeyAB's darknet (csplens's tables) asks for in a section of `kind`
     /// written with every key Darknet V3 reads there, and those it leaves unread.
-    fn alexeyab_on_v3_keys(kind: &str, keys: &[&str]) -> (Vec<String>, Vec<String>) {
-        let name = if kind == "gaussian_yolo" {
+    fn alexeyab_on_v3_keys(kind: KindTag, keys: &[&str]) -> (Vec<String>, Vec<String>) {
+        // darknet's section name for it (the canonical name is lowercase)
+        let name = if kind == KindTag::GaussianYolo {
             "Gaussian_yolo"
         } else {
-            kind
+            kind.name()
         };
         let mut text = format!("[{name}]\n");
         for key in keys.iter().chain(&V3_COMMON) {
@@ -461,7 +465,8 @@ mod tests {
             }
         }
         let cfg = crate::cfg::parse(&text).expect("parses");
-        let keys = section_keys(&cfg.sections[0], 1, &["convolutional"]).expect("a kind");
+        let keys =
+            section_keys(&cfg.sections[0], 1, &[KindTag::Convolutional.name()]).expect("a kind");
         let unread = keys.unused.iter().map(|e| e.key.clone()).collect();
         (keys.asked, unread)
     }
@@ -474,16 +479,16 @@ mod tests {
     fn darknet_v3_and_alexeyab_read_the_same_keys_but_four() {
         for (kind, keys) in V3_KINDS {
             let (asked, unread) = alexeyab_on_v3_keys(kind, keys);
-            assert!(unread.is_empty(), "[{kind}] read by V3 only: {unread:?}");
+            assert!(unread.is_empty(), "[{kind:?}] read by V3 only: {unread:?}");
             let dropped: Vec<&String> = (asked.iter())
                 .filter(|k| !v3_reads(Some(kind), k))
                 .collect();
-            let expected: &[&str] = if kind == "yolo" {
+            let expected: &[&str] = if kind == KindTag::Yolo {
                 &["show_details"]
             } else {
                 &[]
             };
-            assert_eq!(dropped, expected, "[{kind}] read by AlexeyAB only");
+            assert_eq!(dropped, expected, "[{kind:?}] read by AlexeyAB only");
         }
         for key in V3_NET {
             assert!(
@@ -502,13 +507,8 @@ mod tests {
     }
 
     #[test]
-    fn v3_kinds_are_csplens_kinds() {
-        for (kind, _) in V3_KINDS {
-            assert!(
-                crate::kinds::LayerKind::NAMES.contains(&kind),
-                "{kind} is not a canonical kind name"
-            );
-        }
-        assert!(v3_builds("reorg3d") && !v3_builds("reorg") && !v3_builds("local"));
+    fn v3_builds_reorg3d_but_not_reorg_or_local() {
+        assert!(v3_builds(KindTag::Reorg3d));
+        assert!(!v3_builds(KindTag::Reorg) && !v3_builds(KindTag::Local));
     }
 }

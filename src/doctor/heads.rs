@@ -1,8 +1,9 @@
 //! The detection heads: `yolo-filters`, `mask-range`, `anchors-count`, `classes-differ`,
 //! `names-count`.
 
-use super::sections::{LayerSection, Layers, entry, float_count, int, ints};
+use super::sections::{HEADS, LayerSection, Layers, entry, float_count, int, ints};
 use super::{Edit, Finding, Fix, LintOptions, Severity};
+use crate::kinds::{HeadFilters, KindTag};
 
 /// darknet's `parse_yolo` message when the convolution before a head has the wrong filters.
 const DARKNET_FILTERS: &str =
@@ -17,39 +18,30 @@ pub(super) struct Head<'s, 'a> {
 }
 
 impl Head<'_, '_> {
-    fn kind(&self) -> &'static str {
-        self.layer.kind.unwrap_or("yolo")
-    }
-
-    /// Filters the convolution before it must have, and how that number is made.
-    fn filters(&self, classes: i64) -> (i64, String) {
+    /// Filters the convolution before it must have, and how that number is made (the kinds'
+    /// rule, [`HeadFilters`]); `None` for counts no rule makes sense of (negative, overflowing).
+    fn filters(&self, classes: i64) -> Option<(i64, String)> {
+        let kind = self.layer.kind?;
         let s = self.layer.section;
-        match self.kind() {
-            "region" => {
-                let coords = int(s, "coords", 4);
-                (
-                    (classes + coords + 1) * self.num,
-                    format!(
-                        "(classes {classes} + coords {coords} + 1) × num {}",
-                        self.num
-                    ),
-                )
-            }
-            kind => {
-                let extra = if kind == "gaussian_yolo" { 9 } else { 5 };
-                let n = self.mask.len() as i64;
-                (
-                    (classes + extra) * n,
-                    format!("(classes {classes} + {extra}) × {n} masks"),
-                )
-            }
-        }
+        let anchors = if kind == KindTag::Region {
+            self.num
+        } else {
+            self.mask.len() as i64
+        };
+        let count = |v: i64| usize::try_from(v).ok();
+        let rule = HeadFilters::of(
+            kind,
+            count(classes)?,
+            count(anchors)?,
+            count(int(s, "coords", 4))?,
+        )?;
+        Some((i64::try_from(rule.filters()?).ok()?, rule.formula()))
     }
 }
 
 pub(super) fn heads<'s, 'a>(layers: &'s Layers<'a>) -> Vec<Head<'s, 'a>> {
     layers
-        .of_kind(&["yolo", "gaussian_yolo", "region"])
+        .of_kind(&HEADS)
         .map(|layer| {
             let s = layer.section;
             let num = int(s, "num", 1);
@@ -78,13 +70,13 @@ pub(super) fn check(layers: &Layers, opts: &LintOptions, out: &mut Vec<Finding>)
 /// The convolution right before a head, with its `filters` entry.
 fn conv_before<'a>(layers: &Layers<'a>, h: &Head) -> Option<&'a crate::cfg::Section> {
     let prev = layers.layers.get(h.layer.index.checked_sub(1)?)?;
-    (prev.kind == Some("convolutional")).then_some(prev.section)
+    (prev.kind == Some(KindTag::Convolutional)).then_some(prev.section)
 }
 
 /// Edits that make the convolution before `h` produce `classes` classes.
 pub(super) fn filters_edit(layers: &Layers, h: &Head, classes: i64) -> Option<Edit> {
     let conv = conv_before(layers, h)?;
-    let (want, _) = h.filters(classes);
+    let (want, _) = h.filters(classes)?;
     let have = int(conv, "filters", 1);
     (have != want).then(|| match entry(conv, "filters") {
         Some(e) => layers.set(e, &want.to_string()),
@@ -96,7 +88,9 @@ fn filters(layers: &Layers, h: &Head, classes: i64, out: &mut Vec<Finding>) {
     let Some(conv) = conv_before(layers, h) else {
         return;
     };
-    let (want, how) = h.filters(classes);
+    let Some((want, how)) = h.filters(classes) else {
+        return;
+    };
     let have = int(conv, "filters", 1);
     if have == want {
         return;

@@ -9,6 +9,7 @@ use super::forks;
 use super::sections::Layers;
 use super::{Finding, Fix, Severity};
 use crate::cfg::{Entry, Section};
+use crate::kinds::KindTag;
 
 pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
     if let Some(net) = layers.net {
@@ -25,7 +26,9 @@ pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
         }
         repeats(layers, net, None, out);
     }
-    let kinds: Vec<&'static str> = layers.layers.iter().map(|l| l.kind.unwrap_or("")).collect();
+    let kinds: Vec<&'static str> = (layers.layers.iter())
+        .map(|l| l.kind.map_or("", KindTag::name))
+        .collect();
     for l in &layers.layers {
         let Some(keys) = crate::network::section_keys(l.section, l.index, &kinds[..l.index]) else {
             continue;
@@ -42,7 +45,7 @@ pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
         }
         repeats(layers, l.section, Some(l.index), out);
         let Some(kind) = l.kind else { continue };
-        if crate::kinds::PJREDDIE_ONLY.contains(&kind) {
+        if crate::kinds::PJREDDIE_ONLY.contains(&kind.name()) {
             out.push(pjreddie_section(l.section, l.index));
             continue;
         }
@@ -74,7 +77,7 @@ fn nearest<'k>(key: &str, known: &'k [String]) -> Option<&'k str> {
 fn unused(
     layers: &Layers,
     section: &Section,
-    kind: Option<&str>,
+    kind: Option<KindTag>,
     layer: Option<usize>,
     e: &Entry,
     known: &[String],

@@ -46,7 +46,7 @@ fn largest_size(layers: &Layers, w: usize, h: usize) -> (usize, usize, Option<f6
         return (w, h, None);
     };
     let random = layers
-        .of_kind(&["yolo", "gaussian_yolo", "region"])
+        .of_kind(&super::sections::HEADS)
         .last()
         .map_or(0.0, |l| float(l.section, "random", 0.0));
     if random == 0.0 {

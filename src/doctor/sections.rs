@@ -3,8 +3,11 @@
 
 use super::Edit;
 use crate::cfg::{CfgFile, Entry, Section};
-use crate::kinds::LayerKind;
+use crate::kinds::KindTag;
 use crate::vocab::options::{parse_float, parse_int};
+
+/// The detection heads whose `classes=` the convolution before depends on.
+pub(super) const HEADS: [KindTag; 3] = [KindTag::Yolo, KindTag::GaussianYolo, KindTag::Region];
 
 /// One layer section.
 pub(super) struct LayerSection<'a> {
@@ -12,8 +15,8 @@ pub(super) struct LayerSection<'a> {
     pub index: usize,
     /// The section.
     pub section: &'a Section,
-    /// Its canonical kind name, when darknet knows the section name.
-    pub kind: Option<&'static str>,
+    /// Its kind, when darknet knows the section name.
+    pub kind: Option<KindTag>,
 }
 
 /// The sections of one cfg and its lines.
@@ -39,7 +42,7 @@ impl<'a> Layers<'a> {
             .map(|(index, section)| LayerSection {
                 index,
                 section,
-                kind: LayerKind::canonical(&section.name),
+                kind: KindTag::of_section(&section.name),
             })
             .collect();
         Self {
@@ -50,7 +53,7 @@ impl<'a> Layers<'a> {
     }
 
     /// The layers of a kind.
-    pub(super) fn of_kind(&self, kinds: &[&str]) -> impl Iterator<Item = &LayerSection<'a>> {
+    pub(super) fn of_kind(&self, kinds: &[KindTag]) -> impl Iterator<Item = &LayerSection<'a>> {
         self.layers
             .iter()
             .filter(move |l| l.kind.is_some_and(|k| kinds.contains(&k)))

@@ -3,11 +3,17 @@
 
 use super::sections::{Layers, entry, int, ints};
 use super::{Edit, Finding, Fix, LintOptions, Severity};
+use crate::kinds::KindTag;
 
 pub(super) fn check(layers: &Layers, opts: &LintOptions, out: &mut Vec<Finding>) {
     let Some(net) = layers.net else { return };
     let classes = layers
-        .of_kind(&["yolo", "gaussian_yolo", "region", "detection"])
+        .of_kind(&[
+            KindTag::Yolo,
+            KindTag::GaussianYolo,
+            KindTag::Region,
+            KindTag::Detection,
+        ])
         .map(|l| int(l.section, "classes", 20))
         .next();
     let max_batches = int(net, "max_batches", 0);

@@ -1,8 +1,8 @@
 //! Detection heads: `[yolo]`, `[Gaussian_yolo]`, `[region]` (YOLOv2) and `[detection]` (YOLOv1).
 
 use super::{
-    ChannelFlow, Kind, LineCx, Receptive, Src, WeightBlock, count_line, dims, plain_line,
-    plain_wiring, previous,
+    ChannelFlow, HeadFilters, Kind, KindTag, LineCx, Receptive, Src, WeightBlock, count_line, dims,
+    plain_line, plain_wiring, previous,
 };
 use crate::diag::Warning;
 use crate::vocab::cost::LayerCost;
@@ -207,14 +207,15 @@ fn parse_yolo(o: &Opts, cx: &mut ParseCx, gaussian: bool) -> Result<Yolo, Networ
 }
 
 /// A yolo head's output is its input; `extra` is 5 (x, y, w, h, objectness) or 9 (Gaussian).
-fn yolo_shape(y: &Yolo, cx: &mut ShapeCx, extra: usize) -> Result<LayerShape, ShapeError> {
+fn yolo_shape(y: &Yolo, cx: &mut ShapeCx, tag: KindTag) -> Result<LayerShape, ShapeError> {
     let i = cx.prev;
-    let per = cx.prod(&[y.mask.len(), y.classes + extra])?;
+    let rule = HeadFilters::of(tag, y.classes, y.mask.len(), 0).ok_or_else(|| cx.overflow())?;
+    let per = rule.filters().ok_or_else(|| cx.overflow())?;
     let expected = cx.prod(&[i.w, i.h, per])?;
     if expected != cx.prev_flat || expected == 0 {
         return Err(cx.err(ShapeErrorKind::HeadInput, format!(
-            "expects {} channels ({} masks × (classes {} + {extra})) but its input is {}; filters= in the [convolutional] layer before does not match classes= or mask=",
-            per, y.mask.len(), y.classes, i.text()
+            "expects {per} channels ({} masks × (classes {} + {})) but its input is {}; filters= in the [convolutional] layer before does not match classes= or mask=",
+            rule.anchors, rule.classes, rule.fixed.values(), i.text()
         )));
     }
     cx.out(i, i)
@@ -246,7 +247,7 @@ impl Kind for YoloKind {
         parse_yolo(o, cx, false)
     }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        yolo_shape(y, cx, 5)
+        yolo_shape(y, cx, KindTag::Yolo)
     }
     fn cost(_: &Yolo, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
@@ -271,7 +272,7 @@ impl Kind for GaussianYoloKind {
         parse_yolo(o, cx, true)
     }
     fn shape(y: &Yolo, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
-        yolo_shape(y, cx, 9)
+        yolo_shape(y, cx, KindTag::GaussianYolo)
     }
     fn cost(_: &Yolo, _: &LayerShape) -> Option<LayerCost> {
         Some(LayerCost::default())
@@ -331,7 +332,10 @@ impl Kind for RegionKind {
     }
     fn shape(r: &Region, cx: &mut ShapeCx) -> Result<LayerShape, ShapeError> {
         let prev = cx.prev;
-        let per = cx.prod(&[r.num, r.classes + r.coords + 1])?;
+        let rule = HeadFilters::of(KindTag::Region, r.classes, r.num, r.coords);
+        let per = rule
+            .and_then(|r| r.filters())
+            .ok_or_else(|| cx.overflow())?;
         let expected = cx.prod(&[prev.w, prev.h, per])?;
         if expected != cx.prev_flat || expected == 0 {
             return Err(cx.err(ShapeErrorKind::HeadInput, format!(

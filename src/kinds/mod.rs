@@ -10,6 +10,7 @@
 
 mod connected;
 mod conv;
+mod head_rule;
 mod heads;
 mod implicit;
 mod local;
@@ -25,6 +26,7 @@ mod softmax;
 pub use connected::{Connected, ConnectedKind};
 pub(crate) use conv::share_mismatch;
 pub use conv::{Conv, ConvolutionalKind};
+pub use head_rule::{Fixed, HeadFilters};
 pub use heads::{
     Detection, DetectionKind, GaussianYoloKind, NmsKind, Region, RegionKind, Yolo, YoloKind,
 };
@@ -293,6 +295,37 @@ macro_rules! registry {
             $( $(#[$doc])* $variant($params), )*
         }
 
+        /// A kind without its parameters: what code outside `kinds/` names a kind by (never
+        /// by its name as a string).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(missing_docs)]
+        pub enum KindTag {
+            $( $variant, )*
+        }
+
+        impl KindTag {
+            /// Every kind, in registry order.
+            pub const ALL: &'static [Self] = &[$( Self::$variant, )*];
+
+            /// The kind a section name selects (`conv` and `convolutional` alike).
+            pub fn of_section(section: &str) -> Option<Self> {
+                $( if <$kind as Kind>::SECTIONS.contains(&section) {
+                    return Some(Self::$variant);
+                } )*
+                None
+            }
+
+            /// The canonical lowercase darknet section name.
+            pub fn name(self) -> &'static str {
+                match self { $( Self::$variant => <$kind as Kind>::NAME, )* }
+            }
+
+            /// Detection heads, whose outputs the decoder reads.
+            pub fn is_head(self) -> bool {
+                match self { $( Self::$variant => <$kind as Kind>::HEAD, )* }
+            }
+        }
+
         impl LayerKind {
             /// Every kind's canonical name, in registry order.
             pub const NAMES: &'static [&'static str] = &[$( <$kind as Kind>::NAME, )*];
@@ -300,6 +333,11 @@ macro_rules! registry {
             /// The canonical lowercase darknet section name.
             pub fn type_name(&self) -> &'static str {
                 match self { $( Self::$variant(_) => <$kind as Kind>::NAME, )* }
+            }
+
+            /// The kind without its parameters.
+            pub fn tag(&self) -> KindTag {
+                match self { $( Self::$variant(_) => KindTag::$variant, )* }
             }
 
             /// Detection heads, whose outputs the decoder reads.
