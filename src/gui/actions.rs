@@ -70,17 +70,18 @@ impl App {
             return;
         };
         let (a, caps, generation) = (doc.analysis.clone(), self.caps, doc.generation);
-        self.jobs.spawn(format!("load {}", short(&path)), move |_| {
-            outcome(|| {
-                let weights = Arc::new(load::weights_file(&path, &a, &caps)?);
-                Ok(Outcome::Weights {
-                    slot,
-                    generation,
-                    path,
-                    weights,
+        self.weights_job[slot.index()] =
+            Some(self.jobs.spawn(format!("load {}", short(&path)), move |_| {
+                outcome(|| {
+                    let weights = Arc::new(load::weights_file(&path, &a, &caps)?);
+                    Ok(Outcome::Weights {
+                        slot,
+                        generation,
+                        path,
+                        weights,
+                    })
                 })
-            })
-        });
+            }));
     }
 
     /// Runs detection on `image` with `slot`'s network (after its weights arrive, if pending).
@@ -88,12 +89,7 @@ impl App {
         let k = slot.index();
         let Some(doc) = &self.docs[k] else { return };
         let Some((_, weights)) = &doc.weights else {
-            if self
-                .jobs
-                .running()
-                .iter()
-                .any(|j| j.name.starts_with("load "))
-            {
+            if self.weights_job[k].is_some_and(|id| self.jobs.is_running(id)) {
                 self.pending_image[k] = Some(image);
             } else {
                 self.report(Diagnostic::error(
@@ -254,7 +250,7 @@ impl App {
                 stamp,
                 renamed_from,
             } => self.accept_saved(slot, (path, renamed_from), text, stamp),
-            Outcome::GalleryItem { to, index, item } => self.gallery_item(to, index, *item),
+            Outcome::GalleryItem { to, index, item } => self.gallery_item(ctx, to, index, *item),
             Outcome::GalleryDone { to, seconds } => self.gallery_done(to, seconds),
             Outcome::SaveConflict(slot) => {
                 self.question = Some(super::command::Question::ChangedOnDisk(slot));
@@ -391,6 +387,7 @@ impl App {
         let k = self.active.index();
         match action {
             Action::Rethreshold(t) => {
+                self.thresh = t;
                 if let Some(doc) = self.docs[k].as_mut() {
                     let (a, n) = (doc.analysis.clone(), doc.class_names().to_vec());
                     if let Some(run) = &mut doc.detection {

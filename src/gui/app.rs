@@ -71,14 +71,18 @@ pub struct App {
     pub recent: Vec<PathBuf>,
     /// Images waiting for their network's weights.
     pub(super) pending_image: [Option<PathBuf>; 2],
+    /// The job reading each network's weights, while one runs.
+    pub(super) weights_job: [Option<u64>; 2],
     /// Files waiting for their network's cfg.
     pub(super) pending_files: [Vec<PathBuf>; 2],
     /// A restored selection, applied when the active network arrives.
     pub(super) pending_select: Option<usize>,
     /// Each network's latest open request (a document answering an older one is dropped).
     pub(super) open_tickets: [u64; 2],
-    /// Commands sent by this frame's panels, applied once they are drawn.
-    pub(super) commands: Vec<super::command::Command>,
+    /// Messages sent by the panels and polled from the jobs, applied before the next frame.
+    pub(super) messages: Vec<super::message::Message>,
+    /// The egui context of the last frame (textures of job results are made on it).
+    pub(super) ctx: egui::Context,
     /// The question the app waits on (a modal dialog).
     pub question: Option<super::command::Question>,
     /// The open fix form (classes, input size).
@@ -129,10 +133,12 @@ impl Default for App {
             caps: Limits::default(),
             recent: Vec::new(),
             pending_image: [None, None],
+            weights_job: [None, None],
             pending_files: [Vec::new(), Vec::new()],
             pending_select: None,
             open_tickets: [0, 0],
-            commands: Vec::new(),
+            messages: Vec::new(),
+            ctx: egui::Context::default(),
             question: None,
             fix_form: None,
             edit_due: [None, None],
@@ -201,15 +207,34 @@ impl App {
         }
     }
 
+    /// Collapses or expands every group of the active graph.
+    pub(super) fn collapse_all(&mut self, collapsed: bool) {
+        let k = self.active.index();
+        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+            g.set_collapsed(doc, None, collapsed);
+        }
+    }
+
+    /// Colours the active graph's nodes by `by`.
+    pub(super) fn color_graph(&mut self, by: ColorBy) {
+        let k = self.active.index();
+        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+            g.recolor(doc, by);
+        }
+        self.color_by = by;
+    }
+
     /// Waits for every job (and the jobs their results start) and applies the results; for
     /// scripts, tests and benchmarks, never called from a frame.
     pub fn settle(&mut self, ctx: &egui::Context) {
+        self.ctx = ctx.clone();
         self.apply_queued();
         self.start_due_edits(true);
         while !self.jobs.running().is_empty() {
             for out in self.jobs.wait_all(super::jobs::WAIT) {
-                self.accept(ctx, out);
+                self.send(out);
             }
+            self.apply_queued();
             self.start_due_edits(true);
         }
     }
@@ -232,14 +257,24 @@ impl App {
             .screen_pos(ctx, i)
     }
 
-    /// One frame: takes finished jobs and dropped files, then draws.
+    /// One frame as eframe runs it: [`App::logic`], then [`App::draw`] (scripts, tests and
+    /// benchmarks draw through this).
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        self.logic(&ctx);
+        self.draw(ui);
+    }
+
+    /// eframe's `logic` hook, before each frame: finished jobs, dropped files, shortcuts and
+    /// the window's close button become messages, and every queued message is applied. The
+    /// only place (with the handlers it dispatches to) where the app's state changes.
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        self.ctx = ctx.clone();
         self.jobs.set_repaint(ctx.clone());
         for out in self.jobs.poll() {
-            self.accept(&ctx, out);
+            self.send(out);
         }
-        let dropped: Vec<PathBuf> = ui.input(|i| {
+        let dropped: Vec<PathBuf> = ctx.input(|i| {
             i.raw
                 .dropped_files
                 .iter()
@@ -247,7 +282,23 @@ impl App {
                 .collect()
         });
         self.dropped(dropped);
-        self.shortcuts(&ctx);
+        self.shortcuts(ctx);
+        self.apply_queued();
+        // what the views read, recomputed only when the state changed
+        if let Some(doc) = &self.docs[self.active.index()] {
+            self.table_rows.refresh(doc, &self.table);
+        }
+        if let Some(wait) = self.start_due_edits(false) {
+            ctx.request_repaint_after(wait);
+        }
+        self.window_close(ctx);
+    }
+
+    /// eframe's `ui` hook: draws the state; panels send what the user does as messages
+    /// (applied by the next [`App::logic`]). Only view state (pan, zoom, scroll, hover, a
+    /// text field being typed in) changes while drawing.
+    pub fn draw(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
         self.top_bar(ui);
         egui::Panel::bottom("diagnostics")
             .resizable(true)
@@ -311,11 +362,10 @@ impl App {
         {
             self.send(Command::Answer(a));
         }
-        self.apply_queued();
-        if let Some(wait) = self.start_due_edits(false) {
-            ctx.request_repaint_after(wait);
+        if !self.messages.is_empty() {
+            // the next frame's logic applies them
+            ctx.request_repaint();
         }
-        self.window_close(&ctx);
     }
 
     /// Dropped files: folders and several images at once go to the gallery, the rest open by
@@ -430,7 +480,7 @@ impl App {
                 job.started.elapsed().as_secs_f32()
             ));
             if ui.small_button("✖").on_hover_text("cancel").clicked() {
-                self.jobs.cancel(job.id);
+                self.send(Command::CancelJob(job.id));
             }
         }
     }
@@ -461,7 +511,7 @@ impl App {
             Tab::Gallery => {
                 let k = self.active.index();
                 if let Some(doc) = &self.docs[k] {
-                    let cmds = super::gallery_view::show(ui, doc, &mut self.thumbs);
+                    let cmds = super::gallery_view::show(ui, doc, &self.thumbs);
                     for c in cmds {
                         self.send(c);
                     }
@@ -485,6 +535,7 @@ impl App {
         };
         let mut clicked = None;
         let mut make_csp = false;
+        let mut sent = Vec::new();
         ui.horizontal(|ui| {
             if ui
                 .button("Make CSP…")
@@ -498,7 +549,7 @@ impl App {
             ui.selectable_value(&mut by, ColorBy::Bflops, "BFLOPs");
             ui.selectable_value(&mut by, ColorBy::Memory, "memory");
             if by != g.color_by {
-                g.recolor(doc, by);
+                sent.push(Command::ColorBy(by));
             }
             if ui.button("Fit").clicked() {
                 g.fit();
@@ -509,24 +560,28 @@ impl App {
                     .on_hover_text("show every layer of every stage and run")
                     .clicked()
                 {
-                    g.set_collapsed(doc, None, false);
+                    sent.push(Command::CollapseAll(false));
                 }
                 if ui
                     .button("Collapse all")
                     .on_hover_text("one node per CSP stage and per run of plain layers")
                     .clicked()
                 {
-                    g.set_collapsed(doc, None, true);
+                    sent.push(Command::CollapseAll(true));
                 }
             }
+            let mut search = g.search.clone();
             let r = ui.add(
-                egui::TextEdit::singleline(&mut g.search)
+                egui::TextEdit::singleline(&mut search)
                     .hint_text("find: index or type")
                     .desired_width(150.0),
             );
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if search != g.search {
+                sent.push(Command::GraphSearch(search.clone()));
+            }
             if (enter || ui.button("Find next").clicked())
-                && let Some(i) = g.find(doc, self.selected.map_or(0, |s| s + 1))
+                && let Some(i) = g.find_text(doc, &search, self.selected.map_or(0, |s| s + 1))
             {
                 clicked = Some(i);
             }
@@ -543,7 +598,6 @@ impl App {
                 doc.analysis.profile.total_bflops
             ));
         });
-        self.color_by = g.color_by;
         match g.show(ui, doc) {
             Some(Pick::Layer(i)) => self.send(Command::PickNode(i)),
             Some(Pick::Stage(s)) => self.send(Command::SelectStage(Some(s))),
@@ -554,6 +608,9 @@ impl App {
         }
         if make_csp {
             self.send(Command::OpenMakeCsp);
+        }
+        for c in sent {
+            self.send(c);
         }
     }
 
@@ -591,16 +648,19 @@ impl App {
             }
         });
         let scroll = std::mem::take(&mut self.scroll_table);
-        let clicked = table::show(
+        let (clicked, sort) = table::show(
             ui,
             doc,
-            &mut self.table,
-            &mut self.table_rows,
+            &self.table,
+            self.table_rows.current(),
             self.selected,
             scroll,
         );
         if let Some(f) = export {
             self.send(Command::Export(f));
+        }
+        if let Some(by) = sort {
+            self.send(Command::SortTable(by));
         }
         if clicked.is_some() {
             self.send(Command::Select(clicked));
@@ -614,7 +674,7 @@ impl App {
             ui,
             doc,
             self.textures[k].as_ref(),
-            &mut self.thresh,
+            self.thresh,
             (self.backend, self.precision),
             self.overlay,
         );

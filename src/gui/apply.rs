@@ -1,11 +1,24 @@
-//! Where commands are applied: [`App::apply`], the one place the app's state changes at a
-//! user's request, and the queue panels send into during a frame.
+//! Where messages are applied: [`App::update`], the one place the app's state changes (a
+//! user's command through [`App::apply`], a job's outcome through `App::accept`), and the
+//! queue panels and jobs send into.
 
 use super::app::App;
 use super::command::Command;
 use super::editor::SourceBuffer;
+use super::message::Message;
 
 impl App {
+    /// Applies one message: a command or a job's outcome.
+    pub fn update(&mut self, msg: Message) {
+        match msg {
+            Message::Command(cmd) => self.apply(cmd),
+            Message::Job(out) => {
+                let ctx = self.ctx.clone();
+                self.accept(&ctx, out);
+            }
+        }
+    }
+
     /// Applies one command: the only place the app's state changes at a user's request.
     pub fn apply(&mut self, cmd: Command) {
         match cmd {
@@ -25,6 +38,18 @@ impl App {
             Command::CollapseStage { stage, collapsed } => {
                 self.set_stage_collapsed(stage, collapsed);
             }
+            Command::CollapseAll(collapsed) => self.collapse_all(collapsed),
+            Command::ColorBy(by) => self.color_graph(by),
+            Command::GraphSearch(text) => {
+                if let Some(g) = self.graphs[self.active.index()].as_mut() {
+                    g.search = text;
+                }
+            }
+            Command::SortTable(by) => {
+                self.table.descending = self.table.by == by && !self.table.descending;
+                self.table.by = by;
+            }
+            Command::CancelJob(id) => self.jobs.cancel(id),
             Command::OpenMakeCsp => self.open_make_csp(),
             Command::MakeCsp(action) => self.make_csp_action(action),
             Command::Edit { slot, text } => self.edit(slot, text),
@@ -52,15 +77,18 @@ impl App {
         }
     }
 
-    /// Queues a command from a panel; it is applied once the frame's panels are drawn.
-    pub fn send(&mut self, cmd: Command) {
-        self.commands.push(cmd);
+    /// Queues a message (a panel's command, a job's outcome); the queue is applied in order
+    /// before the next frame is drawn.
+    pub fn send(&mut self, msg: impl Into<Message>) {
+        self.messages.push(msg.into());
     }
 
-    /// Applies the queued commands in the order they were sent.
+    /// Applies the queued messages in the order they were sent (and those they send).
     pub(super) fn apply_queued(&mut self) {
-        for cmd in std::mem::take(&mut self.commands) {
-            self.apply(cmd);
+        while !self.messages.is_empty() {
+            for msg in std::mem::take(&mut self.messages) {
+                self.update(msg);
+            }
         }
     }
 }

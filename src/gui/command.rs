@@ -4,8 +4,10 @@
 
 use super::detect_view;
 use super::doc::Slot;
+use super::graph_view::ColorBy;
 use super::make_csp::FormAction;
 use super::recovery::Recovered;
+use super::table::SortBy;
 use crate::doctor::Edit;
 use crate::report::Format;
 use std::path::PathBuf;
@@ -40,6 +42,16 @@ pub enum Command {
         /// Collapsed or not.
         collapsed: bool,
     },
+    /// Collapses (or expands) every group of the active graph.
+    CollapseAll(bool),
+    /// Colours the graph's nodes by another figure.
+    ColorBy(ColorBy),
+    /// The graph's search text (what "Find next" looks for).
+    GraphSearch(String),
+    /// Sorts the layer table by a column (again: reverses it).
+    SortTable(SortBy),
+    /// Cancels a running job.
+    CancelJob(u64),
     /// Opens the "Make CSP" form for the active network.
     OpenMakeCsp,
     /// The "Make CSP" form's answer.

@@ -74,7 +74,7 @@ pub fn show(
     ui: &mut egui::Ui,
     doc: &Document,
     tex: Option<&egui::TextureHandle>,
-    thresh: &mut f32,
+    thresh: f32,
     (choice, precision): (BackendChoice, Precision),
     ov: HeadOverlay,
 ) -> Option<Action> {
@@ -84,9 +84,10 @@ pub fn show(
             action = Some(Action::OpenImage);
         }
         ui.label("threshold");
-        let r = ui.add(egui::Slider::new(thresh, 0.01..=0.99).step_by(0.01));
+        let mut moved = thresh;
+        let r = ui.add(egui::Slider::new(&mut moved, 0.01..=0.99).step_by(0.01));
         if r.changed() {
-            action = Some(Action::Rethreshold(*thresh));
+            action = Some(Action::Rethreshold(moved));
         }
         ui.label("backend");
         for c in [BackendChoice::Auto, BackendChoice::Cpu, BackendChoice::Wgpu] {

@@ -119,7 +119,18 @@ impl App {
     }
 
     /// One image's result, kept if its run is still the document's.
-    pub(super) fn gallery_item(&mut self, to: Target, index: usize, item: Result<Shot, String>) {
+    pub(super) fn gallery_item(
+        &mut self,
+        ctx: &egui::Context,
+        to: Target,
+        index: usize,
+        item: Result<Shot, String>,
+    ) {
+        if let Ok(shot) = &item {
+            let key = (to.run, index);
+            let tex = super::gallery_view::texture(ctx, key, shot);
+            self.thumbs.insert(key, tex);
+        }
         let Some(g) = self.gallery_of(to) else { return };
         if let Some(slot) = g.items.get_mut(index) {
             *slot = Some(item);

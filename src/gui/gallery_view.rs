@@ -1,8 +1,8 @@
 //! The gallery: a grid of thumbnails with each image's detection count (failed images in
 //! red with their reason), filled in as the run hands results over; the run's progress and
 //! throughput above, darknet JSON export, and a click on a tile opens that image in the
-//! detection view. Only the visible rows are laid out; thumbnails become textures when first
-//! seen.
+//! detection view. Only the visible rows are laid out; each thumbnail became a texture when its
+//! result arrived (`texture`, in the app's logic).
 
 use super::command::Command;
 use super::doc::Document;
@@ -17,7 +17,7 @@ const TILE: Vec2 = Vec2::new(THUMB as f32 + 24.0, THUMB as f32 + 44.0);
 pub fn show(
     ui: &mut egui::Ui,
     doc: &Document,
-    thumbs: &mut HashMap<(u64, usize), egui::TextureHandle>,
+    thumbs: &HashMap<(u64, usize), egui::TextureHandle>,
 ) -> Vec<Command> {
     let mut cmds = Vec::new();
     let Some(g) = &doc.gallery else {
@@ -73,7 +73,7 @@ fn tile(
     ui: &mut egui::Ui,
     g: &Gallery,
     i: usize,
-    thumbs: &mut HashMap<(u64, usize), egui::TextureHandle>,
+    thumbs: &HashMap<(u64, usize), egui::TextureHandle>,
 ) -> bool {
     let name = g.paths[i]
         .file_name()
@@ -83,8 +83,12 @@ fn tile(
             ui.set_width(TILE.x);
             ui.vertical(|ui| match &g.items[i] {
                 Some(Ok(shot)) => {
-                    let tex = texture(ui.ctx(), thumbs, (g.run, i), shot);
-                    ui.add(egui::Image::new((tex.id(), tex.size_vec2())));
+                    match thumbs.get(&(g.run, i)) {
+                        Some(tex) => {
+                            ui.add(egui::Image::new((tex.id(), tex.size_vec2())));
+                        }
+                        None => placeholder(ui, "…"),
+                    }
                     ui.label(RichText::new(&name).small());
                     let n = shot.count;
                     ui.label(format!("{n} detection{}", if n == 1 { "" } else { "s" }));
@@ -122,20 +126,13 @@ fn placeholder(ui: &mut egui::Ui, mark: &str) {
     );
 }
 
-/// The thumbnail's texture, made when first shown.
-fn texture<'a>(
-    ctx: &egui::Context,
-    thumbs: &'a mut HashMap<(u64, usize), egui::TextureHandle>,
-    key: (u64, usize),
-    shot: &Shot,
-) -> &'a egui::TextureHandle {
-    thumbs.entry(key).or_insert_with(|| {
-        let t = &shot.thumb;
-        let im = egui::ColorImage::from_rgba_unmultiplied([t.w, t.h], &t.rgba);
-        ctx.load_texture(
-            format!("thumb-{}-{}", key.0, key.1),
-            im,
-            egui::TextureOptions::LINEAR,
-        )
-    })
+/// A thumbnail's texture (made once, when the image's result arrives).
+pub fn texture(ctx: &egui::Context, key: (u64, usize), shot: &Shot) -> egui::TextureHandle {
+    let t = &shot.thumb;
+    let im = egui::ColorImage::from_rgba_unmultiplied([t.w, t.h], &t.rgba);
+    ctx.load_texture(
+        format!("thumb-{}-{}", key.0, key.1),
+        im,
+        egui::TextureOptions::LINEAR,
+    )
 }

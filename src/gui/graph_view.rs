@@ -282,7 +282,12 @@ impl GraphState {
 
     /// The first layer at or after `from` matching the search text: an index, or a type name.
     pub fn find(&self, doc: &Document, from: usize) -> Option<usize> {
-        let q = self.search.trim().to_ascii_lowercase();
+        self.find_text(doc, &self.search, from)
+    }
+
+    /// As [`GraphState::find`], for the text `search`.
+    pub fn find_text(&self, doc: &Document, search: &str, from: usize) -> Option<usize> {
+        let q = search.trim().to_ascii_lowercase();
         if q.is_empty() {
             return None;
         }

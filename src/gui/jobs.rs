@@ -202,12 +202,19 @@ impl Jobs {
     }
 
     /// Starts `work` on a thread named `csplens-<name>`.
+    ///
+    /// Returns the job's id.
     pub fn spawn(
         &mut self,
         name: impl Into<String>,
         work: impl FnOnce(&AtomicBool) -> Outcome + Send + 'static,
-    ) {
-        self.spawn_streaming(name, move |cancel, _| work(cancel));
+    ) -> u64 {
+        self.spawn_streaming(name, move |cancel, _| work(cancel))
+    }
+
+    /// Whether job `id` is still running.
+    pub fn is_running(&self, id: u64) -> bool {
+        self.running.iter().any(|j| j.id == id)
     }
 
     /// Starts `work`, which may hand over results through its [`Progress`] before its final
@@ -216,7 +223,7 @@ impl Jobs {
         &mut self,
         name: impl Into<String>,
         work: impl FnOnce(&AtomicBool, &Progress) -> Outcome + Send + 'static,
-    ) {
+    ) -> u64 {
         let name = name.into();
         let id = self.next;
         self.next += 1;
@@ -265,6 +272,7 @@ impl Jobs {
                 ));
             }
         }
+        id
     }
 
     /// Asks job `id` to stop; its result, if it still comes, is dropped.

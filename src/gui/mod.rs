@@ -30,13 +30,14 @@ mod inspector;
 pub mod jobs;
 pub mod load;
 mod make_csp;
+pub mod message;
 mod questions;
 pub mod recovery;
 mod roofline_job;
 mod roofline_view;
 mod source_view;
 mod stage_inspector;
-mod table;
+pub mod table;
 
 pub use actions::write_atomic;
 pub use app::App;
@@ -210,8 +211,12 @@ impl App {
 struct Shell(App);
 
 impl eframe::App for Shell {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.0.logic(ctx);
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
-        self.0.show(ui);
+        self.0.draw(ui);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

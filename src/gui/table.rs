@@ -75,13 +75,17 @@ pub struct RowCache {
 }
 
 impl RowCache {
-    /// The rows of `doc` in `st`'s order.
-    pub fn rows(&mut self, doc: &Document, st: &TableState) -> &[usize] {
+    /// Sorts again when the sort or the network changed (the app's logic, before a frame).
+    pub fn refresh(&mut self, doc: &Document, st: &TableState) {
         let key = (*st, std::sync::Arc::as_ptr(&doc.analysis) as usize);
         if self.key != Some(key) {
             self.rows = order(doc, st);
             self.key = Some(key);
         }
+    }
+
+    /// The rows of the last refresh.
+    pub fn current(&self) -> &[usize] {
         &self.rows
     }
 }
@@ -151,15 +155,15 @@ const HEADERS: [(&str, Option<SortBy>); 13] = [
 pub fn show(
     ui: &mut egui::Ui,
     doc: &Document,
-    st: &mut TableState,
-    cache: &mut RowCache,
+    st: &TableState,
+    rows: &[usize],
     selected: Option<usize>,
     scroll_to_selected: bool,
-) -> Option<usize> {
+) -> (Option<usize>, Option<SortBy>) {
     let a = &doc.analysis;
     let roof = doc.detection.as_ref().and_then(|r| r.roofline.clone());
-    let rows = cache.rows(doc, st);
     let mut clicked = None;
+    let mut sort = None;
     let mut table = TableBuilder::new(ui)
         .id_salt("layer-table")
         .striped(true)
@@ -189,8 +193,7 @@ pub fn show(
                         _ => "",
                     };
                     if ui.button(format!("{name}{arrow}")).clicked() {
-                        st.descending = st.by == by && !st.descending;
-                        st.by = by;
+                        sort = Some(by);
                     }
                 });
             }
@@ -244,7 +247,7 @@ pub fn show(
                 }
             });
         });
-    clicked
+    (clicked, sort)
 }
 
 #[cfg(test)]

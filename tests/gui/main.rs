@@ -10,6 +10,7 @@
 mod common;
 mod editing;
 mod gallery;
+mod session;
 
 use common::models;
 use csplens::gui::diagnostics::Severity;
