@@ -51,7 +51,7 @@ impl App {
                         outcome(|| load::cfg_file(&p, slot, ticket, &caps, cancel))
                     });
             }
-            _ if self.docs[k].is_none() => self.pending_files[k].push(path),
+            _ if self.slots[k].doc.is_none() => self.slots[k].pending_files.push(path),
             FileKind::Weights => self.load_weights(slot, path),
             FileKind::Names => {
                 self.jobs.spawn(format!("read {}", short(&path)), move |_| {
@@ -66,11 +66,11 @@ impl App {
     }
 
     fn load_weights(&mut self, slot: Slot, path: PathBuf) {
-        let Some(doc) = &self.docs[slot.index()] else {
+        let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
         let (a, caps, generation) = (doc.analysis.clone(), self.caps, doc.generation);
-        self.weights_job[slot.index()] =
+        self.slots[slot.index()].weights_job =
             Some(self.jobs.spawn(format!("load {}", short(&path)), move |_| {
                 outcome(|| {
                     let weights = Arc::new(load::weights_file(&path, &a, &caps)?);
@@ -87,10 +87,15 @@ impl App {
     /// Runs detection on `image` with `slot`'s network (after its weights arrive, if pending).
     pub fn run_detection(&mut self, slot: Slot, image: PathBuf) {
         let k = slot.index();
-        let Some(doc) = &self.docs[k] else { return };
+        let Some(doc) = &self.slots[k].doc else {
+            return;
+        };
         let Some((_, weights)) = &doc.weights else {
-            if self.weights_job[k].is_some_and(|id| self.jobs.is_running(id)) {
-                self.pending_image[k] = Some(image);
+            if self.slots[k]
+                .weights_job
+                .is_some_and(|id| self.jobs.is_running(id))
+            {
+                self.slots[k].pending_image = Some(image);
             } else {
                 self.report(Diagnostic::error(
                     &image.display().to_string(),
@@ -159,7 +164,7 @@ impl App {
     pub fn accept(&mut self, ctx: &egui::Context, out: Outcome) {
         match out {
             Outcome::Cfg { slot, ticket, doc } => {
-                if self.open_tickets[slot.index()] == ticket {
+                if self.slots[slot.index()].open_ticket == ticket {
                     self.install(slot, doc);
                 }
             }
@@ -169,10 +174,10 @@ impl App {
                 doc,
                 error,
             } => {
-                if self.open_tickets[slot.index()] != ticket {
+                if self.slots[slot.index()].open_ticket != ticket {
                     return;
                 }
-                if self.docs[slot.index()].is_none() {
+                if self.slots[slot.index()].doc.is_none() {
                     self.install(slot, doc);
                     if slot == self.active {
                         self.tab = Tab::Source;
@@ -187,16 +192,20 @@ impl App {
                 weights,
             } => {
                 let k = slot.index();
-                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.generation == generation) {
+                if let Some(doc) = self.slots[k]
+                    .doc
+                    .as_mut()
+                    .filter(|d| d.generation == generation)
+                {
                     doc.weights = Some((path, weights));
                     doc.runner = Default::default();
-                    if let Some(img) = self.pending_image[k].take() {
+                    if let Some(img) = self.slots[k].pending_image.take() {
                         self.run_detection(slot, img);
                     }
                 }
             }
             Outcome::Names { slot, path, names } => {
-                if let Some(doc) = self.docs[slot.index()].as_mut() {
+                if let Some(doc) = self.slots[slot.index()].doc.as_mut() {
                     doc.names = Some((path, names));
                     let (a, n) = (doc.analysis.clone(), doc.class_names().to_vec());
                     if let Some(run) = &mut doc.detection {
@@ -211,8 +220,12 @@ impl App {
                 run,
             } => {
                 let k = slot.index();
-                if let Some(doc) = self.docs[k].as_mut().filter(|d| d.generation == generation) {
-                    self.textures[k] = Some(detect_view::texture(ctx, &run));
+                if let Some(doc) = self.slots[k]
+                    .doc
+                    .as_mut()
+                    .filter(|d| d.generation == generation)
+                {
+                    self.slots[k].texture = Some(detect_view::texture(ctx, &run));
                     let engine = run.engine;
                     doc.detection = Some(*run);
                     self.roofline_for(engine);
@@ -263,7 +276,7 @@ impl App {
     /// slow earlier open can never replace a later one.
     pub(super) fn open_ticket(&mut self, slot: Slot) -> u64 {
         let t = super::editor::next_generation();
-        self.open_tickets[slot.index()] = t;
+        self.slots[slot.index()].open_ticket = t;
         t
     }
 
@@ -273,17 +286,18 @@ impl App {
         let warnings = diagnostics::warnings_of(&doc.analysis);
         self.diagnostics.retain(|d| d.file != doc.analysis.path);
         self.diagnostics.extend(warnings);
-        self.graphs[k] = Some(GraphState::new(
+        self.slots[k].graph = Some(GraphState::new(
             &doc,
             self.color_by,
             format!("graph-{slot:?}"),
         ));
-        self.textures[k] = None;
-        self.docs[k] = Some(*doc);
+        self.slots[k].texture = None;
+        self.slots[k].doc = Some(*doc);
         if slot == self.active {
             self.selected = None;
             let restored = self.pending_select.take();
-            let layers = self.docs[k]
+            let layers = self.slots[k]
+                .doc
                 .as_ref()
                 .map_or(0, |d| d.analysis.network.layers.len());
             if let Some(i) = restored.filter(|&i| i < layers) {
@@ -291,7 +305,7 @@ impl App {
             }
         }
         self.take_recovered(slot);
-        for p in std::mem::take(&mut self.pending_files[k]) {
+        for p in std::mem::take(&mut self.slots[k].pending_files) {
             self.load(p, Some(slot));
         }
     }
@@ -314,9 +328,9 @@ impl App {
             let m = dir.join(model);
             self.load(m.join(format!("{model}.cfg")), Some(slot));
             for f in [format!("{model}.weights"), "coco.names".to_string()] {
-                self.pending_files[slot.index()].push(m.join(f));
+                self.slots[slot.index()].pending_files.push(m.join(f));
             }
-            self.pending_image[slot.index()] = Some(dir.join("images/bus.jpg"));
+            self.slots[slot.index()].pending_image = Some(dir.join("images/bus.jpg"));
         }
         self.active = Slot::A;
         self.tab = Tab::Graph;
@@ -388,7 +402,7 @@ impl App {
         match action {
             Action::Rethreshold(t) => {
                 self.thresh = t;
-                if let Some(doc) = self.docs[k].as_mut() {
+                if let Some(doc) = self.slots[k].doc.as_mut() {
                     let (a, n) = (doc.analysis.clone(), doc.class_names().to_vec());
                     if let Some(run) = &mut doc.detection {
                         run.rethreshold(

@@ -24,12 +24,35 @@ const TABS: [(Tab, &str); 7] = [
     (Tab::Source, "Source"),
 ];
 
+/// One network's state (A or B): the document and what waits on it.
+#[derive(Default)]
+pub struct SlotState {
+    /// The open network.
+    pub doc: Option<Document>,
+    /// Its graph view state.
+    pub graph: Option<GraphState>,
+    /// The shown detection's image texture.
+    pub(super) texture: Option<egui::TextureHandle>,
+    /// An image waiting for the network's weights.
+    pub(super) pending_image: Option<PathBuf>,
+    /// The job reading the network's weights, while one runs.
+    pub(super) weights_job: Option<u64>,
+    /// Files waiting for the network's cfg.
+    pub(super) pending_files: Vec<PathBuf>,
+    /// The latest open request (a document answering an older one is dropped).
+    pub(super) open_ticket: u64,
+    /// When the edited text is due for re-analysis (typing paused).
+    pub(super) edit_due: Option<std::time::Instant>,
+    /// A recovered text waiting for its cfg to open.
+    pub(super) pending_recovery: Option<String>,
+    /// What to do once the text is saved (an open that waited on it).
+    pub(super) after_save: Option<super::command::Command>,
+}
+
 /// The csplens app.
 pub struct App {
-    /// The open networks (A, B).
-    pub docs: [Option<Document>; 2],
-    pub(super) graphs: [Option<GraphState>; 2],
-    pub(super) textures: [Option<egui::TextureHandle>; 2],
+    /// Network A's and network B's state.
+    pub slots: [SlotState; 2],
     /// Which network the graph, table, charts and detection views show.
     pub active: Slot,
     /// The central view.
@@ -69,16 +92,8 @@ pub struct App {
     pub caps: Limits,
     /// Recently opened files, newest first.
     pub recent: Vec<PathBuf>,
-    /// Images waiting for their network's weights.
-    pub(super) pending_image: [Option<PathBuf>; 2],
-    /// The job reading each network's weights, while one runs.
-    pub(super) weights_job: [Option<u64>; 2],
-    /// Files waiting for their network's cfg.
-    pub(super) pending_files: [Vec<PathBuf>; 2],
     /// A restored selection, applied when the active network arrives.
     pub(super) pending_select: Option<usize>,
-    /// Each network's latest open request (a document answering an older one is dropped).
-    pub(super) open_tickets: [u64; 2],
     /// Messages sent by the panels and polled from the jobs, applied before the next frame.
     pub(super) messages: Vec<super::message::Message>,
     /// The egui context of the last frame (textures of job results are made on it).
@@ -87,14 +102,8 @@ pub struct App {
     pub question: Option<super::command::Question>,
     /// The open fix form (classes, input size).
     pub fix_form: Option<super::fix_form::FixForm>,
-    /// When each network's edited text is due for re-analysis (typing paused).
-    pub(super) edit_due: [Option<std::time::Instant>; 2],
     /// Where unsaved edits are kept against a crash (`None`: not kept).
     pub recovery_dir: Option<PathBuf>,
-    /// Recovered texts waiting for their cfg to open.
-    pub(super) pending_recovery: [Option<String>; 2],
-    /// What to do once a network's text is saved (an open that waited on it).
-    pub(super) after_save: [Option<super::command::Command>; 2],
     /// Close once every text is saved.
     pub(super) close_after_save: bool,
     /// The user let unsaved edits go (or there were none): the window may close.
@@ -109,9 +118,7 @@ pub struct App {
 impl Default for App {
     fn default() -> Self {
         Self {
-            docs: [None, None],
-            graphs: [None, None],
-            textures: [None, None],
+            slots: Default::default(),
             active: Slot::A,
             tab: Tab::Graph,
             selected: None,
@@ -132,19 +139,12 @@ impl Default for App {
             jobs: Jobs::default(),
             caps: Limits::default(),
             recent: Vec::new(),
-            pending_image: [None, None],
-            weights_job: [None, None],
-            pending_files: [Vec::new(), Vec::new()],
             pending_select: None,
-            open_tickets: [0, 0],
             messages: Vec::new(),
             ctx: egui::Context::default(),
             question: None,
             fix_form: None,
-            edit_due: [None, None],
             recovery_dir: None,
-            pending_recovery: [None, None],
-            after_save: [None, None],
             close_after_save: false,
             close_allowed: false,
             close_now: false,
@@ -155,9 +155,14 @@ impl Default for App {
 }
 
 impl App {
-    /// The active document.
+    /// The open documents (A, then B).
+    pub fn docs(&self) -> impl Iterator<Item = &Document> {
+        self.slots.iter().filter_map(|s| s.doc.as_ref())
+    }
+
+    /// The active network's document.
     pub fn doc(&self) -> Option<&Document> {
-        self.docs[self.active.index()].as_ref()
+        self.slots[self.active.index()].doc.as_ref()
     }
 
     /// Selects a layer of the active network everywhere (graph, table, inspector).
@@ -166,7 +171,7 @@ impl App {
         self.selected_stage = None;
         self.scroll_table = true;
         let k = self.active.index();
-        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+        if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) {
             g.selected_stage = None;
             match layer {
                 Some(i) => g.go_to(doc, i),
@@ -180,7 +185,7 @@ impl App {
         self.selected = Some(i);
         self.selected_stage = None;
         self.scroll_table = true;
-        if let Some(g) = &mut self.graphs[self.active.index()] {
+        if let Some(g) = &mut self.slots[self.active.index()].graph {
             g.selected_stage = None;
             g.select(Some(i));
         }
@@ -191,7 +196,7 @@ impl App {
     pub fn select_stage(&mut self, stage: Option<usize>) {
         self.selected = None;
         self.selected_stage = stage;
-        if let Some(g) = &mut self.graphs[self.active.index()] {
+        if let Some(g) = &mut self.slots[self.active.index()].graph {
             g.select(None);
             g.selected_stage = stage;
         }
@@ -200,7 +205,7 @@ impl App {
     /// Collapses or expands the group of stage `stage` in the active graph.
     pub fn set_stage_collapsed(&mut self, stage: usize, collapsed: bool) {
         let k = self.active.index();
-        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k])
+        if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph)
             && let Some(group) = GraphState::stage_group(doc, stage)
         {
             g.set_collapsed(doc, Some(group), collapsed);
@@ -210,7 +215,7 @@ impl App {
     /// Collapses or expands every group of the active graph.
     pub(super) fn collapse_all(&mut self, collapsed: bool) {
         let k = self.active.index();
-        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+        if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) {
             g.set_collapsed(doc, None, collapsed);
         }
     }
@@ -218,7 +223,7 @@ impl App {
     /// Colours the active graph's nodes by `by`.
     pub(super) fn color_graph(&mut self, by: ColorBy) {
         let k = self.active.index();
-        if let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) {
+        if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) {
             g.recolor(doc, by);
         }
         self.color_by = by;
@@ -241,7 +246,7 @@ impl App {
 
     /// The active network's graph view state.
     pub fn graph(&self) -> Option<&GraphState> {
-        self.graphs[self.active.index()].as_ref()
+        self.slots[self.active.index()].graph.as_ref()
     }
 
     /// Where the title of stage `stage`'s frame in the active graph is on screen (after a
@@ -252,7 +257,8 @@ impl App {
 
     /// Where layer `i`'s node of the active network is on screen (after a frame was drawn).
     pub fn node_screen_pos(&self, ctx: &egui::Context, i: usize) -> Option<egui::Pos2> {
-        self.graphs[self.active.index()]
+        self.slots[self.active.index()]
+            .graph
             .as_ref()?
             .screen_pos(ctx, i)
     }
@@ -285,7 +291,7 @@ impl App {
         self.shortcuts(ctx);
         self.apply_queued();
         // what the views read, recomputed only when the state changed
-        if let Some(doc) = &self.docs[self.active.index()] {
+        if let Some(doc) = &self.slots[self.active.index()].doc {
             self.table_rows.refresh(doc, &self.table);
         }
         if let Some(wait) = self.start_due_edits(false) {
@@ -326,7 +332,8 @@ impl App {
                                 inspector::show(ui, doc, i, &self.diagnostics)
                             }
                             (Some(doc), None, Some(s)) => {
-                                let collapsed = self.graphs[self.active.index()]
+                                let collapsed = self.slots[self.active.index()]
+                                    .graph
                                     .as_ref()
                                     .zip(GraphState::stage_group(doc, s))
                                     .is_some_and(|(g, k)| g.collapsed.get(k) == Some(&true));
@@ -410,7 +417,8 @@ impl App {
             ),
         ];
         for (shortcut, cmd) in keys {
-            if self.docs[slot.index()].is_some() && ctx.input_mut(|i| i.consume_shortcut(&shortcut))
+            if self.slots[slot.index()].doc.is_some()
+                && ctx.input_mut(|i| i.consume_shortcut(&shortcut))
             {
                 self.send(cmd);
             }
@@ -450,7 +458,8 @@ impl App {
                 });
                 ui.separator();
                 for slot in [Slot::A, Slot::B] {
-                    let name = self.docs[slot.index()]
+                    let name = self.slots[slot.index()]
+                        .doc
                         .as_ref()
                         .map_or_else(|| "—".into(), |d| d.tab_title());
                     let label = format!("{slot:?}: {name}");
@@ -487,7 +496,7 @@ impl App {
 
     fn central(&mut self, ui: &mut egui::Ui) {
         let k = self.active.index();
-        if self.docs[k].is_none() {
+        if self.slots[k].doc.is_none() {
             ui.centered_and_justified(|ui| {
                 ui.heading("Drop a .cfg, .weights, .names or an image here, or use Open…");
             });
@@ -497,11 +506,11 @@ impl App {
             Tab::Graph => self.graph_tab(ui),
             Tab::Table => self.table_tab(ui),
             Tab::Charts => {
-                if let Some(doc) = &self.docs[k] {
+                if let Some(doc) = &self.slots[k].doc {
                     self.charts_tab(ui, doc);
                 }
             }
-            Tab::Compare => match (&self.docs[0], &self.docs[1]) {
+            Tab::Compare => match (&self.slots[0].doc, &self.slots[1].doc) {
                 (Some(a), Some(b)) => compare_view::show(ui, a, b),
                 _ => {
                     ui.weak("Open a second network with “Compare with…”.");
@@ -510,7 +519,7 @@ impl App {
             Tab::Detection => self.detection_tab(ui),
             Tab::Gallery => {
                 let k = self.active.index();
-                if let Some(doc) = &self.docs[k] {
+                if let Some(doc) = &self.slots[k].doc {
                     let cmds = super::gallery_view::show(ui, doc, &self.thumbs);
                     for c in cmds {
                         self.send(c);
@@ -518,7 +527,7 @@ impl App {
                 }
             }
             Tab::Source => {
-                let cmds = self.docs[k].as_ref().map_or_else(Vec::new, |doc| {
+                let cmds = self.slots[k].doc.as_ref().map_or_else(Vec::new, |doc| {
                     super::source_view::show(ui, doc, self.active, self.selected)
                 });
                 for c in cmds {
@@ -530,7 +539,7 @@ impl App {
 
     fn graph_tab(&mut self, ui: &mut egui::Ui) {
         let k = self.active.index();
-        let (Some(doc), Some(g)) = (&self.docs[k], &mut self.graphs[k]) else {
+        let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) else {
             return;
         };
         let mut clicked = None;
@@ -633,7 +642,9 @@ impl App {
 
     fn table_tab(&mut self, ui: &mut egui::Ui) {
         let k = self.active.index();
-        let Some(doc) = &self.docs[k] else { return };
+        let Some(doc) = &self.slots[k].doc else {
+            return;
+        };
         let mut export = None;
         ui.horizontal(|ui| {
             ui.label("Export:");
@@ -669,11 +680,13 @@ impl App {
 
     fn detection_tab(&mut self, ui: &mut egui::Ui) {
         let k = self.active.index();
-        let Some(doc) = &self.docs[k] else { return };
+        let Some(doc) = &self.slots[k].doc else {
+            return;
+        };
         let action = detect_view::show(
             ui,
             doc,
-            self.textures[k].as_ref(),
+            self.slots[k].texture.as_ref(),
             self.thresh,
             (self.backend, self.precision),
             self.overlay,

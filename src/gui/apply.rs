@@ -41,7 +41,7 @@ impl App {
             Command::CollapseAll(collapsed) => self.collapse_all(collapsed),
             Command::ColorBy(by) => self.color_graph(by),
             Command::GraphSearch(text) => {
-                if let Some(g) = self.graphs[self.active.index()].as_mut() {
+                if let Some(g) = self.slots[self.active.index()].graph.as_mut() {
                     g.search = text;
                 }
             }

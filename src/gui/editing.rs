@@ -23,7 +23,10 @@ pub const DEBOUNCE: Duration = Duration::from_millis(150);
 impl App {
     /// True when any open network's text has unsaved edits.
     pub fn any_dirty(&self) -> bool {
-        self.docs.iter().flatten().any(|d| d.source.is_dirty())
+        self.slots
+            .iter()
+            .filter_map(|s| s.doc.as_ref())
+            .any(|d| d.source.is_dirty())
     }
 
     /// True when the window may close now (no unsaved edits, or the user let them go).
@@ -33,20 +36,20 @@ impl App {
 
     pub(super) fn edit(&mut self, slot: Slot, text: String) {
         let k = slot.index();
-        if let Some(doc) = self.docs[k].as_mut()
+        if let Some(doc) = self.slots[k].doc.as_mut()
             && doc.source.set_text(text, ChangeKind::Typing)
         {
-            self.edit_due[k] = Some(Instant::now() + DEBOUNCE);
+            self.slots[k].edit_due = Some(Instant::now() + DEBOUNCE);
         }
     }
 
     /// Re-analyses `slot`'s text at the next frame (a step: fix, undo, redo, restore).
     fn reanalyse_now(&mut self, slot: Slot) {
-        self.edit_due[slot.index()] = Some(Instant::now());
+        self.slots[slot.index()].edit_due = Some(Instant::now());
     }
 
     pub(super) fn apply_fix(&mut self, slot: Slot, generation: u64, edits: &[crate::doctor::Edit]) {
-        let Some(doc) = self.docs[slot.index()].as_mut() else {
+        let Some(doc) = self.slots[slot.index()].doc.as_mut() else {
             return;
         };
         if doc.source.generation() != generation {
@@ -70,7 +73,8 @@ impl App {
 
     /// Applies `f` to `slot`'s text; re-analyses it when `f` changed it.
     pub(super) fn change(&mut self, slot: Slot, f: impl FnOnce(&mut SourceBuffer) -> bool) {
-        if self.docs[slot.index()]
+        if self.slots[slot.index()]
+            .doc
             .as_mut()
             .is_some_and(|d| f(&mut d.source))
         {
@@ -92,9 +96,9 @@ impl App {
         let mut next = None::<Duration>;
         for slot in [Slot::A, Slot::B] {
             let k = slot.index();
-            match self.edit_due[k] {
+            match self.slots[k].edit_due {
                 Some(due) if all || due <= now => {
-                    self.edit_due[k] = None;
+                    self.slots[k].edit_due = None;
                     self.spawn_edit_job(slot);
                 }
                 Some(due) => {
@@ -108,7 +112,7 @@ impl App {
     }
 
     fn spawn_edit_job(&mut self, slot: Slot) {
-        let Some(doc) = &self.docs[slot.index()] else {
+        let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
         let (path, text) = (doc.path.clone(), doc.source.text().to_string());
@@ -138,7 +142,7 @@ impl App {
     /// Adopts a re-analysis if it is of the text as it is now; a late one is dropped.
     pub(super) fn accept_edited(&mut self, slot: Slot, generation: u64, e: Edited) {
         let k = slot.index();
-        let Some(doc) = self.docs[k].as_mut() else {
+        let Some(doc) = self.slots[k].doc.as_mut() else {
             return;
         };
         if doc.source.generation() != generation {
@@ -162,12 +166,12 @@ impl App {
         self.diagnostics
             .extend(diagnostics::warnings_of(&doc.analysis));
         let layers = doc.analysis.network.layers.len();
-        self.graphs[k] = Some(GraphState::new(
+        self.slots[k].graph = Some(GraphState::new(
             doc,
             self.color_by,
             format!("graph-{slot:?}"),
         ));
-        self.textures[k] = None;
+        self.slots[k].texture = None;
         if detached {
             self.report(Diagnostic::info(
                 &file,
@@ -186,7 +190,7 @@ impl App {
     /// Writes `slot`'s text to its file; unless `force`, first checks that the file is as it
     /// was read or last saved.
     pub(super) fn save(&mut self, slot: Slot, force: bool) {
-        let Some(doc) = &self.docs[slot.index()] else {
+        let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
         if doc.source.disk_stamp().is_none() {
@@ -214,7 +218,7 @@ impl App {
     /// Writes `slot`'s text to `path` (asked in a dialog when `None`), atomically; the
     /// document then belongs to that file.
     pub(super) fn save_as(&mut self, slot: Slot, path: Option<PathBuf>) {
-        let Some(doc) = &self.docs[slot.index()] else {
+        let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
         let (old, text, name) = (doc.path.clone(), doc.source.text().to_string(), doc.title());
@@ -253,7 +257,7 @@ impl App {
     ) {
         let k = slot.index();
         let was = renamed_from.as_ref().unwrap_or(&path);
-        let Some(doc) = self.docs[k].as_mut().filter(|d| &d.path == was) else {
+        let Some(doc) = self.slots[k].doc.as_mut().filter(|d| &d.path == was) else {
             return;
         };
         doc.path = path.clone();
@@ -264,7 +268,7 @@ impl App {
             // typed while saving: the recovery file the save removed is written again
             self.reanalyse_now(slot);
         }
-        if let Some(cmd) = self.after_save[k].take() {
+        if let Some(cmd) = self.slots[k].after_save.take() {
             self.apply(cmd);
         }
         if self.close_after_save && !self.any_dirty() {
@@ -277,7 +281,8 @@ impl App {
     /// Opens a file; a cfg that would replace unsaved edits asks first.
     pub(super) fn open_guarded(&mut self, path: PathBuf, slot: Option<Slot>) {
         let s = slot.unwrap_or(self.active);
-        let dirty = self.docs[s.index()]
+        let dirty = self.slots[s.index()]
+            .doc
             .as_ref()
             .is_some_and(|d| d.source.is_dirty());
         if dirty && FileKind::of(&path) == Some(FileKind::Cfg) {
@@ -313,7 +318,7 @@ impl App {
         };
         match (q, answer) {
             (Question::ReplaceUnsaved { slot, path }, Answer::Save) => {
-                self.after_save[slot.index()] = Some(Command::Open {
+                self.slots[slot.index()].after_save = Some(Command::Open {
                     path,
                     slot: Some(slot),
                 });
@@ -326,7 +331,8 @@ impl App {
             (Question::CloseUnsaved, Answer::Save) => {
                 self.close_after_save = true;
                 for slot in [Slot::A, Slot::B] {
-                    if self.docs[slot.index()]
+                    if self.slots[slot.index()]
+                        .doc
                         .as_ref()
                         .is_some_and(|d| d.source.is_dirty())
                     {
@@ -351,14 +357,16 @@ impl App {
             }
             (_, _) => {
                 // cancelled: nothing waits on a save any more
-                self.after_save = [None, None];
+                for s in &mut self.slots {
+                    s.after_save = None;
+                }
                 self.close_after_save = false;
             }
         }
     }
 
     fn forget_recovery(&self, slot: Slot) {
-        if let (Some(dir), Some(doc)) = (&self.recovery_dir, &self.docs[slot.index()]) {
+        if let (Some(dir), Some(doc)) = (&self.recovery_dir, &self.slots[slot.index()].doc) {
             recovery::remove(dir, &doc.path);
         }
     }
@@ -368,7 +376,7 @@ impl App {
         for (r, slot) in found.into_iter().zip([Slot::A, Slot::B]) {
             let k = slot.index();
             if r.path.is_file() {
-                self.pending_recovery[k] = Some(r.text);
+                self.slots[k].pending_recovery = Some(r.text);
                 self.load(r.path, Some(slot));
             } else {
                 // the file is gone: the text comes back as a new, unsaved file at its path
@@ -394,8 +402,10 @@ impl App {
     /// A freshly opened document takes the recovered text waiting for its slot.
     pub(super) fn take_recovered(&mut self, slot: Slot) {
         let k = slot.index();
-        if let (Some(text), Some(doc)) = (self.pending_recovery[k].take(), self.docs[k].as_mut())
-            && doc.source.set_text(text, ChangeKind::Step)
+        if let (Some(text), Some(doc)) = (
+            self.slots[k].pending_recovery.take(),
+            self.slots[k].doc.as_mut(),
+        ) && doc.source.set_text(text, ChangeKind::Step)
         {
             self.reanalyse_now(slot);
         }
@@ -405,13 +415,15 @@ impl App {
 /// The fix form's commands: open it, preview a fix (its diff), apply the preview.
 impl App {
     pub(super) fn open_fix_form(&mut self, slot: Slot) {
-        self.fix_form = self.docs[slot.index()]
+        self.fix_form = self.slots[slot.index()]
+            .doc
             .as_ref()
             .map(|d| FixForm::new(slot, d));
     }
 
     pub(super) fn preview_fix(&mut self, req: FixRequest) {
-        let (Some(form), Some(doc)) = (self.fix_form.as_mut(), &self.docs[req.slot.index()]) else {
+        let (Some(form), Some(doc)) = (self.fix_form.as_mut(), &self.slots[req.slot.index()].doc)
+        else {
             return;
         };
         match fix_form::preview(doc, &req) {
@@ -434,7 +446,8 @@ impl App {
             self.fix_form = Some(form);
             return;
         };
-        let current = self.docs[form.slot.index()]
+        let current = self.slots[form.slot.index()]
+            .doc
             .as_ref()
             .map(|d| d.source.generation());
         if current == Some(p.generation) {

@@ -79,7 +79,7 @@ impl App {
         for w in &found.warnings {
             self.report(Diagnostic::info("images", w.clone()));
         }
-        let Some(doc) = &self.docs[slot.index()] else {
+        let Some(doc) = &self.slots[slot.index()].doc else {
             self.report(Diagnostic::error(
                 "images",
                 "open a network (.cfg and .weights) first",
@@ -108,7 +108,7 @@ impl App {
         let n = found.images.len();
         let gallery = Gallery::new(run, found.images.clone());
         self.thumbs.retain(|(r, _), _| *r == run);
-        if let Some(doc) = self.docs[slot.index()].as_mut() {
+        if let Some(doc) = self.slots[slot.index()].doc.as_mut() {
             doc.gallery = Some(gallery);
         }
         self.tab = Tab::Gallery;
@@ -145,7 +145,7 @@ impl App {
     }
 
     fn gallery_of(&mut self, to: Target) -> Option<&mut Gallery> {
-        let doc = self.docs[to.slot.index()].as_mut()?;
+        let doc = self.slots[to.slot.index()].doc.as_mut()?;
         doc.gallery.as_mut().filter(|g| g.run == to.run)
     }
 

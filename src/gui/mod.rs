@@ -40,7 +40,7 @@ mod stage_inspector;
 pub mod table;
 
 pub use actions::write_atomic;
-pub use app::App;
+pub use app::{App, SlotState};
 pub use command::Tab;
 
 use diagnostics::Diagnostic;
@@ -97,7 +97,7 @@ impl App {
     /// The session to save.
     pub fn session(&self) -> Session {
         let files = [0, 1].map(|k| {
-            self.docs[k].as_ref().map_or_else(Vec::new, |d| {
+            self.slots[k].doc.as_ref().map_or_else(Vec::new, |d| {
                 let mut v = vec![d.path.clone()];
                 v.extend(d.weights.as_ref().map(|(p, _)| p.clone()));
                 v.extend(d.names.as_ref().map(|(p, _)| p.clone()));
@@ -123,7 +123,7 @@ impl App {
             for p in present {
                 any = true;
                 if doc::FileKind::of(p) == Some(doc::FileKind::Image) {
-                    self.pending_image[k] = Some(p.clone());
+                    self.slots[k].pending_image = Some(p.clone());
                 } else {
                     self.load(p.clone(), Some(slot));
                 }

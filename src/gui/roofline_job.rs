@@ -13,7 +13,7 @@ impl App {
             self.measure_ceilings(engine);
             return;
         };
-        for doc in self.docs.iter_mut().flatten() {
+        for doc in self.slots.iter_mut().filter_map(|s| s.doc.as_mut()) {
             let a = doc.analysis.clone();
             if let Some(run) = doc.detection.as_mut().filter(|r| r.engine == engine) {
                 let points = crate::profile::roofline::roofline(&a, &run.forward.layer_ms, c);

@@ -68,7 +68,13 @@ fn a_dropped_folder_fills_the_gallery_exports_json_and_opens_a_tile() {
     );
     assert_eq!(entries[0]["objects"].as_array().unwrap().len(), bus_count);
     // a fixed duration for the picture: 3 images in 2 s
-    if let Some(g) = h.state_mut().docs[0].as_mut().unwrap().gallery.as_mut() {
+    if let Some(g) = h.state_mut().slots[0]
+        .doc
+        .as_mut()
+        .unwrap()
+        .gallery
+        .as_mut()
+    {
         g.seconds = Some(2.0);
     }
     h.run_steps(3);

@@ -216,7 +216,8 @@ fn dropping_an_image_runs_detection_and_the_threshold_redecodes() {
 /// Measured times vary from run to run: fixed ones (`ms(layer)` per layer, 100 ms in all)
 /// for pictures.
 fn fix_times(h: &mut Harness<'static, App>, ms: impl Fn(usize) -> f64) {
-    let det = h.state_mut().docs[0]
+    let det = h.state_mut().slots[0]
+        .doc
         .as_mut()
         .unwrap()
         .detection
@@ -426,7 +427,7 @@ fn offline_first_start_opens_the_demo_cfgs_with_a_hint() {
     let mut h = harness(app);
     settle(&mut h);
     let app = h.state();
-    let titles: Vec<String> = app.docs.iter().flatten().map(|d| d.title()).collect();
+    let titles: Vec<String> = app.docs().map(|d| d.title()).collect();
     assert_eq!(titles, ["yolov4-tiny.cfg", "yolov3-tiny.cfg"]);
     assert!(
         app.diagnostics
@@ -441,7 +442,7 @@ fn offline_first_start_opens_the_demo_cfgs_with_a_hint() {
     let mut h = harness(app);
     settle(&mut h);
     let app = h.state();
-    assert_eq!(app.docs.iter().flatten().count(), 2);
+    assert_eq!(app.docs().count(), 2);
     let hint = app
         .diagnostics
         .iter()
@@ -477,7 +478,8 @@ fn the_session_reopens_files_view_and_recent_list() {
     assert!(a.path.ends_with("yolov4-tiny.cfg") && a.weights.is_some() && a.names.is_some());
     assert!(a.detection.as_ref().unwrap().path.ends_with("zidane.jpg"));
     assert!(
-        app.docs[1]
+        app.slots[1]
+            .doc
             .as_ref()
             .unwrap()
             .path
@@ -607,7 +609,7 @@ fn make_csp_writes_the_csp_network_and_opens_it_beside_the_plain_one() {
     assert!(out.exists());
     let app = h.state();
     assert_eq!(app.tab, Tab::Compare);
-    let b = app.docs[1].as_ref().expect("network B");
+    let b = app.slots[1].doc.as_ref().expect("network B");
     assert_eq!(b.analysis.csp.stages.len(), 5);
     h.get_by_label("CSP: csdarknet53-made.cfg");
     h.get_by_label("baseline: darknet53.cfg");

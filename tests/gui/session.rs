@@ -98,7 +98,7 @@ fn a_session_through_messages_alone() {
     app.send(Command::ShowTab(Tab::Compare));
     app.settle(&ctx);
     assert_eq!(app.tab, Tab::Compare);
-    let b = app.docs[1].as_ref().expect("network B");
+    let b = app.slots[1].doc.as_ref().expect("network B");
     assert_eq!(b.analysis.network.layers.len(), 24);
     assert_eq!(app.active, Slot::A);
 
