@@ -110,7 +110,9 @@ fn keystroke(rel: &str) {
         .map(|k| {
             let edited = format!("{text}\n# keystroke {k}\n");
             let t = Instant::now();
-            std::hint::black_box(csplens::gui::load::edited(&path, &edited, &caps, None));
+            std::hint::black_box(csplens::gui::jobs::load::edited(
+                &path, &edited, &caps, None,
+            ));
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();

@@ -9,8 +9,8 @@
 use csplens::backend::BackendChoice;
 use csplens::gui::command::Command;
 use csplens::gui::command::FixRequest;
-use csplens::gui::detect_view::Action;
 use csplens::gui::doc::Slot;
+use csplens::gui::panels::detect_view::Action;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
 use std::path::{Path, PathBuf};

@@ -2,18 +2,18 @@
 //! once it analysed cleanly; weights and names attach to the open cfg; an image runs
 //! detection), native dialogs on job threads, exports written atomically, job results applied.
 
-use super::app::App;
-use super::command::Tab;
-use super::detect_view::{self, Action};
-use super::diagnostics::{self, Diagnostic};
-use super::doc::{FileKind, Slot};
-use super::graph_view::GraphState;
-use super::jobs::{Outcome, outcome};
-use super::load::{self, DetectInput};
-use super::make_csp::{FormAction, MakeCspForm, write_cspified};
 use crate::cspify::Options;
 use crate::detect::Params;
 pub use crate::files::write_atomic;
+use crate::gui::app::App;
+use crate::gui::command::Tab;
+use crate::gui::diagnostics::{self, Diagnostic};
+use crate::gui::doc::{FileKind, Slot};
+use crate::gui::graph::GraphState;
+use crate::gui::jobs::load::{self, DetectInput};
+use crate::gui::jobs::{Outcome, outcome};
+use crate::gui::panels::detect_view::{self, Action};
+use crate::gui::panels::make_csp::{FormAction, MakeCspForm, write_cspified};
 use crate::report::{self, Format};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -123,9 +123,9 @@ impl App {
     }
 
     /// What a detection job needs from `doc` and the app's settings.
-    pub(super) fn detect_input(
+    pub(in crate::gui) fn detect_input(
         &self,
-        doc: &super::doc::Document,
+        doc: &crate::gui::doc::Document,
         weights: Arc<crate::weights::Weights>,
     ) -> DetectInput {
         DetectInput {
@@ -266,7 +266,7 @@ impl App {
             Outcome::GalleryItem { to, index, item } => self.gallery_item(ctx, to, index, *item),
             Outcome::GalleryDone { to, seconds } => self.gallery_done(to, seconds),
             Outcome::SaveConflict(slot) => {
-                self.question = Some(super::command::Question::ChangedOnDisk(slot));
+                self.question = Some(crate::gui::command::Question::ChangedOnDisk(slot));
             }
             Outcome::Failed(d) => self.report(d),
         }
@@ -274,14 +274,14 @@ impl App {
 
     /// A new open request for `slot`: only the latest request's document is installed, so a
     /// slow earlier open can never replace a later one.
-    pub(super) fn open_ticket(&mut self, slot: Slot) -> u64 {
-        let t = super::editor::next_generation();
+    pub(in crate::gui) fn open_ticket(&mut self, slot: Slot) -> u64 {
+        let t = crate::gui::editor::next_generation();
         self.slots[slot.index()].open_ticket = t;
         t
     }
 
     /// Puts an analysed document into `slot` with its warnings, graph and queued files.
-    fn install(&mut self, slot: Slot, doc: Box<super::doc::Document>) {
+    fn install(&mut self, slot: Slot, doc: Box<crate::gui::doc::Document>) {
         let k = slot.index();
         let warnings = diagnostics::warnings_of(&doc.analysis);
         self.diagnostics.retain(|d| d.file != doc.analysis.path);
@@ -357,7 +357,7 @@ impl App {
     }
 
     /// Asks where to save (the native dialog confirms overwriting) and writes atomically.
-    pub(super) fn save_dialog(
+    pub(in crate::gui) fn save_dialog(
         &mut self,
         name: String,
         ext: &'static str,
@@ -472,7 +472,7 @@ impl App {
     }
 
     /// Applies the form's action.
-    pub(super) fn make_csp_action(&mut self, action: FormAction) {
+    pub(in crate::gui) fn make_csp_action(&mut self, action: FormAction) {
         self.make_csp = None;
         let FormAction::SaveAs(opts) = action else {
             return;
@@ -503,7 +503,7 @@ impl App {
     }
 
     /// A written CSP network: opened as B beside its plain network, on the Compare tab.
-    pub(super) fn made_csp(&mut self, path: PathBuf) {
+    pub(in crate::gui) fn made_csp(&mut self, path: PathBuf) {
         self.report(Diagnostic::info(
             &path.display().to_string(),
             "written by Make CSP; opened as B",

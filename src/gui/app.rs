@@ -2,15 +2,18 @@
 //! jobs), the inspector on the right, diagnostics at the bottom and the chosen view in the
 //! centre. Nothing here computes: files, analyses and inference go to background jobs.
 
-use super::command::{Command, Tab};
-use super::diagnostics::{self, Diagnostic};
-use super::doc::{Document, Slot};
-use super::graph_view::Pick;
-use super::graph_view::{ColorBy, GraphState};
-use super::jobs::Jobs;
-use super::table::TableState;
-use super::{compare_view, detect_view, inspector, stage_inspector, table};
 use crate::backend::{BackendChoice, Precision};
+use crate::gui::command::{Command, Tab};
+use crate::gui::diagnostics::{self, Diagnostic};
+use crate::gui::doc::{Document, Slot};
+use crate::gui::graph::Pick;
+use crate::gui::graph::{ColorBy, GraphState};
+use crate::gui::jobs::Jobs;
+use crate::gui::panels::table::TableState;
+use crate::gui::{
+    panels::compare_view, panels::detect_view, panels::inspector, panels::stage_inspector,
+    panels::table,
+};
 use crate::limits::Limits;
 use std::path::PathBuf;
 
@@ -32,21 +35,21 @@ pub struct SlotState {
     /// Its graph view state.
     pub graph: Option<GraphState>,
     /// The shown detection's image texture.
-    pub(super) texture: Option<egui::TextureHandle>,
+    pub(in crate::gui) texture: Option<egui::TextureHandle>,
     /// An image waiting for the network's weights.
-    pub(super) pending_image: Option<PathBuf>,
+    pub(in crate::gui) pending_image: Option<PathBuf>,
     /// The job reading the network's weights, while one runs.
-    pub(super) weights_job: Option<u64>,
+    pub(in crate::gui) weights_job: Option<u64>,
     /// Files waiting for the network's cfg.
-    pub(super) pending_files: Vec<PathBuf>,
+    pub(in crate::gui) pending_files: Vec<PathBuf>,
     /// The latest open request (a document answering an older one is dropped).
-    pub(super) open_ticket: u64,
+    pub(in crate::gui) open_ticket: u64,
     /// When the edited text is due for re-analysis (typing paused).
-    pub(super) edit_due: Option<std::time::Instant>,
+    pub(in crate::gui) edit_due: Option<std::time::Instant>,
     /// A recovered text waiting for its cfg to open.
-    pub(super) pending_recovery: Option<String>,
+    pub(in crate::gui) pending_recovery: Option<String>,
     /// What to do once the text is saved (an open that waited on it).
-    pub(super) after_save: Option<super::command::Command>,
+    pub(in crate::gui) after_save: Option<crate::gui::command::Command>,
 }
 
 /// The csplens app.
@@ -60,14 +63,14 @@ pub struct App {
     /// The selected layer of the active network.
     pub selected: Option<usize>,
     /// The open "Make CSP" form.
-    pub(super) make_csp: Option<super::make_csp::MakeCspForm>,
+    pub(in crate::gui) make_csp: Option<crate::gui::panels::make_csp::MakeCspForm>,
     /// The selected CSP stage of the active network (position in `csp.stages`), shown by the
     /// inspector while no layer is selected.
     pub selected_stage: Option<usize>,
-    pub(super) scroll_table: bool,
+    pub(in crate::gui) scroll_table: bool,
     /// Table sort.
     pub table: TableState,
-    pub(super) table_rows: table::RowCache,
+    pub(in crate::gui) table_rows: table::RowCache,
     /// Node colours.
     pub color_by: ColorBy,
     /// Detection threshold.
@@ -75,9 +78,9 @@ pub struct App {
     /// Each backend's measured roofline ceilings (measured once, after its first run).
     pub ceilings: std::collections::HashMap<&'static str, crate::profile::roofline::Ceilings>,
     /// Backends whose ceilings are being measured.
-    pub(super) measuring: std::collections::HashSet<&'static str>,
+    pub(in crate::gui) measuring: std::collections::HashSet<&'static str>,
     /// Thumbnail textures of the gallery, by (run, image).
-    pub(super) thumbs: std::collections::HashMap<(u64, usize), egui::TextureHandle>,
+    pub(in crate::gui) thumbs: std::collections::HashMap<(u64, usize), egui::TextureHandle>,
     /// The detection view's head overlay.
     pub overlay: detect_view::HeadOverlay,
     /// Backend asked for.
@@ -93,26 +96,26 @@ pub struct App {
     /// Recently opened files, newest first.
     pub recent: Vec<PathBuf>,
     /// A restored selection, applied when the active network arrives.
-    pub(super) pending_select: Option<usize>,
+    pub(in crate::gui) pending_select: Option<usize>,
     /// Messages sent by the panels and polled from the jobs, applied before the next frame.
-    pub(super) messages: Vec<super::message::Message>,
+    pub(in crate::gui) messages: Vec<crate::gui::message::Message>,
     /// The egui context of the last frame (textures of job results are made on it).
-    pub(super) ctx: egui::Context,
+    pub(in crate::gui) ctx: egui::Context,
     /// The question the app waits on (a modal dialog).
-    pub question: Option<super::command::Question>,
+    pub question: Option<crate::gui::command::Question>,
     /// The open fix form (classes, input size).
-    pub fix_form: Option<super::fix_form::FixForm>,
+    pub fix_form: Option<crate::gui::panels::fix_form::FixForm>,
     /// Where unsaved edits are kept against a crash (`None`: not kept).
     pub recovery_dir: Option<PathBuf>,
     /// Close once every text is saved.
-    pub(super) close_after_save: bool,
+    pub(in crate::gui) close_after_save: bool,
     /// The user let unsaved edits go (or there were none): the window may close.
-    pub(super) close_allowed: bool,
+    pub(in crate::gui) close_allowed: bool,
     /// Close the window at the next frame.
-    pub(super) close_now: bool,
+    pub(in crate::gui) close_now: bool,
     /// The renderer's GPU device, shared with the wgpu backend.
     #[cfg(feature = "gpu")]
-    pub(super) device: Option<crate::backend::wgpu::GpuContext>,
+    pub(in crate::gui) device: Option<crate::backend::wgpu::GpuContext>,
 }
 
 impl Default for App {
@@ -181,7 +184,7 @@ impl App {
     }
 
     /// Selects layer `i` as a click on its node does: the graph keeps its view.
-    pub(super) fn pick_node(&mut self, i: usize) {
+    pub(in crate::gui) fn pick_node(&mut self, i: usize) {
         self.selected = Some(i);
         self.selected_stage = None;
         self.scroll_table = true;
@@ -213,7 +216,7 @@ impl App {
     }
 
     /// Collapses or expands every group of the active graph.
-    pub(super) fn collapse_all(&mut self, collapsed: bool) {
+    pub(in crate::gui) fn collapse_all(&mut self, collapsed: bool) {
         let k = self.active.index();
         if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) {
             g.set_collapsed(doc, None, collapsed);
@@ -221,7 +224,7 @@ impl App {
     }
 
     /// Colours the active graph's nodes by `by`.
-    pub(super) fn color_graph(&mut self, by: ColorBy) {
+    pub(in crate::gui) fn color_graph(&mut self, by: ColorBy) {
         let k = self.active.index();
         if let (Some(doc), Some(g)) = (&self.slots[k].doc, &mut self.slots[k].graph) {
             g.recolor(doc, by);
@@ -236,7 +239,7 @@ impl App {
         self.apply_queued();
         self.start_due_edits(true);
         while !self.jobs.running().is_empty() {
-            for out in self.jobs.wait_all(super::jobs::WAIT) {
+            for out in self.jobs.wait_all(crate::gui::jobs::WAIT) {
                 self.send(out);
             }
             self.apply_queued();
@@ -355,17 +358,17 @@ impl App {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         if let Some(form) = &mut self.make_csp
-            && let Some(action) = super::make_csp::show(&ctx, form)
+            && let Some(action) = crate::gui::panels::make_csp::show(&ctx, form)
         {
             self.send(Command::MakeCsp(action));
         }
         if let Some(form) = &mut self.fix_form
-            && let Some(cmd) = super::fix_form::show(&ctx, form)
+            && let Some(cmd) = crate::gui::panels::fix_form::show(&ctx, form)
         {
             self.send(cmd);
         }
         if let Some(q) = &self.question
-            && let Some(a) = super::questions::show(&ctx, q)
+            && let Some(a) = crate::gui::panels::questions::show(&ctx, q)
         {
             self.send(Command::Answer(a));
         }
@@ -520,7 +523,7 @@ impl App {
             Tab::Gallery => {
                 let k = self.active.index();
                 if let Some(doc) = &self.slots[k].doc {
-                    let cmds = super::gallery_view::show(ui, doc, &self.thumbs);
+                    let cmds = crate::gui::panels::gallery_view::show(ui, doc, &self.thumbs);
                     for c in cmds {
                         self.send(c);
                     }
@@ -528,7 +531,7 @@ impl App {
             }
             Tab::Source => {
                 let cmds = self.slots[k].doc.as_ref().map_or_else(Vec::new, |doc| {
-                    super::source_view::show(ui, doc, self.active, self.selected)
+                    crate::gui::panels::source_view::show(ui, doc, self.active, self.selected)
                 });
                 for c in cmds {
                     self.send(c);
@@ -625,19 +628,19 @@ impl App {
 
     /// The profile charts, and the last run's roofline under them once its backend's
     /// ceilings are measured.
-    fn charts_tab(&self, ui: &mut egui::Ui, doc: &super::doc::Document) {
+    fn charts_tab(&self, ui: &mut egui::Ui, doc: &crate::gui::doc::Document) {
         let run = doc.detection.as_ref();
         let roof = run.and_then(|r| Some((r, r.roofline.clone()?, *self.ceilings.get(r.engine)?)));
         let Some((run, points, c)) = roof else {
-            super::charts::show(ui, &[doc], "charts");
+            crate::gui::panels::charts::show(ui, &[doc], "charts");
             return;
         };
         let size = ui.available_size();
         ui.allocate_ui(egui::vec2(size.x, size.y * 0.62), |ui| {
-            super::charts::show(ui, &[doc], "charts");
+            crate::gui::panels::charts::show(ui, &[doc], "charts");
         });
         let h = (ui.available_height() - 30.0).max(120.0);
-        super::roofline_view::show(ui, run, &points, c, "charts", h);
+        crate::gui::panels::roofline_view::show(ui, run, &points, c, "charts", h);
     }
 
     fn table_tab(&mut self, ui: &mut egui::Ui) {
@@ -718,7 +721,7 @@ fn summary(ui: &mut egui::Ui, doc: &Document) {
     ));
     ui.label(format!("{} CSP stages", a.csp.stages.len()));
     for s in &a.csp.stages {
-        ui.weak(super::graph_style::gui_text(&s.label()));
+        ui.weak(crate::gui::graph::style::gui_text(&s.label()));
     }
     if !a.csp.partial_residuals.is_empty() {
         ui.label(format!(

@@ -2,10 +2,10 @@
 //! user's command through [`App::apply`], a job's outcome through `App::accept`), and the
 //! queue panels and jobs send into.
 
-use super::app::App;
-use super::command::Command;
-use super::editor::SourceBuffer;
-use super::message::Message;
+use crate::gui::app::App;
+use crate::gui::command::Command;
+use crate::gui::editor::SourceBuffer;
+use crate::gui::message::Message;
 
 impl App {
     /// Applies one message: a command or a job's outcome.
@@ -84,7 +84,7 @@ impl App {
     }
 
     /// Applies the queued messages in the order they were sent (and those they send).
-    pub(super) fn apply_queued(&mut self) {
+    pub(in crate::gui) fn apply_queued(&mut self) {
         while !self.messages.is_empty() {
             for msg in std::mem::take(&mut self.messages) {
                 self.update(msg);

@@ -2,13 +2,13 @@
 //! app themselves: they send a [`Command`], and `App::apply` (apply.rs) applies it, in one
 //! place, after the frame's panels are drawn (scripts and tests call `apply` directly).
 
-use super::detect_view;
-use super::doc::Slot;
-use super::graph_view::ColorBy;
-use super::make_csp::FormAction;
-use super::recovery::Recovered;
-use super::table::SortBy;
 use crate::doctor::Edit;
+use crate::gui::doc::Slot;
+use crate::gui::editor::recovery::Recovered;
+use crate::gui::graph::ColorBy;
+use crate::gui::panels::detect_view;
+use crate::gui::panels::make_csp::FormAction;
+use crate::gui::panels::table::SortBy;
 use crate::report::Format;
 use std::path::PathBuf;
 

@@ -2,12 +2,12 @@
 //! and CSP splits, attached weights and class names, and the last detection run. Everything
 //! here is built by background jobs; the UI only reads it.
 
-use super::editor::SourceBuffer;
 use crate::Analysis;
 use crate::backend::{Forward, Runner};
 use crate::detect::{self, Detection, Params};
 use crate::graph::csp::{EdgeInfo, Split};
 use crate::graph::{self, Layout};
+use crate::gui::editor::SourceBuffer;
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -125,7 +125,7 @@ pub struct Document {
     /// The last detection.
     pub detection: Option<DetectionRun>,
     /// The last run of many images.
-    pub gallery: Option<super::gallery::Gallery>,
+    pub gallery: Option<crate::gui::gallery::Gallery>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Prepared>>,
     /// The detection heads with their grids, anchors and receptive fields.
@@ -234,7 +234,7 @@ pub struct Edited {
     /// The cfg doctor's findings on the text.
     pub lint: Arc<crate::doctor::LintReport>,
     /// The analysed text's views, or why it does not build.
-    pub built: Result<Box<Document>, super::diagnostics::Diagnostic>,
+    pub built: Result<Box<Document>, crate::gui::diagnostics::Diagnostic>,
     /// Whether the attached weights lie where the edited network reads them.
     pub weights_fit: bool,
 }

@@ -6,8 +6,8 @@
 //!
 //! [`App::update`]: super::App::update
 
-use super::command::Command;
-use super::jobs::Outcome;
+use crate::gui::command::Command;
+use crate::gui::jobs::Outcome;
 
 /// One change to the app's state.
 #[derive(Debug)]

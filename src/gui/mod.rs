@@ -9,35 +9,15 @@
 mod actions;
 mod app;
 mod apply;
-mod charts;
 pub mod command;
-mod compare_view;
-pub mod detect_view;
 pub mod diagnostics;
 pub mod doc;
-mod editing;
 pub mod editor;
-pub mod fix_form;
 pub mod gallery;
-mod gallery_job;
-mod gallery_view;
-mod graph_build;
-mod graph_draw;
-mod graph_frames;
-mod graph_style;
-pub mod graph_view;
-mod inspector;
+pub mod graph;
 pub mod jobs;
-pub mod load;
-mod make_csp;
 pub mod message;
-mod questions;
-pub mod recovery;
-mod roofline_job;
-mod roofline_view;
-mod source_view;
-mod stage_inspector;
-pub mod table;
+pub mod panels;
 
 pub use actions::write_atomic;
 pub use app::{App, SlotState};
@@ -195,7 +175,7 @@ impl App {
             let ticket = self.open_ticket(slot);
             self.jobs.spawn(format!("analyse {name}"), move |_| {
                 jobs::outcome(|| {
-                    let doc = load::cfg_document(Path::new(name), text.as_bytes(), &caps)?;
+                    let doc = jobs::load::cfg_document(Path::new(name), text.as_bytes(), &caps)?;
                     Ok(Outcome::Cfg {
                         slot,
                         ticket,

@@ -266,7 +266,7 @@ fn a_recovery_file_brings_unsaved_edits_back_after_a_crash() {
         let mut h = editing(&cfg, Some(store.clone()));
         edit(&mut h, edited.clone());
         settle(&mut h);
-        assert_eq!(csplens::gui::recovery::scan(&store).len(), 1);
+        assert_eq!(csplens::gui::editor::recovery::scan(&store).len(), 1);
         // the app ends here without saving or asking: a crash
     }
     let mut app = App::default();
@@ -288,7 +288,7 @@ fn a_recovery_file_brings_unsaved_edits_back_after_a_crash() {
     h.state_mut().apply(Command::Save(Slot::A));
     settle(&mut h);
     assert!(
-        csplens::gui::recovery::scan(&store).is_empty(),
+        csplens::gui::editor::recovery::scan(&store).is_empty(),
         "saved: nothing to recover"
     );
 }

@@ -2,7 +2,7 @@
 //! order with the peak marked, per-stage duplication ratios and, when a detection ran, the
 //! measured per-layer time beside the BFLOPs. Several documents overlay on the same axes.
 
-use super::doc::Document;
+use crate::gui::doc::Document;
 use egui::Color32;
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points, VLine};
 

@@ -3,13 +3,18 @@
 //! stages and runs of plain layers collapsible into one node, pan/zoom, fit, search by index
 //! or type, click to select a layer or a stage.
 
-use super::doc::Document;
-use super::graph_build::build;
-use super::graph_draw::NODE;
-use super::graph_frames::{self, Frame};
-pub use super::graph_style::ColorBy;
-use super::graph_style::{LayerGraph, MERGE_COLOR, SPLIT_COLORS, ramp};
+pub(in crate::gui) mod build;
+pub(in crate::gui) mod draw;
+pub(in crate::gui) mod frames;
+pub(in crate::gui) mod style;
+
 use crate::graph::view::{ViewLayout, view_layout};
+use crate::gui::doc::Document;
+use crate::gui::graph::build::build;
+use crate::gui::graph::draw::NODE;
+use crate::gui::graph::frames::Frame;
+pub use crate::gui::graph::style::ColorBy;
+use crate::gui::graph::style::{LayerGraph, MERGE_COLOR, SPLIT_COLORS, ramp};
 use egui::{Color32, Pos2, Rect, Vec2};
 use egui_graphs::{GraphChange, GraphView, MetadataFrame, SettingsInteraction, SettingsNavigation};
 use petgraph::stable_graph::NodeIndex;
@@ -71,7 +76,7 @@ impl GraphState {
             graph,
             nodes,
             collapsed: doc.collapsed.clone(),
-            frames: graph_frames::frames(doc, &view),
+            frames: frames::frames(doc, &view),
             view,
             color_by: by,
             search: String::new(),
@@ -89,7 +94,7 @@ impl GraphState {
         let (graph, nodes) = build(doc, self.color_by, &self.view);
         self.graph = graph;
         self.nodes = nodes;
-        self.frames = graph_frames::frames(doc, &self.view);
+        self.frames = frames::frames(doc, &self.view);
         self.select(selected);
     }
 
@@ -232,7 +237,7 @@ impl GraphState {
         let mut framed = ui.new_child(egui::UiBuilder::new().max_rect(rect));
         framed.set_clip_rect(rect);
         let shifted = shift(&meta, rect.min);
-        graph_frames::draw(&framed, &shifted, &self.frames, self.selected_stage);
+        frames::draw(&framed, &shifted, &self.frames, self.selected_stage);
         let interaction = SettingsInteraction::new()
             .with_dragging_enabled(false)
             .with_hover_enabled(true)
@@ -271,7 +276,7 @@ impl GraphState {
             })
             && rect.contains(pos)
         {
-            picked = graph_frames::header_at(&shifted, &self.frames, pos).map(Pick::Stage);
+            picked = frames::header_at(&shifted, &self.frames, pos).map(Pick::Stage);
         }
         if let Some(g) = expand {
             self.set_collapsed(doc, Some(g), false);

@@ -2,7 +2,7 @@
 //! changed on disk before a save, edits recovered after a crash. Escape or a click outside
 //! cancels.
 
-use super::command::{Answer, Question};
+use crate::gui::command::{Answer, Question};
 use egui::RichText;
 
 /// The title, the sentence and the buttons of a question.

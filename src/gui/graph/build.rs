@@ -3,14 +3,14 @@
 //! stage's part 1 and part 2 in a colour pair from base to merge, its merge outlined, its
 //! transitions named; `groups` splits outside any stage keep their own pair.
 
-use super::doc::Document;
-use super::graph_draw::{EdgeData, NodeData};
-use super::graph_style::{
-    ColorBy, LayerGraph, MERGE_COLOR, detail, gui_text, metric, position, ramp, stage_colors,
-};
 use crate::graph::NodeKind;
 use crate::graph::csp::EdgeKind;
 use crate::graph::view::ViewLayout;
+use crate::gui::doc::Document;
+use crate::gui::graph::draw::{EdgeData, NodeData};
+use crate::gui::graph::style::{
+    ColorBy, LayerGraph, MERGE_COLOR, detail, gui_text, metric, position, ramp, stage_colors,
+};
 use egui::Color32;
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;

@@ -4,9 +4,9 @@
 //! detection view. Only the visible rows are laid out; each thumbnail became a texture when its
 //! result arrived (`texture`, in the app's logic).
 
-use super::command::Command;
-use super::doc::Document;
-use super::gallery::{Gallery, Shot, THUMB};
+use crate::gui::command::Command;
+use crate::gui::doc::Document;
+use crate::gui::gallery::{Gallery, Shot, THUMB};
 use egui::{Color32, RichText, Vec2};
 use std::collections::HashMap;
 

@@ -2,8 +2,8 @@
 //! when exactly one has CSP stages (whichever slot it is in), their stages aligned by output
 //! resolution, the CSP stages beside the baseline, and the profile charts overlaid.
 
-use super::charts;
-use super::doc::Document;
+use crate::gui::doc::Document;
+use crate::gui::panels::charts;
 use crate::report::compare::{compare_rows, csp_stage_rows, oriented, stage_rows};
 use egui::{Color32, RichText};
 
@@ -102,7 +102,7 @@ fn stages_grid(
             }
             for r in csp_stage_rows(base, other) {
                 ui.label(format!("CSP stage {} · {}×{}", r.index, r.width, r.height))
-                    .on_hover_text(super::graph_style::gui_text(&r.label));
+                    .on_hover_text(crate::gui::graph::style::gui_text(&r.label));
                 ui.label(fmt(r.baseline.map(|s| s.bflops), false));
                 ui.label(fmt(Some(r.csp.bflops), false));
                 ui.label(fmt(r.baseline.map(|s| s.dup_ratio_channelwise), true));

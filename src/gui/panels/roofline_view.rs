@@ -4,7 +4,7 @@
 //! ridge are memory-bound on this device, right of it compute-bound; the distance below the
 //! roof is what is left on the table.
 
-use super::doc::DetectionRun;
+use crate::gui::doc::DetectionRun;
 use crate::profile::roofline::{Ceilings, Point};
 use egui::Color32;
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};

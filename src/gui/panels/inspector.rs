@@ -2,8 +2,8 @@
 //! shapes, BFLOPs, parameters, memory, gradient sources and paths, warnings, and its lines of
 //! the cfg with the section highlighted.
 
-use super::diagnostics::Diagnostic;
-use super::doc::Document;
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::doc::Document;
 use crate::kinds::Src;
 use egui::{Color32, RichText};
 
@@ -74,7 +74,9 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, i: usize, diags: &[Diagnostic]) {
             row(ui, "parameters", c.params.to_string());
             row(ui, ".weights floats", c.weight_floats.to_string());
             let roof = doc.detection.as_ref().and_then(|r| r.roofline.as_ref());
-            if let Some(text) = roof.and_then(|p| super::roofline_view::layer_text(p, i)) {
+            if let Some(text) =
+                roof.and_then(|p| crate::gui::panels::roofline_view::layer_text(p, i))
+            {
                 row(ui, "achieved", text);
             }
             if let Some(rf) = doc.analysis.profile.receptive_fields.get(i) {

@@ -2,10 +2,10 @@
 //! part ratio, the whole network or the stage holding the selected layer), and the job that
 //! asks where to save it, writes it whole and opens it as network B on the Compare tab.
 
-use super::diagnostics::Diagnostic;
-use super::doc::Document;
-use super::jobs::Outcome;
 use crate::cspify::{self, Options, StageSelect};
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::doc::Document;
+use crate::gui::jobs::Outcome;
 use crate::profile::csp::Fusion;
 use std::path::PathBuf;
 
@@ -147,7 +147,11 @@ pub fn show(ctx: &egui::Context, form: &mut MakeCspForm) -> Option<FormAction> {
 }
 
 /// Converts, writes `path` whole and says so; the caller opens it.
-pub(super) fn write_cspified(a: &crate::Analysis, opts: &Options, path: PathBuf) -> Outcome {
+pub(in crate::gui) fn write_cspified(
+    a: &crate::Analysis,
+    opts: &Options,
+    path: PathBuf,
+) -> Outcome {
     let name = path.display().to_string();
     match cspify::cspify(a, opts) {
         Ok(made) => match crate::files::write_atomic(&path, made.text.as_bytes()) {

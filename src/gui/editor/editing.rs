@@ -3,17 +3,17 @@
 //! adopted only if no newer text came since. Save writes atomically after checking that the
 //! file is as it was read; opening over or closing unsaved edits asks first.
 
-use super::app::App;
-use super::command::{Answer, Command, FixRequest, Question};
-use super::diagnostics::{self, Diagnostic};
-use super::doc::Edited;
-use super::doc::{FileKind, Slot};
-use super::editor::{ChangeKind, SourceBuffer, stamp};
-use super::fix_form::{self, FixForm};
-use super::graph_view::GraphState;
-use super::jobs::{Outcome, outcome};
-use super::load;
-use super::recovery::{self, Recovered};
+use crate::gui::app::App;
+use crate::gui::command::{Answer, Command, FixRequest, Question};
+use crate::gui::diagnostics::{self, Diagnostic};
+use crate::gui::doc::Edited;
+use crate::gui::doc::{FileKind, Slot};
+use crate::gui::editor::recovery::{self, Recovered};
+use crate::gui::editor::{ChangeKind, SourceBuffer, stamp};
+use crate::gui::graph::GraphState;
+use crate::gui::jobs::load;
+use crate::gui::jobs::{Outcome, outcome};
+use crate::gui::panels::fix_form::{self, FixForm};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -34,7 +34,7 @@ impl App {
         self.close_allowed || !self.any_dirty()
     }
 
-    pub(super) fn edit(&mut self, slot: Slot, text: String) {
+    pub(in crate::gui) fn edit(&mut self, slot: Slot, text: String) {
         let k = slot.index();
         if let Some(doc) = self.slots[k].doc.as_mut()
             && doc.source.set_text(text, ChangeKind::Typing)
@@ -48,7 +48,12 @@ impl App {
         self.slots[slot.index()].edit_due = Some(Instant::now());
     }
 
-    pub(super) fn apply_fix(&mut self, slot: Slot, generation: u64, edits: &[crate::doctor::Edit]) {
+    pub(in crate::gui) fn apply_fix(
+        &mut self,
+        slot: Slot,
+        generation: u64,
+        edits: &[crate::doctor::Edit],
+    ) {
         let Some(doc) = self.slots[slot.index()].doc.as_mut() else {
             return;
         };
@@ -67,12 +72,12 @@ impl App {
     }
 
     /// Replaces `slot`'s whole text as one undoable step.
-    pub(super) fn replace_text(&mut self, slot: Slot, text: String) {
+    pub(in crate::gui) fn replace_text(&mut self, slot: Slot, text: String) {
         self.change(slot, |s| s.set_text(text, ChangeKind::Step));
     }
 
     /// Applies `f` to `slot`'s text; re-analyses it when `f` changed it.
-    pub(super) fn change(&mut self, slot: Slot, f: impl FnOnce(&mut SourceBuffer) -> bool) {
+    pub(in crate::gui) fn change(&mut self, slot: Slot, f: impl FnOnce(&mut SourceBuffer) -> bool) {
         if self.slots[slot.index()]
             .doc
             .as_mut()
@@ -91,7 +96,7 @@ impl App {
 
     /// Starts the re-analysis of every text whose quiet time is over (all of them when
     /// `all`); returns how long until the next one is due.
-    pub(super) fn start_due_edits(&mut self, all: bool) -> Option<Duration> {
+    pub(in crate::gui) fn start_due_edits(&mut self, all: bool) -> Option<Duration> {
         let now = Instant::now();
         let mut next = None::<Duration>;
         for slot in [Slot::A, Slot::B] {
@@ -140,7 +145,7 @@ impl App {
     }
 
     /// Adopts a re-analysis if it is of the text as it is now; a late one is dropped.
-    pub(super) fn accept_edited(&mut self, slot: Slot, generation: u64, e: Edited) {
+    pub(in crate::gui) fn accept_edited(&mut self, slot: Slot, generation: u64, e: Edited) {
         let k = slot.index();
         let Some(doc) = self.slots[k].doc.as_mut() else {
             return;
@@ -189,7 +194,7 @@ impl App {
 
     /// Writes `slot`'s text to its file; unless `force`, first checks that the file is as it
     /// was read or last saved.
-    pub(super) fn save(&mut self, slot: Slot, force: bool) {
+    pub(in crate::gui) fn save(&mut self, slot: Slot, force: bool) {
         let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
@@ -217,7 +222,7 @@ impl App {
 
     /// Writes `slot`'s text to `path` (asked in a dialog when `None`), atomically; the
     /// document then belongs to that file.
-    pub(super) fn save_as(&mut self, slot: Slot, path: Option<PathBuf>) {
+    pub(in crate::gui) fn save_as(&mut self, slot: Slot, path: Option<PathBuf>) {
         let Some(doc) = &self.slots[slot.index()].doc else {
             return;
         };
@@ -248,7 +253,7 @@ impl App {
 
     /// A saved text: the document is clean again up to what was typed since; a command
     /// waiting on the save goes on.
-    pub(super) fn accept_saved(
+    pub(in crate::gui) fn accept_saved(
         &mut self,
         slot: Slot,
         (path, renamed_from): (PathBuf, Option<PathBuf>),
@@ -279,7 +284,7 @@ impl App {
     }
 
     /// Opens a file; a cfg that would replace unsaved edits asks first.
-    pub(super) fn open_guarded(&mut self, path: PathBuf, slot: Option<Slot>) {
+    pub(in crate::gui) fn open_guarded(&mut self, path: PathBuf, slot: Option<Slot>) {
         let s = slot.unwrap_or(self.active);
         let dirty = self.slots[s.index()]
             .doc
@@ -292,7 +297,7 @@ impl App {
         }
     }
 
-    pub(super) fn close_requested(&mut self) {
+    pub(in crate::gui) fn close_requested(&mut self) {
         if self.may_close() {
             self.close_allowed = true;
             self.close_now = true;
@@ -312,7 +317,7 @@ impl App {
         }
     }
 
-    pub(super) fn answer(&mut self, answer: Answer) {
+    pub(in crate::gui) fn answer(&mut self, answer: Answer) {
         let Some(q) = self.question.take() else {
             return;
         };
@@ -400,7 +405,7 @@ impl App {
     }
 
     /// A freshly opened document takes the recovered text waiting for its slot.
-    pub(super) fn take_recovered(&mut self, slot: Slot) {
+    pub(in crate::gui) fn take_recovered(&mut self, slot: Slot) {
         let k = slot.index();
         if let (Some(text), Some(doc)) = (
             self.slots[k].pending_recovery.take(),
@@ -414,14 +419,14 @@ impl App {
 
 /// The fix form's commands: open it, preview a fix (its diff), apply the preview.
 impl App {
-    pub(super) fn open_fix_form(&mut self, slot: Slot) {
+    pub(in crate::gui) fn open_fix_form(&mut self, slot: Slot) {
         self.fix_form = self.slots[slot.index()]
             .doc
             .as_ref()
             .map(|d| FixForm::new(slot, d));
     }
 
-    pub(super) fn preview_fix(&mut self, req: FixRequest) {
+    pub(in crate::gui) fn preview_fix(&mut self, req: FixRequest) {
         let (Some(form), Some(doc)) = (self.fix_form.as_mut(), &self.slots[req.slot.index()].doc)
         else {
             return;
@@ -438,7 +443,7 @@ impl App {
         }
     }
 
-    pub(super) fn apply_preview(&mut self) {
+    pub(in crate::gui) fn apply_preview(&mut self) {
         let Some(form) = self.fix_form.take() else {
             return;
         };

@@ -1,9 +1,9 @@
 //! The app's `csplens fix`: a form that retargets the active cfg to N classes and an input
 //! size, shows the unified diff of what would change, and applies it as one undoable step.
 
-use super::command::{Command, FixRequest};
-use super::doc::{Document, Slot};
 use crate::doctor::{FixOptions, fix, unified_diff};
+use crate::gui::command::{Command, FixRequest};
+use crate::gui::doc::{Document, Slot};
 use egui::{Color32, RichText};
 
 /// A computed fix, not applied yet.

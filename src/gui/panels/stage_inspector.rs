@@ -2,7 +2,7 @@
 //! part 2, the fusion and transitions, and the stage's own totals; buttons to collapse or
 //! expand it and to jump to its layers.
 
-use super::doc::Document;
+use crate::gui::doc::Document;
 use crate::profile::csp::{Entry, Part1Kind};
 use egui::RichText;
 
@@ -30,7 +30,7 @@ pub fn show(ui: &mut egui::Ui, doc: &Document, k: usize, collapsed: bool) -> Opt
     };
     let mut action = None;
     ui.heading(format!("CSP stage {}", s.index));
-    ui.label(super::graph_style::gui_text(&s.label()));
+    ui.label(crate::gui::graph::style::gui_text(&s.label()));
     ui.horizontal(|ui| {
         let (text, to) = if collapsed {
             ("Expand in the graph", false)

@@ -1,14 +1,14 @@
 //! The work of the app's jobs: read a file, run the core stages on it, run a detection. Pure
 //! functions from files to results or diagnostics; they never touch what is open.
 
-use super::diagnostics::Diagnostic;
-use super::doc::Slot;
-use super::doc::{DetectionRun, Document, Edited};
-use super::editor::{SourceBuffer, stamp};
-use super::jobs::{Outcome, check};
 use crate::backend::{BackendChoice, Precision, RunOptions, Runner};
 use crate::detect::run::Detector;
 use crate::detect::{self, Params};
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::doc::Slot;
+use crate::gui::doc::{DetectionRun, Document, Edited};
+use crate::gui::editor::{SourceBuffer, stamp};
+use crate::gui::jobs::{Outcome, check};
 use crate::limits::Limits;
 use crate::weights::{self, Weights};
 use crate::{Analysis, shape::InputOverride};
@@ -157,7 +157,7 @@ pub struct DetectInput {
     /// Class names.
     pub names: Arc<Vec<String>>,
     /// The document's prepared backend, reused between runs.
-    pub runner: Arc<Mutex<super::doc::Prepared>>,
+    pub runner: Arc<Mutex<crate::gui::doc::Prepared>>,
     /// Backend asked for.
     pub choice: BackendChoice,
     /// How the GPU stores values (f16 where the adapter can).
@@ -171,7 +171,7 @@ pub struct DetectInput {
 
 /// The document's prepared backend, made (or remade for another choice) when needed; the
 /// guard holds it for the caller's inferences.
-pub fn backend(input: &DetectInput) -> Result<MutexGuard<'_, super::doc::Prepared>, String> {
+pub fn backend(input: &DetectInput) -> Result<MutexGuard<'_, crate::gui::doc::Prepared>, String> {
     let mut guard = (input.runner.lock())
         .map_err(|_| "internal error: the backend lock is poisoned".to_string())?;
     let asked = (input.choice, input.precision);

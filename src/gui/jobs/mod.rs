@@ -3,8 +3,12 @@
 //! button. A cancelled job's result is dropped when it arrives; a job that panics reports an
 //! internal error instead of vanishing.
 
-use super::diagnostics::Diagnostic;
-use super::doc::{DetectionRun, Document, Slot};
+pub(in crate::gui) mod gallery_job;
+pub mod load;
+pub(in crate::gui) mod roofline_job;
+
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::doc::{DetectionRun, Document, Slot};
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -83,23 +87,23 @@ pub enum Outcome {
         /// The text version analysed (dropped unless it is still the current one).
         generation: u64,
         /// Its findings and views.
-        edited: Box<super::doc::Edited>,
+        edited: Box<crate::gui::doc::Edited>,
         /// Why the recovery file could not be written.
         recovery: Option<String>,
     },
     /// One image of a gallery run finished.
     GalleryItem {
         /// The run.
-        to: super::doc::Target,
+        to: crate::gui::doc::Target,
         /// Its position in the run.
         index: usize,
         /// What it gave, or why it failed.
-        item: Box<Result<super::gallery::Shot, String>>,
+        item: Box<Result<crate::gui::gallery::Shot, String>>,
     },
     /// A gallery run ended.
     GalleryDone {
         /// The run.
-        to: super::doc::Target,
+        to: crate::gui::doc::Target,
         /// How long it took.
         seconds: f64,
     },

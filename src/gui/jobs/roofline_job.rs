@@ -1,9 +1,9 @@
 //! The roofline's side of the app: a backend's ceilings measured once, in a job, after its
 //! first run; each run's points computed when its run or its ceilings arrive (not per frame).
 
-use super::app::App;
-use super::diagnostics::Diagnostic;
-use super::jobs::{Outcome, outcome};
+use crate::gui::app::App;
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::jobs::{Outcome, outcome};
 use std::sync::Arc;
 
 impl App {

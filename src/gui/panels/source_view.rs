@@ -5,9 +5,9 @@
 //! graph, table, charts and compare follow. A click in a section selects its layer; a
 //! layer selected elsewhere scrolls its section into view.
 
-use super::command::Command;
-use super::doc::{Document, Slot};
 use crate::doctor::{Finding, Severity};
+use crate::gui::command::Command;
+use crate::gui::doc::{Document, Slot};
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, RichText};
 

@@ -2,14 +2,14 @@
 //! other threads, each result handed over as it finishes (the gallery fills in), cancelled
 //! between images.
 
-use super::app::App;
-use super::command::Tab;
-use super::diagnostics::Diagnostic;
-use super::doc::Target;
-use super::gallery::{Gallery, Shot, THUMB, thumbnail};
-use super::jobs::{Outcome, Progress};
-use super::load::DetectInput;
 use crate::detect::run::{Detector, FilesOptions};
+use crate::gui::app::App;
+use crate::gui::command::Tab;
+use crate::gui::diagnostics::Diagnostic;
+use crate::gui::doc::Target;
+use crate::gui::gallery::{Gallery, Shot, THUMB, thumbnail};
+use crate::gui::jobs::load::DetectInput;
+use crate::gui::jobs::{Outcome, Progress};
 use crate::limits::Limits;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub fn run_images(
     let started = Instant::now();
     let a = &input.analysis;
     let fail = |m: String| Outcome::Failed(Diagnostic::error("images", m));
-    let guard = match super::load::backend(input) {
+    let guard = match crate::gui::jobs::load::backend(input) {
         Ok(g) => g,
         Err(e) => return fail(e),
     };
@@ -73,7 +73,7 @@ pub fn run_images(
 /// The gallery's commands and results.
 impl App {
     /// Runs the images of `paths` (folders, files) through the active network.
-    pub(super) fn open_gallery(&mut self, paths: Vec<PathBuf>) {
+    pub(in crate::gui) fn open_gallery(&mut self, paths: Vec<PathBuf>) {
         let slot = self.active;
         let found = crate::detect::inputs::collect(&paths, None);
         for w in &found.warnings {
@@ -102,7 +102,7 @@ impl App {
             return;
         }
         let input = self.detect_input(doc, weights.clone());
-        let run = super::editor::next_generation();
+        let run = crate::gui::editor::next_generation();
         let to = Target { slot, run };
         let caps = self.caps;
         let n = found.images.len();
@@ -119,7 +119,7 @@ impl App {
     }
 
     /// One image's result, kept if its run is still the document's.
-    pub(super) fn gallery_item(
+    pub(in crate::gui) fn gallery_item(
         &mut self,
         ctx: &egui::Context,
         to: Target,
@@ -128,7 +128,7 @@ impl App {
     ) {
         if let Ok(shot) = &item {
             let key = (to.run, index);
-            let tex = super::gallery_view::texture(ctx, key, shot);
+            let tex = crate::gui::panels::gallery_view::texture(ctx, key, shot);
             self.thumbs.insert(key, tex);
         }
         let Some(g) = self.gallery_of(to) else { return };
@@ -138,7 +138,7 @@ impl App {
     }
 
     /// The run ended.
-    pub(super) fn gallery_done(&mut self, to: Target, seconds: f64) {
+    pub(in crate::gui) fn gallery_done(&mut self, to: Target, seconds: f64) {
         if let Some(g) = self.gallery_of(to) {
             g.seconds = Some(seconds);
         }
@@ -150,7 +150,7 @@ impl App {
     }
 
     /// Opens image `i` of the active gallery in the detection view (run again, full size).
-    pub(super) fn show_gallery_image(&mut self, i: usize) {
+    pub(in crate::gui) fn show_gallery_image(&mut self, i: usize) {
         let path = (self.doc())
             .and_then(|d| d.gallery.as_ref())
             .and_then(|g| g.paths.get(i).cloned());
@@ -161,7 +161,7 @@ impl App {
     }
 
     /// Asks where to save the gallery's darknet JSON and writes it atomically.
-    pub(super) fn export_gallery_json(&mut self) {
+    pub(in crate::gui) fn export_gallery_json(&mut self) {
         let Some(json) = self.gallery_json() else {
             return;
         };

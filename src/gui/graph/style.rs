@@ -2,9 +2,9 @@
 //! the colour ramp, the CSP stage and split colours, node details, canvas units, and text
 //! for egui's default font.
 
-use super::doc::Document;
-use super::graph_draw::{EdgeData, LayerEdge, LayerNode, NODE, NodeData};
 use crate::graph::view::ViewLayout;
+use crate::gui::doc::Document;
+use crate::gui::graph::draw::{EdgeData, LayerEdge, LayerNode, NODE, NodeData};
 use crate::kinds::LayerKind;
 use egui::{Color32, Pos2};
 use petgraph::Directed;

@@ -5,11 +5,11 @@
 //! cell's receptive field; the list beside the image says which head, cell and anchor
 //! produced each detection (a click there shows that cell).
 
-use super::doc::{DetectionRun, Document};
 use crate::backend::{BackendChoice, Precision};
 use crate::detect::boxes::{Origin, RelBox};
 use crate::detect::overlay::{self, Head};
 use crate::detect::paint::class_color;
+use crate::gui::doc::{DetectionRun, Document};
 use egui::{Color32, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_plot::{Bar, BarChart, Plot};
 

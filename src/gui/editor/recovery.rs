@@ -20,7 +20,7 @@ pub struct Recovered {
 /// The recovery file of `cfg` in `dir` (one per cfg path).
 pub fn file_for(dir: &Path, cfg: &Path) -> PathBuf {
     let abs = std::path::absolute(cfg).unwrap_or_else(|_| cfg.to_path_buf());
-    let key = super::editor::stamp(abs.as_os_str().as_encoded_bytes());
+    let key = crate::gui::editor::stamp(abs.as_os_str().as_encoded_bytes());
     dir.join(format!("{key:016x}.json"))
 }
 

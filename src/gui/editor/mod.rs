@@ -3,6 +3,9 @@
 //! generation that every change renews, and the stamp of the file as it was read or last
 //! saved, so Save can ask before replacing a file changed on disk since.
 
+mod editing;
+pub mod recovery;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 

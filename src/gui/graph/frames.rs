@@ -2,10 +2,10 @@
 //! layers in its part colours with a title strip ("CSP stage 3 · 64×64 · 128 → 64+64 · 8
 //! residual units · fusion csp"); clicking the strip selects the stage.
 
-use super::doc::Document;
-use super::graph_draw::NODE;
-use super::graph_style::{position, stage_colors};
 use crate::graph::view::ViewLayout;
+use crate::gui::doc::Document;
+use crate::gui::graph::draw::NODE;
+use crate::gui::graph::style::{position, stage_colors};
 use egui::{Color32, FontId, Pos2, Rect, Stroke, StrokeKind, Vec2};
 use egui_graphs::MetadataFrame;
 
@@ -49,7 +49,9 @@ pub fn frames(doc: &Document, view: &ViewLayout) -> Vec<Frame> {
             .csp
             .stages
             .get(stage)
-            .map_or_else(String::new, |s| super::graph_style::gui_text(&s.label()));
+            .map_or_else(String::new, |s| {
+                crate::gui::graph::style::gui_text(&s.label())
+            });
         out.push(Frame {
             stage,
             rect,

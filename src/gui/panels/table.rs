@@ -2,7 +2,7 @@
 //! header (sorting by stage groups the rows stage by stage), only the visible rows laid out,
 //! the selected layer highlighted and scrolled to.
 
-use super::doc::Document;
+use crate::gui::doc::Document;
 use crate::kinds::LayerKind;
 use egui_extras::{Column, TableBuilder};
 
