@@ -5,11 +5,11 @@
 //! a section; `fork-compat`: a key or section AlexeyAB's darknet reads and Darknet V3 stops on
 //! (a note), or a section only pjreddie's original darknet builds (a warning).
 
-use super::forks;
 use super::sections::Layers;
 use super::{Finding, Fix, Severity};
 use crate::cfg::{Entry, Section};
 use crate::kinds::KindTag;
+use crate::kinds::forks;
 
 pub(super) fn check(layers: &Layers, out: &mut Vec<Finding>) {
     if let Some(net) = layers.net {

@@ -10,6 +10,7 @@
 
 mod connected;
 mod conv;
+pub(crate) mod forks;
 mod head_rule;
 mod heads;
 mod implicit;
