@@ -132,6 +132,10 @@ pub enum Command {
     Cspify(CspifyArgs),
     /// YOLO detection on one image, as `darknet detector test` reports it.
     Detect(DetectArgs),
+    /// Accuracy on labelled images, as `darknet detector map` reports it: every class's AP,
+    /// TP/FP/FN, precision, recall, F1 and average IoU at the threshold, darknet's mAP over
+    /// all classes and the mean over labelled ones.
+    Map(MapArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
     Bench(BenchArgs),
     /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
@@ -233,6 +237,44 @@ pub struct DetectArgs {
     /// submission on the GPU.
     #[arg(long, default_value_t = 1)]
     pub batch: usize,
+}
+
+/// Options of `csplens map`.
+#[derive(clap::Args)]
+pub struct MapArgs {
+    /// darknet's .data file (`classes`, `valid` = the image list, `names`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The Darknet .cfg file.
+    #[arg(long)]
+    pub cfg: PathBuf,
+    /// The .weights file.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// AP rule: 0 (area under the curve, darknet's default), 11 (VOC2007), 101 (COCO points).
+    #[arg(long, default_value_t = 0)]
+    pub points: usize,
+    /// A detection matches a label above this IoU.
+    #[arg(long, default_value_t = 0.5)]
+    pub iou_thresh: f32,
+    /// TP, FP, FN and average IoU are counted above this confidence.
+    #[arg(long, default_value_t = 0.25)]
+    pub thresh: f32,
+    /// Backend: cpu, wgpu, or auto (wgpu on a real GPU, else cpu).
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    pub backend: BackendArg,
+    /// How the GPU stores activations and weights.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    pub precision: PrecisionArg,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 1)]
+    pub batch: usize,
+    /// CPU threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
 }
 
 impl DetectArgs {

@@ -18,6 +18,7 @@ pub mod cspify;
 pub mod detect;
 pub mod diag;
 pub mod doctor;
+pub mod eval;
 pub mod files;
 pub mod graph;
 #[cfg(feature = "gui")]

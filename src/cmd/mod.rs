@@ -13,6 +13,7 @@ mod draw;
 #[cfg(feature = "gpu")]
 mod gpu_bench;
 mod lint;
+mod map;
 mod model;
 mod profile;
 mod stages;
@@ -50,6 +51,7 @@ pub fn main() -> i32 {
         Command::Cspify(args) => cspify::run(&args, &caps),
         Command::Detect(args) => detect::run(&args, &caps),
         Command::Bench(args) => bench::run(&args, &caps),
+        Command::Map(args) => map::run(&args, &caps),
         #[cfg(feature = "gpu")]
         Command::GpuBench(args) => gpu_bench::run(&args, &caps),
         Command::Compare { a, b, view } => compare::run(&a, &b, &view, &caps),

@@ -1,0 +1,152 @@
+//! An evaluation run: the `.data` file's validation images through the one detection path
+//! (`detect::run`, decoded beside the network, in batches), each image's NMS boxes matched to
+//! its labels as darknet's `validate_detector_map` does, then ranked.
+
+use super::data::{self, DataError, DataFile};
+use super::map::{self, MapParams, MapResult, Matches};
+use crate::Analysis;
+use crate::backend::Runner;
+use crate::detect::Params;
+use crate::detect::run::{Detector, FilesOptions};
+use std::time::{Duration, Instant};
+
+/// How an evaluation runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvalOptions {
+    /// `-points`: 0 (area under the curve), 11 (VOC2007) or 101 (COCO).
+    pub points: usize,
+    /// `-iou_thresh`.
+    pub iou_thresh: f32,
+    /// `-thresh`.
+    pub thresh: f32,
+    /// Images per forward pass.
+    pub batch: usize,
+    /// Threads decoding beside the network.
+    pub decoders: usize,
+    /// The largest image (pixels).
+    pub max_pixels: u64,
+}
+
+/// darknet's thresholds of `validate_detector_map`: every detection above 0.005, NMS 0.45.
+pub const DETECTIONS: Params = Params {
+    thresh: 0.005,
+    hier_thresh: 0.5,
+    nms: 0.45,
+};
+
+/// An evaluation's result and how it went.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// The numbers.
+    pub result: MapResult,
+    /// Images without a label file, images that failed, a `.data` that disagrees.
+    pub warnings: Vec<String>,
+    /// Wall time of the whole run.
+    pub wall: Duration,
+    /// Where the images' time went, summed.
+    pub timings: crate::detect::run::Timings,
+}
+
+impl Evaluation {
+    /// Images evaluated per second, decoding and matching included.
+    pub fn images_per_s(&self) -> f64 {
+        self.result.images as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Evaluates `runner` (prepared from `analysis`) on `data`'s `valid` list.
+pub fn evaluate(
+    analysis: &Analysis,
+    runner: &Runner,
+    data: &DataFile,
+    o: &EvalOptions,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Evaluation, DataError> {
+    let images = data::read_list(&data.valid)?;
+    let names = data.class_names()?;
+    let mut warnings = data.warnings.clone();
+    // darknet counts the classes of the network's last layer
+    let classes = head_classes(analysis).unwrap_or(data.classes);
+    if classes != data.classes {
+        warnings.push(format!(
+            "{} says classes={} but the network's heads detect {classes}: darknet evaluates {classes}",
+            data.path.display(),
+            data.classes
+        ));
+    }
+    let labels = read_all_labels(&images, classes, &mut warnings)?;
+    let p = MapParams {
+        classes,
+        iou_thresh: o.iou_thresh,
+        thresh: o.thresh,
+    };
+    let mut matches = Matches::new(classes);
+    let mut timings = crate::detect::run::Timings::default();
+    let started = Instant::now();
+    let files = FilesOptions {
+        batch: o.batch.max(1),
+        decoders: o.decoders.max(1),
+        ahead: 4,
+        max_pixels: o.max_pixels,
+    };
+    let total = images.len();
+    let detector = Detector::new(analysis, runner, DETECTIONS, &names);
+    detector.files(images, &files, |i, path, found| {
+        let labels = labels.get(i).map_or(&[][..], Vec::as_slice);
+        match found {
+            Ok(d) => {
+                timings += d.timings;
+                matches.add_image(i, &d.boxes, labels, &p);
+            }
+            Err(e) => {
+                // darknet goes on with an empty image: the labels stay, unfound
+                warnings.push(format!(
+                    "{}: {e}; its labels count as missed",
+                    path.display()
+                ));
+                matches.add_image(i, &[], labels, &p);
+            }
+        }
+        progress(i + 1, total);
+        true
+    });
+    Ok(Evaluation {
+        result: map::finish(&matches, &p, o.points, &names),
+        warnings,
+        wall: started.elapsed(),
+        timings,
+    })
+}
+
+/// The classes of the network's last head.
+fn head_classes(a: &Analysis) -> Option<usize> {
+    a.network.layers.iter().rev().find_map(|l| {
+        if let crate::kinds::LayerKind::Region(r) = &l.kind {
+            return Some(r.classes);
+        }
+        l.kind.yolo().map(|y| y.classes)
+    })
+}
+
+/// Every image's labels, read before the run (a label darknet would crash on stops it
+/// before any image is decoded); an image without a label file has none, with a warning.
+fn read_all_labels(
+    images: &[std::path::PathBuf],
+    classes: usize,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<Vec<data::Label>>, DataError> {
+    images
+        .iter()
+        .map(|img| match data::find_labels(img) {
+            Some(path) => data::read_labels(&path, classes),
+            None => {
+                warnings.push(format!(
+                    "{}: no label file ({} nor beside the image): counted as an image with no objects",
+                    img.display(),
+                    data::label_path(img).display()
+                ));
+                Ok(Vec::new())
+            }
+        })
+        .collect()
+}

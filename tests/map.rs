@@ -1,0 +1,191 @@
+//! `csplens map` reproduces darknet's `detector map` on the shared dev labels
+//! (`../shared/refs/map-dev`: bus.jpg and zidane.jpg, 13 labels, yolov4-tiny and yolov3-tiny,
+//! `-points` 0, 11 and 101): every class's AP, TP and FP, P/R/F1, TP/FP/FN, the average IoU and
+//! the mAP, as numbers against `reference.json` and as the lines darknet printed in `logs/`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use common::models;
+use csplens::backend::{BackendChoice, Precision, RunOptions, Runner};
+use csplens::eval::DataFile;
+use csplens::eval::report;
+use csplens::eval::run::{EvalOptions, evaluate};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn map_dev() -> PathBuf {
+    common::refs_dir().join("map-dev")
+}
+
+/// The two images with their labels side by side and an obj.data listing them, as the
+/// reference was made (classes=80, valid = the list, names = coco.names).
+fn dataset(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut list = String::new();
+    for name in ["bus", "zidane"] {
+        let image = dir.join(format!("{name}.jpg"));
+        std::fs::copy(models::image(&format!("{name}.jpg")), &image).unwrap();
+        std::fs::copy(
+            map_dev().join(format!("{name}.txt")),
+            dir.join(format!("{name}.txt")),
+        )
+        .unwrap();
+        list += &format!("{}\n", image.display());
+    }
+    std::fs::write(dir.join("valid.txt"), list).unwrap();
+    let names = models::dir().join("yolov4-tiny/coco.names");
+    let data = dir.join("obj.data");
+    std::fs::write(
+        &data,
+        format!(
+            "classes=80\ntrain={0}\nvalid={0}\nnames={1}\n",
+            dir.join("valid.txt").display(),
+            names.display()
+        ),
+    )
+    .unwrap();
+    data
+}
+
+/// darknet's printed lines from a class line to the mAP line, the progress and timing text
+/// that stderr interleaved taken out.
+fn darknet_lines(model: &str, points: usize) -> Vec<String> {
+    let log =
+        std::fs::read_to_string(map_dev().join(format!("logs/map-{model}-p{points}.log"))).unwrap();
+    let mut text = String::new();
+    for line in log.lines() {
+        let line = line.rsplit('\r').next().unwrap_or(line);
+        text += line;
+        text.push('\n');
+    }
+    let text = regex_free_strip(&text);
+    let start = text.find("class_id = 0,").unwrap();
+    let end = text.find(" mean average precision (mAP@").unwrap();
+    let end = end + text[end..].find('\n').unwrap();
+    text[start..end].lines().map(str::to_string).collect()
+}
+
+/// Removes darknet's "Total Detection Time: N Seconds\n" (stderr, interleaved in the log).
+fn regex_free_strip(text: &str) -> String {
+    let mut out = text.to_string();
+    while let Some(at) = out.find("Total Detection Time: ") {
+        let end = at + out[at..].find('\n').unwrap() + 1;
+        out.replace_range(at..end, "");
+    }
+    out
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.2}", v * 100.0)
+}
+
+#[test]
+fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
+    let dir = std::env::temp_dir().join(format!("csplens-map-{}", std::process::id()));
+    let data = DataFile::read(&dataset(&dir)).unwrap();
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(map_dev().join("reference.json")).unwrap())
+            .unwrap();
+    for run in reference["runs"].as_array().unwrap() {
+        let model = run["model"].as_str().unwrap();
+        let points = run["points"].as_u64().unwrap() as usize;
+        let on = models::analysis(model);
+        let w = csplens::weights::read(&models::file(model, "weights"), &on.network, &on.shapes)
+            .unwrap();
+        let runner = Runner::new(
+            &RunOptions::new(BackendChoice::Cpu, Precision::F32, 2),
+            &on,
+            &w,
+        )
+        .unwrap()
+        .0;
+        let o = EvalOptions {
+            points,
+            iou_thresh: 0.5,
+            thresh: 0.25,
+            batch: 1,
+            decoders: 1,
+            max_pixels: 1 << 28,
+        };
+        let e = evaluate(&on, &runner, &data, &o, |_, _| {}).unwrap();
+        let r = &e.result;
+        let what = format!("{model} -points {points}");
+        assert!(e.warnings.is_empty(), "{what}: {:?}", e.warnings);
+        // darknet prints mAP with %f, every rate with %1.2f and the APs in percent with %2.2f
+        assert_eq!(
+            format!("{:.6}", r.map),
+            format!("{:.6}", run["map"].as_f64().unwrap()),
+            "{what}"
+        );
+        let refs = run["classes"].as_array().unwrap();
+        assert_eq!(r.classes.len(), 80);
+        for c in &r.classes {
+            let rc = refs.iter().find(|x| x["class_id"] == c.class_id);
+            let (ap, tp, fp) = rc.map_or((0.0, 0, 0), |x| {
+                (
+                    x["ap"].as_f64().unwrap(),
+                    x["tp"].as_u64().unwrap() as usize,
+                    x["fp"].as_u64().unwrap() as usize,
+                )
+            });
+            assert_eq!(
+                (pct(c.ap), c.tp, c.fp),
+                (pct(ap), tp, fp),
+                "{what} class {}",
+                c.class_id
+            );
+        }
+        let two = |v: f32| format!("{v:.2}");
+        let rf = |k: &str| run[k].as_f64().unwrap() as f32;
+        assert_eq!(
+            (two(r.precision), two(r.recall), two(r.f1)),
+            (two(rf("precision")), two(rf("recall")), two(rf("f1"))),
+            "{what}"
+        );
+        let count = |k: &str| run[k].as_u64().unwrap() as usize;
+        assert_eq!(
+            (r.tp, r.fp, r.fn_, r.truths),
+            (count("tp"), count("fp"), count("fn"), count("truths")),
+            "{what}"
+        );
+        // average IoU: csplens's boxes are within ~4e-4 of darknet's (its yolov3-tiny boxes
+        // on bus.jpg, darknet-detections-bus.json), and the labels are darknet's own boxes
+        // for the unmoved persons (IoU 1.0 there): the mean may differ by that much
+        assert!(
+            (r.average_iou - rf("average_iou")).abs() < 1e-3,
+            "{what}: average IoU {} against {}",
+            r.average_iou,
+            rf("average_iou")
+        );
+        // the printed lines, as darknet printed them (the average IoU line as above)
+        let ours = report::table(r, 0.5, 0.25);
+        let theirs = darknet_lines(model, points);
+        for line in &theirs {
+            if line.contains("average IoU") {
+                continue;
+            }
+            assert!(
+                ours.lines().any(|l| l == line),
+                "{what}: darknet's line not printed: {line:?}"
+            );
+        }
+        assert_eq!(
+            ours.lines().filter(|l| l.starts_with("class_id")).count(),
+            80
+        );
+        // the mean over the labelled classes (person, car, bus, tie)
+        let labelled: Vec<f64> = r
+            .classes
+            .iter()
+            .filter(|c| c.truths > 0)
+            .map(|c| c.ap)
+            .collect();
+        assert_eq!(labelled.len(), 4);
+        let mean = labelled.iter().sum::<f64>() / 4.0;
+        assert!((r.map_labelled.unwrap() - mean).abs() < 1e-12);
+        assert!((r.map - labelled.iter().sum::<f64>() / 80.0).abs() < 1e-12);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
