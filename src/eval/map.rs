@@ -68,31 +68,39 @@ impl Matches {
         }
     }
 
-    /// One image: the boxes NMS kept (in its order) and the image's labels.
+    /// One image: the boxes NMS kept (in its order) and the image's labels. Returns, per
+    /// label, whether a detection above `-thresh` found it (a true positive there).
     pub fn add_image(
         &mut self,
         image: usize,
         boxes: &[Candidate],
         labels: &[Label],
         p: &MapParams,
-    ) {
+    ) -> Vec<bool> {
         for l in labels {
             if let Some(n) = self.truths_per_class.get_mut(l.class_id) {
                 *n += 1;
             }
         }
         let first = self.detections.len();
+        let mut found = vec![false; labels.len()];
         for b in boxes {
             for (class_id, &prob) in b.prob.iter().enumerate().take(p.classes) {
-                if prob > 0.0 {
-                    self.add_detection(image, first, b.bbox, class_id, prob, labels, p);
+                if prob > 0.0
+                    && let Some(t) =
+                        self.add_detection(image, first, b.bbox, class_id, prob, labels, p)
+                    && let Some(f) = found.get_mut(t - self.truths)
+                {
+                    *f = true;
                 }
             }
         }
         self.truths += labels.len();
         self.images += 1;
+        found
     }
 
+    /// Appends one detection; returns the label it is a true positive for at `-thresh`.
     #[allow(clippy::too_many_arguments)]
     fn add_detection(
         &mut self,
@@ -103,7 +111,7 @@ impl Matches {
         prob: f32,
         labels: &[Label],
         p: &MapParams,
-    ) {
+    ) -> Option<usize> {
         // the best IoU above the threshold among the labels of its class
         let mut best: Option<(usize, f32)> = None;
         for (j, l) in labels.iter().enumerate() {
@@ -119,15 +127,17 @@ impl Matches {
             }
         }
         let truth = best.map(|b| b.0);
+        let mut credited = None;
         if prob > p.thresh {
             // darknet asks whether any earlier detection of this image (at any confidence)
             // has the same label index — "none" included
             let found = self.detections[first..].iter().any(|d| d.truth == truth);
             match best {
-                Some((_, v)) if !found => {
+                Some((t, v)) if !found => {
                     self.iou_sum += v;
                     self.tp += 1;
                     self.tp_per_class[class_id] += 1;
+                    credited = Some(t);
                 }
                 Some(_) | None => {
                     self.fp += 1;
@@ -142,6 +152,7 @@ impl Matches {
             bbox,
             truth,
         });
+        credited
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod data;
 pub mod map;
+pub mod misses;
 pub mod report;
 pub mod run;
 

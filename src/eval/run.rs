@@ -4,6 +4,7 @@
 
 use super::data::{self, DataError, DataFile};
 use super::map::{self, MapParams, MapResult, Matches};
+use super::misses::{Geometry, Miss, explain};
 use crate::Analysis;
 use crate::backend::Runner;
 use crate::detect::Params;
@@ -41,6 +42,8 @@ pub struct Evaluation {
     pub result: MapResult,
     /// Images without a label file, images that failed, a `.data` that disagrees.
     pub warnings: Vec<String>,
+    /// Every label no detection above `-thresh` found, with why.
+    pub misses: Vec<Miss>,
     /// Wall time of the whole run.
     pub wall: Duration,
     /// Where the images' time went, summed.
@@ -90,22 +93,27 @@ pub fn evaluate(
         max_pixels: o.max_pixels,
     };
     let total = images.len();
+    let geo = Geometry::of(analysis);
+    let mut misses = Vec::new();
     let detector = Detector::new(analysis, runner, DETECTIONS, &names);
     detector.files(images, &files, |i, path, found| {
         let labels = labels.get(i).map_or(&[][..], Vec::as_slice);
-        match found {
+        let shown = path.display().to_string();
+        let (boxes, size) = match &found {
             Ok(d) => {
                 timings += d.timings;
-                matches.add_image(i, &d.boxes, labels, &p);
+                (&d.boxes[..], (d.image.w, d.image.h))
             }
             Err(e) => {
                 // darknet goes on with an empty image: the labels stay, unfound
-                warnings.push(format!(
-                    "{}: {e}; its labels count as missed",
-                    path.display()
-                ));
-                matches.add_image(i, &[], labels, &p);
+                warnings.push(format!("{shown}: {e}; its labels count as missed"));
+                (&[][..], (0, 0))
             }
+        };
+        let credited = matches.add_image(i, boxes, labels, &p);
+        if let Some(geo) = &geo {
+            let image = explain(&shown, size, labels, &credited, boxes, geo, &p, &names);
+            misses.extend(image);
         }
         progress(i + 1, total);
         true
@@ -113,6 +121,7 @@ pub fn evaluate(
     Ok(Evaluation {
         result: map::finish(&matches, &p, o.points, &names),
         warnings,
+        misses,
         wall: started.elapsed(),
         timings,
     })
