@@ -243,14 +243,25 @@ pub struct DetectArgs {
 #[derive(clap::Args)]
 pub struct MapArgs {
     /// darknet's .data file (`classes`, `valid` = the image list, `names`).
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(long, required_unless_present = "merge")]
+    pub data: Option<PathBuf>,
     /// The Darknet .cfg file.
-    #[arg(long)]
-    pub cfg: PathBuf,
+    #[arg(long, required_unless_present = "merge")]
+    pub cfg: Option<PathBuf>,
     /// The .weights file.
-    #[arg(long)]
-    pub weights: PathBuf,
+    #[arg(long, required_unless_present = "merge")]
+    pub weights: Option<PathBuf>,
+    /// Evaluate every N-th image from the i-th only (`i/N`, i from 0): one shard of a run
+    /// split over processes or machines; write its matches with --raw.
+    #[arg(long, value_name = "i/N", value_parser = parse_shard, requires = "raw")]
+    pub shard: Option<(usize, usize)>,
+    /// Write this run's raw matches (JSON) for `--merge`.
+    #[arg(long, value_name = "OUT")]
+    pub raw: Option<PathBuf>,
+    /// Merge the raw files of the shards of one run: the numbers of one run over all their
+    /// images.
+    #[arg(long, num_args = 1.., value_name = "RAW", conflicts_with_all = ["data", "cfg", "weights", "shard", "raw"])]
+    pub merge: Vec<PathBuf>,
     /// AP rule: 0 (area under the curve, darknet's default), 11 (VOC2007), 101 (COCO points).
     #[arg(long, default_value_t = 0)]
     pub points: usize,
@@ -275,6 +286,25 @@ pub struct MapArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
+}
+
+/// `i/N` with i < N.
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not i/N (e.g. 0/3)"))?;
+    let (i, n): (usize, usize) = (
+        i.trim()
+            .parse()
+            .map_err(|_| format!("`{i}` is not a whole number"))?,
+        n.trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a whole number"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("{i}/{n}: i goes from 0 to N-1"));
+    }
+    Ok((i, n))
 }
 
 impl DetectArgs {

@@ -11,8 +11,8 @@ use common::models;
 use csplens::backend::{BackendChoice, Precision, RunOptions, Runner};
 use csplens::eval::DataFile;
 use csplens::eval::misses::Reason;
-use csplens::eval::report;
 use csplens::eval::run::{EvalOptions, evaluate};
+use csplens::eval::{report, shard};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -23,13 +23,24 @@ fn map_dev() -> PathBuf {
 /// The two images with their labels side by side and an obj.data listing them, as the
 /// reference was made (classes=80, valid = the list, names = coco.names).
 fn dataset(dir: &Path) -> PathBuf {
+    dataset_of(dir, &["bus", "zidane"])
+}
+
+/// As [`dataset`], the images listed as `names` (each bus* a copy of bus.jpg with its labels,
+/// each zidane* of zidane.jpg).
+fn dataset_of(dir: &Path, names: &[&str]) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let mut list = String::new();
-    for name in ["bus", "zidane"] {
+    for &name in names {
+        let from = if name.starts_with("bus") {
+            "bus"
+        } else {
+            "zidane"
+        };
         let image = dir.join(format!("{name}.jpg"));
-        std::fs::copy(models::image(&format!("{name}.jpg")), &image).unwrap();
+        std::fs::copy(models::image(&format!("{from}.jpg")), &image).unwrap();
         std::fs::copy(
-            map_dev().join(format!("{name}.txt")),
+            map_dev().join(format!("{from}.txt")),
             dir.join(format!("{name}.txt")),
         )
         .unwrap();
@@ -109,6 +120,7 @@ fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
             batch: 1,
             decoders: 1,
             max_pixels: 1 << 28,
+            shard: None,
         };
         let e = evaluate(&on, &runner, &data, &o, |_, _| {}).unwrap();
         let r = &e.result;
@@ -182,10 +194,13 @@ fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
             // the labels whose best anchor is yolov4-tiny's unused anchor 0 (10×14): the car
             // and the small person on bus.jpg, the small tie on zidane.jpg
             let no_anchor: Vec<_> = (e.misses.iter())
-                .filter(|m| m.reason == Reason::NoAnchor)
-                .map(|m| (m.class_id, m.anchor, m.head))
+                .filter(|(_, m)| m.reason == Reason::NoAnchor)
+                .map(|(_, m)| (m.class_id, m.anchor, m.head))
                 .collect();
-            assert_eq!(no_anchor, [(2, Some(0), None), (0, Some(0), None), (27, Some(0), None)]);
+            assert_eq!(
+                no_anchor,
+                [(2, Some(0), None), (0, Some(0), None), (27, Some(0), None)]
+            );
         }
         // the mean over the labelled classes (person, car, bus, tie)
         let labelled: Vec<f64> = r
@@ -199,5 +214,58 @@ fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
         assert!((r.map_labelled.unwrap() - mean).abs() < 1e-12);
         assert!((r.map - labelled.iter().sum::<f64>() / 80.0).abs() < 1e-12);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn three_shards_merged_give_the_numbers_of_one_run() {
+    let dir = std::env::temp_dir().join(format!("csplens-shards-{}", std::process::id()));
+    let names = ["bus", "zidane", "bus2", "zidane2", "bus3"];
+    let data = DataFile::read(&dataset_of(&dir, &names)).unwrap();
+    let a = models::analysis("yolov4-tiny");
+    let w = csplens::weights::read(
+        &models::file("yolov4-tiny", "weights"),
+        &a.network,
+        &a.shapes,
+    )
+    .unwrap();
+    let runner = Runner::new(
+        &RunOptions::new(BackendChoice::Cpu, Precision::F32, 2),
+        &a,
+        &w,
+    )
+    .unwrap()
+    .0;
+    let options = |points, shard| EvalOptions {
+        points,
+        iou_thresh: 0.5,
+        thresh: 0.25,
+        batch: 2,
+        decoders: 1,
+        max_pixels: 1 << 28,
+        shard,
+    };
+    let one = evaluate(&a, &runner, &data, &options(0, None), |_, _| {}).unwrap();
+    // 3 bus.jpg copies (8 labels each) and 2 zidane.jpg copies (5 each)
+    assert_eq!((one.result.images, one.result.truths), (5, 3 * 8 + 2 * 5));
+    // each shard through its raw file's text, merged in another order
+    let mut raws = Vec::new();
+    for k in [2, 0, 1] {
+        let part = evaluate(&a, &runner, &data, &options(0, Some((k, 3))), |_, _| {}).unwrap();
+        assert_eq!(part.result.images, if k == 2 { 1 } else { 2 });
+        let text = serde_json::to_string(&shard::raw(&part, (k, 3))).unwrap();
+        raws.push((format!("shard{k}"), shard::parse("raw", &text).unwrap()));
+    }
+    let merged = shard::merge(&raws, 0).unwrap();
+    assert_eq!(merged.result, one.result);
+    assert_eq!(merged.misses, one.misses);
+    // and by the other rules, from the same shards
+    for points in [11, 101] {
+        let again = evaluate(&a, &runner, &data, &options(points, None), |_, _| {}).unwrap();
+        assert_eq!(shard::merge(&raws, points).unwrap().result, again.result);
+    }
+    // a shard twice is refused
+    let twice = [raws[0].clone(), raws[0].clone()];
+    assert!(shard::merge(&twice, 0).is_err());
     let _ = std::fs::remove_dir_all(&dir);
 }

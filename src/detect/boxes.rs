@@ -5,7 +5,7 @@ use crate::kinds::{Region, Yolo};
 use crate::tensor::Tensor;
 
 /// A box in relative coordinates (centre x, y, width, height; 0..1 of the image).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RelBox {
     /// Centre x.
     pub x: f32,

@@ -7,9 +7,10 @@
 
 use super::data::Label;
 use crate::detect::boxes::{Candidate, RelBox, iou};
+use serde::{Deserialize, Serialize};
 
 /// One detection of one class, as darknet's `box_prob`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
     /// The image's position in the list.
     pub image: usize,
@@ -19,24 +20,118 @@ pub struct Scored {
     pub p: f32,
     /// The box, relative to the image.
     pub bbox: RelBox,
-    /// The label it matches (over all images), if any.
+    /// The label it matches, if any (within its image in an [`ImageMatches`], over all images
+    /// in [`Matches`]).
     pub truth: Option<usize>,
 }
 
-/// The running counts of one evaluation, image by image (darknet's loop body).
+/// The thresholds of one evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MapParams {
+    /// Classes (the network's heads' classes).
+    pub classes: usize,
+    /// A detection matches a label above this IoU (`-iou_thresh`, 0.5).
+    pub iou_thresh: f32,
+    /// TP/FP/average IoU are counted above this confidence (`-thresh`, 0.25).
+    pub thresh: f32,
+}
+
+/// One image's detections matched to its labels, as darknet's loop body does it: what a shard
+/// writes, and what [`Matches::add`] replays in image order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageMatches {
+    /// The image's position in the list.
+    pub image: usize,
+    /// Its labels' classes.
+    pub labels: Vec<usize>,
+    /// Every detection above 0.005, in the order darknet appends them (labels numbered
+    /// within the image).
+    pub detections: Vec<Scored>,
+    /// Each detection above `-thresh`, in order: its class, and its IoU when a true positive.
+    pub at_thresh: Vec<(usize, Option<f32>)>,
+    /// Per label, whether a detection above `-thresh` found it.
+    pub found: Vec<bool>,
+}
+
+impl ImageMatches {
+    /// Matches image `image`'s boxes (NMS kept, in its order) to its labels.
+    pub fn new(image: usize, boxes: &[Candidate], labels: &[Label], p: &MapParams) -> Self {
+        let mut m = Self {
+            image,
+            labels: labels.iter().map(|l| l.class_id).collect(),
+            detections: Vec::new(),
+            at_thresh: Vec::new(),
+            found: vec![false; labels.len()],
+        };
+        for b in boxes {
+            for (class_id, &prob) in b.prob.iter().enumerate().take(p.classes) {
+                if prob > 0.0 {
+                    m.detection(b.bbox, class_id, prob, labels, p);
+                }
+            }
+        }
+        m
+    }
+
+    fn detection(
+        &mut self,
+        bbox: RelBox,
+        class_id: usize,
+        prob: f32,
+        labels: &[Label],
+        p: &MapParams,
+    ) {
+        // the best IoU above the threshold among the labels of its class
+        let mut best: Option<(usize, f32)> = None;
+        for (j, l) in labels.iter().enumerate() {
+            let t = RelBox {
+                x: l.x,
+                y: l.y,
+                w: l.w,
+                h: l.h,
+            };
+            let v = iou(&bbox, &t);
+            if v > p.iou_thresh && class_id == l.class_id && v > best.map_or(0.0, |b| b.1) {
+                best = Some((j, v));
+            }
+        }
+        let truth = best.map(|b| b.0);
+        if prob > p.thresh {
+            // darknet asks whether any earlier detection of this image (at any confidence)
+            // has the same label index — "none" included
+            let seen = self.detections.iter().any(|d| d.truth == truth);
+            match best {
+                Some((t, v)) if !seen => {
+                    self.at_thresh.push((class_id, Some(v)));
+                    self.found[t] = true;
+                }
+                Some(_) | None => self.at_thresh.push((class_id, None)),
+            }
+        }
+        self.detections.push(Scored {
+            image: self.image,
+            class_id,
+            p: prob,
+            bbox,
+            truth,
+        });
+    }
+}
+
+/// The running counts of one evaluation over its images, in list order.
 #[derive(Debug, Clone, Default)]
 pub struct Matches {
-    /// Every detection, in the order darknet appends them.
+    /// Every detection, in the order darknet appends them (labels numbered over all images).
     pub detections: Vec<Scored>,
     /// Labels per class.
     pub truths_per_class: Vec<usize>,
     /// Labels so far (the next image's first label index).
     pub truths: usize,
-    /// At `-thresh`: true positives, false positives and the IoU summed over the TPs.
+    /// True positives at `-thresh`.
     pub tp: usize,
     /// False positives at `-thresh`.
     pub fp: usize,
-    /// Sum of the true positives' IoU.
+    /// The true positives' IoU, summed in darknet's order (an f32, as darknet's).
     pub iou_sum: f32,
     /// Per class, true positives at `-thresh`.
     pub tp_per_class: Vec<usize>,
@@ -44,17 +139,6 @@ pub struct Matches {
     pub fp_per_class: Vec<usize>,
     /// Images seen.
     pub images: usize,
-}
-
-/// The thresholds of one evaluation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MapParams {
-    /// Classes (`classes=` of the `.data`, the heads' classes).
-    pub classes: usize,
-    /// A detection matches a label above this IoU (`-iou_thresh`, 0.5).
-    pub iou_thresh: f32,
-    /// TP/FP/average IoU are counted above this confidence (`-thresh`, 0.25).
-    pub thresh: f32,
 }
 
 impl Matches {
@@ -68,91 +152,33 @@ impl Matches {
         }
     }
 
-    /// One image: the boxes NMS kept (in its order) and the image's labels. Returns, per
-    /// label, whether a detection above `-thresh` found it (a true positive there).
-    pub fn add_image(
-        &mut self,
-        image: usize,
-        boxes: &[Candidate],
-        labels: &[Label],
-        p: &MapParams,
-    ) -> Vec<bool> {
-        for l in labels {
-            if let Some(n) = self.truths_per_class.get_mut(l.class_id) {
+    /// Adds the next image.
+    pub fn add(&mut self, m: &ImageMatches) {
+        for &c in &m.labels {
+            if let Some(n) = self.truths_per_class.get_mut(c) {
                 *n += 1;
             }
         }
-        let first = self.detections.len();
-        let mut found = vec![false; labels.len()];
-        for b in boxes {
-            for (class_id, &prob) in b.prob.iter().enumerate().take(p.classes) {
-                if prob > 0.0
-                    && let Some(t) =
-                        self.add_detection(image, first, b.bbox, class_id, prob, labels, p)
-                    && let Some(f) = found.get_mut(t - self.truths)
-                {
-                    *f = true;
-                }
-            }
-        }
-        self.truths += labels.len();
-        self.images += 1;
-        found
-    }
-
-    /// Appends one detection; returns the label it is a true positive for at `-thresh`.
-    #[allow(clippy::too_many_arguments)]
-    fn add_detection(
-        &mut self,
-        image: usize,
-        first: usize,
-        bbox: RelBox,
-        class_id: usize,
-        prob: f32,
-        labels: &[Label],
-        p: &MapParams,
-    ) -> Option<usize> {
-        // the best IoU above the threshold among the labels of its class
-        let mut best: Option<(usize, f32)> = None;
-        for (j, l) in labels.iter().enumerate() {
-            let t = RelBox {
-                x: l.x,
-                y: l.y,
-                w: l.w,
-                h: l.h,
-            };
-            let v = iou(&bbox, &t);
-            if v > p.iou_thresh && class_id == l.class_id && v > best.map_or(0.0, |b| b.1) {
-                best = Some((self.truths + j, v));
-            }
-        }
-        let truth = best.map(|b| b.0);
-        let mut credited = None;
-        if prob > p.thresh {
-            // darknet asks whether any earlier detection of this image (at any confidence)
-            // has the same label index — "none" included
-            let found = self.detections[first..].iter().any(|d| d.truth == truth);
-            match best {
-                Some((t, v)) if !found => {
+        let offset = self.truths;
+        self.detections.extend(m.detections.iter().map(|d| Scored {
+            truth: d.truth.map(|t| t + offset),
+            ..*d
+        }));
+        for &(class_id, iou) in &m.at_thresh {
+            match iou {
+                Some(v) => {
                     self.iou_sum += v;
                     self.tp += 1;
                     self.tp_per_class[class_id] += 1;
-                    credited = Some(t);
                 }
-                Some(_) | None => {
+                None => {
                     self.fp += 1;
                     self.fp_per_class[class_id] += 1;
                 }
             }
         }
-        self.detections.push(Scored {
-            image,
-            class_id,
-            p: prob,
-            bbox,
-            truth,
-        });
-        credited
+        self.truths += m.labels.len();
+        self.images += 1;
     }
 }
 

@@ -10,10 +10,10 @@ use super::data::Label;
 use super::map::MapParams;
 use crate::Analysis;
 use crate::detect::boxes::{Candidate, RelBox, iou};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Why a label was missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// Smaller than the finest head's stride on both sides.
@@ -96,7 +96,7 @@ impl Geometry {
 }
 
 /// One miss.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Miss {
     /// The image.
     pub image: String,
@@ -120,7 +120,7 @@ pub struct Miss {
 }
 
 /// A label's box, relative to its image.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MissBox {
     /// Centre x.
     pub center_x: f32,

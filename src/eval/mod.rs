@@ -8,6 +8,7 @@ pub mod map;
 pub mod misses;
 pub mod report;
 pub mod run;
+pub mod shard;
 
 pub use data::{DataError, DataFile, Label};
-pub use map::{MapParams, MapResult, Matches};
+pub use map::{ImageMatches, MapParams, MapResult, Matches};

@@ -113,7 +113,7 @@ pub fn json(e: &Evaluation, cfg: &str, weights: &str, iou_thresh: f32, thresh: f
             "fn": r.fn_,
             "average_iou": num(r.average_iou),
         },
-        "misses": e.misses,
+        "misses": e.misses.iter().map(|(_, m)| m).collect::<Vec<_>>(),
         "timing": {
             "images_per_s": e.images_per_s(),
             "seconds": e.wall.as_secs_f64(),

@@ -3,7 +3,7 @@
 //! its labels as darknet's `validate_detector_map` does, then ranked.
 
 use super::data::{self, DataError, DataFile};
-use super::map::{self, MapParams, MapResult, Matches};
+use super::map::{self, ImageMatches, MapParams, MapResult, Matches};
 use super::misses::{Geometry, Miss, explain};
 use crate::Analysis;
 use crate::backend::Runner;
@@ -26,6 +26,8 @@ pub struct EvalOptions {
     pub decoders: usize,
     /// The largest image (pixels).
     pub max_pixels: u64,
+    /// Only every `n`-th image from the `i`-th (`(i, n)`), for a run split over processes.
+    pub shard: Option<(usize, usize)>,
 }
 
 /// darknet's thresholds of `validate_detector_map`: every detection above 0.005, NMS 0.45.
@@ -42,8 +44,16 @@ pub struct Evaluation {
     pub result: MapResult,
     /// Images without a label file, images that failed, a `.data` that disagrees.
     pub warnings: Vec<String>,
-    /// Every label no detection above `-thresh` found, with why.
-    pub misses: Vec<Miss>,
+    /// Every label no detection above `-thresh` found, with why (and its image's position).
+    pub misses: Vec<(usize, Miss)>,
+    /// Each image's matches, in list order (what a shard's raw file holds).
+    pub records: Vec<ImageMatches>,
+    /// The thresholds it ran with.
+    pub params: MapParams,
+    /// The class names.
+    pub names: Vec<String>,
+    /// Images in the whole list (a shard runs some of them).
+    pub images_total: usize,
     /// Wall time of the whole run.
     pub wall: Duration,
     /// Where the images' time went, summed.
@@ -77,7 +87,6 @@ pub fn evaluate(
             data.classes
         ));
     }
-    let labels = read_all_labels(&images, classes, &mut warnings)?;
     let p = MapParams {
         classes,
         iou_thresh: o.iou_thresh,
@@ -92,12 +101,19 @@ pub fn evaluate(
         ahead: 4,
         max_pixels: o.max_pixels,
     };
-    let total = images.len();
+    let images_total = images.len();
+    let (index, paths): (Vec<usize>, Vec<_>) = (images.into_iter().enumerate())
+        .filter(|(i, _)| o.shard.is_none_or(|(k, n)| i % n.max(1) == k))
+        .unzip();
+    let labels = read_all_labels(&paths, classes, &mut warnings)?;
+    let total = paths.len();
     let geo = Geometry::of(analysis);
     let mut misses = Vec::new();
+    let mut records = Vec::with_capacity(total);
     let detector = Detector::new(analysis, runner, DETECTIONS, &names);
-    detector.files(images, &files, |i, path, found| {
-        let labels = labels.get(i).map_or(&[][..], Vec::as_slice);
+    detector.files(paths, &files, |k, path, found| {
+        let i = index[k];
+        let labels = labels.get(k).map_or(&[][..], Vec::as_slice);
         let shown = path.display().to_string();
         let (boxes, size) = match &found {
             Ok(d) => {
@@ -110,18 +126,24 @@ pub fn evaluate(
                 (&[][..], (0, 0))
             }
         };
-        let credited = matches.add_image(i, boxes, labels, &p);
+        let image = ImageMatches::new(i, boxes, labels, &p);
+        matches.add(&image);
         if let Some(geo) = &geo {
-            let image = explain(&shown, size, labels, &credited, boxes, geo, &p, &names);
-            misses.extend(image);
+            let explained = explain(&shown, size, labels, &image.found, boxes, geo, &p, &names);
+            misses.extend(explained.into_iter().map(|m| (i, m)));
         }
-        progress(i + 1, total);
+        records.push(image);
+        progress(k + 1, total);
         true
     });
     Ok(Evaluation {
         result: map::finish(&matches, &p, o.points, &names),
         warnings,
         misses,
+        records,
+        params: p,
+        names,
+        images_total,
         wall: started.elapsed(),
         timings,
     })
