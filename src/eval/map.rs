@@ -421,7 +421,9 @@ mod tests {
             candidate(0.31, 0.8),
             candidate(0.05, 0.6),
         ];
-        m.add_image(0, &boxes, &labels, &p);
+        let image = ImageMatches::new(0, &boxes, &labels, &p);
+        assert_eq!(image.found, [true, false]);
+        m.add(&image);
         assert_eq!((m.tp, m.fp, m.truths), (1, 2, 2));
         let r = finish(&m, &p, 0, &[]);
         assert_eq!((r.tp, r.fp, r.fn_), (1, 2, 1));
