@@ -136,6 +136,10 @@ pub enum Command {
     /// TP/FP/FN, precision, recall, F1 and average IoU at the threshold, darknet's mAP over
     /// all classes and the mean over labelled ones.
     Map(MapArgs),
+    /// A dataset checked before training: the `.data` file's train and valid lists, every
+    /// image (readable, not duplicated) and label line (five numbers, class, range, repeats);
+    /// with --cfg, labels smaller than the finest head's stride.
+    CheckData(CheckDataArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
     Bench(BenchArgs),
     /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
@@ -283,6 +287,20 @@ pub struct MapArgs {
     /// CPU threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
+}
+
+/// Options of `csplens check-data`.
+#[derive(clap::Args)]
+pub struct CheckDataArgs {
+    /// darknet's .data file (`classes`, `train`, `valid`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The network the data is for (its input size and head strides).
+    #[arg(long)]
+    pub cfg: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,

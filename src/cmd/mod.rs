@@ -4,6 +4,7 @@
 
 mod app;
 mod bench;
+mod check_data;
 mod compare;
 mod cspify;
 mod detect;
@@ -33,6 +34,9 @@ pub fn main() -> i32 {
     if let Command::Lint(args) = &command {
         return lint::run(args);
     }
+    if let Command::CheckData(args) = &command {
+        return check_data::run(args, &caps);
+    }
     if let Command::Detect(args) = &command
         && args.many()
     {
@@ -46,7 +50,7 @@ pub fn main() -> i32 {
             height,
             format,
         } => stages::run(&cfg, InputOverride { width, height }, format, &caps),
-        Command::Lint(_) => Ok(String::new()),
+        Command::Lint(_) | Command::CheckData(_) => Ok(String::new()),
         Command::Fix(args) => doctor_fix::run(&args),
         Command::Cspify(args) => cspify::run(&args, &caps),
         Command::Detect(args) => detect::run(&args, &caps),
