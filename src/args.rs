@@ -140,6 +140,10 @@ pub enum Command {
     /// image (readable, not duplicated) and label line (five numbers, class, range, repeats);
     /// with --cfg, labels smaller than the finest head's stride.
     CheckData(CheckDataArgs),
+    /// Anchors from labels: darknet's calc_anchors (k-means with the IoU distance over the
+    /// training labels at the network size), seeded and from several starts; with --cfg the
+    /// masks by head stride and the current anchors' avg IoU beside, --apply writes them.
+    Anchors(AnchorsArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
     Bench(BenchArgs),
     /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
@@ -301,6 +305,38 @@ pub struct CheckDataArgs {
     /// The network the data is for (its input size and head strides).
     #[arg(long)]
     pub cfg: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
+    pub format: DetectFormat,
+}
+
+/// Options of `csplens anchors`.
+#[derive(clap::Args)]
+pub struct AnchorsArgs {
+    /// darknet's .data file (its `train` list's labels).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// How many anchors (default: the cfg's num, else 9).
+    #[arg(long)]
+    pub num: Option<usize>,
+    /// Network input width (default: the cfg's, else 416).
+    #[arg(long)]
+    pub width: Option<usize>,
+    /// Network input height (default: the cfg's, else 416).
+    #[arg(long)]
+    pub height: Option<usize>,
+    /// The cfg the anchors are for: masks by head stride, its current anchors' avg IoU.
+    #[arg(long)]
+    pub cfg: Option<PathBuf>,
+    /// Write the anchors, masks, num and filters into the cfg (with -o or --in-place).
+    #[arg(long, requires = "cfg")]
+    pub apply: bool,
+    /// Where --apply writes the cfg (written whole, then renamed into place).
+    #[arg(short, long, requires = "apply", conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
+    /// --apply replaces the cfg (its old text kept as CFG.bak).
+    #[arg(long, requires = "apply")]
+    pub in_place: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,

@@ -15,6 +15,7 @@ use csplens::eval::run::{EvalOptions, evaluate};
 use csplens::eval::{report, shard};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn map_dev() -> PathBuf {
     common::refs_dir().join("map-dev")
@@ -267,5 +268,83 @@ fn three_shards_merged_give_the_numbers_of_one_run() {
     // a shard twice is refused
     let twice = [raws[0].clone(), raws[0].clone()];
     assert!(shard::merge(&twice, 0).is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn anchors_from_the_dev_labels_reach_darknets_avg_iou_and_apply_to_the_cfg() {
+    use csplens::eval::anchors::{anchors, avg_iou, label_sizes};
+    let dir = std::env::temp_dir().join(format!("csplens-anchors-{}", std::process::id()));
+    let data_path = dataset(&dir);
+    let data = DataFile::read(&data_path).unwrap();
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(map_dev().join("reference.json")).unwrap())
+            .unwrap();
+    let calc = &reference["calc_anchors"];
+    // darknet's calc_anchors -num_of_clusters 6 -width 416 -height 416 on the same 13 labels
+    let sizes = label_sizes(&data, 416, 416).unwrap();
+    assert_eq!(sizes.len(), 13);
+    let found = anchors(&sizes, 6, 20, 1);
+    assert_eq!(found.len(), 6);
+    let ours = avg_iou(&sizes, &found);
+    let darknets = calc["avg_iou"].as_f64().unwrap() as f32;
+    assert!(
+        ours >= darknets,
+        "avg IoU {ours} below darknet's {darknets}"
+    );
+    // sorted by area, whole pixels as written into a cfg
+    assert!(found.windows(2).all(|w| w[0].0 * w[0].1 <= w[1].0 * w[1].1));
+    assert!(
+        found
+            .iter()
+            .all(|(w, h)| w.fract() == 0.0 && h.fract() == 0.0)
+    );
+    // darknet's own anchors score what darknet printed (its figure is of its unrounded
+    // centres; the rounded ones it writes are within a point of it)
+    let listed: Vec<f32> = (calc["anchors"].as_array().unwrap().iter())
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    let theirs: Vec<(f32, f32)> = listed.chunks(2).map(|c| (c[0], c[1])).collect();
+    assert!((avg_iou(&sizes, &theirs) - darknets).abs() < 0.01);
+
+    // --apply on yolov4-tiny: anchors, the masks by stride (the 13×13 head the largest
+    // three), filters unchanged (3 per head), every other byte kept, and the doctor's
+    // anchor findings gone
+    let cfg = models::file("yolov4-tiny", "cfg");
+    let out = dir.join("tuned.cfg");
+    let run = Command::new(env!("CARGO_BIN_EXE_csplens"))
+        .args(["anchors", "--data", data_path.to_str().unwrap(), "--cfg"])
+        .arg(&cfg)
+        .args(["--apply", "-o"])
+        .arg(&out)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let before = std::fs::read_to_string(&cfg).unwrap();
+    let changed: Vec<(&str, &str)> = (before.lines().zip(text.lines()))
+        .filter(|(a, b)| a != b)
+        .collect();
+    // two anchors lines and one mask line (the first head's 3,4,5 stays)
+    assert_eq!(changed.len(), 3, "{changed:?}");
+    assert!(
+        changed
+            .iter()
+            .any(|(a, b)| *a == "mask = 1,2,3" && *b == "mask = 0,1,2")
+    );
+    let a = csplens::analyze("tuned.cfg", text.as_bytes(), Default::default()).unwrap();
+    let y = a.network.layers[30].kind.yolo().unwrap();
+    assert_eq!(y.mask, [3, 4, 5]);
+    let lint = csplens::doctor::lint("tuned.cfg", &text, &Default::default());
+    assert!(
+        lint.findings
+            .iter()
+            .all(|f| f.code != "mask-overlap" && f.code != "anchors-unused")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

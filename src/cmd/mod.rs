@@ -2,6 +2,7 @@
 //! a function from its arguments and the run's caps (passed as a value) to the text it prints
 //! or the error text. Loading goes through the library ([`csplens::analyze_file`]).
 
+mod anchors;
 mod app;
 mod bench;
 mod check_data;
@@ -56,6 +57,7 @@ pub fn main() -> i32 {
         Command::Detect(args) => detect::run(&args, &caps),
         Command::Bench(args) => bench::run(&args, &caps),
         Command::Map(args) => map::run(&args, &caps),
+        Command::Anchors(args) => anchors::run(&args, &caps),
         #[cfg(feature = "gpu")]
         Command::GpuBench(args) => gpu_bench::run(&args, &caps),
         Command::Compare { a, b, view } => compare::run(&a, &b, &view, &caps),

@@ -106,6 +106,34 @@ fn snap(side: usize, stride: usize) -> usize {
     ((side + stride / 2) / stride).max(1) * stride
 }
 
+/// Writes `anchors` (sorted by area) into every `[yolo]` head with its mask from `masks` (heads
+/// in cfg order), `num`, and the filters each new mask needs; every other byte kept.
+pub fn set_anchors(
+    text: &str,
+    anchors: &[(f32, f32)],
+    masks: &[Vec<usize>],
+) -> Result<Fixed, FixError> {
+    let cfg = crate::cfg::parse(text)?;
+    let layers = Layers::new(&cfg, text);
+    let written = (anchors.iter())
+        .map(|(w, h)| format!("{w},{h}"))
+        .collect::<Vec<_>>()
+        .join(",  ");
+    let edits = super::heads::anchor_edits(&layers, &written, anchors.len(), masks)
+        .ok_or(FixError::NoHead)?;
+    let changes = vec![format!("anchors = {written}"), {
+        let m: Vec<String> = masks
+            .iter()
+            .map(|m| m.iter().map(usize::to_string).collect::<Vec<_>>().join(","))
+            .collect();
+        format!("masks {}", m.join(" / "))
+    }];
+    Ok(Fixed {
+        text: apply(text, &edits),
+        changes,
+    })
+}
+
 fn set_size(text: &str, o: &FixOptions, changes: &mut Vec<String>) -> Result<String, FixError> {
     let cfg = crate::cfg::parse(text)?;
     let layers = Layers::new(&cfg, text);

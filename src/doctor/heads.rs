@@ -224,3 +224,51 @@ fn names_count(layers: &Layers, heads: &[Head], names: usize, out: &mut Vec<Find
         }),
     });
 }
+
+/// Edits that give every `[yolo]` / `[Gaussian_yolo]` head `anchors` (written as `anchors=`),
+/// its mask from `masks` (heads in cfg order), `num` the anchor count, and the convolution
+/// before it the filters its new mask needs; `None` when the heads are not `masks.len()`.
+pub(super) fn anchor_edits(
+    layers: &Layers,
+    anchors: &str,
+    count: usize,
+    masks: &[Vec<usize>],
+) -> Option<Vec<Edit>> {
+    let heads: Vec<Head> = (heads(layers).into_iter())
+        .filter(|h| h.layer.kind != Some(KindTag::Region))
+        .collect();
+    if heads.len() != masks.len() {
+        return None;
+    }
+    let mut edits = Vec::new();
+    for (h, mask) in heads.iter().zip(masks) {
+        let s = h.layer.section;
+        let mask_text = mask
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        for (key, value) in [
+            ("anchors", anchors.to_string()),
+            ("mask", mask_text),
+            ("num", count.to_string()),
+        ] {
+            edits.push(match entry(s, key) {
+                Some(e) => layers.set(e, &value),
+                None => layers.add(s, key, &value),
+            });
+        }
+        let kind = h.layer.kind?;
+        let classes = usize::try_from(h.classes).ok()?;
+        let want = HeadFilters::of(kind, classes, mask.len(), 0)?.filters()?;
+        if let Some(conv) = conv_before(layers, h)
+            && int(conv, "filters", 1) != want as i64
+        {
+            edits.push(match entry(conv, "filters") {
+                Some(e) => layers.set(e, &want.to_string()),
+                None => layers.add(conv, "filters", &want.to_string()),
+            });
+        }
+    }
+    Some(edits)
+}

@@ -17,7 +17,7 @@ mod render;
 mod sections;
 mod training;
 
-pub use fix::{FixError, FixOptions, Fixed, apply, fix, unified_diff};
+pub use fix::{FixError, FixOptions, Fixed, apply, fix, set_anchors, unified_diff};
 pub use render::{lint_json, lint_table};
 
 use crate::cfg::CfgFile;

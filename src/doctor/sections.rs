@@ -75,8 +75,14 @@ impl<'a> Layers<'a> {
             .char_indices()
             .nth(entry.value_span.col.saturating_sub(1))
             .map_or(old.len(), |(i, _)| i);
+        // the value as written, up to a comment: it may hold spaces (`anchors = 10,14,  23,27`)
+        let end = old[start..].find('#').map_or(old.len(), |i| start + i);
+        let written = old[start..end].trim_end();
+        let compact: String = written.chars().filter(|c| !c.is_whitespace()).collect();
         let new = if old[start..].starts_with(core) {
             format!("{}{value}{}", &old[..start], &old[start + core.len()..])
+        } else if compact == core {
+            format!("{}{value}{}", &old[..start], &old[start + written.len()..])
         } else {
             format!("{}={value}", entry.key)
         };

@@ -3,6 +3,7 @@
 //! images run through the one detection path (`detect::run`), reported in darknet's lines and
 //! as JSON (`report.rs`).
 
+pub mod anchors;
 pub mod check;
 pub mod data;
 pub mod map;
