@@ -42,7 +42,9 @@ fn map(args: &MapArgs, caps: &Limits) -> Result<String> {
     }
     let (iou_thresh, thresh) = (e.params.iou_thresh, e.params.thresh);
     Ok(match args.format {
-        DetectFormat::Table => report::table(&e.result, iou_thresh, thresh),
+        DetectFormat::Table => {
+            report::table(&e.result, iou_thresh, thresh) + &report::coco_table(&e.coco)
+        }
         DetectFormat::Json => {
             let doc = report::json(&e, &cfg, &weights, iou_thresh, thresh);
             serde_json::to_string_pretty(&doc)? + "\n"

@@ -5,6 +5,7 @@
 
 pub mod anchors;
 pub mod check;
+pub mod coco;
 pub mod data;
 pub mod map;
 pub mod misses;

@@ -56,6 +56,24 @@ pub fn table(r: &MapResult, iou_thresh: f32, thresh: f32) -> String {
     out
 }
 
+/// COCO's figures as pycocotools' `summarize` prints the first six.
+pub fn coco_table(c: &super::coco::CocoStats) -> String {
+    let line = |iou: &str, area: &str, v: f64| {
+        format!(
+            " Average Precision  (AP) @[ IoU={iou:<9} | area={area:>6} | maxDets=100 ] = {v:.3}\n"
+        )
+    };
+    let mut out =
+        String::from("\n COCO (pycocotools' COCOeval on darknet's `detector valid` detections):\n");
+    out += &line("0.50:0.95", "all", c.ap);
+    out += &line("0.50", "all", c.ap50);
+    out += &line("0.75", "all", c.ap75);
+    out += &line("0.50:0.95", "small", c.ap_small);
+    out += &line("0.50:0.95", "medium", c.ap_medium);
+    out += &line("0.50:0.95", "large", c.ap_large);
+    out
+}
+
 /// The mean over labelled classes, and one sentence on why it differs from darknet's.
 fn labelled_line(r: &MapResult) -> String {
     let labelled = r.classes.iter().filter(|c| c.truths > 0).count();
@@ -113,6 +131,7 @@ pub fn json(e: &Evaluation, cfg: &str, weights: &str, iou_thresh: f32, thresh: f
             "fn": r.fn_,
             "average_iou": num(r.average_iou),
         },
+        "coco": e.coco,
         "misses": e.misses.iter().map(|(_, m)| m).collect::<Vec<_>>(),
         "timing": {
             "images_per_s": e.images_per_s(),

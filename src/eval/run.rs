@@ -2,6 +2,7 @@
 //! (`detect::run`, decoded beside the network, in batches), each image's NMS boxes matched to
 //! its labels as darknet's `validate_detector_map` does, then ranked.
 
+use super::coco::{self, CocoImage, CocoStats, label_box, valid_box};
 use super::data::{self, DataError, DataFile};
 use super::map::{self, ImageMatches, MapParams, MapResult, Matches};
 use super::misses::{Geometry, Miss, explain};
@@ -44,6 +45,10 @@ pub struct Evaluation {
     pub result: MapResult,
     /// Images without a label file, images that failed, a `.data` that disagrees.
     pub warnings: Vec<String>,
+    /// COCO's box figures on the detections darknet's `detector valid` writes.
+    pub coco: CocoStats,
+    /// Each image's labels and `detector valid` detections, in pixels (what a shard writes).
+    pub coco_images: Vec<(usize, CocoImage)>,
     /// Every label no detection above `-thresh` found, with why (and its image's position).
     pub misses: Vec<(usize, Miss)>,
     /// Each image's matches, in list order (what a shard's raw file holds).
@@ -110,6 +115,7 @@ pub fn evaluate(
     let geo = Geometry::of(analysis);
     let mut misses = Vec::new();
     let mut records = Vec::with_capacity(total);
+    let mut coco_images = Vec::with_capacity(total);
     let detector = Detector::new(analysis, runner, DETECTIONS, &names);
     detector.files(paths, &files, |k, path, found| {
         let i = index[k];
@@ -126,6 +132,11 @@ pub fn evaluate(
                 (&[][..], (0, 0))
             }
         };
+        let coco = match &found {
+            Ok(d) => coco_image(analysis, d, labels),
+            Err(_) => CocoImage::default(),
+        };
+        coco_images.push((i, coco));
         let image = ImageMatches::new(i, boxes, labels, &p);
         matches.add(&image);
         if let Some(geo) = &geo {
@@ -138,6 +149,8 @@ pub fn evaluate(
     });
     Ok(Evaluation {
         result: map::finish(&matches, &p, o.points, &names),
+        coco: coco::evaluate(&coco_images.iter().map(|c| c.1.clone()).collect::<Vec<_>>()),
+        coco_images,
         warnings,
         misses,
         records,
@@ -180,4 +193,33 @@ fn read_all_labels(
             }
         })
         .collect()
+}
+
+/// darknet's `detector valid` thresholds: every detection above 0.001, NMS 0.6.
+pub const VALID: Params = Params {
+    thresh: 0.001,
+    hier_thresh: 0.5,
+    nms: 0.6,
+};
+
+/// One image for COCO's evaluation: the same forward pass decoded at `detector valid`'s
+/// thresholds, every class above 0 a detection, in the image's pixels, and its labels.
+fn coco_image(a: &Analysis, d: &crate::detect::run::Detected, labels: &[data::Label]) -> CocoImage {
+    let (w, h) = (d.image.w, d.image.h);
+    let boxes = crate::detect::nms_boxes(a, &d.forward, w, h, &VALID);
+    let mut detections = Vec::new();
+    for b in &boxes {
+        let r = valid_box(b.bbox.x, b.bbox.y, b.bbox.w, b.bbox.h, w, h);
+        for (c, &p) in b.prob.iter().enumerate() {
+            if p > 0.0 {
+                detections.push((c, f64::from(p), r));
+            }
+        }
+    }
+    CocoImage {
+        truths: (labels.iter())
+            .map(|l| (l.class_id, label_box(l.x, l.y, l.w, l.h, w, h)))
+            .collect(),
+        detections,
+    }
 }

@@ -2,6 +2,7 @@
 //! from the i-th) writes its images' matches (`--raw OUT`); the merge replays them in list
 //! order, exactly as one run over all images would have counted them.
 
+use super::coco::{self, CocoImage};
 use super::map::{self, ImageMatches, MapParams, Matches};
 use super::misses::Miss;
 use super::run::Evaluation;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 /// The version of the raw format.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// What a shard writes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +30,8 @@ pub struct Raw {
     pub records: Vec<ImageMatches>,
     /// Its misses, with their image's position.
     pub misses: Vec<(usize, Miss)>,
+    /// Its images for COCO's evaluation, with their positions.
+    pub coco_images: Vec<(usize, CocoImage)>,
     /// Its warnings.
     pub warnings: Vec<String>,
 }
@@ -67,6 +70,7 @@ pub fn raw(e: &Evaluation, shard: (usize, usize)) -> Raw {
         shard,
         records: e.records.clone(),
         misses: e.misses.clone(),
+        coco_images: e.coco_images.clone(),
         warnings: e.warnings.clone(),
     }
 }
@@ -119,8 +123,15 @@ pub fn merge(raws: &[(String, Raw)], points: usize) -> Result<Evaluation, MergeE
     }
     let mut misses: Vec<(usize, Miss)> = raws.iter().flat_map(|(_, r)| r.misses.clone()).collect();
     misses.sort_by_key(|(i, _)| *i);
+    let mut coco_images: Vec<(usize, CocoImage)> = raws
+        .iter()
+        .flat_map(|(_, r)| r.coco_images.clone())
+        .collect();
+    coco_images.sort_by_key(|(i, _)| *i);
     Ok(Evaluation {
         result: map::finish(&matches, &first.params, points, &first.names),
+        coco: coco::evaluate(&coco_images.iter().map(|c| c.1.clone()).collect::<Vec<_>>()),
+        coco_images,
         warnings,
         misses,
         records: records.into_iter().cloned().collect(),
