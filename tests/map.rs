@@ -325,6 +325,23 @@ fn anchors_from_the_dev_labels_reach_darknets_avg_iou_and_apply_to_the_cfg() {
     let theirs: Vec<(f32, f32)> = listed.chunks(2).map(|c| (c[0], c[1])).collect();
     assert!((avg_iou(&sizes, &theirs) - darknets).abs() < 0.01);
 
+    // check-data's anchors-fit: yolov4-tiny's anchors against k-means' on the same labels
+    let v4 = models::analysis("yolov4-tiny");
+    let geo = csplens::eval::misses::Geometry::of(&v4).unwrap();
+    let fit = csplens::eval::check::anchors_fit(&data, (416, 416), &geo.anchors).unwrap();
+    assert_eq!(fit.code, "anchors-fit");
+    let current = avg_iou(&sizes, &geo.anchors);
+    assert!(current < ours);
+    assert!(
+        fit.message.contains(&format!(
+            "avg IoU {:.2} %; k-means' reach {:.2} %",
+            current * 100.0,
+            ours * 100.0
+        )),
+        "{}",
+        fit.message
+    );
+    assert!(fit.fix.is_some());
     // --apply on yolov4-tiny: anchors, the masks by stride (the 13×13 head the largest
     // three), filters unchanged (3 per head), every other byte kept, and the doctor's
     // anchor findings gone

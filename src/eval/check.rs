@@ -166,6 +166,43 @@ pub fn check(data: &DataFile, finest: Option<Finest>, max_pixels: u64) -> DataRe
     }
 }
 
+/// `anchors-fit`: how well a cfg's anchors fit the `train` list's labels at its input, beside
+/// what `csplens anchors` finds (k-means, the same count); `None` without labels.
+pub fn anchors_fit(
+    data: &DataFile,
+    (net_w, net_h): (usize, usize),
+    anchors: &[(f32, f32)],
+) -> Option<DataFinding> {
+    let sizes = super::anchors::label_sizes(data, net_w, net_h).ok()?;
+    if sizes.is_empty() || anchors.is_empty() {
+        return None;
+    }
+    let current = super::anchors::avg_iou(&sizes, anchors);
+    let found = super::anchors::anchors(&sizes, anchors.len(), 20, 1);
+    let best = super::anchors::avg_iou(&sizes, &found);
+    let list: Vec<String> = found.iter().map(|(w, h)| format!("{w},{h}")).collect();
+    let mut f = finding(
+        "anchors-fit",
+        Severity::Note,
+        &data.path,
+        None,
+        format!(
+            "the cfg's {} anchors fit the {} training labels at {net_w}×{net_h} with avg IoU {:.2} %; k-means' reach {:.2} %",
+            anchors.len(),
+            sizes.len(),
+            current * 100.0,
+            best * 100.0
+        ),
+    );
+    if best > current {
+        f.fix = Some(format!(
+            "anchors = {} (csplens anchors --cfg CFG --apply writes them with their masks)",
+            list.join(",  ")
+        ));
+    }
+    Some(f)
+}
+
 /// `image-unreadable` and `image-duplicate` for one image.
 fn image_findings(
     img: &Path,
