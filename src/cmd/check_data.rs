@@ -69,13 +69,14 @@ fn table(r: &DataReport) -> String {
     }
     let c = &r.counts;
     let labelled = c.labels_per_class.iter().filter(|&&n| n > 0).count();
+    let n = r.findings.len();
     out += &format!(
-        "{}: {} images, {} labels in {labelled} of {} classes; {} findings\n",
+        "{}: {} images, {} labels in {labelled} of {} classes; {n} finding{}\n",
         r.data,
         c.images,
         c.labels,
         c.labels_per_class.len(),
-        r.findings.len()
+        if n == 1 { "" } else { "s" }
     );
     out
 }
