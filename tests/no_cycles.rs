@@ -287,22 +287,25 @@ fn cycles(g: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
     t.out
 }
 
+/// Prints the edges of each cycle (`cargo test --test no_cycles -- --nocapture`).
+fn print_cycles(g: &BTreeMap<ModPath, BTreeSet<ModPath>>, found: &[Vec<ModPath>], what: &str) {
+    for comp in found {
+        let set: BTreeSet<_> = comp.iter().collect();
+        eprintln!("cycle among {} {what}:", comp.len());
+        for v in comp {
+            for w in g[v].iter().filter(|w| set.contains(w)) {
+                eprintln!("  {} -> {}", v.join("/"), w.join("/"));
+            }
+        }
+    }
+}
+
 #[test]
 fn src_has_no_import_cycle() {
     let g = graph();
     assert!(g.len() > 50, "found only {} files under src/", g.len());
     let found = cycles(&g);
-    for comp in &found {
-        let set: BTreeSet<_> = comp.iter().collect();
-        eprintln!("cycle among {} files:", comp.len());
-        for v in comp {
-            for w in &g[v] {
-                if set.contains(w) {
-                    eprintln!("  {} -> {}", v.join("/"), w.join("/"));
-                }
-            }
-        }
-    }
+    print_cycles(&g, &found, "files");
     assert!(
         found.is_empty(),
         "{} import cycles in src/ (run with --nocapture for the edges)",
@@ -338,17 +341,7 @@ fn src_top_level_modules_have_no_cycle() {
         );
     }
     let found = cycles(&g);
-    for comp in &found {
-        let set: BTreeSet<_> = comp.iter().collect();
-        eprintln!("cycle among {} top-level modules:", comp.len());
-        for v in comp {
-            for w in &g[v] {
-                if set.contains(w) {
-                    eprintln!("  {} -> {}", v.join("/"), w.join("/"));
-                }
-            }
-        }
-    }
+    print_cycles(&g, &found, "top-level modules");
     assert!(
         found.is_empty(),
         "{} import cycles among src/'s top-level modules (run with --nocapture for the edges)",

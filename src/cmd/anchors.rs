@@ -119,9 +119,7 @@ fn apply(args: &AnchorsArgs, text: &str, found: &[(f32, f32)], m: &[Vec<usize>])
     let target = match (&args.output, args.in_place) {
         (Some(out), _) => out.clone(),
         (None, true) => {
-            let mut bak = cfg.file_name().unwrap_or_default().to_os_string();
-            bak.push(".bak");
-            let bak = cfg.with_file_name(bak);
+            let bak = super::doctor_fix::backup_path(cfg);
             csplens::files::write_atomic(&bak, text.as_bytes()).map_err(anyhow::Error::msg)?;
             cfg.clone()
         }

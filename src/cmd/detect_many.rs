@@ -77,7 +77,7 @@ fn detect_all(args: &DetectArgs, caps: &Limits) -> Result<usize> {
         ..Params::default()
     };
     let n = found.images.len();
-    let bar = progress(n as u64);
+    let bar = progress(Some(n as u64));
     let mut run = Run {
         names: &names,
         args,
@@ -165,14 +165,15 @@ impl Run<'_> {
     }
 }
 
-/// A bar on the terminal (hidden when stdout is not one: a pipe or a file gets plain lines).
-fn progress(n: u64) -> ProgressBar {
+/// A bar on the terminal (hidden when stdout is not one: a pipe or a file gets plain lines);
+/// `detect --images` and `map` show it.
+pub(super) fn progress(n: Option<u64>) -> ProgressBar {
     let target = if std::io::stdout().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     };
-    let bar = ProgressBar::with_draw_target(Some(n), target);
+    let bar = ProgressBar::with_draw_target(n, target);
     if let Ok(style) =
         ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, {eta} left")
     {

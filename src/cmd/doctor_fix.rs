@@ -58,7 +58,7 @@ pub fn run(args: &FixArgs) -> Result<String, String> {
 }
 
 /// `CFG.bak` beside `CFG`.
-fn backup_path(cfg: &Path) -> PathBuf {
+pub(super) fn backup_path(cfg: &Path) -> PathBuf {
     let mut name = cfg.file_name().unwrap_or_default().to_os_string();
     name.push(".bak");
     cfg.with_file_name(name)

@@ -8,8 +8,6 @@ use csplens::args::{DetectFormat, MapArgs, render_load};
 use csplens::eval::run::{EvalOptions, Evaluation, evaluate};
 use csplens::eval::{report, shard};
 use csplens::limits::Limits;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 /// Evaluates; the error is the text to print.
@@ -79,7 +77,7 @@ fn evaluated(args: &MapArgs, caps: &Limits) -> Result<(Evaluation, String, Strin
         max_pixels: caps.max_image_pixels,
         shard: args.shard,
     };
-    let bar = progress();
+    let bar = super::detect_many::progress(None);
     let e = evaluate(&analysis, &net, &data, &options, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
@@ -104,18 +102,4 @@ fn merged(files: &[PathBuf], points: usize) -> Result<Evaluation> {
         raws.push((name.clone(), shard::parse(&name, &text)?));
     }
     Ok(shard::merge(&raws, points)?)
-}
-
-/// A bar on the terminal (hidden when stdout is not one).
-fn progress() -> ProgressBar {
-    let target = if std::io::stdout().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(None, target);
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}") {
-        bar.set_style(style);
-    }
-    bar
 }

@@ -96,6 +96,8 @@ pub fn check(data: &DataFile, finest: Option<Finest>, max_pixels: u64) -> DataRe
         lists.push(data.valid.clone());
     }
     let mut images: Vec<PathBuf> = Vec::new();
+    // an image in both lists is checked once (a set: lists run to 100k images)
+    let mut listed: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for list in &lists {
         match data::read_list(list) {
             Ok(paths) => {
@@ -110,7 +112,7 @@ pub fn check(data: &DataFile, finest: Option<Finest>, max_pixels: u64) -> DataRe
                             Some(i + 1),
                             m,
                         ));
-                    } else if !images.contains(&p) {
+                    } else if listed.insert(p.clone()) {
                         images.push(p);
                     }
                 }

@@ -81,13 +81,8 @@ impl Geometry {
 
     /// The best anchor by shape IoU (both boxes at one centre), and that IoU.
     pub fn best_anchor(&self, (w, h): (f32, f32)) -> Option<(usize, f32)> {
-        let shape_iou = |(aw, ah): (f32, f32)| {
-            let inter = w.min(aw) * h.min(ah);
-            let union = w * h + aw * ah - inter;
-            if union > 0.0 { inter / union } else { 0.0 }
-        };
         (self.anchors.iter().enumerate())
-            .map(|(n, &a)| (n, shape_iou(a)))
+            .map(|(n, &a)| (n, super::anchors::shape_iou((w, h), a)))
             .fold(None, |best, (n, v)| match best {
                 Some((_, b)) if b >= v => best,
                 _ => Some((n, v)),
