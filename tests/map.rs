@@ -206,6 +206,34 @@ fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
                 "{what} coco {key}: {ours} against {theirs}"
             );
         }
+        // the JSON shape
+        let doc = report::json(&e, "c", "w", 0.5, 0.25);
+        let mut keys: Vec<&str> = doc
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "at_thresh",
+                "cfg",
+                "classes",
+                "coco",
+                "images",
+                "iou_thresh",
+                "map",
+                "map_labelled",
+                "misses",
+                "points",
+                "thresh",
+                "timing",
+                "truths",
+                "weights"
+            ]
+        );
         // every miss explained: one per label no detection above the threshold found
         assert_eq!(e.misses.len(), r.fn_, "{what}");
         if model == "yolov4-tiny" {
@@ -360,6 +388,17 @@ fn anchors_from_the_dev_labels_reach_darknets_avg_iou_and_apply_to_the_cfg() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
+    // the JSON shape, the last two with --cfg
+    let doc: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let mut keys: Vec<&str> = doc
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["anchors", "avg_iou", "current_avg_iou", "masks"]);
+    assert_eq!(doc["masks"], serde_json::json!([[3, 4, 5], [0, 1, 2]]));
     let text = std::fs::read_to_string(&out).unwrap();
     let before = std::fs::read_to_string(&cfg).unwrap();
     let changed: Vec<(&str, &str)> = (before.lines().zip(text.lines()))

@@ -54,14 +54,17 @@ fn compute(args: &AnchorsArgs, caps: &Limits) -> Result<String> {
         .flat_map(|g| g.heads.iter().map(|h| h.1))
         .collect();
     let head_masks = geometry.as_ref().map(|_| masks(&strides, found.len()));
-    let mut out = match args.format {
+    let out = match args.format {
         DetectFormat::Json => {
-            let doc = json!({
+            let mut doc = json!({
                 "anchors": found.iter().map(|(w, h)| [w, h]).collect::<Vec<_>>(),
                 "avg_iou": iou,
-                "current_avg_iou": current,
-                "masks": head_masks,
             });
+            // the last two only with --cfg, as the shape has them
+            if let (Some(c), Some(m)) = (current, &head_masks) {
+                doc["current_avg_iou"] = json!(c);
+                doc["masks"] = json!(m);
+            }
             serde_json::to_string_pretty(&doc)? + "\n"
         }
         DetectFormat::Table => table(
@@ -76,7 +79,8 @@ fn compute(args: &AnchorsArgs, caps: &Limits) -> Result<String> {
     if args.apply
         && let (Some(text), Some(m)) = (&text, &head_masks)
     {
-        out += &apply(args, text, &found, m)?;
+        // on stderr: stdout stays the table or the JSON document
+        eprint!("{}", apply(args, text, &found, m)?);
     }
     Ok(out)
 }

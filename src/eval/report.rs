@@ -140,6 +140,5 @@ pub fn json(e: &Evaluation, cfg: &str, weights: &str, iou_thresh: f32, thresh: f
             "forward_s": e.timings.forward.as_secs_f64(),
             "boxes_s": e.timings.boxes.as_secs_f64(),
         },
-        "warnings": e.warnings,
     })
 }
