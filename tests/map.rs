@@ -123,7 +123,7 @@ fn darknets_map_on_the_dev_labels_for_both_models_and_every_points_rule() {
             max_pixels: 1 << 28,
             shard: None,
         };
-        let e = evaluate(&on, &runner, &data, &o, |_, _| {}).unwrap();
+        let e = evaluate(&on, &runner, &data, &o, |_, _| true).unwrap();
         let r = &e.result;
         let what = format!("{model} -points {points}");
         assert!(e.warnings.is_empty(), "{what}: {:?}", e.warnings);
@@ -291,13 +291,13 @@ fn three_shards_merged_give_the_numbers_of_one_run() {
         max_pixels: 1 << 28,
         shard,
     };
-    let one = evaluate(&a, &runner, &data, &options(0, None), |_, _| {}).unwrap();
+    let one = evaluate(&a, &runner, &data, &options(0, None), |_, _| true).unwrap();
     // 3 bus.jpg copies (8 labels each) and 2 zidane.jpg copies (5 each)
     assert_eq!((one.result.images, one.result.truths), (5, 3 * 8 + 2 * 5));
     // each shard through its raw file's text, merged in another order
     let mut raws = Vec::new();
     for k in [2, 0, 1] {
-        let part = evaluate(&a, &runner, &data, &options(0, Some((k, 3))), |_, _| {}).unwrap();
+        let part = evaluate(&a, &runner, &data, &options(0, Some((k, 3))), |_, _| true).unwrap();
         assert_eq!(part.result.images, if k == 2 { 1 } else { 2 });
         let text = serde_json::to_string(&shard::raw(&part, (k, 3))).unwrap();
         raws.push((format!("shard{k}"), shard::parse("raw", &text).unwrap()));
@@ -308,7 +308,7 @@ fn three_shards_merged_give_the_numbers_of_one_run() {
     assert_eq!(merged.coco, one.coco);
     // and by the other rules, from the same shards
     for points in [11, 101] {
-        let again = evaluate(&a, &runner, &data, &options(points, None), |_, _| {}).unwrap();
+        let again = evaluate(&a, &runner, &data, &options(points, None), |_, _| true).unwrap();
         assert_eq!(shard::merge(&raws, points).unwrap().result, again.result);
     }
     // a shard twice is refused

@@ -3,13 +3,10 @@
 
 use anyhow::{Context as _, Result};
 use csplens::args::{AnchorsArgs, DetectFormat, render_load};
-use csplens::eval::anchors::{anchors, avg_iou, label_sizes, masks};
+use csplens::eval::anchors::{Ask, Proposal, ProposeError, propose};
 use csplens::eval::misses::Geometry;
 use csplens::limits::Limits;
 use serde_json::json;
-
-/// k-means restarts (each from other random sizes); the best avg IoU is kept.
-const RESTARTS: usize = 20;
 
 /// Computes; the error is the text to print.
 pub fn run(args: &AnchorsArgs, caps: &Limits) -> Result<String, String> {
@@ -27,82 +24,57 @@ fn compute(args: &AnchorsArgs, caps: &Limits) -> Result<String> {
         }
         None => (None, None),
     };
-    let width = args
-        .width
-        .or(geometry.as_ref().map(|g| g.net_w))
-        .unwrap_or(416);
-    let height = args
-        .height
-        .or(geometry.as_ref().map(|g| g.net_h))
-        .unwrap_or(416);
-    let num = args
-        .num
-        .or(geometry.as_ref().map(|g| g.anchors.len()))
-        .unwrap_or(9);
-    anyhow::ensure!(num > 0, "--num: at least one anchor");
-    let sizes = label_sizes(&data, width, height)?;
-    anyhow::ensure!(
-        !sizes.is_empty(),
-        "no labels in the train list of {}",
-        args.data.display()
-    );
-    let found = anchors(&sizes, num, RESTARTS, 1);
-    let iou = avg_iou(&sizes, &found);
-    let current = geometry.as_ref().map(|g| avg_iou(&sizes, &g.anchors));
-    let strides: Vec<usize> = geometry
-        .iter()
-        .flat_map(|g| g.heads.iter().map(|h| h.1))
-        .collect();
-    let head_masks = geometry.as_ref().map(|_| masks(&strides, found.len()));
+    let ask = Ask {
+        width: args.width,
+        height: args.height,
+        num: args.num,
+    };
+    let p = propose(&data, geometry.as_ref(), ask).map_err(|e| {
+        if matches!(e, ProposeError::NoAnchors) {
+            anyhow::anyhow!("--num: at least one anchor")
+        } else {
+            e.into()
+        }
+    })?;
     let out = match args.format {
         DetectFormat::Json => {
             let mut doc = json!({
-                "anchors": found.iter().map(|(w, h)| [w, h]).collect::<Vec<_>>(),
-                "avg_iou": iou,
+                "anchors": p.anchors.iter().map(|(w, h)| [w, h]).collect::<Vec<_>>(),
+                "avg_iou": p.avg_iou,
             });
             // the last two only with --cfg, as the shape has them
-            if let (Some(c), Some(m)) = (current, &head_masks) {
+            if let (Some(c), Some(m)) = (p.current_avg_iou, &p.masks) {
                 doc["current_avg_iou"] = json!(c);
                 doc["masks"] = json!(m);
             }
             serde_json::to_string_pretty(&doc)? + "\n"
         }
-        DetectFormat::Table => table(
-            &found,
-            iou,
-            current,
-            head_masks.as_deref(),
-            sizes.len(),
-            (width, height),
-        ),
+        DetectFormat::Table => table(&p),
     };
     if args.apply
-        && let (Some(text), Some(m)) = (&text, &head_masks)
+        && let (Some(text), Some(m)) = (&text, &p.masks)
     {
         // on stderr: stdout stays the table or the JSON document
-        eprint!("{}", apply(args, text, &found, m)?);
+        eprint!("{}", apply(args, text, &p.anchors, m)?);
     }
     Ok(out)
 }
 
-fn table(
-    found: &[(f32, f32)],
-    iou: f32,
-    current: Option<f32>,
-    masks: Option<&[Vec<usize>]>,
-    labels: usize,
-    (w, h): (usize, usize),
-) -> String {
-    let list: Vec<String> = found.iter().map(|(w, h)| format!("{w:3},{h:3}")).collect();
+fn table(p: &Proposal) -> String {
+    let list: Vec<String> = (p.anchors.iter())
+        .map(|(w, h)| format!("{w:3},{h:3}"))
+        .collect();
+    let (w, h) = p.size;
     let mut out = format!(
-        " {labels} labels at {w}×{h}: avg IoU = {:.2} % \nanchors = {}\n",
-        iou * 100.0,
+        " {} labels at {w}×{h}: avg IoU = {:.2} % \nanchors = {}\n",
+        p.labels,
+        p.avg_iou * 100.0,
         list.join(", ")
     );
-    if let Some(c) = current {
+    if let Some(c) = p.current_avg_iou {
         out += &format!(" the cfg's anchors: avg IoU = {:.2} %\n", c * 100.0);
     }
-    for (k, m) in masks.unwrap_or_default().iter().enumerate() {
+    for (k, m) in p.masks.iter().flatten().enumerate() {
         let m: Vec<String> = m.iter().map(usize::to_string).collect();
         out += &format!(" head {}: mask = {}\n", k + 1, m.join(","));
     }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use csplens::args::{CheckDataArgs, DetectFormat, EXIT_BAD_INPUT, render_load};
-use csplens::eval::check::{DataReport, Finest, anchors_fit, check};
+use csplens::eval::check::{DataReport, check_with};
 use csplens::limits::Limits;
 
 /// Checks, prints the report and returns the exit code.
@@ -34,17 +34,7 @@ fn report(args: &CheckDataArgs, caps: &Limits) -> Result<(String, bool)> {
         }
         None => None,
     };
-    let finest = geometry.as_ref().map(|g| Finest {
-        net_w: g.net_w,
-        net_h: g.net_h,
-        stride: g.heads.iter().map(|h| h.1).min().unwrap_or(1),
-    });
-    let mut r = check(&data, finest, caps.max_image_pixels);
-    if let Some(g) = &geometry
-        && let Some(f) = anchors_fit(&data, (g.net_w, g.net_h), &g.anchors)
-    {
-        r.findings.push(f);
-    }
+    let r = check_with(&data, geometry.as_ref(), caps.max_image_pixels);
     let text = match args.format {
         DetectFormat::Json => serde_json::to_string_pretty(&r)? + "\n",
         DetectFormat::Table => table(&r),

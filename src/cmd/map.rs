@@ -81,6 +81,7 @@ fn evaluated(args: &MapArgs, caps: &Limits) -> Result<(Evaluation, String, Strin
     let e = evaluate(&analysis, &net, &data, &options, |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
+        true
     })?;
     bar.finish_and_clear();
     eprintln!(

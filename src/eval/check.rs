@@ -91,41 +91,10 @@ pub fn check(data: &DataFile, finest: Option<Finest>, max_pixels: u64) -> DataRe
         labels_per_class: vec![0; data.classes],
         ..Counts::default()
     };
-    let mut lists: Vec<PathBuf> = data.train.iter().cloned().collect();
-    if !lists.contains(&data.valid) {
-        lists.push(data.valid.clone());
-    }
-    let mut images: Vec<PathBuf> = Vec::new();
-    // an image in both lists is checked once (a set: lists run to 100k images)
-    let mut listed: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
-    for list in &lists {
-        match data::read_list(list) {
-            Ok(paths) => {
-                for (i, p) in paths.into_iter().enumerate() {
-                    if !p.is_file() {
-                        let m =
-                            format!("{} does not exist (listed at line {})", p.display(), i + 1);
-                        out.push(finding(
-                            "list-missing",
-                            Severity::Error,
-                            list,
-                            Some(i + 1),
-                            m,
-                        ));
-                    } else if listed.insert(p.clone()) {
-                        images.push(p);
-                    }
-                }
-            }
-            Err(e) => out.push(finding(
-                "list-missing",
-                Severity::Error,
-                list,
-                None,
-                e.to_string(),
-            )),
-        }
-    }
+    let images = match &data.given {
+        Some(given) => given.clone(),
+        None => listed_images(data, &mut out),
+    };
     counts.images = images.len();
     let mut tiny = 0usize;
     let mut by_hash: HashMap<u64, PathBuf> = HashMap::new();
@@ -168,6 +137,68 @@ pub fn check(data: &DataFile, finest: Option<Finest>, max_pixels: u64) -> DataRe
     }
 }
 
+/// The images of the `train` and `valid` lists, each once; `list-missing` for a list or a
+/// listed file that does not exist.
+fn listed_images(data: &DataFile, out: &mut Vec<DataFinding>) -> Vec<PathBuf> {
+    let mut lists: Vec<PathBuf> = data.train.iter().cloned().collect();
+    if !lists.contains(&data.valid) {
+        lists.push(data.valid.clone());
+    }
+    let mut images: Vec<PathBuf> = Vec::new();
+    // an image in both lists is checked once (a set: lists run to 100k images)
+    let mut listed: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for list in &lists {
+        match data::read_list(list) {
+            Ok(paths) => {
+                for (i, p) in paths.into_iter().enumerate() {
+                    if !p.is_file() {
+                        let m =
+                            format!("{} does not exist (listed at line {})", p.display(), i + 1);
+                        out.push(finding(
+                            "list-missing",
+                            Severity::Error,
+                            list,
+                            Some(i + 1),
+                            m,
+                        ));
+                    } else if listed.insert(p.clone()) {
+                        images.push(p);
+                    }
+                }
+            }
+            Err(e) => out.push(finding(
+                "list-missing",
+                Severity::Error,
+                list,
+                None,
+                e.to_string(),
+            )),
+        }
+    }
+    images
+}
+
+/// [`check`] with a cfg's heads (`tiny-object` at their finest stride, then `anchors-fit`),
+/// or without one.
+pub fn check_with(
+    data: &DataFile,
+    geometry: Option<&super::misses::Geometry>,
+    max_pixels: u64,
+) -> DataReport {
+    let finest = geometry.map(|g| Finest {
+        net_w: g.net_w,
+        net_h: g.net_h,
+        stride: g.heads.iter().map(|h| h.1).min().unwrap_or(1),
+    });
+    let mut r = check(data, finest, max_pixels);
+    if let Some(g) = geometry
+        && let Some(f) = anchors_fit(data, (g.net_w, g.net_h), &g.anchors)
+    {
+        r.findings.push(f);
+    }
+    r
+}
+
 /// `anchors-fit`: how well a cfg's anchors fit the `train` list's labels at its input, beside
 /// what `csplens anchors` finds (k-means, the same count); `None` without labels.
 pub fn anchors_fit(
@@ -180,7 +211,7 @@ pub fn anchors_fit(
         return None;
     }
     let current = super::anchors::avg_iou(&sizes, anchors);
-    let found = super::anchors::anchors(&sizes, anchors.len(), 20, 1);
+    let found = super::anchors::anchors(&sizes, anchors.len(), super::anchors::RESTARTS, 1);
     let best = super::anchors::avg_iou(&sizes, &found);
     let list: Vec<String> = found.iter().map(|(w, h)| format!("{w},{h}")).collect();
     let mut f = finding(

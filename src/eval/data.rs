@@ -21,6 +21,8 @@ pub struct DataFile {
     pub names: Option<PathBuf>,
     /// Lines darknet skips with "Config file error" (not `key=value`).
     pub warnings: Vec<String>,
+    /// Images given directly (a folder of labelled images), which stand for both lists.
+    pub given: Option<Vec<PathBuf>>,
 }
 
 /// One labelled object, relative to its image.
@@ -129,7 +131,51 @@ impl DataFile {
             valid,
             names: find("names").map(|(_, _, v)| PathBuf::from(v)),
             warnings,
+            given: None,
         })
+    }
+
+    /// A folder of labelled images as a dataset: its JPEG, PNG and BMP files (those of its
+    /// `images/` folder when it has none itself), each image's labels where darknet looks
+    /// (`images/` → `labels/`) or beside it; `classes` and `names` come from the network.
+    pub fn folder(dir: &Path, classes: usize, names: Option<PathBuf>) -> Result<Self, DataError> {
+        let mut found = crate::detect::inputs::collect(&[dir.to_path_buf()], None);
+        if found.images.is_empty() && dir.join("images").is_dir() {
+            found = crate::detect::inputs::collect(&[dir.join("images")], None);
+        }
+        if found.images.is_empty() {
+            return Err(DataError::Read {
+                path: dir.display().to_string(),
+                message: "no JPEG, PNG or BMP image in it (nor in its images/ folder)".into(),
+            });
+        }
+        Ok(Self {
+            path: dir.to_path_buf(),
+            classes,
+            train: None,
+            valid: dir.to_path_buf(),
+            names,
+            warnings: found.warnings,
+            given: Some(found.images),
+        })
+    }
+
+    /// The validation images: the `valid` list's paths, or the images given.
+    pub fn valid_images(&self) -> Result<Vec<PathBuf>, DataError> {
+        match &self.given {
+            Some(images) => Ok(images.clone()),
+            None => read_list(&self.valid),
+        }
+    }
+
+    /// The training images (darknet's `calc_anchors` reads `train`, else `valid`), or the
+    /// images given.
+    pub fn train_images(&self) -> Result<Vec<PathBuf>, DataError> {
+        match (&self.given, &self.train) {
+            (Some(images), _) => Ok(images.clone()),
+            (None, Some(train)) => read_list(train),
+            (None, None) => read_list(&self.valid),
+        }
     }
 
     /// The class names (`names=`), else the class numbers.
@@ -232,5 +278,26 @@ mod tests {
         assert_eq!(l("VOC/JPEGImages/b.JPG"), "VOC/labels/b.txt");
         assert_eq!(l("coco/images/val2017/c.png"), "coco/labels/val2017/c.txt");
         assert_eq!(l("flat/d.jpeg"), "flat/d.txt");
+    }
+
+    #[test]
+    fn a_folder_with_images_and_labels_folders_is_a_dataset() {
+        let d = std::env::temp_dir().join(format!("csplens-folder-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for sub in ["images", "labels"] {
+            std::fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        std::fs::write(d.join("images/a.jpg"), b"not decoded here").unwrap();
+        std::fs::write(d.join("labels/a.txt"), "1 0.5 0.5 0.2 0.2\n").unwrap();
+        let data = DataFile::folder(&d, 3, None).unwrap();
+        let images = vec![d.join("images/a.jpg")];
+        assert_eq!(data.valid_images().unwrap(), images);
+        assert_eq!(data.train_images().unwrap(), images);
+        assert_eq!(find_labels(&images[0]), Some(d.join("labels/a.txt")));
+        assert_eq!(data.class_names().unwrap(), ["0", "1", "2"]);
+        // an empty folder is refused with its path
+        let empty = d.join("labels");
+        let e = DataFile::folder(&empty, 3, None).unwrap_err().to_string();
+        assert!(e.contains("no JPEG, PNG or BMP image"), "{e}");
     }
 }

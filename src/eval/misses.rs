@@ -13,7 +13,7 @@ use crate::detect::boxes::{Candidate, RelBox, iou};
 use serde::{Deserialize, Serialize};
 
 /// Why a label was missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     /// Smaller than the finest head's stride on both sides.
@@ -28,6 +28,30 @@ pub enum Reason {
     LowConfidence,
     /// Nothing of its class near it.
     NotDetected,
+}
+
+impl Reason {
+    /// Every reason, in the order they are tried.
+    pub const ALL: [Self; 6] = [
+        Self::TooSmall,
+        Self::NoAnchor,
+        Self::WrongClass,
+        Self::Mislocated,
+        Self::LowConfidence,
+        Self::NotDetected,
+    ];
+
+    /// Its name in the JSON (`too-small`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TooSmall => "too-small",
+            Self::NoAnchor => "no-anchor",
+            Self::WrongClass => "wrong-class",
+            Self::Mislocated => "mislocated",
+            Self::LowConfidence => "low-confidence",
+            Self::NotDetected => "not-detected",
+        }
+    }
 }
 
 /// The heads' geometry: what a label's size and anchor are measured against.
@@ -79,6 +103,32 @@ impl Geometry {
         }
     }
 
+    /// How an `img_w × img_h` image sits in the network input (stretched, or letterboxed:
+    /// scaled by the smaller ratio and centred).
+    pub fn placement(&self, img_w: usize, img_h: usize) -> Placement {
+        let (nw, nh) = (self.net_w as f32, self.net_h as f32);
+        let (iw, ih) = (img_w.max(1) as f32, img_h.max(1) as f32);
+        if self.letterbox {
+            let s = (nw / iw).min(nh / ih);
+            Placement {
+                scale: (s, s),
+                offset: ((nw - iw * s) / 2.0, (nh - ih * s) / 2.0),
+            }
+        } else {
+            Placement {
+                scale: (nw / iw, nh / ih),
+                offset: (0.0, 0.0),
+            }
+        }
+    }
+
+    /// The stride and mask of the head at `layer`.
+    pub fn head(&self, layer: usize) -> Option<(usize, &[usize])> {
+        (self.heads.iter())
+            .find(|h| h.0 == layer)
+            .map(|h| (h.1, h.2.as_slice()))
+    }
+
     /// The best anchor by shape IoU (both boxes at one centre), and that IoU.
     pub fn best_anchor(&self, (w, h): (f32, f32)) -> Option<(usize, f32)> {
         (self.anchors.iter().enumerate())
@@ -88,6 +138,52 @@ impl Geometry {
                 _ => Some((n, v)),
             })
     }
+}
+
+/// Where an image is in the network input: `input = image · scale + offset`, per axis, in
+/// pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Input pixels per image pixel (x, y).
+    pub scale: (f32, f32),
+    /// The image's top-left corner in the input (x, y).
+    pub offset: (f32, f32),
+}
+
+impl Placement {
+    /// An image point in input pixels.
+    pub fn to_input(&self, (x, y): (f32, f32)) -> (f32, f32) {
+        (
+            x * self.scale.0 + self.offset.0,
+            y * self.scale.1 + self.offset.1,
+        )
+    }
+
+    /// An input point in image pixels.
+    pub fn to_image(&self, (x, y): (f32, f32)) -> (f32, f32) {
+        (
+            (x - self.offset.0) / self.scale.0.max(f32::MIN_POSITIVE),
+            (y - self.offset.1) / self.scale.1.max(f32::MIN_POSITIVE),
+        )
+    }
+}
+
+/// The detection (any class, any confidence kept for the mAP) overlapping a missed label
+/// most, and that IoU; `None` when none overlaps it.
+pub fn nearest(
+    detections: &[super::map::Scored],
+    label: &MissBox,
+) -> Option<(super::map::Scored, f32)> {
+    let t = RelBox {
+        x: label.center_x,
+        y: label.center_y,
+        w: label.width,
+        h: label.height,
+    };
+    (detections.iter())
+        .map(|d| (*d, iou(&d.bbox, &t)))
+        .filter(|(_, v)| *v > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(a.0.p.total_cmp(&b.0.p)))
 }
 
 /// One miss.
@@ -358,5 +454,71 @@ mod tests {
         // 100 / 140 with anchor 0 against 100 / 1600 with anchor 1
         assert_eq!(n, 0);
         assert!((v - 100.0 / 140.0).abs() < 1e-6);
+    }
+}
+
+#[cfg(test)]
+mod drawing_tests {
+    use super::*;
+    use crate::eval::map::Scored;
+
+    #[test]
+    fn a_letterboxed_image_sits_centred_at_the_smaller_ratio() {
+        let g = Geometry {
+            net_w: 416,
+            net_h: 416,
+            letterbox: true,
+            anchors: vec![],
+            heads: vec![(30, 32, vec![])],
+        };
+        // 832×416: half size, 104 px bands above and below
+        let p = g.placement(832, 416);
+        assert_eq!(p.scale, (0.5, 0.5));
+        assert_eq!(p.offset, (0.0, 104.0));
+        assert_eq!(p.to_input((832.0, 0.0)), (416.0, 104.0));
+        assert_eq!(p.to_image((208.0, 208.0)), (416.0, 208.0));
+        // stretched: each side its own ratio, no offset
+        let s = Geometry {
+            letterbox: false,
+            ..g.clone()
+        }
+        .placement(832, 208);
+        assert_eq!((s.scale, s.offset), ((0.5, 2.0), (0.0, 0.0)));
+        assert_eq!(g.head(30), Some((32, &[][..])));
+        assert_eq!(g.head(31), None);
+    }
+
+    #[test]
+    fn the_nearest_detection_overlaps_most_and_reasons_keep_their_json_names() {
+        let at = |x: f32, class_id: usize, p: f32| Scored {
+            image: 0,
+            class_id,
+            p,
+            bbox: RelBox {
+                x,
+                y: 0.5,
+                w: 0.2,
+                h: 0.2,
+            },
+            truth: None,
+        };
+        let label = MissBox {
+            center_x: 0.5,
+            center_y: 0.5,
+            width: 0.2,
+            height: 0.2,
+        };
+        // 0.05 off: IoU 0.15/0.25 = 0.6; 0.15 off: 0.05/0.35; far: none
+        let found = nearest(
+            &[at(0.65, 1, 0.9), at(0.55, 2, 0.1), at(0.95, 0, 1.0)],
+            &label,
+        );
+        let (d, v) = found.unwrap();
+        assert_eq!(d.class_id, 2);
+        assert!((v - 0.6).abs() < 1e-5, "{v}");
+        assert!(nearest(&[at(0.95, 0, 1.0)], &label).is_none());
+        for r in Reason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name());
+        }
     }
 }

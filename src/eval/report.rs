@@ -84,14 +84,23 @@ fn labelled_line(r: &MapResult) -> String {
         "\n mean average precision over the {labelled} labelled classes = {m:.6}, or {:.2} % \n",
         m * 100.0
     );
-    if labelled < r.classes.len() {
-        line += &format!(
-            " (darknet's mAP divides by all {} classes; {} of them have no label in these images, so they add 0 to its sum)\n",
-            r.classes.len(),
-            r.classes.len() - labelled
-        );
+    if let Some(why) = why_means_differ(r) {
+        line += &format!(" ({why})\n");
     }
     line
+}
+
+/// Why darknet's mAP differs from the mean over labelled classes; `None` when every class
+/// has a label.
+pub fn why_means_differ(r: &MapResult) -> Option<String> {
+    let labelled = r.classes.iter().filter(|c| c.truths > 0).count();
+    (labelled < r.classes.len()).then(|| {
+        format!(
+            "darknet's mAP divides by all {} classes; {} of them have no label in these images, so they add 0 to its sum",
+            r.classes.len(),
+            r.classes.len() - labelled
+        )
+    })
 }
 
 /// The JSON document of an evaluation.

@@ -72,15 +72,17 @@ impl Evaluation {
     }
 }
 
-/// Evaluates `runner` (prepared from `analysis`) on `data`'s `valid` list.
+/// Evaluates `runner` (prepared from `analysis`) on `data`'s `valid` list. `progress` hears
+/// `(done, total)` after each image; when it answers false the run stops there, and the
+/// result covers the images done.
 pub fn evaluate(
     analysis: &Analysis,
     runner: &Runner,
     data: &DataFile,
     o: &EvalOptions,
-    mut progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(usize, usize) -> bool,
 ) -> Result<Evaluation, DataError> {
-    let images = data::read_list(&data.valid)?;
+    let images = data.valid_images()?;
     let names = data.class_names()?;
     let mut warnings = data.warnings.clone();
     // darknet counts the classes of the network's last layer
@@ -144,8 +146,7 @@ pub fn evaluate(
             misses.extend(explained.into_iter().map(|m| (i, m)));
         }
         records.push(image);
-        progress(k + 1, total);
-        true
+        progress(k + 1, total)
     });
     Ok(Evaluation {
         result: map::finish(&matches, &p, o.points, &names),
@@ -162,8 +163,8 @@ pub fn evaluate(
     })
 }
 
-/// The classes of the network's last head.
-fn head_classes(a: &Analysis) -> Option<usize> {
+/// The classes of the network's last head (`None` without one).
+pub fn head_classes(a: &Analysis) -> Option<usize> {
     a.network.layers.iter().rev().find_map(|l| {
         if let crate::kinds::LayerKind::Region(r) = &l.kind {
             return Some(r.classes);

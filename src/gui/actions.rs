@@ -37,11 +37,15 @@ impl App {
         let Some(kind) = FileKind::of(&path) else {
             self.report(Diagnostic::error(
                 &name,
-                "unknown file type: csplens opens .cfg, .weights, .names and JPEG/PNG/BMP images",
+                "unknown file type: csplens opens .cfg, .weights, .names, .data and JPEG/PNG/BMP images",
             ));
             return;
         };
         match kind {
+            FileKind::Data => {
+                let source = crate::gui::evaluation::DataSource::File(path);
+                self.evaluate_action(crate::gui::panels::evaluate_view::Action::Source(source));
+            }
             FileKind::Cfg => {
                 let caps = self.caps;
                 let p = path.clone();
@@ -235,6 +239,23 @@ impl App {
                 self.ceilings.insert(engine, ceilings);
                 self.roofline_for(engine);
             }
+            Outcome::EvalProgress { slot, done, total } => {
+                self.eval.progress[slot.index()] = Some((done, total));
+            }
+            Outcome::Evaluated {
+                slot,
+                generation,
+                run,
+            } => self.evaluated(ctx, slot, generation, *run),
+            Outcome::EvalDone => {
+                self.eval.job = None;
+                self.eval.progress = [None, None];
+            }
+            Outcome::EvalSource(source) => {
+                let action = crate::gui::panels::evaluate_view::Action::Source(source);
+                self.evaluate_action(action);
+            }
+            Outcome::Anchors(state) => self.eval.anchors = Some(*state),
             Outcome::Models(dir) => self.open_models(&dir),
             Outcome::Picked { paths, slot } => {
                 for p in paths {
@@ -343,7 +364,9 @@ impl App {
                 rfd::AsyncFileDialog::new()
                     .add_filter(
                         "darknet",
-                        &["cfg", "weights", "names", "jpg", "jpeg", "png", "bmp"],
+                        &[
+                            "cfg", "weights", "names", "data", "jpg", "jpeg", "png", "bmp",
+                        ],
                     )
                     .pick_files(),
             );
@@ -456,7 +479,7 @@ impl App {
 }
 
 /// The file name of a path.
-fn short(p: &Path) -> String {
+pub(in crate::gui) fn short(p: &Path) -> String {
     p.file_name().map_or_else(
         || p.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

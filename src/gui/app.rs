@@ -17,11 +17,13 @@ use crate::gui::{
 use crate::limits::Limits;
 use std::path::PathBuf;
 
-const TABS: [(Tab, &str); 7] = [
+const TABS: [(Tab, &str); 9] = [
     (Tab::Graph, "Graph"),
     (Tab::Table, "Layers"),
     (Tab::Charts, "Charts"),
     (Tab::Compare, "Compare"),
+    (Tab::Accuracy, "Accuracy"),
+    (Tab::Evaluate, "Evaluate"),
     (Tab::Detection, "Detection"),
     (Tab::Gallery, "Images"),
     (Tab::Source, "Source"),
@@ -83,6 +85,11 @@ pub struct App {
     pub(in crate::gui) thumbs: std::collections::HashMap<(u64, usize), egui::TextureHandle>,
     /// The detection view's head overlay.
     pub overlay: detect_view::HeadOverlay,
+    /// The Evaluate tab's dataset, options, job and view state.
+    pub eval: crate::gui::evaluation::EvalView,
+    /// Pictures of each network's misses, by (network, crop).
+    pub(in crate::gui) miss_textures:
+        std::collections::HashMap<(usize, usize), egui::TextureHandle>,
     /// Backend asked for.
     pub backend: BackendChoice,
     /// How the GPU stores values (the detection view's f32 / f16).
@@ -133,6 +140,8 @@ impl Default for App {
             color_by: ColorBy::Bflops,
             thresh: 0.25,
             overlay: detect_view::HeadOverlay::default(),
+            eval: Default::default(),
+            miss_textures: std::collections::HashMap::new(),
             thumbs: std::collections::HashMap::new(),
             ceilings: std::collections::HashMap::new(),
             measuring: std::collections::HashSet::new(),
@@ -378,9 +387,19 @@ impl App {
         }
     }
 
-    /// Dropped files: folders and several images at once go to the gallery, the rest open by
-    /// kind.
+    /// Dropped files: on the Evaluate tab a folder is the dataset; elsewhere folders and
+    /// several images at once go to the gallery; the rest open by kind.
     fn dropped(&mut self, paths: Vec<PathBuf>) {
+        if self.tab == Tab::Evaluate
+            && let [dir] = &paths[..]
+            && dir.is_dir()
+        {
+            let source = crate::gui::evaluation::DataSource::Folder(dir.clone());
+            self.send(Command::Evaluate(
+                crate::gui::panels::evaluate_view::Action::Source(source),
+            ));
+            return;
+        }
         let is_many = |p: &PathBuf| p.is_dir() || crate::detect::inputs::is_image(p);
         let images = paths.iter().filter(|p| is_many(p)).count();
         if images > 1 || paths.iter().any(|p| p.is_dir()) {
@@ -519,6 +538,14 @@ impl App {
                     ui.weak("Open a second network with “Compare with…”.");
                 }
             },
+            Tab::Accuracy => {
+                let docs = [self.slots[0].doc.as_ref(), self.slots[1].doc.as_ref()];
+                let axis = self.eval.axis;
+                for c in crate::gui::panels::accuracy_view::show(ui, docs, axis) {
+                    self.send(c);
+                }
+            }
+            Tab::Evaluate => self.evaluate_tab(ui),
             Tab::Detection => self.detection_tab(ui),
             Tab::Gallery => {
                 let k = self.active.index();
@@ -678,6 +705,24 @@ impl App {
         }
         if clicked.is_some() {
             self.send(Command::Select(clicked));
+        }
+    }
+
+    fn evaluate_tab(&mut self, ui: &mut egui::Ui) {
+        let k = self.active.index();
+        let Some(doc) = &self.slots[k].doc else {
+            return;
+        };
+        let shown = crate::gui::panels::evaluate_view::Shown {
+            doc,
+            slot: self.active,
+            other: self.slots[1 - k].doc.as_ref(),
+            running: self.eval.job.is_some_and(|id| self.jobs.is_running(id)),
+            textures: &self.miss_textures,
+        };
+        let cmds = crate::gui::panels::evaluate_view::show(ui, &self.eval, &shown);
+        for c in cmds {
+            self.send(c);
         }
     }
 

@@ -49,7 +49,13 @@ impl App {
                 self.table.descending = self.table.by == by && !self.table.descending;
                 self.table.by = by;
             }
-            Command::CancelJob(id) => self.jobs.cancel(id),
+            Command::CancelJob(id) => {
+                self.jobs.cancel(id);
+                if self.eval.job == Some(id) {
+                    self.eval.job = None;
+                    self.eval.progress = [None, None];
+                }
+            }
             Command::OpenMakeCsp => self.open_make_csp(),
             Command::MakeCsp(action) => self.make_csp_action(action),
             Command::Edit { slot, text } => self.edit(slot, text),
@@ -68,6 +74,7 @@ impl App {
             Command::SaveAs(slot, path) => self.save_as(slot, path),
             Command::Revert(slot) => self.change(slot, SourceBuffer::revert),
             Command::Detection(action) => self.detection_action(action),
+            Command::Evaluate(action) => self.evaluate_action(action),
             Command::OpenImages(paths) => self.open_gallery(paths),
             Command::ShowGalleryImage(i) => self.show_gallery_image(i),
             Command::ExportGalleryJson => self.export_gallery_json(),

@@ -93,6 +93,8 @@ pub enum Command {
     Revert(Slot),
     /// A detection-view action (threshold, backend, save, open an image).
     Detection(detect_view::Action),
+    /// An Evaluate-tab action (dataset, options, run, anchors).
+    Evaluate(crate::gui::panels::evaluate_view::Action),
     /// Runs many images (folders, files) through the active network into the gallery.
     OpenImages(Vec<PathBuf>),
     /// Opens a gallery image in the detection view.
@@ -151,6 +153,10 @@ pub enum Tab {
     Charts,
     /// A against B.
     Compare,
+    /// Accuracy on labelled images beside cost, A and B.
+    Accuracy,
+    /// Accuracy on labelled images: mAP, COCO AP, misses, anchors.
+    Evaluate,
     /// Detection on an image.
     Detection,
     /// Many images: the gallery.

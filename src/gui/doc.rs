@@ -50,6 +50,8 @@ pub enum FileKind {
     Names,
     /// An image to run detection on.
     Image,
+    /// A darknet `.data` file: the Evaluate tab's dataset.
+    Data,
 }
 
 impl FileKind {
@@ -61,6 +63,7 @@ impl FileKind {
             "weights" => Self::Weights,
             "names" | "txt" => Self::Names,
             "jpg" | "jpeg" | "png" | "bmp" => Self::Image,
+            "data" => Self::Data,
             _ => return None,
         })
     }
@@ -126,6 +129,9 @@ pub struct Document {
     pub detection: Option<DetectionRun>,
     /// The last run of many images.
     pub gallery: Option<crate::gui::gallery::Gallery>,
+    /// The last evaluation on labelled images (kept across edits, marked stale by its
+    /// generation).
+    pub evaluation: Option<Arc<crate::gui::evaluation::EvalRun>>,
     /// The prepared backend, reused while weights and backend choice stay the same.
     pub runner: Arc<Mutex<Prepared>>,
     /// The detection heads with their grids, anchors and receptive fields.
@@ -180,6 +186,7 @@ impl Document {
             names: None,
             detection: None,
             gallery: None,
+            evaluation: None,
             runner: Arc::new(Mutex::new(None)),
             heads: Arc::new(heads),
             keys: Arc::new(keys),

@@ -101,17 +101,36 @@ impl Gallery {
 
 /// `im` scaled down (box average) so its longer side is at most `max` pixels.
 pub fn thumbnail(im: &Image, max: usize) -> Thumb {
-    let scale = (im.w.max(im.h) as f32 / max as f32).max(1.0);
+    region_thumbnail(im, [0, 0, im.w, im.h], max)
+}
+
+/// The region `[x, y, w, h]` of `im` (clamped to the image) scaled down (box average) so its
+/// longer side is at most `max` pixels.
+pub fn region_thumbnail(im: &Image, region: [usize; 4], max: usize) -> Thumb {
+    if im.w == 0 || im.h == 0 {
+        return Thumb {
+            w: 1,
+            h: 1,
+            rgba: vec![0, 0, 0, 255],
+        };
+    }
+    let rx = region[0].min(im.w.saturating_sub(1));
+    let ry = region[1].min(im.h.saturating_sub(1));
+    let rw = region[2].min(im.w - rx).max(1);
+    let rh = region[3].min(im.h - ry).max(1);
+    let scale = (rw.max(rh) as f32 / max as f32).max(1.0);
     let (w, h) = (
-        ((im.w as f32 / scale).round() as usize).max(1),
-        ((im.h as f32 / scale).round() as usize).max(1),
+        ((rw as f32 / scale).round() as usize).max(1),
+        ((rh as f32 / scale).round() as usize).max(1),
     );
     let plane = im.w * im.h;
     let mut rgba = Vec::with_capacity(w * h * 4);
     for ty in 0..h {
-        let (y0, y1) = (ty * im.h / h, ((ty + 1) * im.h / h).max(ty * im.h / h + 1));
+        let y0 = ry + ty * rh / h;
+        let y1 = (ry + (ty + 1) * rh / h).max(y0 + 1);
         for tx in 0..w {
-            let (x0, x1) = (tx * im.w / w, ((tx + 1) * im.w / w).max(tx * im.w / w + 1));
+            let x0 = rx + tx * rw / w;
+            let x1 = (rx + (tx + 1) * rw / w).max(x0 + 1);
             let n = ((y1 - y0) * (x1 - x0)) as f32;
             for k in 0..3 {
                 let sum: f32 = (y0..y1)
@@ -150,5 +169,9 @@ mod tests {
         let t = thumbnail(&im, 2);
         assert_eq!((t.w, t.h), (2, 1));
         assert_eq!(t.rgba, vec![0, 0, 0, 255, 255, 255, 255, 255]);
+        // the right half alone is white; a region past the edge is clamped to it
+        let r = region_thumbnail(&im, [2, 0, 5, 2], 8);
+        assert_eq!((r.w, r.h), (2, 2));
+        assert!(r.rgba.chunks(4).all(|p| p == [255, 255, 255, 255]));
     }
 }

@@ -13,6 +13,7 @@ pub mod command;
 pub mod diagnostics;
 pub mod doc;
 pub mod editor;
+pub mod evaluation;
 pub mod gallery;
 pub mod graph;
 pub mod jobs;

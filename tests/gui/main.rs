@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod editing;
+mod evaluate;
 mod gallery;
 mod session;
 

@@ -3,6 +3,7 @@
 //! button. A cancelled job's result is dropped when it arrives; a job that panics reports an
 //! internal error instead of vanishing.
 
+pub(in crate::gui) mod eval_job;
 pub(in crate::gui) mod gallery_job;
 pub mod load;
 pub(in crate::gui) mod roofline_job;
@@ -129,6 +130,30 @@ pub enum Outcome {
     },
     /// Saving stopped: the file changed on disk since it was read.
     SaveConflict(Slot),
+    /// An evaluation's progress: images done of all.
+    EvalProgress {
+        /// The network.
+        slot: Slot,
+        /// Images done.
+        done: usize,
+        /// Images to do.
+        total: usize,
+    },
+    /// A network's evaluation ended.
+    Evaluated {
+        /// The network.
+        slot: Slot,
+        /// The document generation evaluated (a result for another is dropped).
+        generation: u64,
+        /// The evaluation.
+        run: Box<crate::gui::evaluation::EvalRun>,
+    },
+    /// The evaluation job ended (every network done, or one failed).
+    EvalDone,
+    /// A dataset was chosen (a folder dialog).
+    EvalSource(crate::gui::evaluation::DataSource),
+    /// Anchors were proposed from the dataset's labels.
+    Anchors(Box<crate::gui::evaluation::AnchorsState>),
     /// A CSP network was written by Make CSP.
     MadeCsp(PathBuf),
     /// Something went wrong; nothing open was changed.

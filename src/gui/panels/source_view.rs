@@ -16,7 +16,8 @@ const KEY: Color32 = Color32::from_rgb(120, 190, 255);
 const VALUE: Color32 = Color32::from_rgb(210, 210, 210);
 const COMMENT: Color32 = Color32::from_rgb(120, 130, 120);
 
-fn color(s: Severity) -> Color32 {
+/// A finding's colour by its severity.
+pub(in crate::gui) fn color(s: Severity) -> Color32 {
     match s {
         Severity::Error => Color32::from_rgb(240, 80, 70),
         Severity::Warning => Color32::from_rgb(240, 190, 60),
