@@ -2,7 +2,9 @@
 //! stages framed, the compare view, detection on bus.jpg, and CSPDarknet-53 opened collapsed
 //! with one stage expanded, the detection view's head overlay, the gallery of a folder, the
 //! Source editor with an edit darknet refuses (findings, the fix
-//! one click away) and the fix form's diff, rendered headless (wgpu, lavapipe without a GPU).
+//! one click away) and the fix form's diff, the Evaluate tab on the dev labels (bus.jpg and
+//! zidane.jpg, `../shared/refs/map-dev`) and A and B's accuracy beside their cost, rendered
+//! headless (wgpu, lavapipe without a GPU).
 //! Run after `scripts/fetch-models.sh`: `cargo run --release --example screenshots` (a debug
 //! build would print a debug forward time in the detection picture).
 
@@ -80,6 +82,7 @@ fn main() -> Result<(), String> {
     h.run_steps(4);
     save(&mut h, "charts-roofline")?;
     gallery(&mut h)?;
+    evaluate(&mut h)?;
     // the Source tab with the doctor's notes, layer 29 (the partial cut) selected
     h.state_mut().tab = Tab::Source;
     h.state_mut().select(Some(29));
@@ -104,6 +107,47 @@ fn gallery(h: &mut Harness<'static, App>) -> Result<(), String> {
     h.state_mut().settle(&ctx);
     h.run_steps(6);
     save(h, "gallery")?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// Both networks evaluated on the dev labels (13 labels on bus.jpg and zidane.jpg): the
+/// Evaluate tab on A with the person class's curve, then the Accuracy tab.
+fn evaluate(h: &mut Harness<'static, App>) -> Result<(), String> {
+    use csplens::gui::panels::evaluate_view::Action as Eval;
+    let refs = std::env::var_os("CSPLENS_REFS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/refs"),
+        PathBuf::from,
+    );
+    let dir = std::env::temp_dir().join("csplens-screenshot-dev");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for name in ["bus", "zidane"] {
+        let copy = |from: PathBuf, to: String| {
+            std::fs::copy(from, dir.join(to)).map_err(|e| e.to_string())
+        };
+        copy(
+            models().join(format!("images/{name}.jpg")),
+            format!("{name}.jpg"),
+        )?;
+        copy(
+            refs.join(format!("map-dev/{name}.txt")),
+            format!("{name}.txt"),
+        )?;
+    }
+    let source = csplens::gui::evaluation::DataSource::Folder(dir.clone());
+    h.state_mut().active = Slot::A;
+    h.state_mut().apply(Command::Evaluate(Eval::Source(source)));
+    h.state_mut()
+        .apply(Command::Evaluate(Eval::Run(vec![Slot::A, Slot::B])));
+    let ctx = h.ctx.clone();
+    h.state_mut().settle(&ctx);
+    h.state_mut().apply(Command::Evaluate(Eval::Class(Some(0))));
+    h.run_steps(6);
+    save(h, "evaluate")?;
+    h.state_mut().tab = Tab::Accuracy;
+    h.run_steps(4);
+    save(h, "accuracy")?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -138,12 +138,13 @@ impl DataFile {
     /// A folder of labelled images as a dataset: its JPEG, PNG and BMP files (those of its
     /// `images/` folder when it has none itself), each image's labels where darknet looks
     /// (`images/` → `labels/`) or beside it; `classes` and `names` come from the network.
+    /// Other files (the labels, `classes.txt`) are not images and are passed over in silence.
     pub fn folder(dir: &Path, classes: usize, names: Option<PathBuf>) -> Result<Self, DataError> {
-        let mut found = crate::detect::inputs::collect(&[dir.to_path_buf()], None);
-        if found.images.is_empty() && dir.join("images").is_dir() {
-            found = crate::detect::inputs::collect(&[dir.join("images")], None);
+        let mut images = images_in(dir)?;
+        if images.is_empty() && dir.join("images").is_dir() {
+            images = images_in(&dir.join("images"))?;
         }
-        if found.images.is_empty() {
+        if images.is_empty() {
             return Err(DataError::Read {
                 path: dir.display().to_string(),
                 message: "no JPEG, PNG or BMP image in it (nor in its images/ folder)".into(),
@@ -155,8 +156,8 @@ impl DataFile {
             train: None,
             valid: dir.to_path_buf(),
             names,
-            warnings: found.warnings,
-            given: Some(found.images),
+            warnings: Vec::new(),
+            given: Some(images),
         })
     }
 
@@ -187,6 +188,20 @@ impl DataFile {
         names.extend((names.len()..self.classes).map(|i| i.to_string()));
         Ok(names)
     }
+}
+
+/// The JPEG, PNG and BMP files of a folder, sorted by name.
+fn images_in(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| DataError::Read {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut images: Vec<PathBuf> = (entries.flatten())
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && crate::detect::inputs::is_image(p))
+        .collect();
+    images.sort();
+    Ok(images)
 }
 
 /// The paths of an image list (`valid=`, `train=`): one a line, blank lines skipped.

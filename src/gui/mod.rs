@@ -54,6 +54,9 @@ pub struct Session {
     pub active: Option<Slot>,
     /// The selected layer.
     pub selected: Option<usize>,
+    /// The Evaluate tab's dataset (a `.data` file or a folder).
+    #[serde(default)]
+    pub dataset: Option<PathBuf>,
 }
 
 /// Key of the session in eframe's storage.
@@ -92,6 +95,7 @@ impl App {
             tab: Some(self.tab),
             active: Some(self.active),
             selected: self.selected,
+            dataset: self.eval.source.as_ref().map(|s| s.path().to_path_buf()),
         }
     }
 
@@ -110,6 +114,14 @@ impl App {
                 }
             }
         }
+        self.eval.source = (s.dataset.clone()).and_then(|p| {
+            use evaluation::DataSource;
+            match () {
+                () if p.is_dir() => Some(DataSource::Folder(p)),
+                () if p.is_file() => Some(DataSource::File(p)),
+                () => None,
+            }
+        });
         self.tab = s.tab.unwrap_or(Tab::Graph);
         self.active = s.active.unwrap_or(Slot::A);
         self.pending_select = s.selected;

@@ -185,7 +185,7 @@ fn a_dropped_folder_is_a_dataset_with_the_networks_classes() {
     h.state_mut().send(Command::ShowTab(Tab::Evaluate));
     settle(&mut h);
     drop_file(&mut h, dir.clone());
-    assert_eq!(h.state().eval.source, Some(DataSource::Folder(dir)));
+    assert_eq!(h.state().eval.source, Some(DataSource::Folder(dir.clone())));
     assert!(
         h.state().doc().unwrap().gallery.is_none(),
         "not the gallery"
@@ -209,6 +209,12 @@ fn a_dropped_folder_is_a_dataset_with_the_networks_classes() {
         run.evaluation.names[0], "person",
         "names from the network's .names"
     );
+    // the next start evaluates on the same folder
+    let saved = h.state().session();
+    assert_eq!(saved.dataset.as_ref(), Some(&dir));
+    let mut again = App::default();
+    again.restore(&saved);
+    assert_eq!(again.eval.source, Some(DataSource::Folder(dir)));
 }
 
 #[test]
