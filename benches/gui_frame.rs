@@ -135,7 +135,7 @@ fn keystroke(rel: &str) {
         .map(|k| {
             let t = Instant::now();
             app.apply(csplens::gui::command::Command::Edit {
-                slot: csplens::gui::doc::Slot::A,
+                slot: csplens::gui::slot::Slot::A,
                 text: format!("{text}\n# keystroke {k}\n"),
             });
             app.flush_edits();

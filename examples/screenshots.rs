@@ -11,8 +11,8 @@
 use csplens::backend::BackendChoice;
 use csplens::gui::command::Command;
 use csplens::gui::command::FixRequest;
-use csplens::gui::doc::Slot;
 use csplens::gui::panels::detect_view::Action;
+use csplens::gui::slot::Slot;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
 use std::path::{Path, PathBuf};
@@ -114,7 +114,7 @@ fn gallery(h: &mut Harness<'static, App>) -> Result<(), String> {
 /// Both networks evaluated on the dev labels (13 labels on bus.jpg and zidane.jpg): the
 /// Evaluate tab on A with the person class's curve, then the Accuracy tab.
 fn evaluate(h: &mut Harness<'static, App>) -> Result<(), String> {
-    use csplens::gui::panels::evaluate_view::Action as Eval;
+    use csplens::gui::evaluation::Action as Eval;
     let refs = std::env::var_os("CSPLENS_REFS_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/refs"),
         PathBuf::from,

@@ -3,8 +3,8 @@
 
 use anyhow::{Context as _, Result};
 use csplens::args::{AnchorsArgs, DetectFormat, render_load};
-use csplens::eval::anchors::{Ask, Proposal, ProposeError, propose};
 use csplens::eval::misses::Geometry;
+use csplens::eval::propose::{Ask, Proposal, ProposeError, propose};
 use csplens::limits::Limits;
 use serde_json::json;
 

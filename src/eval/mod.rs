@@ -9,6 +9,7 @@ pub mod coco;
 pub mod data;
 pub mod map;
 pub mod misses;
+pub mod propose;
 pub mod report;
 pub mod run;
 pub mod shard;

@@ -8,12 +8,13 @@ pub use crate::files::write_atomic;
 use crate::gui::app::App;
 use crate::gui::command::Tab;
 use crate::gui::diagnostics::{self, Diagnostic};
-use crate::gui::doc::{FileKind, Slot};
+use crate::gui::doc::FileKind;
 use crate::gui::graph::GraphState;
 use crate::gui::jobs::load::{self, DetectInput};
 use crate::gui::jobs::{Outcome, outcome};
 use crate::gui::panels::detect_view::{self, Action};
 use crate::gui::panels::make_csp::{FormAction, MakeCspForm, write_cspified};
+use crate::gui::slot::Slot;
 use crate::report::{self, Format};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,7 +45,7 @@ impl App {
         match kind {
             FileKind::Data => {
                 let source = crate::gui::evaluation::DataSource::File(path);
-                self.evaluate_action(crate::gui::panels::evaluate_view::Action::Source(source));
+                self.evaluate_action(crate::gui::evaluation::Action::Source(source));
             }
             FileKind::Cfg => {
                 let caps = self.caps;
@@ -252,7 +253,7 @@ impl App {
                 self.eval.progress = [None, None];
             }
             Outcome::EvalSource(source) => {
-                let action = crate::gui::panels::evaluate_view::Action::Source(source);
+                let action = crate::gui::evaluation::Action::Source(source);
                 self.evaluate_action(action);
             }
             Outcome::Anchors(state) => self.eval.anchors = Some(*state),

@@ -5,11 +5,12 @@
 use crate::backend::{BackendChoice, Precision};
 use crate::gui::command::{Command, Tab};
 use crate::gui::diagnostics::{self, Diagnostic};
-use crate::gui::doc::{Document, Slot};
+use crate::gui::doc::Document;
 use crate::gui::graph::Pick;
 use crate::gui::graph::{ColorBy, GraphState};
 use crate::gui::jobs::Jobs;
 use crate::gui::panels::table::TableState;
+use crate::gui::slot::Slot;
 use crate::gui::{
     panels::compare_view, panels::detect_view, panels::inspector, panels::stage_inspector,
     panels::table,
@@ -395,9 +396,9 @@ impl App {
             && dir.is_dir()
         {
             let source = crate::gui::evaluation::DataSource::Folder(dir.clone());
-            self.send(Command::Evaluate(
-                crate::gui::panels::evaluate_view::Action::Source(source),
-            ));
+            self.send(Command::Evaluate(crate::gui::evaluation::Action::Source(
+                source,
+            )));
             return;
         }
         let is_many = |p: &PathBuf| p.is_dir() || crate::detect::inputs::is_image(p);
@@ -541,8 +542,8 @@ impl App {
             Tab::Accuracy => {
                 let docs = [self.slots[0].doc.as_ref(), self.slots[1].doc.as_ref()];
                 let axis = self.eval.axis;
-                for c in crate::gui::panels::accuracy_view::show(ui, docs, axis) {
-                    self.send(c);
+                for a in crate::gui::panels::accuracy_view::show(ui, docs, axis) {
+                    self.send(Command::Evaluate(a));
                 }
             }
             Tab::Evaluate => self.evaluate_tab(ui),
@@ -720,9 +721,9 @@ impl App {
             running: self.eval.job.is_some_and(|id| self.jobs.is_running(id)),
             textures: &self.miss_textures,
         };
-        let cmds = crate::gui::panels::evaluate_view::show(ui, &self.eval, &shown);
-        for c in cmds {
-            self.send(c);
+        let actions = crate::gui::panels::evaluate_view::show(ui, &self.eval, &shown);
+        for a in actions {
+            self.send(Command::Evaluate(a));
         }
     }
 

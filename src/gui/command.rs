@@ -3,12 +3,12 @@
 //! place, after the frame's panels are drawn (scripts and tests call `apply` directly).
 
 use crate::doctor::Edit;
-use crate::gui::doc::Slot;
 use crate::gui::editor::recovery::Recovered;
 use crate::gui::graph::ColorBy;
 use crate::gui::panels::detect_view;
 use crate::gui::panels::make_csp::FormAction;
 use crate::gui::panels::table::SortBy;
+use crate::gui::slot::Slot;
 use crate::report::Format;
 use std::path::PathBuf;
 
@@ -94,7 +94,7 @@ pub enum Command {
     /// A detection-view action (threshold, backend, save, open an image).
     Detection(detect_view::Action),
     /// An Evaluate-tab action (dataset, options, run, anchors).
-    Evaluate(crate::gui::panels::evaluate_view::Action),
+    Evaluate(crate::gui::evaluation::Action),
     /// Runs many images (folders, files) through the active network into the gallery.
     OpenImages(Vec<PathBuf>),
     /// Opens a gallery image in the detection view.

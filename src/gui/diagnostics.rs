@@ -136,3 +136,12 @@ pub fn show(ui: &mut egui::Ui, list: &[Diagnostic]) -> Option<usize> {
         });
     clicked
 }
+
+/// A doctor or check-data finding's colour by its severity.
+pub fn finding_colour(s: crate::doctor::Severity) -> egui::Color32 {
+    match s {
+        crate::doctor::Severity::Error => egui::Color32::from_rgb(240, 80, 70),
+        crate::doctor::Severity::Warning => egui::Color32::from_rgb(240, 190, 60),
+        crate::doctor::Severity::Note => egui::Color32::from_rgb(120, 170, 240),
+    }
+}

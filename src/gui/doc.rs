@@ -8,6 +8,7 @@ use crate::detect::{self, Detection, Params};
 use crate::graph::csp::{EdgeInfo, Split};
 use crate::graph::{self, Layout};
 use crate::gui::editor::SourceBuffer;
+use crate::gui::slot::Slot;
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -19,25 +20,6 @@ pub type Prepared = Option<(
     crate::backend::Precision,
     Runner,
 )>;
-
-/// Which of the two open networks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum Slot {
-    /// The network on the left (the one the graph, table and charts show first).
-    A,
-    /// The network it is compared with.
-    B,
-}
-
-impl Slot {
-    /// 0 for A, 1 for B.
-    pub fn index(self) -> usize {
-        match self {
-            Self::A => 0,
-            Self::B => 1,
-        }
-    }
-}
 
 /// What a file is, by its extension (and for extension-less files, by its first bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

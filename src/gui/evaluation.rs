@@ -2,17 +2,17 @@
 //! evaluation (the library's [`Evaluation`], the dataset's check-data report and the misses'
 //! picture regions), and the view state (the class shown, the reason shown, the anchors
 //! proposed). The job that fills it is jobs/eval_job.rs; the views are panels/evaluate_view.rs
-//! and panels/accuracy_view.rs.
+//! and panels/accuracy_view.rs, which send the [`Action`]s defined here.
 
 use crate::detect::image::Image;
-use crate::eval::anchors::Proposal;
 use crate::eval::check::DataReport;
 use crate::eval::map::Scored;
 use crate::eval::misses::{Geometry, Miss, Reason, nearest};
+use crate::eval::propose::Proposal;
 use crate::eval::run::Evaluation;
 use crate::eval::{DataError, DataFile};
-use crate::gui::doc::Slot;
 use crate::gui::gallery::{Thumb, region_thumbnail};
+use crate::gui::slot::Slot;
 use std::path::{Path, PathBuf};
 
 /// Misses pictured per reason (the rest are listed by the counts).
@@ -278,4 +278,31 @@ fn crop(k: usize, m: &Miss, im: &Image, geo: &Geometry, detections: &[Scored]) -
 /// The pixels of a region side `asked` that the image holds (`room` from its start).
 fn thumb_extent(asked: usize, room: usize) -> f32 {
     asked.min(room).max(1) as f32
+}
+
+/// What the user did in the Evaluate or Accuracy tab.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Pick a `.data` file (the open dialog).
+    PickData,
+    /// Pick a folder of labelled images.
+    PickFolder,
+    /// Evaluate on this dataset.
+    Source(DataSource),
+    /// The options of the next run.
+    Settings(EvalSettings),
+    /// Evaluate these networks, one after the other.
+    Run(Vec<Slot>),
+    /// Stop the running evaluation.
+    Cancel,
+    /// Draw this class's PR curve.
+    Class(Option<usize>),
+    /// Show the misses of this reason (all when `None`).
+    Reason(Option<Reason>),
+    /// The accuracy view's x axis.
+    Axis(CostAxis),
+    /// Propose anchors for this network from the dataset's labels.
+    ComputeAnchors(Slot),
+    /// Write the proposed anchors into the cfg (one undoable step).
+    ApplyAnchors,
 }

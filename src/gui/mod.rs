@@ -19,14 +19,15 @@ pub mod graph;
 pub mod jobs;
 pub mod message;
 pub mod panels;
+pub mod slot;
 
 pub use actions::write_atomic;
 pub use app::{App, SlotState};
 pub use command::Tab;
 
 use diagnostics::Diagnostic;
-use doc::Slot;
 use jobs::Outcome;
+use slot::Slot;
 use std::path::{Path, PathBuf};
 
 /// The demo cfgs compiled into the binary, opened when the models cannot be fetched.

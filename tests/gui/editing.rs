@@ -6,7 +6,7 @@
 
 use super::{corpus, harness, settle};
 use csplens::gui::command::{Answer, Command, Question};
-use csplens::gui::doc::Slot;
+use csplens::gui::slot::Slot;
 use csplens::gui::{App, Tab};
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};

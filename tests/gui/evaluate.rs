@@ -5,12 +5,12 @@
 //! cancelled evaluation leaves nothing behind.
 
 use super::{common, drop_file, settle};
-use csplens::eval::anchors::{Ask, propose};
 use csplens::eval::misses::{Geometry, Reason};
+use csplens::eval::propose::{Ask, propose};
 use csplens::gui::command::Command;
-use csplens::gui::doc::Slot;
+use csplens::gui::evaluation::Action;
 use csplens::gui::evaluation::{CROPS_PER_REASON, DataSource};
-use csplens::gui::panels::evaluate_view::Action;
+use csplens::gui::slot::Slot;
 use csplens::gui::{App, Tab};
 use egui_kittest::Harness;
 use serde_json::Value;

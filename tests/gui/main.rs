@@ -15,7 +15,7 @@ mod session;
 
 use common::models;
 use csplens::gui::diagnostics::Severity;
-use csplens::gui::doc::Slot;
+use csplens::gui::slot::Slot;
 use csplens::gui::{App, Tab};
 use egui::accesskit::Role;
 use egui::{DroppedFile, Event, PointerButton, Pos2};

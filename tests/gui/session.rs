@@ -8,9 +8,9 @@ use csplens::backend::{BackendChoice, Precision, RunOptions, Runner};
 use csplens::detect::Params;
 use csplens::detect::run::Detector;
 use csplens::gui::command::Command;
-use csplens::gui::doc::Slot;
 use csplens::gui::panels::detect_view::Action;
 use csplens::gui::panels::table::SortBy;
+use csplens::gui::slot::Slot;
 use csplens::gui::{App, Tab};
 
 fn open(app: &mut App, path: std::path::PathBuf, slot: Slot) {

@@ -7,13 +7,14 @@ use crate::gui::app::App;
 use crate::gui::command::{Answer, Command, FixRequest, Question};
 use crate::gui::diagnostics::{self, Diagnostic};
 use crate::gui::doc::Edited;
-use crate::gui::doc::{FileKind, Slot};
+use crate::gui::doc::FileKind;
 use crate::gui::editor::recovery::{self, Recovered};
 use crate::gui::editor::{ChangeKind, SourceBuffer, stamp};
 use crate::gui::graph::GraphState;
 use crate::gui::jobs::load;
 use crate::gui::jobs::{Outcome, outcome};
 use crate::gui::panels::fix_form::{self, FixForm};
+use crate::gui::slot::Slot;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

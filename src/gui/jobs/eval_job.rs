@@ -3,18 +3,18 @@
 //! its evaluation as it ends; anchors from the dataset's labels, and writing them into the cfg
 //! as one undoable step.
 
-use crate::eval::anchors::{Ask, propose};
 use crate::eval::check::check_with;
 use crate::eval::misses::Geometry;
+use crate::eval::propose::{Ask, propose};
 use crate::eval::run::{EvalOptions, evaluate, head_classes};
 use crate::gui::app::App;
 use crate::gui::command::Tab;
 use crate::gui::diagnostics::Diagnostic;
-use crate::gui::doc::Slot;
+use crate::gui::evaluation::Action;
 use crate::gui::evaluation::{AnchorsState, DataSource, EvalRun, EvalSettings, crops};
 use crate::gui::jobs::load::DetectInput;
 use crate::gui::jobs::{Outcome, Progress};
-use crate::gui::panels::evaluate_view::Action;
+use crate::gui::slot::Slot;
 use crate::limits::Limits;
 use std::path::PathBuf;
 use std::sync::Arc;

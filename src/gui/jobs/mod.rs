@@ -9,7 +9,8 @@ pub mod load;
 pub(in crate::gui) mod roofline_job;
 
 use crate::gui::diagnostics::Diagnostic;
-use crate::gui::doc::{DetectionRun, Document, Slot};
+use crate::gui::doc::{DetectionRun, Document};
+use crate::gui::slot::Slot;
 use crate::weights::Weights;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -3,11 +3,10 @@
 //! from A — the CSP claim (less computation at equal or better accuracy) checked on the
 //! user's own data. A plot sets each network's accuracy against the chosen cost.
 
-use crate::gui::command::Command;
 use crate::gui::doc::Document;
+use crate::gui::evaluation::Action;
 use crate::gui::evaluation::{CostAxis, EvalRun};
 use crate::gui::panels::charts::SERIES;
-use crate::gui::panels::evaluate_view::Action;
 use egui::Color32;
 use egui_plot::{Legend, Plot, Points, Text};
 
@@ -39,7 +38,7 @@ fn axis_name(axis: CostAxis) -> &'static str {
 }
 
 /// Draws the view for A and B; returns what the user did.
-pub fn show(ui: &mut egui::Ui, docs: [Option<&Document>; 2], axis: CostAxis) -> Vec<Command> {
+pub fn show(ui: &mut egui::Ui, docs: [Option<&Document>; 2], axis: CostAxis) -> Vec<Action> {
     let mut out = Vec::new();
     let rows: Vec<Row> = (docs.iter().zip(["A", "B"]))
         .filter_map(|(d, slot)| {
@@ -81,7 +80,7 @@ pub fn show(ui: &mut egui::Ui, docs: [Option<&Document>; 2], axis: CostAxis) -> 
         ui.label("accuracy against");
         for a in [CostAxis::Bflops, CostAxis::Params, CostAxis::Ms] {
             if ui.selectable_label(axis == a, axis_name(a)).clicked() {
-                out.push(Command::Evaluate(Action::Axis(a)));
+                out.push(Action::Axis(a));
             }
         }
     });

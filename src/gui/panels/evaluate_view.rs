@@ -4,41 +4,13 @@
 //! check-data's findings, anchors from the labels with "Apply to cfg", and the misses
 //! (misses_view.rs).
 
-use crate::eval::misses::Reason;
-use crate::gui::command::Command;
-use crate::gui::doc::{Document, Slot};
-use crate::gui::evaluation::{CostAxis, DataSource, EvalRun, EvalSettings, EvalView};
+use crate::gui::doc::Document;
+use crate::gui::evaluation::{Action, EvalRun, EvalView};
 use crate::gui::panels::charts::SERIES;
+use crate::gui::slot::Slot;
 use egui::{Color32, RichText};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use std::collections::HashMap;
-
-/// What the user did in the Evaluate or Accuracy tab.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Pick a `.data` file (the open dialog).
-    PickData,
-    /// Pick a folder of labelled images.
-    PickFolder,
-    /// Evaluate on this dataset.
-    Source(DataSource),
-    /// The options of the next run.
-    Settings(EvalSettings),
-    /// Evaluate these networks, one after the other.
-    Run(Vec<Slot>),
-    /// Stop the running evaluation.
-    Cancel,
-    /// Draw this class's PR curve.
-    Class(Option<usize>),
-    /// Show the misses of this reason (all when `None`).
-    Reason(Option<Reason>),
-    /// The accuracy view's x axis.
-    Axis(CostAxis),
-    /// Propose anchors for this network from the dataset's labels.
-    ComputeAnchors(Slot),
-    /// Write the proposed anchors into the cfg (one undoable step).
-    ApplyAnchors,
-}
 
 /// What the tab reads beside the view state.
 pub struct Shown<'a> {
@@ -55,7 +27,7 @@ pub struct Shown<'a> {
 }
 
 /// Draws the tab; returns what the user did.
-pub fn show(ui: &mut egui::Ui, view: &EvalView, s: &Shown) -> Vec<Command> {
+pub fn show(ui: &mut egui::Ui, view: &EvalView, s: &Shown) -> Vec<Action> {
     let mut out = Vec::new();
     controls(ui, view, s, &mut out);
     ui.separator();
@@ -77,13 +49,13 @@ pub fn show(ui: &mut egui::Ui, view: &EvalView, s: &Shown) -> Vec<Command> {
             checks(ui, run);
             anchors(ui, view, s, &mut out);
             ui.separator();
-            super::misses_view::show(ui, view, run, s, &mut out);
+            super::misses_view::show(ui, view, run, (s.slot.index(), s.textures), &mut out);
         });
     out
 }
 
-fn controls(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Command>) {
-    let mut act = |a: Action| out.push(Command::Evaluate(a));
+fn controls(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Action>) {
+    let mut act = |a: Action| out.push(a);
     ui.horizontal_wrapped(|ui| {
         ui.label("Dataset:");
         match &view.source {
@@ -215,7 +187,7 @@ fn classes_and_curve(
     view: &EvalView,
     run: &EvalRun,
     s: &Shown,
-    out: &mut Vec<Command>,
+    out: &mut Vec<Action>,
 ) {
     let r = &run.evaluation.result;
     let w = ui.available_width();
@@ -239,9 +211,7 @@ fn classes_and_curve(
                                     let picked = view.class == Some(c.class_id);
                                     let name = format!("{} {}", c.class_id, c.name);
                                     if ui.selectable_label(picked, name).clicked() {
-                                        out.push(Command::Evaluate(Action::Class(Some(
-                                            c.class_id,
-                                        ))));
+                                        out.push(Action::Class(Some(c.class_id)));
                                     }
                                     ui.label(pct(c.ap));
                                     ui.label(c.tp.to_string());
@@ -333,7 +303,7 @@ fn checks(ui: &mut egui::Ui, run: &EvalRun) {
         .default_open(!r.findings.is_empty())
         .show(ui, |ui| {
             for f in r.findings.iter().take(200) {
-                let colour = super::source_view::color(f.severity);
+                let colour = crate::gui::diagnostics::finding_colour(f.severity);
                 let at = f.line.map_or_else(String::new, |l| format!(":{l}"));
                 ui.horizontal_wrapped(|ui| {
                     ui.colored_label(colour, format!("{}[{}]", f.severity.name(), f.code));
@@ -353,7 +323,7 @@ fn checks(ui: &mut egui::Ui, run: &EvalRun) {
 }
 
 /// Anchors from the labels: computed on request, applied as one undoable edit.
-fn anchors(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Command>) {
+fn anchors(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Action>) {
     egui::CollapsingHeader::new("Anchors from labels")
         .id_salt("eval-anchors")
         .default_open(view.anchors.is_some())
@@ -363,7 +333,7 @@ fn anchors(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Command>
                 .on_hover_text("k-means over the training labels at the network input (darknet's calc_anchors, seeded)")
                 .clicked()
             {
-                out.push(Command::Evaluate(Action::ComputeAnchors(s.slot)));
+                out.push(Action::ComputeAnchors(s.slot));
             }
             let Some(st) = view.anchors.as_ref().filter(|a| a.slot == s.slot) else {
                 return;
@@ -395,7 +365,7 @@ fn anchors(ui: &mut egui::Ui, view: &EvalView, s: &Shown, out: &mut Vec<Command>
                         .on_hover_text("writes anchors=, mask=, num= and each head's filters into the text (Ctrl+Z undoes it)")
                         .clicked()
                     {
-                        out.push(Command::Evaluate(Action::ApplyAnchors));
+                        out.push(Action::ApplyAnchors);
                     }
                 }
             }

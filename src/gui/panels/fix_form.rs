@@ -3,7 +3,8 @@
 
 use crate::doctor::{FixOptions, fix, unified_diff};
 use crate::gui::command::{Command, FixRequest};
-use crate::gui::doc::{Document, Slot};
+use crate::gui::doc::Document;
+use crate::gui::slot::Slot;
 use egui::{Color32, RichText};
 
 /// A computed fix, not applied yet.

@@ -4,10 +4,9 @@
 //! centred on it (magenta), both to scale in the image's pixels.
 
 use crate::eval::misses::Reason;
-use crate::gui::command::Command;
-use crate::gui::evaluation::{Crop, EvalRun, EvalView, PxBox};
-use crate::gui::panels::evaluate_view::{Action, Shown};
+use crate::gui::evaluation::{Action, Crop, EvalRun, EvalView, PxBox};
 use egui::{Color32, Pos2, Rect, Stroke, StrokeKind, vec2};
+use std::collections::HashMap;
 
 const LABEL: Color32 = Color32::from_rgb(80, 220, 100);
 const NEAREST: Color32 = Color32::from_rgb(255, 150, 40);
@@ -18,7 +17,14 @@ const ANCHOR: Color32 = Color32::from_rgb(230, 90, 230);
 const TILE: f32 = 170.0;
 
 /// Draws the reason chips and the chosen reason's pictured misses.
-pub fn show(ui: &mut egui::Ui, view: &EvalView, run: &EvalRun, s: &Shown, out: &mut Vec<Command>) {
+/// `(k, textures)`: the network's index and the misses' pictures by (network, crop).
+pub fn show(
+    ui: &mut egui::Ui,
+    view: &EvalView,
+    run: &EvalRun,
+    (k, textures): (usize, &HashMap<(usize, usize), egui::TextureHandle>),
+    out: &mut Vec<Action>,
+) {
     let misses = &run.evaluation.misses;
     ui.horizontal_wrapped(|ui| {
         ui.strong(format!(
@@ -27,7 +33,7 @@ pub fn show(ui: &mut egui::Ui, view: &EvalView, run: &EvalRun, s: &Shown, out: &
             run.settings.thresh
         ));
         if ui.selectable_label(view.reason.is_none(), "all").clicked() {
-            out.push(Command::Evaluate(Action::Reason(None)));
+            out.push(Action::Reason(None));
         }
         for r in Reason::ALL {
             let n = misses.iter().filter(|m| m.1.reason == r).count();
@@ -36,7 +42,7 @@ pub fn show(ui: &mut egui::Ui, view: &EvalView, run: &EvalRun, s: &Shown, out: &
                     .selectable_label(view.reason == Some(r), format!("{} ({n})", r.name()))
                     .clicked()
             {
-                out.push(Command::Evaluate(Action::Reason(Some(r))));
+                out.push(Action::Reason(Some(r)));
             }
         }
     });
@@ -55,7 +61,6 @@ pub fn show(ui: &mut egui::Ui, view: &EvalView, run: &EvalRun, s: &Shown, out: &
         ui.weak("Every label was found.");
         return;
     }
-    let k = s.slot.index();
     let names = run.evaluation.names.as_slice();
     let shown: Vec<(usize, &Crop)> = (run.crops.iter().enumerate())
         .filter(|(_, c)| {
@@ -70,7 +75,7 @@ pub fn show(ui: &mut egui::Ui, view: &EvalView, run: &EvalRun, s: &Shown, out: &
             };
             ui.allocate_ui(vec2(TILE, TILE + 64.0), |ui| {
                 ui.vertical(|ui| {
-                    if let Some(tex) = s.textures.get(&(k, i)) {
+                    if let Some(tex) = textures.get(&(k, i)) {
                         picture(ui, tex, c);
                     }
                     let name = names.get(m.class_id).map_or("?", String::as_str);

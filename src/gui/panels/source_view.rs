@@ -7,7 +7,8 @@
 
 use crate::doctor::{Finding, Severity};
 use crate::gui::command::Command;
-use crate::gui::doc::{Document, Slot};
+use crate::gui::doc::Document;
+use crate::gui::slot::Slot;
 use egui::text::{LayoutJob, TextFormat};
 use egui::{Color32, FontId, RichText};
 
@@ -15,15 +16,6 @@ const SECTION: Color32 = Color32::from_rgb(255, 200, 90);
 const KEY: Color32 = Color32::from_rgb(120, 190, 255);
 const VALUE: Color32 = Color32::from_rgb(210, 210, 210);
 const COMMENT: Color32 = Color32::from_rgb(120, 130, 120);
-
-/// A finding's colour by its severity.
-pub(in crate::gui) fn color(s: Severity) -> Color32 {
-    match s {
-        Severity::Error => Color32::from_rgb(240, 80, 70),
-        Severity::Warning => Color32::from_rgb(240, 190, 60),
-        Severity::Note => Color32::from_rgb(120, 170, 240),
-    }
-}
 
 /// Appends one cfg line as darknet reads it: a section header, a comment, or `key=value`.
 fn highlight(job: &mut LayoutJob, line: &str, font: &FontId) {
@@ -69,7 +61,7 @@ pub fn show(
     toolbar(ui, doc, slot, &mut cmds);
     if doc.build_error.is_some() {
         ui.colored_label(
-            color(Severity::Error),
+            crate::gui::diagnostics::finding_colour(Severity::Error),
             "This text does not build (its error is below); the graph, table and charts show the last text that did.",
         );
     }
@@ -169,7 +161,7 @@ fn findings(
                     f.code,
                     f.message
                 ))
-                .color(color(f.severity));
+                .color(crate::gui::diagnostics::finding_colour(f.severity));
                 if ui
                     .add(egui::Label::new(text).sense(egui::Sense::click()))
                     .clicked()
@@ -300,13 +292,13 @@ fn gutter(
         painter.circle_filled(
             mark.center() - egui::vec2(width * 0.05, 0.0),
             rect.height() * 0.25,
-            color(worst),
+            crate::gui::diagnostics::finding_colour(worst),
         );
         let under = rect.max.y - 1.0;
         let right = rect.max.x.max(rect.min.x + 40.0);
         painter.line_segment(
             [egui::pos2(rect.min.x, under), egui::pos2(right, under)],
-            egui::Stroke::new(1.5, color(worst)),
+            egui::Stroke::new(1.5, crate::gui::diagnostics::finding_colour(worst)),
         );
         let tip: Vec<String> = (here.iter())
             .map(|f| {
