@@ -144,6 +144,9 @@ pub enum Command {
     /// training labels at the network size), seeded and from several starts; with --cfg the
     /// masks by head stride and the current anchors' avg IoU beside, --apply writes them.
     Anchors(AnchorsArgs),
+    /// The network with its weights as an ONNX model: the image as darknet feeds it in, every
+    /// head decoded (boxes, scores) or the heads' tensors out.
+    Export(ExportArgs),
     /// Times the forward pass (network only) and the end-to-end detection, medians of N runs.
     Bench(BenchArgs),
     /// GPU kernel throughput: the blocked convolution against the naive kernel, optionally a
@@ -340,6 +343,52 @@ pub struct AnchorsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DetectFormat::Table)]
     pub format: DetectFormat,
+}
+
+/// `csplens export`.
+#[derive(clap::Args, Debug)]
+pub struct ExportArgs {
+    /// The Darknet .cfg file.
+    #[arg(long)]
+    pub cfg: PathBuf,
+    /// Its .weights file.
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Where the ONNX model goes (written whole, then renamed into place).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The outputs: `boxes` (boxes [N,K,4] and scores [N,K,C], every head decoded) or `raw`
+    /// (yolo_<layer>: the tensor each head reads).
+    #[arg(long, value_enum, default_value_t = ExportDecode::Boxes)]
+    pub decode: ExportDecode,
+    /// Images per run: a number, or `dynamic` (any number, given at run time).
+    #[arg(long, default_value = "1", value_parser = parse_batch)]
+    pub batch: crate::export::Batch,
+    /// The ONNX opset (11 to 21).
+    #[arg(long, default_value_t = crate::export::DEFAULT_OPSET)]
+    pub opset: i64,
+}
+
+/// `--decode`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportDecode {
+    /// Every head decoded as darknet does: boxes and scores, before threshold and NMS.
+    Boxes,
+    /// The tensor each head reads, one output per head.
+    Raw,
+}
+
+/// `N` or `dynamic`.
+fn parse_batch(s: &str) -> Result<crate::export::Batch, String> {
+    if s.eq_ignore_ascii_case("dynamic") {
+        return Ok(crate::export::Batch::Dynamic);
+    }
+    match s.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(crate::export::Batch::Fixed(n)),
+        _ => Err(format!(
+            "`{s}` is neither a number of images (1 and more) nor `dynamic`"
+        )),
+    }
 }
 
 /// `i/N` with i < N.

@@ -19,6 +19,7 @@ pub mod detect;
 pub mod diag;
 pub mod doctor;
 pub mod eval;
+pub mod export;
 pub mod files;
 pub mod graph;
 #[cfg(feature = "gui")]

@@ -12,6 +12,7 @@ mod detect;
 mod detect_many;
 mod doctor_fix;
 mod draw;
+mod export;
 #[cfg(feature = "gpu")]
 mod gpu_bench;
 mod lint;
@@ -58,6 +59,7 @@ pub fn main() -> i32 {
         Command::Bench(args) => bench::run(&args, &caps),
         Command::Map(args) => map::run(&args, &caps),
         Command::Anchors(args) => anchors::run(&args, &caps),
+        Command::Export(args) => export::run(&args, &caps),
         #[cfg(feature = "gpu")]
         Command::GpuBench(args) => gpu_bench::run(&args, &caps),
         Command::Compare { a, b, view } => compare::run(&a, &b, &view, &caps),

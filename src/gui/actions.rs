@@ -396,12 +396,7 @@ impl App {
             ) else {
                 return Outcome::Failed(Diagnostic::info(&name, "not saved (dialog cancelled)"));
             };
-            let path = file.path().to_path_buf();
-            outcome(|| {
-                let data = bytes().map_err(|e| Diagnostic::error(&name, e))?;
-                write_atomic(&path, &data).map_err(|e| Diagnostic::error(&name, e))?;
-                Ok(Outcome::Saved(path))
-            })
+            write_file(&name, file.path().to_path_buf(), bytes)
         });
     }
 
@@ -418,6 +413,33 @@ impl App {
         self.save_dialog(name, ext, move || {
             Ok(report::render(&a, format).into_bytes())
         });
+    }
+
+    /// Writes the active network with its weights as an ONNX model (`csplens export`'s
+    /// defaults: boxes and scores, batch 1, opset 13) to `path`, or where the user says.
+    pub(in crate::gui) fn export_onnx(&mut self, path: Option<PathBuf>) {
+        let Some(doc) = self.doc() else { return };
+        let Some((_, w)) = &doc.weights else {
+            let m = format!(
+                "{} has no weights yet: drop its .weights file first",
+                doc.title()
+            );
+            return self.report(Diagnostic::error("export", m));
+        };
+        let (a, w) = (doc.analysis.clone(), w.clone());
+        let name = format!("{}.onnx", doc.title().trim_end_matches(".cfg"));
+        let bytes = move || {
+            let o = crate::export::ExportOptions::default();
+            crate::export::export(&a, &w, &o).map_err(|e| e.to_string())
+        };
+        match path {
+            None => self.save_dialog(name, "onnx", bytes),
+            Some(p) => {
+                self.jobs.spawn(format!("export {name}"), move |_| {
+                    write_file(&name, p, bytes)
+                });
+            }
+        }
     }
 
     /// Applies a detection-view action.
@@ -535,4 +557,17 @@ impl App {
         self.open(path, Some(Slot::B));
         self.tab = Tab::Compare;
     }
+}
+
+/// A job's last step: `bytes()` written to `path` atomically (`name` in its messages).
+fn write_file(
+    name: &str,
+    path: PathBuf,
+    bytes: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Outcome {
+    outcome(|| {
+        let data = bytes().map_err(|e| Diagnostic::error(name, e))?;
+        write_atomic(&path, &data).map_err(|e| Diagnostic::error(name, e))?;
+        Ok(Outcome::Saved(path))
+    })
 }

@@ -677,6 +677,7 @@ impl App {
             return;
         };
         let mut export = None;
+        let mut onnx = false;
         ui.horizontal(|ui| {
             ui.label("Export:");
             for (name, f) in [
@@ -688,6 +689,11 @@ impl App {
                     export = Some(f);
                 }
             }
+            onnx = ui
+                .add_enabled(doc.weights.is_some(), egui::Button::new("ONNX…"))
+                .on_hover_text("the network with its weights as an ONNX model: boxes and scores decoded as darknet does (csplens export)")
+                .on_disabled_hover_text("drop the network's .weights file first")
+                .clicked();
         });
         let scroll = std::mem::take(&mut self.scroll_table);
         let (clicked, sort) = table::show(
@@ -700,6 +706,9 @@ impl App {
         );
         if let Some(f) = export {
             self.send(Command::Export(f));
+        }
+        if onnx {
+            self.send(Command::ExportOnnx(None));
         }
         if let Some(by) = sort {
             self.send(Command::SortTable(by));

@@ -79,6 +79,7 @@ impl App {
             Command::ShowGalleryImage(i) => self.show_gallery_image(i),
             Command::ExportGalleryJson => self.export_gallery_json(),
             Command::Export(format) => self.export_table(format),
+            Command::ExportOnnx(path) => self.export_onnx(path),
             Command::Answer(answer) => self.answer(answer),
             Command::CloseRequested => self.close_requested(),
         }

@@ -103,6 +103,8 @@ pub enum Command {
     ExportGalleryJson,
     /// Exports the active network's layer table.
     Export(Format),
+    /// Writes the active network with its weights as ONNX to this file (`None`: ask where).
+    ExportOnnx(Option<PathBuf>),
     /// Answers the open question.
     Answer(Answer),
     /// The window is asked to close.

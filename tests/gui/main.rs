@@ -588,6 +588,39 @@ fn exports_are_written_whole_or_not_at_all() {
 }
 
 #[test]
+fn export_onnx_writes_the_librarys_model_once_the_weights_are_there() {
+    let dir = tempdir().join("onnx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("yolov4-tiny.onnx");
+    let _ = std::fs::remove_file(&path);
+    // without weights: a sentence, no file
+    let mut h = pair();
+    h.state_mut()
+        .send(csplens::gui::command::Command::ExportOnnx(Some(
+            path.clone(),
+        )));
+    settle(&mut h);
+    let last = h.state().diagnostics.last().unwrap();
+    assert!(
+        last.message.contains("has no weights yet"),
+        "{}",
+        last.message
+    );
+    assert!(!path.exists());
+    // with them: the bytes `csplens export` writes
+    let mut h = detected();
+    h.state_mut()
+        .send(csplens::gui::command::Command::ExportOnnx(Some(
+            path.clone(),
+        )));
+    settle(&mut h);
+    let doc = h.state().doc().unwrap();
+    let w = &doc.weights.as_ref().unwrap().1;
+    let want = csplens::export::export(&doc.analysis, w, &Default::default()).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), want);
+}
+
+#[test]
 fn make_csp_writes_the_csp_network_and_opens_it_beside_the_plain_one() {
     let mut app = App::default();
     app.open_many(vec![corpus("cspnet/darknet53.cfg")]);

@@ -1,0 +1,89 @@
+//! `--decode boxes`: each `[yolo]` head decoded as darknet's `get_yolo_box` and
+//! `get_yolo_detections` do, before any threshold: logistic on x, y, objectness and classes
+//! (unless `new_coords`), `scale_x_y`, the cell offset, the anchors; boxes as (x1, y1, x2, y2)
+//! relative to the input and scores as objectness × class probability, each head's K =
+//! anchors·H·W rows in anchor, row, column order.
+
+use super::builder::{Attr, Graph};
+use crate::kinds::Yolo;
+
+/// One head's decoded rows: `boxes` `[N, K, 4]` and `scores` `[N, K, C]`.
+pub(super) struct Decoded {
+    /// `[N, K, 4]`.
+    pub boxes: String,
+    /// `[N, K, C]`.
+    pub scores: String,
+}
+
+/// Decodes the tensor head `y` reads (`x`, `[N, A·(5+C), h, w]`) for a `net_w × net_h` input.
+pub(super) fn yolo(
+    g: &mut Graph,
+    y: &Yolo,
+    x: &str,
+    (h, w): (usize, usize),
+    (net_w, net_h): (usize, usize),
+) -> Decoded {
+    let (a, c) = (y.mask.len() as i64, y.classes as i64);
+    let (hh, ww) = (h as i64, w as i64);
+    let r = g.reshape(x, &[-1, a, 5 + c, hh, ww]);
+    let mut xy = g.slice(&r, 2, 0, 2);
+    let wh = g.slice(&r, 2, 2, 4);
+    let mut obj = g.slice(&r, 2, 4, 5);
+    let mut cls = g.slice(&r, 2, 5, 5 + c);
+    if !y.new_coords {
+        xy = g.op("Sigmoid", &[&xy], &[], "yolo_xy");
+        obj = g.op("Sigmoid", &[&obj], &[], "yolo_obj");
+        cls = g.op("Sigmoid", &[&cls], &[], "yolo_cls");
+    }
+    if (y.scale_x_y - 1.0).abs() > f32::EPSILON {
+        let k = g.scalar(y.scale_x_y);
+        let b = g.scalar(-0.5 * (y.scale_x_y - 1.0));
+        let scaled = g.op("Mul", &[&xy, &k], &[], "yolo_scale");
+        xy = g.op("Add", &[&scaled, &b], &[], "yolo_shift");
+    }
+    // (column, row) of each cell, then divided by the grid's width and height
+    let mut grid = Vec::with_capacity(2 * h * w);
+    grid.extend((0..h * w).map(|i| (i % w) as f32));
+    grid.extend((0..h * w).map(|i| (i / w) as f32));
+    let grid = g.f32s("yolo_grid", &[1, 1, 2, hh, ww], &grid);
+    let size = g.f32s("yolo_size", &[1, 1, 2, 1, 1], &[w as f32, h as f32]);
+    let shifted = g.op("Add", &[&xy, &grid], &[], "yolo_cell");
+    let centre = g.op("Div", &[&shifted, &size], &[], "yolo_centre");
+    // each anchor over the network input, per mask entry
+    let anchors: Vec<f32> = (y.mask.iter())
+        .flat_map(|&m| {
+            let at = |k: usize| y.anchors.get(2 * m + k).copied().unwrap_or(1.0);
+            [at(0) / net_w as f32, at(1) / net_h as f32]
+        })
+        .collect();
+    let anchors = g.f32s("yolo_anchors", &[1, a, 2, 1, 1], &anchors);
+    let t = if y.new_coords {
+        let sq = g.op("Mul", &[&wh, &wh], &[], "yolo_wh_sq");
+        let four = g.scalar(4.0);
+        g.op("Mul", &[&sq, &four], &[], "yolo_wh4")
+    } else {
+        g.op("Exp", &[&wh], &[], "yolo_wh_exp")
+    };
+    let size = g.op("Mul", &[&t, &anchors], &[], "yolo_wh");
+    let half = g.scalar(0.5);
+    let half_size = g.op("Mul", &[&size, &half], &[], "yolo_half");
+    let lo = g.op("Sub", &[&centre, &half_size], &[], "yolo_x1y1");
+    let hi = g.op("Add", &[&centre, &half_size], &[], "yolo_x2y2");
+    let corners = g.op("Concat", &[&lo, &hi], &[Attr::Int("axis", 2)], "yolo_box");
+    let rows = a * hh * ww;
+    let boxes = rows_of(g, &corners, rows, 4);
+    let scores = g.op("Mul", &[&obj, &cls], &[], "yolo_scores");
+    let scores = rows_of(g, &scores, rows, c);
+    Decoded { boxes, scores }
+}
+
+/// `[N, A, k, h, w]` as `[N, A·h·w, k]`: anchor, then row, then column.
+fn rows_of(g: &mut Graph, x: &str, rows: i64, k: i64) -> String {
+    let t = g.op(
+        "Transpose",
+        &[x],
+        &[Attr::Ints("perm", &[0, 1, 3, 4, 2])],
+        "yolo_rows",
+    );
+    g.reshape(&t, &[-1, rows, k])
+}
