@@ -277,7 +277,7 @@ fn corpus_cfgs_export_and_match_or_are_refused_with_their_layer() {
         matched.push(rel);
     }
     eprintln!("exported and matched: {matched:#?}\nrefused: {refused:#?}");
-    assert_eq!(matched.len(), 8, "{matched:?}");
+    assert_eq!(matched.len(), 10, "{matched:?}");
 }
 
 #[test]
@@ -372,4 +372,41 @@ fn every_exported_activation_and_layer_option_matches_the_cpu_backend() {
     let (boxes, scores) = decoded(&a, &all);
     assert!(relative_error(&got[0].1, &boxes) <= 1e-4);
     assert!(relative_error(&got[1].1, &scores) <= 1e-4);
+}
+
+#[test]
+fn attention_and_average_pools_match_the_cpu_backend() {
+    // a squeeze-and-excitation block (global average, per-channel factors), a per-position
+    // map (scale_wh), spatial attention (sam), darknet's local average at an odd edge, and
+    // shortcuts adding more channels (8 to 5: the first 5) and fewer (5 to 12: zeros beyond)
+    let cfg = "[net]\nwidth=15\nheight=13\nchannels=3\n\n\
+         [convolutional]\nbatch_normalize=1\nfilters=8\nsize=3\npad=1\nactivation=swish\n\n\
+         [avgpool]\n\n\
+         [convolutional]\nfilters=8\nsize=1\nactivation=logistic\n\n\
+         [scale_channels]\nfrom=-3\nactivation=linear\n\n\
+         [convolutional]\nfilters=1\nsize=1\nactivation=logistic\n\n\
+         [scale_channels]\nfrom=-2\nscale_wh=1\nactivation=leaky\n\n\
+         [convolutional]\nfilters=8\nsize=3\npad=1\nactivation=logistic\n\n\
+         [sam]\nfrom=-2\n\n\
+         [local_avgpool]\nsize=3\nstride=2\n\n\
+         [convolutional]\nfilters=5\nsize=1\nactivation=leaky\n\n\
+         [shortcut]\nfrom=-2\nactivation=linear\n\n\
+         [convolutional]\nfilters=12\nsize=1\nactivation=leaky\n\n\
+         [shortcut]\nfrom=-2\nactivation=linear\n\n\
+         [convolutional]\nfilters=21\nsize=1\nactivation=linear\n\n\
+         [yolo]\nmask=0,1,2\nanchors=4,5, 8,9, 12,14\nclasses=2\nnum=3\n";
+    let (a, mut w, input) = common::random::setup(cfg, 5);
+    common::random::tame(&a, &mut w);
+    let all = CpuNet::with_winograd(&a, &w, 2, false)
+        .unwrap()
+        .forward_all(&input)
+        .unwrap();
+    let o = ExportOptions {
+        decode: Decode::Raw,
+        ..ExportOptions::default()
+    };
+    let got = run_tract(&export(&a, &w, &o).unwrap(), &[&input]);
+    let (_, reads) = heads(&a)[0];
+    let e = relative_error(&got[0].1, &all.output(reads).unwrap().data);
+    assert!(e <= 1e-4, "{e:e}");
 }

@@ -1,8 +1,10 @@
 //! Each layer kind as ONNX nodes, computing what darknet's forward pass computes: the
 //! convolution with its batch norm folded in (`weights::fused_conv`, as the backends run it),
 //! darknet's activations, max pooling with darknet's padding split (`padding/2` before, the
-//! rest after), routes with `groups`/`group_id` as channel slices, nearest upsampling, plain
-//! shortcuts. A kind or option with no exact equivalent here is refused with a sentence.
+//! rest after) and local averages over the inside of each window, global averages, routes
+//! with `groups`/`group_id` as channel slices, nearest upsampling, unweighted shortcuts (the
+//! channels both layers have), scale_channels and sam as broadcasting products. A kind or
+//! option with no exact equivalent here is refused with a sentence.
 
 use super::builder::{Attr, Graph};
 use crate::kinds::{Conv, LayerKind, Pool, Route, Shortcut, Upsample};
@@ -34,6 +36,10 @@ pub(super) fn emit(
     match &layer.kind {
         LayerKind::Convolutional(c) => conv(g, layer.index, c, first, shape, w),
         LayerKind::Maxpool(p) => maxpool(g, p, first),
+        LayerKind::LocalAvgpool(p) => local_avgpool(g, p, first),
+        LayerKind::Avgpool(_) => Ok(g.op("GlobalAveragePool", &[first], &[], "avgpool")),
+        LayerKind::ScaleChannels(s) => scale(g, s, ins, false),
+        LayerKind::Sam(s) => scale(g, s, ins, true),
         LayerKind::Route(r) => route(g, r, ins),
         LayerKind::Shortcut(s) => shortcut(g, s, ins),
         LayerKind::Upsample(u) => upsample(g, u, first),
@@ -41,9 +47,7 @@ pub(super) fn emit(
             Ok(first.to_string())
         }
         LayerKind::Activation(a) => activation(g, first, a.activation),
-        other @ (LayerKind::LocalAvgpool(_)
-        | LayerKind::Avgpool(_)
-        | LayerKind::Reorg(_)
+        other @ (LayerKind::Reorg(_)
         | LayerKind::Reorg3d(_)
         | LayerKind::GaussianYolo(_)
         | LayerKind::Region(_)
@@ -51,8 +55,6 @@ pub(super) fn emit(
         | LayerKind::Connected(_)
         | LayerKind::Softmax(_)
         | LayerKind::Crop(_)
-        | LayerKind::Sam(_)
-        | LayerKind::ScaleChannels(_)
         | LayerKind::Batchnorm(_)
         | LayerKind::Implicit(_)
         | LayerKind::Contrastive(_)
@@ -65,7 +67,7 @@ pub(super) fn emit(
         | LayerKind::Local(_)
         | LayerKind::Normalization(_)
         | LayerKind::L2norm(_)) => Err(format!(
-            "[{}] layers are not exported yet (csplens exports convolutional, maxpool, route, shortcut, upsample and yolo layers)",
+            "[{}] layers are not exported yet (csplens exports convolutional, maxpool, avgpool, local_avgpool, route, shortcut, upsample, scale_channels, sam and yolo layers)",
             other.type_name()
         )),
     }
@@ -210,6 +212,56 @@ fn maxpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
     ))
 }
 
+fn local_avgpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
+    if p.antialiasing != 0 || p.maxpool_depth {
+        return Err("this [local_avgpool] option is not exported yet".into());
+    }
+    // darknet's window starts padding/2 before the input and averages what lies inside it
+    let (before, after) = ((p.padding / 2) as i64, (p.padding - p.padding / 2) as i64);
+    Ok(g.op(
+        "AveragePool",
+        &[x],
+        &[
+            Attr::Ints("kernel_shape", &[p.size as i64, p.size as i64]),
+            Attr::Ints("strides", &[p.stride_y as i64, p.stride_x as i64]),
+            Attr::Ints("pads", &[before, before, after, after]),
+            Attr::Int("count_include_pad", 0),
+        ],
+        "local_avgpool",
+    ))
+}
+
+/// `[scale_channels]` (the earlier layer times the previous one's per-channel factors, or its
+/// per-position map with `scale_wh`) and `[sam]` (the element-wise product), then the
+/// activation: one broadcasting `Mul`.
+fn scale(
+    g: &mut Graph,
+    s: &crate::kinds::Scale,
+    ins: &Inputs,
+    sam: bool,
+) -> Result<String, Refusal> {
+    let ([factors, from], [(fc, fh, fw), (c, h, w)]) = (&ins.names[..], &ins.shapes[..]) else {
+        return Err("it does not read two layers".into());
+    };
+    let fits = match (sam, s.scale_wh) {
+        (true, _) => (*fc, *fh, *fw) == (*c, *h, *w),
+        (false, false) => (*fc, *fh, *fw) == (*c, 1, 1),
+        (false, true) => (*fc, *fh, *fw) == (1, *h, *w),
+    };
+    if !fits {
+        return Err(format!(
+            "it scales {c}×{h}×{w} by {fc}×{fh}×{fw}: darknet reads those factors as a flat list, which no broadcast matches; not exported"
+        ));
+    }
+    let y = g.op(
+        "Mul",
+        &[from, factors],
+        &[],
+        if sam { "sam" } else { "scale_channels" },
+    );
+    activation(g, &y, s.activation)
+}
+
 fn route(g: &mut Graph, r: &Route, ins: &Inputs) -> Result<String, Refusal> {
     let groups = r.groups.max(1);
     let parts: Vec<String> = (ins.names.iter().zip(&ins.shapes))
@@ -236,18 +288,26 @@ fn shortcut(g: &mut Graph, s: &Shortcut, ins: &Inputs) -> Result<String, Refusal
     if s.weights_type != crate::kinds::WeightsType::None {
         return Err("weighted shortcuts (weights_type=) are not exported yet".into());
     }
-    let Some(&first) = ins.shapes.first() else {
+    let Some(&(c, h, w)) = ins.shapes.first() else {
         return Err("it reads nothing".into());
     };
-    if ins.shapes.iter().any(|&s| s != first) {
-        return Err(
-            "it adds layers of other shapes (darknet adds the overlapping part): not exported yet"
-                .into(),
-        );
-    }
     let mut sum = ins.names[0].to_string();
-    for other in &ins.names[1..] {
-        sum = g.op("Add", &[&sum, other], &[], "shortcut");
+    for (other, &(oc, oh, ow)) in ins.names.iter().zip(&ins.shapes).skip(1) {
+        if (oh, ow) != (h, w) {
+            return Err(format!(
+                "it adds a {ow}×{oh} map to a {w}×{h} one (darknet samples it): not exported yet"
+            ));
+        }
+        // darknet adds the channels both have; the output keeps the previous layer's
+        let part = if oc > c {
+            g.slice(other, 1, 0, c as i64)
+        } else if oc < c {
+            let pads = g.i64s("pads", &[0, 0, 0, 0, 0, (c - oc) as i64, 0, 0]);
+            g.op("Pad", &[other, &pads], &[], "shortcut_pad")
+        } else {
+            (*other).to_string()
+        };
+        sum = g.op("Add", &[&sum, &part], &[], "shortcut");
     }
     activation(g, &sum, s.activation)
 }
