@@ -2,63 +2,20 @@
 //! every head's tensor within 1e-4 of its largest magnitude on yolov4-tiny and yolov3-tiny with
 //! their real weights on bus.jpg, the decoded boxes and scores as darknet decodes them, a
 //! batch of two as two runs of one — and its structure (opset, names, shapes, K) is as the
-//! README states. A kind not exported yet is refused with its layer and line.
+//! README states. A kind not exported yet is refused with its layer and line. (The corpus's
+//! detectors are exported and run in tests/corpus_runs.rs, beside their CPU run.)
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
+#[path = "onnx/mod.rs"]
+mod onnx;
 
 use common::models;
 use csplens::backend::cpu::CpuNet;
 use csplens::export::{Batch, Decode, ExportOptions, export};
-use csplens::tensor::Tensor as CTensor;
+use onnx::{heads, relative_error, run_tract};
 use onnx_protobuf::Message as _;
-use tract_onnx::prelude::*;
-
-/// Runs `bytes` in tract on `inputs` (one image each, stacked as the batch).
-fn run_tract(bytes: &[u8], inputs: &[&CTensor]) -> Vec<(Vec<usize>, Vec<f32>)> {
-    let first = inputs[0];
-    let shape = [inputs.len(), first.c, first.h, first.w];
-    let data: Vec<f32> = inputs.iter().flat_map(|t| t.data.iter().copied()).collect();
-    let model = tract_onnx::onnx()
-        .model_for_read(&mut &bytes[..])
-        .unwrap()
-        .with_input_fact(0, f32::fact(shape).into())
-        .unwrap()
-        .into_optimized()
-        .unwrap()
-        .into_runnable()
-        .unwrap();
-    let input = Tensor::from_shape(&shape, &data).unwrap();
-    let out = model.run(tvec!(input.into())).unwrap();
-    out.iter()
-        .map(|t| {
-            let view = t.to_plain_array_view::<f32>().unwrap();
-            (t.shape().to_vec(), view.iter().copied().collect())
-        })
-        .collect()
-}
-
-/// The largest difference between `got` and `want`, over `want`'s largest magnitude.
-fn relative_error(got: &[f32], want: &[f32]) -> f32 {
-    assert_eq!(got.len(), want.len());
-    let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-6);
-    let diff = (got.iter().zip(want)).fold(0f32, |m, (a, b)| m.max((a - b).abs()));
-    diff / scale
-}
-
-/// The heads: (layer, the layer it reads).
-fn heads(a: &csplens::Analysis) -> Vec<(usize, usize)> {
-    a.network
-        .layers
-        .iter()
-        .filter(|l| l.kind.yolo().is_some())
-        .map(|l| match l.inputs[0] {
-            csplens::kinds::Src::Layer(j) => (l.index, j),
-            csplens::kinds::Src::Image => panic!("a head on the image"),
-        })
-        .collect()
-}
 
 #[test]
 fn raw_heads_and_decoded_boxes_match_the_cpu_backend_on_both_real_models() {
@@ -233,51 +190,6 @@ fn a_kind_not_exported_is_refused_with_its_layer_and_line() {
         export(&a, &w, &bad).unwrap_err().to_string(),
         "opset 9: csplens writes opsets 11 to 21"
     );
-}
-
-#[test]
-fn corpus_cfgs_export_and_match_or_are_refused_with_their_layer() {
-    // the detectors among the cfgs tests/corpus_runs.rs runs on the CPU (64 × 64, random
-    // weights), each exported with its heads' tensors as outputs and run in tract (a network
-    // without a [yolo] head has nothing to output: refused before its weights are read)
-    let (mut matched, mut refused) = (Vec::new(), Vec::new());
-    let detectors = common::runnable_corpus(&[])
-        .into_iter()
-        .filter(|(_, text)| text.contains("[yolo]"));
-    for (rel, text) in detectors {
-        let (a, mut w, input) = common::random::setup_sized(&text, 7, common::run_size());
-        common::random::tame(&a, &mut w);
-        let raw = ExportOptions {
-            decode: Decode::Raw,
-            ..ExportOptions::default()
-        };
-        let bytes = match export(&a, &w, &raw) {
-            Ok(b) => b,
-            Err(e) => {
-                let why = e.to_string();
-                // a sentence naming the layer and its line
-                let named = why.starts_with("layer ") && why.contains(" at line ");
-                assert!(named, "{rel}: {why}");
-                refused.push((rel, why));
-                continue;
-            }
-        };
-        let Ok(all) = CpuNet::new(&a, &w, 2).and_then(|n| n.forward_all(&input)) else {
-            refused.push((
-                rel,
-                "refused by the CPU backend (tests/corpus_runs.rs)".into(),
-            ));
-            continue;
-        };
-        let got = run_tract(&bytes, &[&input]);
-        for ((_, values), (head, reads)) in got.iter().zip(heads(&a)) {
-            let e = relative_error(values, &all.output(reads).unwrap().data);
-            assert!(e <= 1e-4, "{rel} head {head}: {e:e}");
-        }
-        matched.push(rel);
-    }
-    eprintln!("exported and matched: {matched:#?}\nrefused: {refused:#?}");
-    assert_eq!(matched.len(), 10, "{matched:?}");
 }
 
 #[test]
