@@ -1,8 +1,8 @@
 //! The Evaluate and Accuracy tabs: a dropped `.data` file evaluated on both networks gives
 //! darknet's own `detector map` numbers (`../shared/refs/map-dev/reference.json`), the misses
 //! pictured with their geometry, A and B beside their cost; a dropped folder of labelled
-//! images is a dataset too; anchors from the labels applied to the cfg in one undo step; a
-//! cancelled evaluation leaves nothing behind.
+//! images is a dataset too, and a cancelled evaluation leaves nothing behind; anchors from the
+//! labels applied to the cfg in one undo step.
 
 use super::{common, drop_file, settle};
 use csplens::eval::misses::{Geometry, Reason};
@@ -215,6 +215,33 @@ fn a_dropped_folder_is_a_dataset_with_the_networks_classes() {
     let mut again = App::default();
     again.restore(&saved);
     assert_eq!(again.eval.source, Some(DataSource::Folder(dir)));
+    // an evaluation cancelled at once leaves nothing behind (the last one stays)
+    let before = h.state().slots[1]
+        .doc
+        .as_ref()
+        .unwrap()
+        .evaluation
+        .is_none();
+    h.state_mut()
+        .send(Command::Evaluate(Action::Run(vec![Slot::A, Slot::B])));
+    h.state_mut().send(Command::Evaluate(Action::Cancel));
+    settle(&mut h);
+    assert!(h.state().eval.job.is_none());
+    assert!(h.state().jobs.running().is_empty());
+    assert!(
+        before
+            && h.state().slots[1]
+                .doc
+                .as_ref()
+                .unwrap()
+                .evaluation
+                .is_none()
+    );
+    let kept = h.state().doc().unwrap().evaluation.clone().unwrap();
+    assert!(
+        Arc::ptr_eq(&kept, &run),
+        "A's evaluation is the earlier one"
+    );
 }
 
 #[test]
@@ -256,23 +283,4 @@ fn anchors_from_labels_apply_to_the_cfg_as_one_undo_step() {
     h.state_mut().flush_edits();
     settle(&mut h);
     assert_eq!(h.state().doc().unwrap().source.text(), before);
-}
-
-#[test]
-fn a_cancelled_evaluation_leaves_nothing() {
-    let mut h = super::detected();
-    let dir = labelled_folder("cancel");
-    drop_file(&mut h, data_file(&dir));
-    h.state_mut()
-        .send(Command::Evaluate(Action::Run(vec![Slot::A, Slot::B])));
-    h.state_mut().send(Command::Evaluate(Action::Cancel));
-    settle(&mut h);
-    assert!(h.state().eval.job.is_none());
-    assert!(h.state().jobs.running().is_empty());
-    assert!(
-        h.state()
-            .slots
-            .iter()
-            .all(|s| s.doc.as_ref().unwrap().evaluation.is_none())
-    );
 }
