@@ -20,6 +20,7 @@ pub(super) struct Graph {
 }
 
 /// One node attribute.
+#[derive(Clone)]
 pub(super) enum Attr<'a> {
     Int(&'a str, i64),
     Ints(&'a str, &'a [i64]),

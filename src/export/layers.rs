@@ -198,37 +198,39 @@ fn maxpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
     if p.antialiasing != 0 {
         return Err("antialiasing=1 (a blur after the pool) is not exported yet".into());
     }
-    // darknet starts each window padding/2 before the input and counts only inside it
-    let (before, after) = ((p.padding / 2) as i64, (p.padding - p.padding / 2) as i64);
-    Ok(g.op(
-        "MaxPool",
-        &[x],
-        &[
-            Attr::Ints("kernel_shape", &[p.size as i64, p.size as i64]),
-            Attr::Ints("strides", &[p.stride_y as i64, p.stride_x as i64]),
-            Attr::Ints("pads", &[before, before, after, after]),
-        ],
-        "maxpool",
-    ))
+    Ok(pool(g, "MaxPool", p, x, &[]))
 }
 
 fn local_avgpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
     if p.antialiasing != 0 || p.maxpool_depth {
         return Err("this [local_avgpool] option is not exported yet".into());
     }
-    // darknet's window starts padding/2 before the input and averages what lies inside it
-    let (before, after) = ((p.padding / 2) as i64, (p.padding - p.padding / 2) as i64);
-    Ok(g.op(
+    // the average of what lies inside the input, as darknet counts it
+    Ok(pool(
+        g,
         "AveragePool",
-        &[x],
-        &[
-            Attr::Ints("kernel_shape", &[p.size as i64, p.size as i64]),
-            Attr::Ints("strides", &[p.stride_y as i64, p.stride_x as i64]),
-            Attr::Ints("pads", &[before, before, after, after]),
-            Attr::Int("count_include_pad", 0),
-        ],
-        "local_avgpool",
+        p,
+        x,
+        &[Attr::Int("count_include_pad", 0)],
     ))
+}
+
+/// A window pool `op` with darknet's window placement: each window starts padding/2 before
+/// the input, the rest of the padding after it.
+fn pool(g: &mut Graph, op: &str, p: &Pool, x: &str, extra: &[Attr]) -> String {
+    let (before, after) = ((p.padding / 2) as i64, (p.padding - p.padding / 2) as i64);
+    let (kernel, strides) = (
+        [p.size as i64, p.size as i64],
+        [p.stride_y as i64, p.stride_x as i64],
+    );
+    let pads = [before, before, after, after];
+    let mut attrs = vec![
+        Attr::Ints("kernel_shape", &kernel),
+        Attr::Ints("strides", &strides),
+        Attr::Ints("pads", &pads),
+    ];
+    attrs.extend(extra.iter().map(Attr::clone));
+    g.op(op, &[x], &attrs, &op.to_ascii_lowercase())
 }
 
 /// `[scale_channels]` (the earlier layer times the previous one's per-channel factors, or its
