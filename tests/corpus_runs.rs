@@ -1,10 +1,14 @@
 //! Every cfg of the corpus through the CPU backend at a small input with random weights: it
 //! runs, or is refused with an error that says why (a layer kind the backend lacks, or a
 //! layer darknet cannot run either); it never panics and never reports an internal error.
+//! Each detector that runs is also exported to ONNX and run in tract: it matches, or the
+//! export is refused with its layer and line.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
+#[path = "onnx/mod.rs"]
+mod onnx;
 
 use common::random::{setup_sized, tame};
 use csplens::backend::BackendError;
@@ -46,12 +50,38 @@ const REFUSED: [(&str, &str); 5] = [
 fn corpus_cfgs_run_on_the_cpu_or_are_refused_with_a_reason() {
     // every cfg of up to 12 M weights at 64 × 64 (tests/common), and the ALWAYS ones
     let (mut ran, mut refused) = (Vec::new(), Vec::new());
+    let (mut exported, mut not_exported) = (Vec::new(), Vec::new());
     for (rel, text) in common::runnable_corpus(&ALWAYS) {
         let (a, mut w, input) = setup_sized(&text, 7, common::run_size());
         tame(&a, &mut w);
-        match CpuNet::new(&a, &w, 2).and_then(|net| net.forward(&input)) {
+        // a detector keeps every output: its export is run in tract against them; so is a
+        // classifier's (its last layer); not the large ALWAYS ones, for CI's time
+        // (resnet152_trident matched too when last run)
+        let checked = !ALWAYS.contains(&rel.as_str());
+        let detector = checked && a.network.layers.iter().any(|l| l.kind.is_head());
+        let run = CpuNet::new(&a, &w, 2).and_then(|net| {
+            if detector {
+                net.forward_all(&input)
+            } else {
+                net.forward(&input)
+            }
+        });
+        match run {
             Ok(out) => {
                 assert!(!out.outputs.is_empty(), "{rel}");
+                if checked {
+                    match onnx::export_matches(&a, &w, &input, &out) {
+                        Ok(()) => exported.push(rel.clone()),
+                        Err(why) => {
+                            // a sentence naming the layer and its line
+                            assert!(
+                                why.starts_with("layer ") && why.contains(" at line "),
+                                "{rel}: {why}"
+                            );
+                            not_exported.push((rel.clone(), why));
+                        }
+                    }
+                }
                 ran.push(rel);
             }
             Err(e @ (BackendError::Unsupported { .. } | BackendError::Invalid { .. })) => {
@@ -67,4 +97,8 @@ fn corpus_cfgs_run_on_the_cpu_or_are_refused_with_a_reason() {
     }
     assert_eq!(ran.len(), 30, "{ran:?}");
     assert!(ran.contains(&ALWAYS[0].to_string()));
+    // every network that ran (but the large ALWAYS one) exported to ONNX and run in tract
+    // matches the CPU within 1e-4: detectors head by head, classifiers at their last layer
+    assert_eq!(not_exported, [], "refused exports");
+    assert_eq!(exported.len(), 29, "{exported:?}");
 }

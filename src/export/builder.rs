@@ -97,7 +97,7 @@ impl Graph {
         t.name = name.clone();
         t.dims = dims.to_vec();
         t.data_type = DataType::FLOAT as i32;
-        t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        t.raw_data = le_bytes(data);
         self.inits.push(t);
         name
     }
@@ -109,7 +109,7 @@ impl Graph {
         t.name = name.clone();
         t.dims = vec![data.len() as i64];
         t.data_type = DataType::INT64 as i32;
-        t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+        t.raw_data = le_bytes(data);
         self.inits.push(t);
         name
     }
@@ -127,6 +127,20 @@ impl Graph {
             self.i64s("axes", &[axis]),
         );
         self.op("Slice", &[x, &s, &e, &a], &[], "slice")
+    }
+
+    /// `op` (`ReduceSum`, `ReduceMax`, …) over `axes`, keeping them as size 1: the axes an
+    /// attribute before the opset that made them an input (13 for `ReduceSum`, 18 for the rest).
+    pub fn reduce(&mut self, op: &str, x: &str, axes: &[i64]) -> String {
+        let as_input = self.opset >= if op == "ReduceSum" { 13 } else { 18 };
+        let keep = Attr::Int("keepdims", 1);
+        if as_input {
+            let a = self.i64s("axes", axes);
+            self.op(op, &[x, &a], &[keep], &op.to_ascii_lowercase())
+        } else {
+            let attrs = [Attr::Ints("axes", axes), keep];
+            self.op(op, &[x], &attrs, &op.to_ascii_lowercase())
+        }
     }
 
     /// `x` reshaped to `dims` (0 keeps the input's size, -1 is inferred).
@@ -154,6 +168,23 @@ impl Graph {
         m.graph = Some(g).into();
         m
     }
+}
+
+/// `data` as ONNX's `raw_data` holds it: little-endian bytes (a plain copy on little-endian
+/// machines, which matters for hundreds of megabytes of weights).
+#[cfg(target_endian = "little")]
+fn le_bytes<T: bytemuck::Pod>(data: &[T]) -> Vec<u8> {
+    bytemuck::cast_slice(data).to_vec()
+}
+
+/// `data` as ONNX's `raw_data` holds it: little-endian bytes.
+#[cfg(target_endian = "big")]
+fn le_bytes<T: bytemuck::Pod>(data: &[T]) -> Vec<u8> {
+    let size = std::mem::size_of::<T>();
+    bytemuck::cast_slice::<T, u8>(data)
+        .chunks(size)
+        .flat_map(|c| c.iter().rev().copied())
+        .collect()
 }
 
 /// One dimension of an input or output.

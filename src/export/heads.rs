@@ -1,11 +1,12 @@
 //! `--decode boxes`: each `[yolo]` head decoded as darknet's `get_yolo_box` and
-//! `get_yolo_detections` do, before any threshold: logistic on x, y, objectness and classes
-//! (unless `new_coords`), `scale_x_y`, the cell offset, the anchors; boxes as (x1, y1, x2, y2)
-//! relative to the input and scores as objectness × class probability, each head's K =
-//! anchors·H·W rows in anchor, row, column order.
+//! `get_yolo_detections` do, each `[region]` head as `get_region_detections` does, before any
+//! threshold: the activations (logistic, `new_coords`, the region's softmax), `scale_x_y`,
+//! the cell offset, the anchors; boxes as (x1, y1, x2, y2) relative to the input and scores
+//! as objectness × class probability, each head's K = anchors·H·W rows in anchor, row,
+//! column order.
 
 use super::builder::{Attr, Graph};
-use crate::kinds::Yolo;
+use crate::kinds::{Region, Yolo};
 
 /// One head's decoded rows: `boxes` `[N, K, 4]` and `scores` `[N, K, C]`.
 pub(super) struct Decoded {
@@ -41,14 +42,6 @@ pub(super) fn yolo(
         let scaled = g.op("Mul", &[&xy, &k], &[], "yolo_scale");
         xy = g.op("Add", &[&scaled, &b], &[], "yolo_shift");
     }
-    // (column, row) of each cell, then divided by the grid's width and height
-    let mut grid = Vec::with_capacity(2 * h * w);
-    grid.extend((0..h * w).map(|i| (i % w) as f32));
-    grid.extend((0..h * w).map(|i| (i / w) as f32));
-    let grid = g.f32s("yolo_grid", &[1, 1, 2, hh, ww], &grid);
-    let size = g.f32s("yolo_size", &[1, 1, 2, 1, 1], &[w as f32, h as f32]);
-    let shifted = g.op("Add", &[&xy, &grid], &[], "yolo_cell");
-    let centre = g.op("Div", &[&shifted, &size], &[], "yolo_centre");
     // each anchor over the network input, per mask entry
     let anchors: Vec<f32> = (y.mask.iter())
         .flat_map(|&m| {
@@ -56,7 +49,6 @@ pub(super) fn yolo(
             [at(0) / net_w as f32, at(1) / net_h as f32]
         })
         .collect();
-    let anchors = g.f32s("yolo_anchors", &[1, a, 2, 1, 1], &anchors);
     let t = if y.new_coords {
         let sq = g.op("Mul", &[&wh, &wh], &[], "yolo_wh_sq");
         let four = g.scalar(4.0);
@@ -64,17 +56,73 @@ pub(super) fn yolo(
     } else {
         g.op("Exp", &[&wh], &[], "yolo_wh_exp")
     };
-    let size = g.op("Mul", &[&t, &anchors], &[], "yolo_wh");
-    let half = g.scalar(0.5);
-    let half_size = g.op("Mul", &[&size, &half], &[], "yolo_half");
-    let lo = g.op("Sub", &[&centre, &half_size], &[], "yolo_x1y1");
-    let hi = g.op("Add", &[&centre, &half_size], &[], "yolo_x2y2");
-    let corners = g.op("Concat", &[&lo, &hi], &[Attr::Int("axis", 2)], "yolo_box");
     let rows = a * hh * ww;
-    let boxes = rows_of(g, &corners, rows, 4);
+    let boxes = corners(g, &xy, &t, &anchors, (h, w));
     let scores = g.op("Mul", &[&obj, &cls], &[], "yolo_scores");
     let scores = rows_of(g, &scores, rows, c);
     Decoded { boxes, scores }
+}
+
+/// Decodes the tensor a `[region]` head reads (`x`, `[N, num·(coords+1+C), h, w]`) as
+/// darknet's `get_region_detections`: logistic on x, y and objectness, the classes' softmax
+/// (with `softmax=1`), anchors in grid cells; scores objectness × class probability.
+pub(super) fn region(g: &mut Graph, r: &Region, x: &str, (h, w): (usize, usize)) -> Decoded {
+    let (a, c, coords) = (r.num as i64, r.classes as i64, r.coords as i64);
+    let (hh, ww) = (h as i64, w as i64);
+    let parts = g.reshape(x, &[-1, a, coords + 1 + c, hh, ww]);
+    let xy = g.slice(&parts, 2, 0, 2);
+    let xy = g.op("Sigmoid", &[&xy], &[], "region_xy");
+    let wh = g.slice(&parts, 2, 2, 4);
+    let t = g.op("Exp", &[&wh], &[], "region_wh_exp");
+    let obj = g.slice(&parts, 2, coords, coords + 1);
+    let obj = g.op("Sigmoid", &[&obj], &[], "region_obj");
+    let cls = g.slice(&parts, 2, coords + 1, coords + 1 + c);
+    // scores as [N, A, h, w, C]: the softmax on the last axis reads the same in every opset
+    let last = [Attr::Ints("perm", &[0, 1, 3, 4, 2])];
+    let mut cls = g.op("Transpose", &[&cls], &last, "region_cls");
+    if r.softmax {
+        cls = g.op(
+            "Softmax",
+            &[&cls],
+            &[Attr::Int("axis", -1)],
+            "region_softmax",
+        );
+    }
+    let obj = g.op("Transpose", &[&obj], &last, "region_obj_t");
+    let scores = g.op("Mul", &[&obj, &cls], &[], "region_scores");
+    let rows = a * hh * ww;
+    let scores = g.reshape(&scores, &[-1, rows, c]);
+    let anchors: Vec<f32> = (0..r.num)
+        .flat_map(|n| {
+            let at = |k: usize| r.anchors.get(2 * n + k).copied().unwrap_or(1.0);
+            [at(0) / w as f32, at(1) / h as f32]
+        })
+        .collect();
+    let boxes = corners(g, &xy, &t, &anchors, (h, w));
+    Decoded { boxes, scores }
+}
+
+/// Boxes `[N, A·h·w, 4]` as (x1, y1, x2, y2) from each cell's offsets `xy` and size factors
+/// `t` (`[N, A, 2, h, w]`): centre (column + x, row + y) over the grid, size `t` times the
+/// anchor (`anchors`: A (w, h) pairs, already relative to the input).
+fn corners(g: &mut Graph, xy: &str, t: &str, anchors: &[f32], (h, w): (usize, usize)) -> String {
+    let (a, hh, ww) = ((anchors.len() / 2) as i64, h as i64, w as i64);
+    // (column, row) of each cell, then divided by the grid's width and height
+    let mut grid = Vec::with_capacity(2 * h * w);
+    grid.extend((0..h * w).map(|i| (i % w) as f32));
+    grid.extend((0..h * w).map(|i| (i / w) as f32));
+    let grid = g.f32s("grid", &[1, 1, 2, hh, ww], &grid);
+    let size = g.f32s("grid_size", &[1, 1, 2, 1, 1], &[w as f32, h as f32]);
+    let shifted = g.op("Add", &[xy, &grid], &[], "cell");
+    let centre = g.op("Div", &[&shifted, &size], &[], "centre");
+    let anchors = g.f32s("anchors", &[1, a, 2, 1, 1], anchors);
+    let size = g.op("Mul", &[t, &anchors], &[], "box_wh");
+    let half = g.scalar(0.5);
+    let half_size = g.op("Mul", &[&size, &half], &[], "box_half");
+    let lo = g.op("Sub", &[&centre, &half_size], &[], "x1y1");
+    let hi = g.op("Add", &[&centre, &half_size], &[], "x2y2");
+    let c = g.op("Concat", &[&lo, &hi], &[Attr::Int("axis", 2)], "box");
+    rows_of(g, &c, a * hh * ww, 4)
 }
 
 /// `[N, A, k, h, w]` as `[N, A·h·w, k]`: anchor, then row, then column.

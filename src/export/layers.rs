@@ -1,15 +1,17 @@
 //! Each layer kind as ONNX nodes, computing what darknet's forward pass computes: the
-//! convolution with its batch norm folded in (`weights::fused_conv`, as the backends run it),
-//! darknet's activations, max pooling with darknet's padding split (`padding/2` before, the
-//! rest after) and local averages over the inside of each window, global averages, routes
-//! with `groups`/`group_id` as channel slices, nearest upsampling, unweighted shortcuts (the
-//! channels both layers have), scale_channels and sam as broadcasting products. A kind or
-//! option with no exact equivalent here is refused with a sentence.
+//! convolution with its batch norm folded in (`weights::fused_conv`, as the backends run it)
+//! and its antialiasing blur, max pooling with darknet's padding split (`padding/2` before,
+//! the rest after) and local averages over the inside of each window, global averages,
+//! routes with `groups`/`group_id` as channel slices, nearest upsampling, shortcuts (the
+//! channels both layers have, weighted or not), scale_channels and sam as broadcasting
+//! products; the rest in `moves`, `dense` and `activations`. A kind or option with no exact
+//! equivalent is refused with a sentence.
 
+use super::activations::activation;
 use super::builder::{Attr, Graph};
-use crate::kinds::{Conv, LayerKind, Pool, Route, Shortcut, Upsample};
+use super::{dense, moves};
+use crate::kinds::{Conv, LayerKind, Pool, Route, Shortcut, Upsample, WeightsType};
 use crate::network::Layer;
-use crate::vocab::activation::Activation;
 use crate::vocab::shape::LayerShape;
 use crate::weights::Weights;
 
@@ -32,42 +34,55 @@ pub(super) fn emit(
     ins: &Inputs,
     w: &Weights,
 ) -> Result<String, Refusal> {
-    let first = *ins.names.first().ok_or("it reads nothing")?;
+    // `[implicit]` alone reads nothing
+    let first = match ins.names.first() {
+        Some(first) => *first,
+        None if matches!(layer.kind, LayerKind::Implicit(_)) => "",
+        None => return Err("it reads nothing".into()),
+    };
+    let i = layer.index;
     match &layer.kind {
-        LayerKind::Convolutional(c) => conv(g, layer.index, c, first, shape, w),
-        LayerKind::Maxpool(p) => maxpool(g, p, first),
+        LayerKind::Convolutional(c) => conv(g, i, c, first, shape, w),
+        LayerKind::Maxpool(p) => maxpool(g, p, first, shape),
         LayerKind::LocalAvgpool(p) => local_avgpool(g, p, first),
         LayerKind::Avgpool(_) => Ok(g.op("GlobalAveragePool", &[first], &[], "avgpool")),
         LayerKind::ScaleChannels(s) => scale(g, s, ins, false),
         LayerKind::Sam(s) => scale(g, s, ins, true),
         LayerKind::Route(r) => route(g, r, ins),
-        LayerKind::Shortcut(s) => shortcut(g, s, ins),
+        LayerKind::Shortcut(s) => shortcut(g, i, s, ins, w),
         LayerKind::Upsample(u) => upsample(g, u, first),
-        LayerKind::Yolo(_) | LayerKind::Dropout(_) | LayerKind::Empty(_) | LayerKind::Cost(_) => {
-            Ok(first.to_string())
+        LayerKind::Reorg(r) => {
+            let (c, h, w) = ins.shapes[0];
+            moves::reorg(g, r, first, (w, h, c), r.reverse, shape)
         }
-        LayerKind::Activation(a) => activation(g, first, a.activation),
-        other @ (LayerKind::Reorg(_)
-        | LayerKind::Reorg3d(_)
-        | LayerKind::GaussianYolo(_)
+        LayerKind::Reorg3d(r) => {
+            let o = shape.output;
+            moves::reorg(g, r, first, (o.w, o.h, o.c), r.reverse, shape)
+        }
+        LayerKind::Crop(_) => Ok(moves::crop(g, first, shape)),
+        LayerKind::Softmax(sm) => moves::softmax(g, sm, first, shape),
+        LayerKind::Connected(c) => dense::connected(g, i, c, first, shape, w),
+        LayerKind::Batchnorm(_) => dense::batchnorm(g, i, first, w),
+        LayerKind::Local(l) => dense::local(g, i, l, first, ins, shape, w),
+        LayerKind::Yolo(_)
         | LayerKind::Region(_)
-        | LayerKind::Detection(_)
-        | LayerKind::Connected(_)
-        | LayerKind::Softmax(_)
-        | LayerKind::Crop(_)
-        | LayerKind::Batchnorm(_)
-        | LayerKind::Implicit(_)
-        | LayerKind::Contrastive(_)
+        | LayerKind::GaussianYolo(_)
+        | LayerKind::Dropout(_)
+        | LayerKind::Empty(_)
+        | LayerKind::Cost(_)
+        | LayerKind::Contrastive(_) => Ok(first.to_string()),
+        LayerKind::Activation(a) => activation(g, first, a.activation),
+        LayerKind::Implicit(_) => dense::implicit(g, i, shape, w),
+        other @ (LayerKind::Detection(_)
         | LayerKind::Rnn(_)
         | LayerKind::Lstm(_)
         | LayerKind::Gru(_)
         | LayerKind::Crnn(_)
         | LayerKind::ConvLstm(_)
         | LayerKind::Deconvolutional(_)
-        | LayerKind::Local(_)
         | LayerKind::Normalization(_)
         | LayerKind::L2norm(_)) => Err(format!(
-            "[{}] layers are not exported yet (csplens exports convolutional, maxpool, avgpool, local_avgpool, route, shortcut, upsample, scale_channels, sam and yolo layers)",
+            "[{}] layers are not exported: csplens's CPU backend does not run them, so no export of them could be checked",
             other.type_name()
         )),
     }
@@ -84,11 +99,6 @@ fn conv(
     let in_c = shape.input.c;
     if c.xnor || c.binary {
         return Err("XNOR / binary convolutions have no ONNX equivalent".into());
-    }
-    if c.antialiasing != 0 {
-        return Err(
-            "antialiasing=1 (a blur after the strided convolution) is not exported yet".into(),
-        );
     }
     let source = c.share_index.unwrap_or(i);
     let fused = crate::weights::fused_conv(w, source)
@@ -118,87 +128,65 @@ fn conv(
     // stride + 1`) and reads zeros past the input: the same as ONNX's with the padding after
     // the input widened by what the dilation adds to the kernel
     let end = p + (d - 1) * (c.size as i64 - 1);
+    // antialiasing: the convolution at stride 1, its activation, then the blur at the stride
+    let strides = match c.antialiasing {
+        0 => [c.stride_y as i64, c.stride_x as i64],
+        _ => [1, 1],
+    };
     let y = g.op(
         "Conv",
         &[x, &wn, &bn],
         &[
             Attr::Ints("kernel_shape", &[c.size as i64, c.size as i64]),
-            Attr::Ints("strides", &[c.stride_y as i64, c.stride_x as i64]),
+            Attr::Ints("strides", &strides),
             Attr::Ints("pads", &[p, p, end, end]),
             Attr::Ints("dilations", &[d, d]),
             Attr::Int("group", groups as i64),
         ],
         &format!("conv{i}"),
     );
-    activation(g, &y, c.activation)
-}
-
-/// darknet's activation `a` on `x`.
-pub(super) fn activation(g: &mut Graph, x: &str, a: Activation) -> Result<String, Refusal> {
-    Ok(match a {
-        Activation::Linear => x.to_string(),
-        // darknet's revleaky computes what leaky does
-        Activation::Leaky | Activation::Revleaky => {
-            g.op("LeakyRelu", &[x], &[Attr::Float("alpha", 0.1)], "leaky")
-        }
-        Activation::Relie => g.op("LeakyRelu", &[x], &[Attr::Float("alpha", 0.01)], "relie"),
-        Activation::Hardtan => {
-            let (lo, hi) = (
-                g.f32s("minus_one", &[], &[-1.0]),
-                g.f32s("one", &[], &[1.0]),
-            );
-            g.op("Clip", &[x, &lo, &hi], &[], "hardtan")
-        }
-        Activation::Relu => g.op("Relu", &[x], &[], "relu"),
-        Activation::Logistic => g.op("Sigmoid", &[x], &[], "logistic"),
-        Activation::Tanh => g.op("Tanh", &[x], &[], "tanh"),
-        Activation::Elu => g.op("Elu", &[x], &[Attr::Float("alpha", 1.0)], "elu"),
-        // darknet's constants, not ONNX's longer defaults
-        Activation::Selu => g.op(
-            "Selu",
-            &[x],
-            &[Attr::Float("alpha", 1.6732), Attr::Float("gamma", 1.0507)],
-            "selu",
-        ),
-        Activation::Swish => {
-            let s = g.op("Sigmoid", &[x], &[], "swish_sig");
-            g.op("Mul", &[x, &s], &[], "swish")
-        }
-        Activation::Mish if g.opset >= 18 => g.op("Mish", &[x], &[], "mish"),
-        Activation::Mish => {
-            // x · tanh(softplus(x)); darknet's softplus threshold (20) changes nothing in f32
-            let sp = g.op("Softplus", &[x], &[], "mish_softplus");
-            let t = g.op("Tanh", &[&sp], &[], "mish_tanh");
-            g.op("Mul", &[x, &t], &[], "mish")
-        }
-        Activation::Relu6 => {
-            let (lo, hi) = (g.f32s("zero", &[], &[0.0]), g.f32s("six", &[], &[6.0]));
-            g.op("Clip", &[x, &lo, &hi], &[], "relu6")
-        }
-        other @ (Activation::HardMish
-        | Activation::NormalizeChannels
-        | Activation::NormalizeChannelsSoftmax
-        | Activation::NormalizeChannelsSoftmaxMaxval
-        | Activation::Loggy
-        | Activation::Gelu
-        | Activation::Plse
-        | Activation::Lhtan
-        | Activation::Ramp
-        | Activation::Stair
-        | Activation::Hardswish) => {
-            return Err(format!("activation={} is not exported yet", other.name()));
-        }
+    let y = activation(g, &y, c.activation)?;
+    Ok(match c.antialiasing {
+        0 => y,
+        kind => blur(g, &y, kind, c.filters, (c.stride_y, c.stride_x)),
     })
 }
 
-fn maxpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
+/// darknet's antialiasing blur (`weights::blur`) as a depthwise convolution at `strides`.
+fn blur(g: &mut Graph, x: &str, kind: usize, channels: usize, strides: (usize, usize)) -> String {
+    let (size, pad, fused) = crate::weights::blur(kind, channels);
+    let (k, p) = (size as i64, pad as i64);
+    let wn = g.f32s("blur_w", &[channels as i64, 1, k, k], &fused.weights);
+    g.op(
+        "Conv",
+        &[x, &wn],
+        &[
+            Attr::Ints("kernel_shape", &[k, k]),
+            Attr::Ints("strides", &[strides.0 as i64, strides.1 as i64]),
+            Attr::Ints("pads", &[p, p, p, p]),
+            Attr::Int("group", channels as i64),
+        ],
+        "blur",
+    )
+}
+
+fn maxpool(g: &mut Graph, p: &Pool, x: &str, shape: &LayerShape) -> Result<String, Refusal> {
+    let i = shape.input;
     if p.maxpool_depth {
-        return Err("maxpool_depth=1 (a maximum over channels) is not exported yet".into());
+        return moves::max_depth(g, p, x, (i.c, i.h, i.w));
     }
-    if p.antialiasing != 0 {
-        return Err("antialiasing=1 (a blur after the pool) is not exported yet".into());
+    if p.antialiasing == 0 {
+        return Ok(pool(g, "MaxPool", p, x, &[]));
     }
-    Ok(pool(g, "MaxPool", p, x, &[]))
+    // the pool at stride 1, then the blur at the stride
+    let host = Pool {
+        stride_x: 1,
+        stride_y: 1,
+        ..p.clone()
+    };
+    let y = pool(g, "MaxPool", &host, x, &[]);
+    let strides = (p.stride_y, p.stride_x);
+    Ok(blur(g, &y, p.antialiasing, shape.output.c, strides))
 }
 
 fn local_avgpool(g: &mut Graph, p: &Pool, x: &str) -> Result<String, Refusal> {
@@ -286,32 +274,69 @@ fn route(g: &mut Graph, r: &Route, ins: &Inputs) -> Result<String, Refusal> {
     })
 }
 
-fn shortcut(g: &mut Graph, s: &Shortcut, ins: &Inputs) -> Result<String, Refusal> {
-    if s.weights_type != crate::kinds::WeightsType::None {
-        return Err("weighted shortcuts (weights_type=) are not exported yet".into());
-    }
-    let Some(&(c, h, w)) = ins.shapes.first() else {
+/// darknet's `shortcut_multilayer_cpu`: the previous layer plus each `from` layer over the
+/// channels both have (the output keeps the previous layer's), each input times its
+/// normalised weight (one per input, or per input and channel) when the layer is weighted;
+/// a map of another size added by early-2020 darknet's sampling, unweighted.
+fn shortcut(
+    g: &mut Graph,
+    i: usize,
+    s: &Shortcut,
+    ins: &Inputs,
+    w: &Weights,
+) -> Result<String, Refusal> {
+    let Some(&(c, h, wd)) = ins.shapes.first() else {
         return Err("it reads nothing".into());
     };
-    let mut sum = ins.names[0].to_string();
-    for (other, &(oc, oh, ow)) in ins.names.iter().zip(&ins.shapes).skip(1) {
-        if (oh, ow) != (h, w) {
-            return Err(format!(
-                "it adds a {ow}×{oh} map to a {w}×{h} one (darknet samples it): not exported yet"
-            ));
+    let (norm, per) = shortcut_weights(i, s, ins.names.len(), c, w);
+    // input k's weights over its first `channels` channels
+    let weighted = |g: &mut Graph, x: &str, k: usize, channels: usize| {
+        if norm.is_empty() {
+            return x.to_string();
         }
-        // darknet adds the channels both have; the output keeps the previous layer's
-        let part = if oc > c {
-            g.slice(other, 1, 0, c as i64)
-        } else if oc < c {
-            let pads = g.i64s("pads", &[0, 0, 0, 0, 0, (c - oc) as i64, 0, 0]);
-            g.op("Pad", &[other, &pads], &[], "shortcut_pad")
+        let f = if per == 1 {
+            g.f32s("shortcut_w", &[1], &norm[k..=k])
         } else {
-            (*other).to_string()
+            let dims = [1, channels as i64, 1, 1];
+            g.f32s("shortcut_w", &dims, &norm[k * per..k * per + channels])
+        };
+        g.op("Mul", &[x, &f], &[], "shortcut_weight")
+    };
+    let mut sum = weighted(g, ins.names[0], 0, c);
+    for (k, (other, &(oc, oh, ow))) in ins.names.iter().zip(&ins.shapes).enumerate().skip(1) {
+        let part = if (oh, ow) != (h, wd) {
+            moves::resampled(g, other, (oc, oh, ow), (c, h, wd))?
+        } else if oc > c {
+            let part = g.slice(other, 1, 0, c as i64);
+            weighted(g, &part, k, c)
+        } else if oc < c {
+            let part = weighted(g, other, k, oc);
+            let pads = g.i64s("pads", &[0, 0, 0, 0, 0, (c - oc) as i64, 0, 0]);
+            g.op("Pad", &[&part, &pads], &[], "shortcut_pad")
+        } else {
+            weighted(g, other, k, c)
         };
         sum = g.op("Add", &[&sum, &part], &[], "shortcut");
     }
     activation(g, &sum, s.activation)
+}
+
+/// A weighted shortcut's normalised weights, `per` for each of its `n` inputs (1, or one per
+/// channel); none when the layer is unweighted or the file lacks them (darknet then adds
+/// plainly).
+fn shortcut_weights(i: usize, s: &Shortcut, n: usize, c: usize, w: &Weights) -> (Vec<f32>, usize) {
+    let per = match s.weights_type {
+        WeightsType::None => return (Vec::new(), 0),
+        WeightsType::PerFeature => 1,
+        WeightsType::PerChannel => c,
+    };
+    let raw = (w.layers.get(i))
+        .and_then(|lw| w.slice(&lw.weights))
+        .unwrap_or_default();
+    if raw.len() < per * n {
+        return (Vec::new(), 0);
+    }
+    (s.weights_normalization.normalize(raw, n, per), per)
 }
 
 fn upsample(g: &mut Graph, u: &Upsample, x: &str) -> Result<String, Refusal> {

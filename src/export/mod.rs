@@ -1,12 +1,16 @@
 //! ONNX export (`csplens export`): the network with its weights as an ONNX model whose input
 //! is the image as darknet feeds it (`input`, float32 `[N, 3, H, W]`, RGB in 0..1, resized or
-//! letterboxed to `[net]`'s size) and whose outputs are either every `[yolo]` head decoded
-//! (`boxes` `[N, K, 4]`, `scores` `[N, K, C]`, before any threshold or NMS) or the tensors the
-//! heads read (`yolo_<layer>`, `[N, A·(5+C), H, W]`). The messages are `onnx-protobuf`'s.
+//! letterboxed to `[net]`'s size) and whose outputs are either every `[yolo]` and `[region]`
+//! head decoded (`boxes` `[N, K, 4]`, `scores` `[N, K, C]`, before any threshold or NMS) or the
+//! tensors the heads read (`yolo_<layer>`, `[N, A·(5+C), H, W]`); a network without heads (a
+//! classifier) outputs its last layer as `output`. The messages are `onnx-protobuf`'s.
 
+mod activations;
 mod builder;
+mod dense;
 mod heads;
 mod layers;
+mod moves;
 
 use crate::Analysis;
 use crate::kinds::Src;
@@ -81,12 +85,36 @@ pub enum ExportError {
     /// A fixed batch of zero images.
     #[error("a batch needs at least one image")]
     Batch,
-    /// Nothing to output.
-    #[error("the network has no [yolo] head: nothing to output")]
+    /// A head whose input has no value (a network with no layers).
+    #[error("the network has no layer to output")]
     NoHead,
     /// The messages could not be serialised.
     #[error("cannot write the ONNX messages: {0}")]
     Encode(String),
+}
+
+/// A detection head and what its decoding needs.
+#[derive(Clone, Copy)]
+enum Head<'a> {
+    /// `[yolo]`.
+    Yolo(&'a crate::kinds::Yolo),
+    /// `[Gaussian_yolo]`: its raw tensor only.
+    Gaussian,
+    /// `[region]` (YOLOv2).
+    Region(&'a crate::kinds::Region),
+}
+
+impl Head<'_> {
+    fn of(kind: &crate::kinds::LayerKind) -> Option<Head<'_>> {
+        use crate::kinds::LayerKind;
+        if let LayerKind::Yolo(y) = kind {
+            Some(Head::Yolo(y))
+        } else if let LayerKind::Region(r) = kind {
+            Some(Head::Region(r))
+        } else {
+            matches!(kind, LayerKind::GaussianYolo(_)).then_some(Head::Gaussian)
+        }
+    }
 }
 
 /// The ONNX model of `a` with `w`, as bytes.
@@ -99,52 +127,16 @@ pub fn export(a: &Analysis, w: &Weights, o: &ExportOptions) -> Result<Vec<u8>, E
         Batch::Fixed(k) => Dim::Fixed(k as i64),
         Batch::Dynamic => Dim::Symbol("N"),
     };
-    let heads: Vec<(usize, &crate::kinds::Yolo)> = (a.network.layers.iter())
-        .filter_map(|l| l.kind.yolo().map(|y| (l.index, y)))
+    let heads: Vec<(usize, Head)> = (a.network.layers.iter())
+        .filter_map(|l| Head::of(&l.kind).map(|h| (l.index, h)))
         .collect();
-    if heads.is_empty() {
-        return Err(ExportError::NoHead);
-    }
     let mut g = Graph::new(o.opset);
     let names = layer_values(&mut g, a, w)?;
-    let head_input = |i: usize| -> Option<&str> {
-        match a.network.layers[i].inputs.first()? {
-            Src::Image => Some("input"),
-            Src::Layer(j) => names.get(*j).map(String::as_str),
-        }
+    let outputs = match (heads.is_empty(), o.decode) {
+        (true, _) => vec![last_output(&mut g, a, &names, &n)?],
+        (false, Decode::Raw) => raw_heads(&mut g, a, &names, &heads, &n)?,
+        (false, Decode::Boxes) => decoded(&mut g, a, &names, &heads, &n)?,
     };
-    let mut outputs = Vec::new();
-    let shape = |i: usize| a.shapes.layers[i].input;
-    match o.decode {
-        Decode::Raw => {
-            for &(i, _) in &heads {
-                let x = head_input(i).ok_or(ExportError::NoHead)?.to_string();
-                let out = format!("yolo_{i}");
-                g.op_to("Identity", &[&x], &[], &out);
-                let s = shape(i);
-                outputs.push((out, vec![n.clone(), fixed(s.c), fixed(s.h), fixed(s.w)]));
-            }
-        }
-        Decode::Boxes => {
-            let net = (a.shapes.input.w, a.shapes.input.h);
-            let (mut boxes, mut scores, mut k) = (Vec::new(), Vec::new(), 0);
-            for &(i, y) in &heads {
-                let x = head_input(i).ok_or(ExportError::NoHead)?.to_string();
-                let s = shape(i);
-                let d = heads::yolo(&mut g, y, &x, (s.h, s.w), net);
-                boxes.push(d.boxes);
-                scores.push(d.scores);
-                k += y.mask.len() * s.h * s.w;
-            }
-            let classes = heads[0].1.classes;
-            for (list, out) in [(&boxes, "boxes"), (&scores, "scores")] {
-                let refs: Vec<&str> = list.iter().map(String::as_str).collect();
-                g.op_to("Concat", &refs, &[builder::Attr::Int("axis", 1)], out);
-            }
-            outputs.push(("boxes".into(), vec![n.clone(), fixed(k), Dim::Fixed(4)]));
-            outputs.push(("scores".into(), vec![n.clone(), fixed(k), fixed(classes)]));
-        }
-    }
     let i = a.shapes.input;
     let input = vec![n, fixed(i.c), fixed(i.h), fixed(i.w)];
     let outs: Vec<(&str, Vec<Dim>)> = outputs
@@ -155,6 +147,119 @@ pub fn export(a: &Analysis, w: &Weights, o: &ExportOptions) -> Result<Vec<u8>, E
     model
         .write_to_bytes()
         .map_err(|e| ExportError::Encode(e.to_string()))
+}
+
+/// An output's name and dimensions.
+type Output = (String, Vec<Dim>);
+
+/// The value head `i` reads.
+fn head_input<'n>(a: &Analysis, names: &'n [String], i: usize) -> Result<&'n str, ExportError> {
+    match a.network.layers[i].inputs.first() {
+        Some(Src::Image) => Ok("input"),
+        Some(Src::Layer(j)) => names.get(*j).map(String::as_str).ok_or(ExportError::NoHead),
+        None => Err(ExportError::NoHead),
+    }
+}
+
+/// A network without heads (a classifier): its last layer's output as `output`.
+fn last_output(
+    g: &mut Graph,
+    a: &Analysis,
+    names: &[String],
+    n: &Dim,
+) -> Result<Output, ExportError> {
+    let (last, s) = names
+        .last()
+        .zip(a.shapes.layers.last())
+        .ok_or(ExportError::NoHead)?;
+    g.op_to("Identity", &[last], &[], "output");
+    let o = value_shape(s);
+    let dims = vec![n.clone(), fixed(o.c), fixed(o.h), fixed(o.w)];
+    Ok(("output".into(), dims))
+}
+
+/// `--decode raw`: `yolo_<i>`, the tensor each head reads.
+fn raw_heads(
+    g: &mut Graph,
+    a: &Analysis,
+    names: &[String],
+    heads: &[(usize, Head)],
+    n: &Dim,
+) -> Result<Vec<Output>, ExportError> {
+    let mut outputs = Vec::new();
+    for &(i, _) in heads {
+        let x = head_input(a, names, i)?.to_string();
+        let out = format!("yolo_{i}");
+        g.op_to("Identity", &[&x], &[], &out);
+        let s = a.shapes.layers[i].input;
+        outputs.push((out, vec![n.clone(), fixed(s.c), fixed(s.h), fixed(s.w)]));
+    }
+    Ok(outputs)
+}
+
+/// `--decode boxes`: every head decoded, `boxes` and `scores` head by head.
+fn decoded(
+    g: &mut Graph,
+    a: &Analysis,
+    names: &[String],
+    heads: &[(usize, Head)],
+    n: &Dim,
+) -> Result<Vec<Output>, ExportError> {
+    let net = (a.shapes.input.w, a.shapes.input.h);
+    let (mut boxes, mut scores, mut k) = (Vec::new(), Vec::new(), 0);
+    let mut classes = None;
+    for &(i, head) in heads {
+        let layer = &a.network.layers[i];
+        let refuse = |why: String| ExportError::Layer {
+            layer: i,
+            section: layer.section_name.clone(),
+            line: layer.span.line,
+            why,
+        };
+        let x = head_input(a, names, i)?.to_string();
+        let s = a.shapes.layers[i].input;
+        let (d, anchors, c) = match head {
+            Head::Yolo(y) => (
+                heads::yolo(g, y, &x, (s.h, s.w), net),
+                y.mask.len(),
+                y.classes,
+            ),
+            Head::Region(r) => (heads::region(g, r, &x, (s.h, s.w)), r.num, r.classes),
+            Head::Gaussian => {
+                return Err(refuse(
+                    "[Gaussian_yolo] heads are exported with --decode raw only (csplens does not run them, so their decoding could not be checked)".into(),
+                ));
+            }
+        };
+        if *classes.get_or_insert(c) != c {
+            return Err(refuse(format!(
+                "its {c} classes differ from the first head's, so the scores cannot share one tensor: use --decode raw"
+            )));
+        }
+        boxes.push(d.boxes);
+        scores.push(d.scores);
+        k += anchors * s.h * s.w;
+    }
+    for (list, out) in [(&boxes, "boxes"), (&scores, "scores")] {
+        let refs: Vec<&str> = list.iter().map(String::as_str).collect();
+        g.op_to("Concat", &refs, &[builder::Attr::Int("axis", 1)], out);
+    }
+    let c = classes.unwrap_or(0);
+    Ok(vec![
+        ("boxes".into(), vec![n.clone(), fixed(k), Dim::Fixed(4)]),
+        ("scores".into(), vec![n.clone(), fixed(k), fixed(c)]),
+    ])
+}
+
+/// The shape of a layer's value in the graph: darknet gives flat layers (`[softmax]`,
+/// `[cost]`) a 0×0×0 output of `outputs` values, which keep their input's shape here.
+fn value_shape(s: &crate::vocab::shape::LayerShape) -> crate::vocab::shape::Shape {
+    let o = s.output;
+    if o.c * o.h * o.w == s.outputs {
+        o
+    } else {
+        s.input
+    }
 }
 
 fn fixed(v: usize) -> Dim {
@@ -178,11 +283,12 @@ fn layer_values(g: &mut Graph, a: &Analysis, w: &Weights) -> Result<Vec<String>,
         };
         for src in &layer.inputs {
             if let Src::Layer(j) = src
-                && a.network.layers[*j].kind.yolo().is_some()
+                && Head::of(&a.network.layers[*j].kind).is_some()
             {
-                // darknet's [yolo] output is its input activated: nothing reads it here yet
+                // a head's output is its input activated (and for [region] its classes
+                // normalised): the graph carries the raw tensor, so nothing may read the head
                 return Err(refuse(format!(
-                    "it reads the output of the [yolo] layer {j}: not exported yet"
+                    "it reads the output of the head at layer {j}, which the export does not compute"
                 )));
             }
             let (name, s) = match src {
@@ -192,7 +298,7 @@ fn layer_values(g: &mut Graph, a: &Analysis, w: &Weights) -> Result<Vec<String>,
                         .get(*j)
                         .map(String::as_str)
                         .ok_or_else(|| refuse(format!("it reads layer {j}, which comes later")))?,
-                    a.shapes.layers[*j].output,
+                    value_shape(&a.shapes.layers[*j]),
                 ),
             };
             ins.names.push(name);
