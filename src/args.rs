@@ -367,6 +367,10 @@ pub struct ExportArgs {
     /// The ONNX opset (11 to 21).
     #[arg(long, default_value_t = crate::export::DEFAULT_OPSET)]
     pub opset: i64,
+    /// Runs the written file (tract) on this image and prints, per head, its largest
+    /// difference from csplens's CPU backend.
+    #[arg(long, value_name = "IMAGE")]
+    pub check: Option<PathBuf>,
 }
 
 /// `--decode`.

@@ -48,48 +48,48 @@ const REFUSED: [(&str, &str); 5] = [
 
 #[test]
 fn corpus_cfgs_run_on_the_cpu_or_are_refused_with_a_reason() {
-    // every cfg of up to 12 M weights at 64 × 64 (tests/common), and the ALWAYS ones
+    // every cfg of up to 12 M weights at 64 × 64 (tests/common), and the ALWAYS ones; each
+    // run's ONNX check goes to a second thread (tract runs on one) while the next cfg runs,
+    // at most one waiting
     let (mut ran, mut refused) = (Vec::new(), Vec::new());
-    let (mut exported, mut not_exported) = (Vec::new(), Vec::new());
-    for (rel, text) in common::runnable_corpus(&ALWAYS) {
-        let (a, mut w, input) = setup_sized(&text, 7, common::run_size());
-        tame(&a, &mut w);
-        // a detector keeps every output: its export is run in tract against them; so is a
-        // classifier's (its last layer); not the large ALWAYS ones, for CI's time
-        // (resnet152_trident matched too when last run)
-        let checked = !ALWAYS.contains(&rel.as_str());
-        let detector = checked && a.network.layers.iter().any(|l| l.kind.is_head());
-        let run = CpuNet::new(&a, &w, 2).and_then(|net| {
-            if detector {
-                net.forward_all(&input)
-            } else {
-                net.forward(&input)
-            }
-        });
-        match run {
-            Ok(out) => {
-                assert!(!out.outputs.is_empty(), "{rel}");
-                if checked {
-                    match onnx::export_matches(&a, &w, &input, &out) {
-                        Ok(()) => exported.push(rel.clone()),
-                        Err(why) => {
-                            // a sentence naming the layer and its line
-                            assert!(
-                                why.starts_with("layer ") && why.contains(" at line "),
-                                "{rel}: {why}"
-                            );
-                            not_exported.push((rel.clone(), why));
-                        }
-                    }
+    let (to_check, checks) = std::sync::mpsc::sync_channel::<Pending>(1);
+    let (exported, not_exported) = std::thread::scope(|scope| {
+        let checker = std::thread::Builder::new()
+            .name("onnx-check".into())
+            .spawn_scoped(scope, move || check_exports(checks))
+            .unwrap();
+        for (rel, text) in common::runnable_corpus(&ALWAYS) {
+            let (a, mut w, input) = setup_sized(&text, 7, common::run_size());
+            tame(&a, &mut w);
+            // a detector keeps every output: its export is run in tract against them; so is
+            // a classifier's (its last layer); not the large ALWAYS ones, for CI's time
+            // (resnet152_trident matched too when last run)
+            let checked = !ALWAYS.contains(&rel.as_str());
+            let detector = checked && a.network.layers.iter().any(|l| l.kind.is_head());
+            let run = CpuNet::new(&a, &w, 2).and_then(|net| {
+                if detector {
+                    net.forward_all(&input)
+                } else {
+                    net.forward(&input)
                 }
-                ran.push(rel);
+            });
+            match run {
+                Ok(out) => {
+                    assert!(!out.outputs.is_empty(), "{rel}");
+                    if checked {
+                        to_check.send((rel.clone(), a, w, input, out)).unwrap();
+                    }
+                    ran.push(rel);
+                }
+                Err(e @ (BackendError::Unsupported { .. } | BackendError::Invalid { .. })) => {
+                    refused.push((rel, e.to_string()))
+                }
+                Err(e) => panic!("{rel}: {e}"),
             }
-            Err(e @ (BackendError::Unsupported { .. } | BackendError::Invalid { .. })) => {
-                refused.push((rel, e.to_string()))
-            }
-            Err(e) => panic!("{rel}: {e}"),
         }
-    }
+        drop(to_check);
+        checker.join().unwrap()
+    });
     assert_eq!(refused.len(), REFUSED.len(), "{refused:#?}");
     for ((rel, why), (want, reason)) in refused.iter().zip(REFUSED) {
         assert_eq!(rel, want);
@@ -101,4 +101,34 @@ fn corpus_cfgs_run_on_the_cpu_or_are_refused_with_a_reason() {
     // matches the CPU within 1e-4: detectors head by head, classifiers at their last layer
     assert_eq!(not_exported, [], "refused exports");
     assert_eq!(exported.len(), 29, "{exported:?}");
+}
+
+/// A run to check against its ONNX export: the cfg, its analysis, weights, input and outputs.
+type Pending = (
+    String,
+    csplens::Analysis,
+    csplens::weights::Weights,
+    csplens::tensor::Tensor,
+    csplens::backend::Forward,
+);
+
+/// Exports each pending run and runs it in tract: (the cfgs that matched, the refused ones
+/// with their sentences naming the layer and its line).
+fn check_exports(
+    pending: std::sync::mpsc::Receiver<Pending>,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let (mut exported, mut not_exported) = (Vec::new(), Vec::new());
+    for (rel, a, w, input, out) in pending {
+        match onnx::export_matches(&a, &w, &input, &out) {
+            Ok(()) => exported.push(rel),
+            Err(why) => {
+                assert!(
+                    why.starts_with("layer ") && why.contains(" at line "),
+                    "{rel}: {why}"
+                );
+                not_exported.push((rel, why));
+            }
+        }
+    }
+    (exported, not_exported)
 }

@@ -3,8 +3,7 @@
 //! darknet's tanh approximation, not ONNX's erf; mish as softplus·tanh below opset 18), and
 //! the per-position normalisations across channels.
 
-use super::builder::{Attr, Graph};
-use super::layers::Refusal;
+use super::builder::{Attr, Graph, Refusal};
 use crate::vocab::activation::Activation;
 
 /// darknet's activation `a` on `x` (`[N, C, H, W]`); returns the output's name.

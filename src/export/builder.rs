@@ -1,5 +1,6 @@
 //! A small builder over the ONNX messages of `onnx-protobuf`: nodes with fresh output names,
-//! weights as initializers, typed inputs and outputs, the model with its opset.
+//! weights as initializers, typed inputs and outputs, the model with its opset; and what each
+//! layer's nodes read ([`Inputs`]) or why it cannot be written ([`Refusal`]).
 
 use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::tensor_proto::DataType;
@@ -218,4 +219,15 @@ fn value_info(name: &str, dims: &[Dim]) -> ValueInfoProto {
     v.name = name.into();
     v.type_ = Some(ty).into();
     v
+}
+
+/// Why a layer cannot be written: the sentence after "layer N ([kind] at line L): ".
+pub(super) type Refusal = String;
+
+/// What a layer's nodes read: its inputs' value names and shapes.
+pub(super) struct Inputs<'a> {
+    /// The inputs' value names, in the layer's input order.
+    pub names: Vec<&'a str>,
+    /// The inputs' shapes (channels, height, width).
+    pub shapes: Vec<(usize, usize, usize)>,
 }

@@ -4,8 +4,7 @@
 //! at every output position, darknet's im2col order), each followed by its activation.
 
 use super::activations::activation;
-use super::builder::{Attr, Graph};
-use super::layers::{Inputs, Refusal};
+use super::builder::{Attr, Graph, Inputs, Refusal};
 use crate::kinds::{Connected, Spatial};
 use crate::vocab::shape::LayerShape;
 use crate::weights::Weights;

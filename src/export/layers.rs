@@ -8,23 +8,12 @@
 //! equivalent is refused with a sentence.
 
 use super::activations::activation;
-use super::builder::{Attr, Graph};
+use super::builder::{Attr, Graph, Inputs, Refusal};
 use super::{dense, moves};
 use crate::kinds::{Conv, LayerKind, Pool, Route, Shortcut, Upsample, WeightsType};
 use crate::network::Layer;
 use crate::vocab::shape::LayerShape;
 use crate::weights::Weights;
-
-/// Why a layer cannot be written: the sentence after "layer N ([kind] at line L): ".
-pub(super) type Refusal = String;
-
-/// What a layer's nodes read: its inputs' value names and shapes.
-pub(super) struct Inputs<'a> {
-    /// The inputs' value names, in the layer's input order.
-    pub names: Vec<&'a str>,
-    /// The inputs' shapes (channels, height, width).
-    pub shapes: Vec<(usize, usize, usize)>,
-}
 
 /// Writes `layer`'s nodes; returns the name of its output.
 pub(super) fn emit(

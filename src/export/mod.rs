@@ -7,6 +7,8 @@
 
 mod activations;
 mod builder;
+#[cfg(feature = "onnx-check")]
+pub mod check;
 mod dense;
 mod heads;
 mod layers;
@@ -277,7 +279,7 @@ fn layer_values(g: &mut Graph, a: &Analysis, w: &Weights) -> Result<Vec<String>,
             line: layer.span.line,
             why,
         };
-        let mut ins = layers::Inputs {
+        let mut ins = builder::Inputs {
             names: Vec::new(),
             shapes: Vec::new(),
         };

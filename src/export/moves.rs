@@ -4,8 +4,7 @@
 //! temperature), `maxpool_depth` (the maximum over channel groups) and the shortcut of a
 //! map of another size (early-2020 darknet's integer sampling).
 
-use super::builder::{Attr, Graph};
-use super::layers::Refusal;
+use super::builder::{Attr, Graph, Refusal};
 use crate::kinds::{Pool, Reorg, Softmax};
 use crate::vocab::shape::LayerShape;
 

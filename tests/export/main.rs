@@ -346,3 +346,58 @@ fn attention_and_average_pools_match_the_cpu_backend() {
     let e = relative_error(&got[0].1, &all.output(reads).unwrap().data);
     assert!(e <= 1e-4, "{e:e}");
 }
+
+#[test]
+fn check_prints_each_heads_difference_and_catches_a_file_that_differs() {
+    let dir = std::env::temp_dir().join(format!("csplens-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("yolov4-tiny.onnx");
+    let (cfg, weights) = (
+        models::file("yolov4-tiny", "cfg"),
+        models::file("yolov4-tiny", "weights"),
+    );
+    let bus = models::image("bus.jpg");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_csplens"))
+        .arg("export")
+        .args(["--cfg", cfg.to_str().unwrap()])
+        .args(["--weights", weights.to_str().unwrap()])
+        .args(["-o", out.to_str().unwrap()])
+        .args(["--check", bus.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // one line per head: yolov4-tiny's [yolo] layers 30 (13×13) and 37 (26×26)
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("  layer ")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for (line, head) in lines
+        .iter()
+        .zip(["layer 30 [yolo] 13×13", "layer 37 [yolo] 26×26"])
+    {
+        assert!(line.trim_start().starts_with(head), "{line}");
+        // "… = r × its largest magnitude m": r ≤ 1e-4
+        let r: f32 = line
+            .split("= ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(r <= 1e-4, "{line}");
+    }
+    // a file written from other weights is caught: the CPU backend runs the real ones
+    let on = models::on_bus("yolov4-tiny");
+    let mut other = on.w.clone();
+    other.data.iter_mut().step_by(7).for_each(|v| *v *= 1.5);
+    let o = ExportOptions::default();
+    let bytes = export(&on.a, &other, &o).unwrap();
+    let checks = csplens::export::check::check(&bytes, &on.a, &on.w, &on.input, &o).unwrap();
+    assert_eq!(checks.len(), 2);
+    assert!(checks.iter().all(|c| c.relative() > 1e-2), "{checks:?}");
+}
