@@ -6,7 +6,7 @@
 //! column order.
 
 use super::builder::{Attr, Graph};
-use crate::kinds::{Region, Yolo};
+use crate::kinds::{Region, Yolo, YoloPoint};
 
 /// One head's decoded rows: `boxes` `[N, K, 4]` and `scores` `[N, K, C]`.
 pub(super) struct Decoded {
@@ -42,13 +42,7 @@ pub(super) fn yolo(
         let scaled = g.op("Mul", &[&xy, &k], &[], "yolo_scale");
         xy = g.op("Add", &[&scaled, &b], &[], "yolo_shift");
     }
-    // each anchor over the network input, per mask entry
-    let anchors: Vec<f32> = (y.mask.iter())
-        .flat_map(|&m| {
-            let at = |k: usize| y.anchors.get(2 * m + k).copied().unwrap_or(1.0);
-            [at(0) / net_w as f32, at(1) / net_h as f32]
-        })
-        .collect();
+    let anchors = mask_anchors(y, (net_w, net_h));
     let t = if y.new_coords {
         let sq = g.op("Mul", &[&wh, &wh], &[], "yolo_wh_sq");
         let four = g.scalar(4.0);
@@ -57,7 +51,7 @@ pub(super) fn yolo(
         g.op("Exp", &[&wh], &[], "yolo_wh_exp")
     };
     let rows = a * hh * ww;
-    let boxes = corners(g, &xy, &t, &anchors, (h, w));
+    let boxes = corners(g, (&xy, &t), &anchors, (h, w), 0.0);
     let scores = g.op("Mul", &[&obj, &cls], &[], "yolo_scores");
     let scores = rows_of(g, &scores, rows, c);
     Decoded { boxes, scores }
@@ -98,14 +92,83 @@ pub(super) fn region(g: &mut Graph, r: &Region, x: &str, (h, w): (usize, usize))
             [at(0) / w as f32, at(1) / h as f32]
         })
         .collect();
-    let boxes = corners(g, &xy, &t, &anchors, (h, w));
+    let boxes = corners(g, (&xy, &t), &anchors, (h, w), 0.0);
     Decoded { boxes, scores }
+}
+
+/// Decodes the tensor a `[Gaussian_yolo]` head reads (`x`, `[N, A·(9+C), h, w]`: x, σx, y, σy,
+/// w, σw, h, σh, objectness, classes) as darknet's `forward_gaussian_yolo_layer` and
+/// `get_gaussian_yolo_detections` do: logistic on all but w and h, `scale_x_y` on x and y,
+/// `yolo_point`; scores objectness × class probability × (1 − the four σ's mean).
+pub(super) fn gaussian(
+    g: &mut Graph,
+    y: &Yolo,
+    x: &str,
+    (h, w): (usize, usize),
+    (net_w, net_h): (usize, usize),
+) -> Decoded {
+    let (a, c) = (y.mask.len() as i64, y.classes as i64);
+    let (hh, ww) = (h as i64, w as i64);
+    let r = g.reshape(x, &[-1, a, 9 + c, hh, ww]);
+    let entry = |g: &mut Graph, k: i64| g.slice(&r, 2, k, k + 1);
+    let (tx, ty, tw, th) = (entry(g, 0), entry(g, 2), entry(g, 4), entry(g, 6));
+    let sigmas: Vec<String> = [1, 3, 5, 7].iter().map(|&k| entry(g, k)).collect();
+    let xy = g.op("Concat", &[&tx, &ty], &[Attr::Int("axis", 2)], "gauss_xy");
+    let mut xy = g.op("Sigmoid", &[&xy], &[], "gauss_xy_sig");
+    if (y.scale_x_y - 1.0).abs() > f32::EPSILON {
+        let k = g.scalar(y.scale_x_y);
+        let b = g.scalar(-0.5 * (y.scale_x_y - 1.0));
+        let scaled = g.op("Mul", &[&xy, &k], &[], "gauss_scale");
+        xy = g.op("Add", &[&scaled, &b], &[], "gauss_shift");
+    }
+    let wh = g.op("Concat", &[&tw, &th], &[Attr::Int("axis", 2)], "gauss_wh");
+    let t = g.op("Exp", &[&wh], &[], "gauss_wh_exp");
+    // 1 − (σx + σy + σw + σh) / 4
+    let refs: Vec<&str> = sigmas.iter().map(String::as_str).collect();
+    let s = g.op("Concat", &refs, &[Attr::Int("axis", 2)], "gauss_sigmas");
+    let s = g.op("Sigmoid", &[&s], &[], "gauss_sigmas_sig");
+    let mean = g.reduce("ReduceMean", &s, &[2]);
+    let one = g.scalar(1.0);
+    let certainty = g.op("Sub", &[&one, &mean], &[], "gauss_certainty");
+    let obj = g.slice(&r, 2, 8, 9);
+    let obj = g.op("Sigmoid", &[&obj], &[], "gauss_obj");
+    let cls = g.slice(&r, 2, 9, 9 + c);
+    let cls = g.op("Sigmoid", &[&cls], &[], "gauss_cls");
+    let weight = g.op("Mul", &[&obj, &certainty], &[], "gauss_weight");
+    let scores = g.op("Mul", &[&weight, &cls], &[], "gauss_scores");
+    let rows = a * hh * ww;
+    let scores = rows_of(g, &scores, rows, c);
+    let anchors = mask_anchors(y, (net_w, net_h));
+    let shift = match y.yolo_point {
+        YoloPoint::Center => 0.0,
+        YoloPoint::LeftTop => 1.0,
+        YoloPoint::RightBottom => -1.0,
+    };
+    let boxes = corners(g, (&xy, &t), &anchors, (h, w), shift);
+    Decoded { boxes, scores }
+}
+
+/// Each mask entry's anchor relative to the network input, as (w, h) pairs.
+fn mask_anchors(y: &Yolo, (net_w, net_h): (usize, usize)) -> Vec<f32> {
+    (y.mask.iter())
+        .flat_map(|&m| {
+            let at = |k: usize| y.anchors.get(2 * m + k).copied().unwrap_or(1.0);
+            [at(0) / net_w as f32, at(1) / net_h as f32]
+        })
+        .collect()
 }
 
 /// Boxes `[N, A·h·w, 4]` as (x1, y1, x2, y2) from each cell's offsets `xy` and size factors
 /// `t` (`[N, A, 2, h, w]`): centre (column + x, row + y) over the grid, size `t` times the
-/// anchor (`anchors`: A (w, h) pairs, already relative to the input).
-fn corners(g: &mut Graph, xy: &str, t: &str, anchors: &[f32], (h, w): (usize, usize)) -> String {
+/// anchor (`anchors`: A (w, h) pairs, already relative to the input); the centre moved by
+/// `shift` half sizes (a Gaussian head's `yolo_point`: 1 for left_top, −1 for right_bottom).
+fn corners(
+    g: &mut Graph,
+    (xy, t): (&str, &str),
+    anchors: &[f32],
+    (h, w): (usize, usize),
+    shift: f32,
+) -> String {
     let (a, hh, ww) = ((anchors.len() / 2) as i64, h as i64, w as i64);
     // (column, row) of each cell, then divided by the grid's width and height
     let mut grid = Vec::with_capacity(2 * h * w);
@@ -119,6 +182,13 @@ fn corners(g: &mut Graph, xy: &str, t: &str, anchors: &[f32], (h, w): (usize, us
     let size = g.op("Mul", &[t, &anchors], &[], "box_wh");
     let half = g.scalar(0.5);
     let half_size = g.op("Mul", &[&size, &half], &[], "box_half");
+    let centre = if shift == 0.0 {
+        centre
+    } else {
+        let k = g.scalar(shift);
+        let by = g.op("Mul", &[&half_size, &k], &[], "point_shift");
+        g.op("Add", &[&centre, &by], &[], "point_centre")
+    };
     let lo = g.op("Sub", &[&centre, &half_size], &[], "x1y1");
     let hi = g.op("Add", &[&centre, &half_size], &[], "x2y2");
     let c = g.op("Concat", &[&lo, &hi], &[Attr::Int("axis", 2)], "box");

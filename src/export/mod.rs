@@ -1,9 +1,10 @@
 //! ONNX export (`csplens export`): the network with its weights as an ONNX model whose input
 //! is the image as darknet feeds it (`input`, float32 `[N, 3, H, W]`, RGB in 0..1, resized or
-//! letterboxed to `[net]`'s size) and whose outputs are either every `[yolo]` and `[region]`
-//! head decoded (`boxes` `[N, K, 4]`, `scores` `[N, K, C]`, before any threshold or NMS) or the
-//! tensors the heads read (`yolo_<layer>`, `[N, A·(5+C), H, W]`); a network without heads (a
-//! classifier) outputs its last layer as `output`. The messages are `onnx-protobuf`'s.
+//! letterboxed to `[net]`'s size) and whose outputs are either every `[yolo]`,
+//! `[Gaussian_yolo]` and `[region]` head decoded (`boxes` `[N, K, 4]`, `scores` `[N, K, C]`,
+//! before any threshold or NMS) or the tensors the heads read (`yolo_<layer>`,
+//! `[N, A·(5+C), H, W]`); a network without heads (a classifier) outputs its last layer as
+//! `output`. The messages are `onnx-protobuf`'s.
 
 mod activations;
 mod builder;
@@ -100,8 +101,8 @@ pub enum ExportError {
 enum Head<'a> {
     /// `[yolo]`.
     Yolo(&'a crate::kinds::Yolo),
-    /// `[Gaussian_yolo]`: its raw tensor only.
-    Gaussian,
+    /// `[Gaussian_yolo]`.
+    Gaussian(&'a crate::kinds::Yolo),
     /// `[region]` (YOLOv2).
     Region(&'a crate::kinds::Region),
 }
@@ -114,7 +115,7 @@ impl Head<'_> {
         } else if let LayerKind::Region(r) = kind {
             Some(Head::Region(r))
         } else {
-            matches!(kind, LayerKind::GaussianYolo(_)).then_some(Head::Gaussian)
+            kind.yolo().map(Head::Gaussian)
         }
     }
 }
@@ -227,11 +228,11 @@ fn decoded(
                 y.classes,
             ),
             Head::Region(r) => (heads::region(g, r, &x, (s.h, s.w)), r.num, r.classes),
-            Head::Gaussian => {
-                return Err(refuse(
-                    "[Gaussian_yolo] heads are exported with --decode raw only (csplens does not run them, so their decoding could not be checked)".into(),
-                ));
-            }
+            Head::Gaussian(y) => (
+                heads::gaussian(g, y, &x, (s.h, s.w), net),
+                y.mask.len(),
+                y.classes,
+            ),
         };
         if *classes.get_or_insert(c) != c {
             return Err(refuse(format!(

@@ -38,6 +38,23 @@ pub struct Yolo {
     pub new_coords: bool,
     pub nms_kind: NmsKind,
     pub beta_nms: f32,
+    /// `[Gaussian_yolo] yolo_point`: which point of the box x and y place (not in the JSON,
+    /// whose shape is fixed).
+    #[serde(skip)]
+    pub yolo_point: YoloPoint,
+}
+
+/// `[Gaussian_yolo] yolo_point`, as darknet's `parse_gaussian_yolo` reads it (any other
+/// value is `center`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum YoloPoint {
+    /// x, y are the box's centre.
+    #[default]
+    Center,
+    /// x, y are its top-left corner.
+    LeftTop,
+    /// x, y are its bottom-right corner.
+    RightBottom,
 }
 
 /// `[region]` parameters.
@@ -188,6 +205,11 @@ fn parse_yolo(o: &Opts, cx: &mut ParseCx, gaussian: bool) -> Result<Yolo, Networ
         _ => NmsKind::Default,
     };
     let beta_nms = o.float("beta_nms", 0.6)?;
+    let yolo_point = match (gaussian, o.string("yolo_point", "center").as_str()) {
+        (true, "left_top") => YoloPoint::LeftTop,
+        (true, "right_bottom") => YoloPoint::RightBottom,
+        _ => YoloPoint::Center,
+    };
     let training: &[&str] = if gaussian {
         &GAUSSIAN_YOLO_TRAINING_KEYS
     } else {
@@ -203,6 +225,7 @@ fn parse_yolo(o: &Opts, cx: &mut ParseCx, gaussian: bool) -> Result<Yolo, Networ
         new_coords,
         nms_kind,
         beta_nms,
+        yolo_point,
     })
 }
 

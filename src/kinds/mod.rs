@@ -30,6 +30,7 @@ pub use conv::{Conv, ConvolutionalKind};
 pub use head_rule::{Fixed, HeadFilters};
 pub use heads::{
     Detection, DetectionKind, GaussianYoloKind, NmsKind, Region, RegionKind, Yolo, YoloKind,
+    YoloPoint,
 };
 pub use implicit::{Implicit, ImplicitKind};
 pub use local::{DeconvolutionalKind, LocalKind, Spatial};

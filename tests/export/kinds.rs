@@ -184,3 +184,50 @@ fn weighted_resampled_and_implicit_shortcuts_match_the_cpu_backend() {
     let half = got[0].1.len() / 2;
     assert_eq!(got[0].1[..half], got[0].1[half..]);
 }
+
+#[test]
+fn a_gaussian_yolo_head_decodes_as_darknets_get_gaussian_yolo_detections() {
+    // The CPU backend does not run [Gaussian_yolo]: its raw tensor (checked against the CPU
+    // through the layers before it) decoded here by darknet's formulas is the reference.
+    for (point, shift) in [("center", 0.0), ("left_top", 1.0), ("right_bottom", -1.0)] {
+        let cfg = format!(
+            "[net]\nwidth=24\nheight=20\nchannels=3\n\n\
+             [convolutional]\nfilters=8\nsize=3\nstride=2\npad=1\nactivation=leaky\n\n\
+             [convolutional]\nfilters=33\nsize=1\nactivation=linear\n\n\
+             [Gaussian_yolo]\nmask=1,2,3\nanchors=3,4, 5,6, 9,8, 12,15\nclasses=2\nnum=4\n\
+             scale_x_y=1.05\nyolo_point={point}\n"
+        );
+        let (a, w, input) = setup(&cfg, 23);
+        let raw = ExportOptions {
+            decode: Decode::Raw,
+            ..ExportOptions::default()
+        };
+        let t = &run_tract(&export(&a, &w, &raw).unwrap(), &[&input])[0];
+        let got = run_tract(
+            &export(&a, &w, &ExportOptions::default()).unwrap(),
+            &[&input],
+        );
+        let (per, (gh, gw)) = (11, (t.0[2], t.0[3]));
+        let plane = gh * gw;
+        let sig = |v: f32| 1.0 / (1.0 + (-v).exp());
+        let anchors = [(5.0, 6.0), (9.0, 8.0), (12.0, 15.0)];
+        let (mut boxes, mut scores) = (Vec::new(), Vec::new());
+        for (n, (aw, ah)) in anchors.iter().enumerate() {
+            for i in 0..plane {
+                let at = |e: usize| t.1[(n * per + e) * plane + i];
+                let (col, row) = ((i % gw) as f32, (i / gw) as f32);
+                let (sx, sy) = (sig(at(0)) * 1.05 - 0.025, sig(at(2)) * 1.05 - 0.025);
+                let (bw, bh) = (at(4).exp() * aw / 24.0, at(6).exp() * ah / 20.0);
+                // yolo_point: x, y are the centre, or a corner the centre is half a size from
+                let cx = (col + sx) / gw as f32 + shift * bw / 2.0;
+                let cy = (row + sy) / gh as f32 + shift * bh / 2.0;
+                boxes.extend([cx - bw / 2.0, cy - bh / 2.0, cx + bw / 2.0, cy + bh / 2.0]);
+                let uc = (sig(at(1)) + sig(at(3)) + sig(at(5)) + sig(at(7))) / 4.0;
+                scores.extend((0..2).map(|k| sig(at(8)) * sig(at(9 + k)) * (1.0 - uc)));
+            }
+        }
+        assert_eq!(got[0].0, [1, 3 * plane, 4], "{point}");
+        assert!(relative_error(&got[0].1, &boxes) <= 1e-5, "{point} boxes");
+        assert!(relative_error(&got[1].1, &scores) <= 1e-5, "{point} scores");
+    }
+}

@@ -197,16 +197,19 @@ fn a_kind_not_exported_is_refused_with_its_layer_and_line() {
         export(&a, &w, &bad).unwrap_err().to_string(),
         "opset 9: csplens writes opsets 11 to 21"
     );
-    // a [Gaussian_yolo] head: its raw tensor, not its decoding
+    // a head whose classes differ from the first one's cannot share the scores tensor
     let cfg = "[net]\nwidth=16\nheight=16\nchannels=3\n\n\
-         [convolutional]\nfilters=30\nsize=1\nactivation=linear\n\n\
-         [Gaussian_yolo]\nmask=0,1,2\nanchors=1,1, 2,2, 3,3\nclasses=1\nnum=3\n";
+         [convolutional]\nfilters=18\nsize=1\nactivation=linear\n\n\
+         [yolo]\nmask=0,1,2\nanchors=1,1, 2,2, 3,3\nclasses=1\nnum=3\n\n\
+         [route]\nlayers=-2\n\n\
+         [convolutional]\nfilters=21\nsize=1\nactivation=linear\n\n\
+         [yolo]\nmask=0,1,2\nanchors=1,1, 2,2, 3,3\nclasses=2\nnum=3\n";
     let (a, w, _) = common::random::setup(cfg, 1);
     let e = export(&a, &w, &ExportOptions::default())
         .unwrap_err()
         .to_string();
     assert!(
-        e.starts_with("layer 1 ([Gaussian_yolo] at line 11): [Gaussian_yolo] heads are exported with --decode raw only"),
+        e.starts_with("layer 4 ([yolo] at line 25): its 2 classes differ from the first head's"),
         "{e}"
     );
     let raw = ExportOptions {
