@@ -1,8 +1,8 @@
 //! Every cfg of the corpus through the CPU backend at a small input with random weights: it
 //! runs, or is refused with an error that says why (a layer kind the backend lacks, or a
 //! layer darknet cannot run either); it never panics and never reports an internal error.
-//! Each detector that runs is also exported to ONNX and run in tract: it matches, or the
-//! export is refused with its layer and line.
+//! Each network that runs is also exported to ONNX and run in tract: it matches the CPU
+//! backend (detectors head by head, classifiers at their last layer).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -48,87 +48,92 @@ const REFUSED: [(&str, &str); 5] = [
 
 #[test]
 fn corpus_cfgs_run_on_the_cpu_or_are_refused_with_a_reason() {
-    // every cfg of up to 12 M weights at 64 × 64 (tests/common), and the ALWAYS ones; each
-    // run's ONNX check goes to a second thread (tract runs on one) while the next cfg runs,
-    // at most one waiting
-    let (mut ran, mut refused) = (Vec::new(), Vec::new());
-    let (to_check, checks) = std::sync::mpsc::sync_channel::<Pending>(1);
-    let (exported, not_exported) = std::thread::scope(|scope| {
-        let checker = std::thread::Builder::new()
-            .name("onnx-check".into())
-            .spawn_scoped(scope, move || check_exports(checks))
-            .unwrap();
-        for (rel, text) in common::runnable_corpus(&ALWAYS) {
-            let (a, mut w, input) = setup_sized(&text, 7, common::run_size());
-            tame(&a, &mut w);
-            // a detector keeps every output: its export is run in tract against them; so is
-            // a classifier's (its last layer); not the large ALWAYS ones, for CI's time
-            // (resnet152_trident matched too when last run)
-            let checked = !ALWAYS.contains(&rel.as_str());
-            let detector = checked && a.network.layers.iter().any(|l| l.kind.is_head());
-            let run = CpuNet::new(&a, &w, 2).and_then(|net| {
-                if detector {
-                    net.forward_all(&input)
-                } else {
-                    net.forward(&input)
-                }
-            });
-            match run {
-                Ok(out) => {
-                    assert!(!out.outputs.is_empty(), "{rel}");
-                    if checked {
-                        to_check.send((rel.clone(), a, w, input, out)).unwrap();
-                    }
-                    ran.push(rel);
-                }
-                Err(e @ (BackendError::Unsupported { .. } | BackendError::Invalid { .. })) => {
-                    refused.push((rel, e.to_string()))
-                }
-                Err(e) => panic!("{rel}: {e}"),
-            }
-        }
-        drop(to_check);
-        checker.join().unwrap()
+    // every cfg of up to 12 M weights at 64 × 64 (tests/common), and the ALWAYS ones, in two
+    // interleaved halves on two threads of one core each (these small networks keep a core
+    // busier alone than split), each run then checked against its ONNX export in tract
+    let cfgs = common::runnable_corpus(&ALWAYS);
+    let mut outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|k| {
+                let part: Vec<&(String, String)> = cfgs.iter().skip(k).step_by(2).collect();
+                std::thread::Builder::new()
+                    .name(format!("corpus-{k}"))
+                    .spawn_scoped(scope, move || part.into_iter().map(run_one).collect())
+                    .unwrap()
+            })
+            .collect();
+        (workers.into_iter())
+            .flat_map(|w: std::thread::ScopedJoinHandle<Vec<Outcome>>| w.join().unwrap())
+            .collect()
     });
+    outcomes.sort_by(|x, y| x.rel.cmp(&y.rel));
+    let refused: Vec<(&String, &String)> = (outcomes.iter())
+        .filter_map(|o| o.refused.as_ref().map(|why| (&o.rel, why)))
+        .collect();
     assert_eq!(refused.len(), REFUSED.len(), "{refused:#?}");
     for ((rel, why), (want, reason)) in refused.iter().zip(REFUSED) {
-        assert_eq!(rel, want);
+        assert_eq!(rel, &want);
         assert!(why.contains(reason), "{rel}: {why}");
     }
+    let ran: Vec<&String> = (outcomes.iter())
+        .filter(|o| o.refused.is_none())
+        .map(|o| &o.rel)
+        .collect();
     assert_eq!(ran.len(), 30, "{ran:?}");
-    assert!(ran.contains(&ALWAYS[0].to_string()));
+    assert!(ran.contains(&&ALWAYS[0].to_string()));
     // every network that ran (but the large ALWAYS one) exported to ONNX and run in tract
     // matches the CPU within 1e-4: detectors head by head, classifiers at their last layer
-    assert_eq!(not_exported, [], "refused exports");
-    assert_eq!(exported.len(), 29, "{exported:?}");
+    let exported: Vec<&Result<(), String>> =
+        outcomes.iter().filter_map(|o| o.export.as_ref()).collect();
+    let not_exported: Vec<&String> = exported.iter().filter_map(|e| e.as_ref().err()).collect();
+    assert_eq!(not_exported, Vec::<&String>::new(), "refused exports");
+    assert_eq!(exported.len(), 29);
 }
 
-/// A run to check against its ONNX export: the cfg, its analysis, weights, input and outputs.
-type Pending = (
-    String,
-    csplens::Analysis,
-    csplens::weights::Weights,
-    csplens::tensor::Tensor,
-    csplens::backend::Forward,
-);
+/// What one cfg gave: the backend's refusal, or its export check (none for ALWAYS ones).
+struct Outcome {
+    rel: String,
+    refused: Option<String>,
+    export: Option<Result<(), String>>,
+}
 
-/// Exports each pending run and runs it in tract: (the cfgs that matched, the refused ones
-/// with their sentences naming the layer and its line).
-fn check_exports(
-    pending: std::sync::mpsc::Receiver<Pending>,
-) -> (Vec<String>, Vec<(String, String)>) {
-    let (mut exported, mut not_exported) = (Vec::new(), Vec::new());
-    for (rel, a, w, input, out) in pending {
-        match onnx::export_matches(&a, &w, &input, &out) {
-            Ok(()) => exported.push(rel),
-            Err(why) => {
+/// Runs one cfg on the CPU (one thread) and, when it runs, checks its export in tract.
+fn run_one((rel, text): &(String, String)) -> Outcome {
+    let (a, mut w, input) = setup_sized(text, 7, common::run_size());
+    tame(&a, &mut w);
+    // a detector keeps every output: its export is run in tract against them; so is a
+    // classifier's (its last layer); not the large ALWAYS ones, for CI's time
+    // (resnet152_trident matched too when last run)
+    let checked = !ALWAYS.contains(&rel.as_str());
+    let detector = checked && a.network.layers.iter().any(|l| l.kind.is_head());
+    let run = CpuNet::new(&a, &w, 1).and_then(|net| {
+        if detector {
+            net.forward_all(&input)
+        } else {
+            net.forward(&input)
+        }
+    });
+    let (refused, export) = match run {
+        Ok(out) => {
+            assert!(!out.outputs.is_empty(), "{rel}");
+            let export = checked.then(|| onnx::export_matches(&a, &w, &input, &out));
+            if let Some(Err(why)) = &export {
+                // a sentence naming the layer and its line
                 assert!(
                     why.starts_with("layer ") && why.contains(" at line "),
                     "{rel}: {why}"
                 );
-                not_exported.push((rel, why));
             }
+            (None, export)
         }
+        Err(e @ (BackendError::Unsupported { .. } | BackendError::Invalid { .. })) => {
+            (Some(e.to_string()), None)
+        }
+        Err(e) => panic!("{rel}: {e}"),
+    };
+    Outcome {
+        rel: rel.clone(),
+        refused,
+        export,
     }
-    (exported, not_exported)
 }

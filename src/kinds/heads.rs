@@ -205,10 +205,15 @@ fn parse_yolo(o: &Opts, cx: &mut ParseCx, gaussian: bool) -> Result<Yolo, Networ
         _ => NmsKind::Default,
     };
     let beta_nms = o.float("beta_nms", 0.6)?;
-    let yolo_point = match (gaussian, o.string("yolo_point", "center").as_str()) {
-        (true, "left_top") => YoloPoint::LeftTop,
-        (true, "right_bottom") => YoloPoint::RightBottom,
-        _ => YoloPoint::Center,
+    // only parse_gaussian_yolo reads it
+    let yolo_point = if gaussian {
+        match o.string("yolo_point", "center").as_str() {
+            "left_top" => YoloPoint::LeftTop,
+            "right_bottom" => YoloPoint::RightBottom,
+            _ => YoloPoint::Center,
+        }
+    } else {
+        YoloPoint::Center
     };
     let training: &[&str] = if gaussian {
         &GAUSSIAN_YOLO_TRAINING_KEYS
