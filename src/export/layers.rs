@@ -49,7 +49,7 @@ pub(super) fn emit(
             moves::reorg(g, r, first, (o.w, o.h, o.c), r.reverse, shape)
         }
         LayerKind::Crop(_) => Ok(moves::crop(g, first, shape)),
-        LayerKind::Softmax(sm) => moves::softmax(g, sm, first, shape),
+        LayerKind::Softmax(sm) => moves::softmax(g, sm, first, ins.shapes[0]),
         LayerKind::Connected(c) => dense::connected(g, i, c, first, shape, w),
         LayerKind::Batchnorm(_) => dense::batchnorm(g, i, first, w),
         LayerKind::Local(l) => dense::local(g, i, l, first, ins, shape, w),

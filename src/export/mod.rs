@@ -176,7 +176,7 @@ fn last_output(
         .zip(a.shapes.layers.last())
         .ok_or(ExportError::NoHead)?;
     g.op_to("Identity", &[last], &[], "output");
-    let o = value_shape(s);
+    let o = value_shapes(a).last().copied().unwrap_or(s.output);
     let dims = vec![n.clone(), fixed(o.c), fixed(o.h), fixed(o.w)];
     Ok(("output".into(), dims))
 }
@@ -254,15 +254,24 @@ fn decoded(
     ])
 }
 
-/// The shape of a layer's value in the graph: darknet gives flat layers (`[softmax]`,
-/// `[cost]`) a 0×0×0 output of `outputs` values, which keep their input's shape here.
-fn value_shape(s: &crate::vocab::shape::LayerShape) -> crate::vocab::shape::Shape {
-    let o = s.output;
-    if o.c * o.h * o.w == s.outputs {
-        o
-    } else {
-        s.input
+/// The shape of each layer's value in the graph: darknet gives flat layers (`[softmax]`,
+/// `[cost]`) a 0×0×0 output of `outputs` values, which keep the shape of what they read here.
+fn value_shapes(a: &Analysis) -> Vec<crate::vocab::shape::Shape> {
+    let mut shapes: Vec<crate::vocab::shape::Shape> = Vec::with_capacity(a.shapes.layers.len());
+    for (layer, s) in a.network.layers.iter().zip(&a.shapes.layers) {
+        let o = s.output;
+        let shape = if o.c * o.h * o.w == s.outputs {
+            o
+        } else {
+            match layer.inputs.first() {
+                Some(Src::Layer(j)) => shapes.get(*j).copied().unwrap_or(o),
+                Some(Src::Image) => a.shapes.input,
+                None => o,
+            }
+        };
+        shapes.push(shape);
     }
+    shapes
 }
 
 fn fixed(v: usize) -> Dim {
@@ -272,6 +281,7 @@ fn fixed(v: usize) -> Dim {
 /// Every layer's nodes in order; the name of each layer's output value.
 fn layer_values(g: &mut Graph, a: &Analysis, w: &Weights) -> Result<Vec<String>, ExportError> {
     let mut names: Vec<String> = Vec::with_capacity(a.network.layers.len());
+    let shapes = value_shapes(a);
     for layer in &a.network.layers {
         let i = layer.index;
         let refuse = |why: String| ExportError::Layer {
@@ -301,7 +311,7 @@ fn layer_values(g: &mut Graph, a: &Analysis, w: &Weights) -> Result<Vec<String>,
                         .get(*j)
                         .map(String::as_str)
                         .ok_or_else(|| refuse(format!("it reads layer {j}, which comes later")))?,
-                    value_shape(&a.shapes.layers[*j]),
+                    shapes[*j],
                 ),
             };
             ins.names.push(name);

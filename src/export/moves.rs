@@ -58,9 +58,9 @@ pub(super) fn softmax(
     g: &mut Graph,
     sm: &Softmax,
     x: &str,
-    shape: &LayerShape,
+    (c, h, w): (usize, usize, usize),
 ) -> Result<String, Refusal> {
-    let (len, groups) = (shape.inputs, sm.groups.max(1));
+    let (len, groups) = (c * h * w, sm.groups.max(1));
     if len % groups != 0 || sm.temperature == 0.0 {
         return Err(format!(
             "{len} values in {groups} groups at temperature {}: darknet's parts would not be equal",
@@ -72,8 +72,7 @@ pub(super) fn softmax(
     let scaled = g.op("Div", &[&parts, &t], &[], "softmax_temperature");
     let y = g.op("Softmax", &[&scaled], &[Attr::Int("axis", -1)], "softmax");
     // darknet's output is flat: the input's shape
-    let i = shape.input;
-    Ok(g.reshape(&y, &[-1, i.c as i64, i.h as i64, i.w as i64]))
+    Ok(g.reshape(&y, &[-1, c as i64, h as i64, w as i64]))
 }
 
 /// `maxpool_depth=1`: output channel g is the maximum of channels g, g + out, g + 2·out, …

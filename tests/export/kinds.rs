@@ -146,7 +146,8 @@ fn a_classifier_with_blurs_depth_pool_local_crop_connected_and_softmax_matches()
          [local]\nsize=3\nstride=1\npad=1\nfilters=6\nactivation=leaky\n\n\
          [crop]\ncrop_width=3\ncrop_height=2\n\n\
          [connected]\noutput=10\nbatch_normalize=1\nactivation=gelu\n\n\
-         [softmax]\ngroups=2\ntemperature=0.5\n";
+         [softmax]\ngroups=2\ntemperature=0.5\n\n\
+         [cost]\n";
     let c = check(cfg, 17, &[13]);
     let m = csplens::export::export(&c.a, &c.w, &ExportOptions::default()).unwrap();
     let got = run_tract(&m, &[&c.input]);
@@ -155,6 +156,22 @@ fn a_classifier_with_blurs_depth_pool_local_crop_connected_and_softmax_matches()
         [1, 10, 1, 1],
         "`output` is the softmax's 10 values"
     );
+    // and the file says so (darknet's [softmax] and [cost] are flat, 0×0×0)
+    use onnx_protobuf::Message as _;
+    use onnx_protobuf::tensor_shape_proto::dimension::Value;
+    use onnx_protobuf::type_proto::Value as Ty;
+    let model = onnx_protobuf::ModelProto::parse_from_bytes(&m).unwrap();
+    let out = &model.graph.output[0];
+    let Some(Ty::TensorType(t)) = &out.type_.value else {
+        panic!("not a tensor");
+    };
+    let dims: Vec<i64> = (t.shape.dim.iter())
+        .map(|d| match &d.value {
+            Some(Value::DimValue(n)) => *n,
+            _ => -1,
+        })
+        .collect();
+    assert_eq!((out.name.as_str(), dims), ("output", vec![1, 10, 1, 1]));
 }
 
 #[test]
