@@ -36,12 +36,7 @@ pub(super) fn yolo(
         obj = g.op("Sigmoid", &[&obj], &[], "yolo_obj");
         cls = g.op("Sigmoid", &[&cls], &[], "yolo_cls");
     }
-    if (y.scale_x_y - 1.0).abs() > f32::EPSILON {
-        let k = g.scalar(y.scale_x_y);
-        let b = g.scalar(-0.5 * (y.scale_x_y - 1.0));
-        let scaled = g.op("Mul", &[&xy, &k], &[], "yolo_scale");
-        xy = g.op("Add", &[&scaled, &b], &[], "yolo_shift");
-    }
+    xy = scale_x_y(g, &xy, y.scale_x_y);
     let anchors = mask_anchors(y, (net_w, net_h));
     let t = if y.new_coords {
         let sq = g.op("Mul", &[&wh, &wh], &[], "yolo_wh_sq");
@@ -115,12 +110,7 @@ pub(super) fn gaussian(
     let sigmas: Vec<String> = [1, 3, 5, 7].iter().map(|&k| entry(g, k)).collect();
     let xy = g.op("Concat", &[&tx, &ty], &[Attr::Int("axis", 2)], "gauss_xy");
     let mut xy = g.op("Sigmoid", &[&xy], &[], "gauss_xy_sig");
-    if (y.scale_x_y - 1.0).abs() > f32::EPSILON {
-        let k = g.scalar(y.scale_x_y);
-        let b = g.scalar(-0.5 * (y.scale_x_y - 1.0));
-        let scaled = g.op("Mul", &[&xy, &k], &[], "gauss_scale");
-        xy = g.op("Add", &[&scaled, &b], &[], "gauss_shift");
-    }
+    xy = scale_x_y(g, &xy, y.scale_x_y);
     let wh = g.op("Concat", &[&tw, &th], &[Attr::Int("axis", 2)], "gauss_wh");
     let t = g.op("Exp", &[&wh], &[], "gauss_wh_exp");
     // 1 − (σx + σy + σw + σh) / 4
@@ -146,6 +136,16 @@ pub(super) fn gaussian(
     };
     let boxes = corners(g, (&xy, &t), &anchors, (h, w), shift);
     Decoded { boxes, scores }
+}
+
+/// darknet's `scale_x_y` on the activated offsets: `xy·s − (s − 1)/2` (nothing when s = 1).
+fn scale_x_y(g: &mut Graph, xy: &str, s: f32) -> String {
+    if (s - 1.0).abs() <= f32::EPSILON {
+        return xy.to_string();
+    }
+    let (k, b) = (g.scalar(s), g.scalar(-0.5 * (s - 1.0)));
+    let scaled = g.op("Mul", &[xy, &k], &[], "scale_x_y");
+    g.op("Add", &[&scaled, &b], &[], "shift_x_y")
 }
 
 /// Each mask entry's anchor relative to the network input, as (w, h) pairs.
